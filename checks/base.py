@@ -1,0 +1,97 @@
+"""What every check shares: the registry, the context a check receives and its outcome.
+
+A check is a function ``name(ctx, **arguments) -> Outcome`` registered with ``@check``.
+Its docstring has fixed sections, from which docs/checks.md is generated:
+
+    One-line summary.
+
+    What it asserts:
+        ...
+    Arguments:
+        name: meaning
+    Feedback on failure:
+        ...
+    Example:
+        - check: name
+          with: {...}
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pgdrill.report import Evidence
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+    # Fraction of the points in [0, 1] for partial credit; None means all or nothing.
+    score: float | None = None
+
+    @property
+    def fraction(self) -> float:
+        if self.score is not None:
+            return max(0.0, min(1.0, self.score))
+        return 1.0 if self.passed else 0.0
+
+
+@dataclass
+class CheckContext:
+    """What a check may use. Connections are opened lazily by the grading session.
+
+    grader():    the learner's graded database as role pgdrill_grader (read-only,
+                 search_path = pg_catalog, pg_temp; statement_timeout set).
+    learner():   the same database as role learner, for probes (always rolled back).
+    baseline():  grader connection to an untouched clone of the same incident (for
+                 speed-up and preservation comparisons); None when not available.
+    captured:    the learner's named query results, {name: CapturedResult}.
+    """
+
+    exercise_id: str
+    exercise_dir: Path
+    submission_dir: Path
+    manifest: dict
+    grader: Callable[[], Any]
+    learner: Callable[[], Any]
+    baseline: Callable[[], Any] | None = None
+    captured: dict = field(default_factory=dict)
+    statements: tuple = ()
+    server: Any = None
+    dbname: str = ""
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckDef:
+    name: str
+    family: str
+    func: Callable[..., Outcome]
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.func) or ""
+
+    @property
+    def parameters(self) -> dict[str, inspect.Parameter]:
+        params = dict(inspect.signature(self.func).parameters)
+        params.pop("ctx", None)
+        return params
+
+
+REGISTRY: dict[str, CheckDef] = {}
+
+
+def check(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    """Register ``func`` under its own name; the module name is its family."""
+    name = func.__name__
+    family = func.__module__.rsplit(".", 1)[-1]
+    if name in REGISTRY and REGISTRY[name].func is not func:
+        raise ValueError(f"check {name!r} is defined twice ({REGISTRY[name].family}, {family})")
+    REGISTRY[name] = CheckDef(name=name, family=family, func=func)
+    return func

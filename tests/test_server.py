@@ -1,0 +1,158 @@
+"""The throwaway server: private, configured for the incident, and gone afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from fixtures.server import INCIDENT_SETTINGS, Server, _runtime_root, reap_stale_clusters, start_server
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _postmaster_pid(base: Path) -> int:
+    return int((base / "data" / "postmaster.pid").read_text().split()[0])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def _wait_gone(pid: int, base: Path, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid) and not base.exists():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_server_has_the_incident_settings(pg_server):
+    if pg_server.kind == "dsn":
+        pytest.skip("an existing server keeps its own configuration")
+    with pg_server.connect() as conn:
+        settings = dict(conn.execute(
+            "SELECT name, setting FROM pg_catalog.pg_settings WHERE name = ANY(%s)",
+            (["shared_preload_libraries", "track_commit_timestamp", "logging_collector",
+              "max_connections", "listen_addresses", "log_min_duration_statement", "temp_file_limit"],),
+        ).fetchall())
+    assert settings["shared_preload_libraries"] == "pg_stat_statements"
+    assert settings["track_commit_timestamp"] == "on"
+    assert settings["logging_collector"] == "on"
+    assert int(settings["max_connections"]) == int(INCIDENT_SETTINGS["max_connections"])
+    assert settings["listen_addresses"] == ""  # no TCP at all
+    assert int(settings["log_min_duration_statement"]) > 0
+
+
+def test_socket_directory_is_private_and_server_is_not_root(pg_server):
+    if pg_server.kind == "dsn":
+        pytest.skip("not our cluster")
+    mode = pg_server.socket_dir.stat().st_mode & 0o777
+    assert mode == 0o700
+    pid = _postmaster_pid(pg_server.base_dir)
+    uid = int(next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                   if line.startswith("Uid:")).split()[1])
+    assert uid != 0, "PostgreSQL must run as an unprivileged user"
+    assert uid == pg_server.socket_dir.stat().st_uid
+
+
+def test_connection_burst_is_refused_and_logged(pg_server):
+    """max_connections is low on purpose: past it the server refuses, and the log says so."""
+    if pg_server.kind == "dsn":
+        pytest.skip("not our cluster")
+    conns, refused = [], None
+    try:
+        for _ in range(int(INCIDENT_SETTINGS["max_connections"]) + 5):
+            try:
+                conns.append(psycopg.connect(**pg_server.connect_params("postgres")))
+            except psycopg.OperationalError as exc:
+                refused = str(exc)
+                if "too many clients" in refused or "remaining connection slots" in refused:
+                    break
+    finally:
+        for conn in conns:
+            conn.close()
+    assert refused is not None and "too many clients" in refused
+    deadline = time.monotonic() + 10
+    while "too many clients" not in pg_server.read_log() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "too many clients" in pg_server.read_log()
+
+
+def test_stop_removes_everything(tmp_path):
+    server = start_server("embedded")
+    base, pid = server.base_dir, _postmaster_pid(server.base_dir)
+    assert _alive(pid)
+    server.stop()
+    assert not base.exists()
+    assert _wait_gone(pid, base, 10)
+    server.stop()  # idempotent
+
+
+def test_failed_start_leaves_nothing(monkeypatch):
+    before = set(_runtime_root().glob("cluster-*"))
+    server = Server(kind="embedded", settings={"shared_buffers": "'not a size'"})
+    with pytest.raises(Exception):
+        server.start()
+    assert set(_runtime_root().glob("cluster-*")) <= before
+
+
+def test_killed_grader_leaves_no_cluster(tmp_path):
+    """SIGKILL runs no cleanup: the watchdog must stop the cluster and remove its files."""
+    script = tmp_path / "grader.py"
+    script.write_text(textwrap.dedent(f"""
+        import json, sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from fixtures.server import start_server
+        s = start_server("embedded")
+        print(json.dumps({{"base": str(s.base_dir)}}), flush=True)
+        time.sleep(600)
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        base = Path(info["base"])
+        pid = _postmaster_pid(base)
+        assert _alive(pid)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert _wait_gone(pid, base, 30), "cluster survived its killed owner"
+
+
+def test_stale_cluster_is_reaped(tmp_path):
+    """A cluster whose owner died before any watchdog ran is reaped by the next session."""
+    server = start_server("embedded")
+    base, pid = server.base_dir, _postmaster_pid(server.base_dir)
+    # Forget the watchdog and pretend the owner was a process that no longer exists.
+    server._watchdog.kill()
+    server._watchdog.wait()
+    owner = json.loads((base / "owner.json").read_text())
+    owner.update(pid=2**22 - 1, start="0")
+    (base / "owner.json").write_text(json.dumps(owner))
+    assert base in reap_stale_clusters()
+    assert _wait_gone(pid, base, 10)
+
+
+def test_system_binaries_work_too():
+    bindir = Path(os.environ.get("PGDRILL_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
+    if not (bindir / "postgres").exists():
+        pytest.skip(f"no system PostgreSQL in {bindir}")
+    with start_server("system", bindir=bindir) as server:
+        with server.connect() as conn:
+            assert conn.execute("SELECT pg_catalog.current_setting('server_version_num')::int").fetchone()[0] == server.version_num
+            conn.execute("CREATE EXTENSION pg_stat_statements")
+            conn.execute("CREATE EXTENSION amcheck")
