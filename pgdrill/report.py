@@ -86,7 +86,7 @@ class GradeReport:
     submission: str
     exercises: tuple[ExerciseResult, ...]
     seed: int | None = None
-    scale: int | None = None
+    scale: float | None = None
     server_version: str = ""
     started_at: str = ""
     duration_s: float = 0.0

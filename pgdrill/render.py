@@ -1,0 +1,457 @@
+"""Renderers: one ``GradeReport`` in, one document out (text, Markdown, HTML, JSON).
+
+Every format renders the same data. What a learner may see is decided once, before any
+renderer runs, by ``for_audience``:
+
+* ``Audience.INSTRUCTOR`` sees everything.
+* ``Audience.LEARNER`` (the default) does not see checks with visibility ``hidden`` (nor
+  ``after_due_date`` ones unless ``due_date_passed=True``): per exercise they are folded into
+  ONE stand-in result, ``check_id == WITHHELD_ID``, that carries only how many there are and
+  their summed points. The totals therefore stay the real totals — the learner's score is
+  the score — but no hidden check's id, name, description, message, feedback, hint or
+  evidence, nor which of them passed, reaches the output. The learner view also drops
+  ``seed``, because a grading seed is secret (``seed: grading`` in the spec).
+
+New formats (Classroom, Gradescope, PrairieLearn) add an ``OutputFormat`` member and a
+function decorated with ``@renderer(fmt)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import jinja2
+
+from pgdrill.report import (
+    CheckResult,
+    Evidence,
+    ExerciseResult,
+    GradeReport,
+    StatementOutcome,
+    Status,
+    Visibility,
+)
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+# check_id of the stand-in for a learner's withheld checks; not a valid spec id, so it never
+# collides with a real check.
+WITHHELD_ID = "(hidden)"
+
+# Statement outcomes listed as errors in every format.
+STATEMENT_PROBLEMS = ("error", "timeout", "refused")
+
+# Text format: at most this many evidence rows, cells cut at this width.
+TEXT_MAX_ROWS = 20
+TEXT_MAX_CELL = 40
+
+
+class OutputFormat(str, enum.Enum):
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    HTML = "html"
+    JSON = "json"
+    # Planned: CLASSROOM = "classroom", GRADESCOPE = "gradescope", PRAIRIELEARN = "prairielearn".
+
+    @property
+    def extension(self) -> str:
+        return {"text": ".txt", "markdown": ".md", "html": ".html", "json": ".json"}.get(self.value, ".txt")
+
+
+class Audience(str, enum.Enum):
+    LEARNER = "learner"
+    INSTRUCTOR = "instructor"
+
+
+Renderer = Callable[[GradeReport, Audience], str]
+_RENDERERS: dict[OutputFormat, Renderer] = {}
+
+
+def renderer(fmt: OutputFormat) -> Callable[[Renderer], Renderer]:
+    """Register the function rendering ``fmt``."""
+
+    def register(func: Renderer) -> Renderer:
+        _RENDERERS[OutputFormat(fmt)] = func
+        return func
+
+    return register
+
+
+def render(
+    report: GradeReport,
+    fmt: OutputFormat | str = OutputFormat.TEXT,
+    *,
+    audience: Audience | str = Audience.LEARNER,
+    due_date_passed: bool = False,
+) -> str:
+    """Render ``report`` as ``fmt`` for ``audience`` (see the module docstring)."""
+    fmt = OutputFormat(fmt)
+    audience = Audience(audience)
+    if fmt not in _RENDERERS:
+        raise ValueError(f"no renderer for format {fmt.value!r}")
+    return _RENDERERS[fmt](for_audience(report, audience, due_date_passed=due_date_passed), audience)
+
+
+# --------------------------------------------------------------------------------------------
+# What each audience sees
+
+
+def is_withheld(check: CheckResult) -> bool:
+    return check.check_id == WITHHELD_ID
+
+
+def shown_to_learner(check: CheckResult, *, due_date_passed: bool = False) -> bool:
+    if check.visibility is Visibility.HIDDEN:
+        return False
+    if check.visibility is Visibility.AFTER_DUE_DATE:
+        return due_date_passed
+    return True
+
+
+def for_audience(report: GradeReport, audience: Audience | str, *, due_date_passed: bool = False) -> GradeReport:
+    """The report ``audience`` may see; totals are unchanged (see the module docstring)."""
+    if Audience(audience) is Audience.INSTRUCTOR:
+        return report
+    exercises = []
+    for ex in report.exercises:
+        shown = [c for c in ex.checks if shown_to_learner(c, due_date_passed=due_date_passed)]
+        held = [c for c in ex.checks if not shown_to_learner(c, due_date_passed=due_date_passed)]
+        if held:
+            shown.append(_withheld(ex.exercise, held))
+        exercises.append(dataclasses.replace(ex, checks=tuple(shown)))
+    return dataclasses.replace(report, exercises=tuple(exercises), seed=None)
+
+
+def _withheld(exercise: str, held: list[CheckResult]) -> CheckResult:
+    points = sum(c.points for c in held)
+    max_points = sum(c.max_points for c in held)
+    if all(c.status is Status.PASSED for c in held):
+        status = Status.PASSED
+    elif points > 0:
+        status = Status.PARTIAL
+    else:
+        status = Status.FAILED
+    n = len(held)
+    return CheckResult(
+        exercise=exercise,
+        check_id=WITHHELD_ID,
+        check="",
+        description=f"{n} hidden check{'s' if n != 1 else ''}",
+        points=points,
+        max_points=max_points,
+        status=status,
+        message="Their results are not shown; their points are included in the total.",
+        visibility=Visibility.HIDDEN,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+
+
+def fmt_points(value: float) -> str:
+    """2.0 -> '2', 1.5 -> '1.5', 0.333333 -> '0.33'."""
+    value = round(float(value), 2)
+    return f"{value:g}" if value != int(value) else str(int(value))
+
+
+def percent(points: float, max_points: float) -> int:
+    return round(100 * points / max_points) if max_points else 100
+
+
+def statement_problems(ex: ExerciseResult) -> list[StatementOutcome]:
+    return [s for s in ex.statements if s.status in STATEMENT_PROBLEMS]
+
+
+def counts(report: GradeReport) -> dict[str, int]:
+    out = {s.value: 0 for s in Status}
+    for ex in report.exercises:
+        for c in ex.checks:
+            if not is_withheld(c):
+                out[c.status.value] += 1
+    return out
+
+
+MARKS = {Status.PASSED: "✓", Status.PARTIAL: "◐", Status.FAILED: "✗", Status.ERROR: "!"}
+WITHHELD_MARK = "•"
+
+
+def mark(check: CheckResult) -> str:
+    return WITHHELD_MARK if is_withheld(check) else MARKS[check.status]
+
+
+def needs_details(check: CheckResult) -> bool:
+    """Failures (and errors, partial credit) are expanded; withheld results never are."""
+    return not is_withheld(check) and check.status is not Status.PASSED
+
+
+def _meta_line(report: GradeReport) -> str:
+    parts = []
+    if report.server_version:
+        parts.append(f"PostgreSQL {report.server_version}")
+    if report.scale is not None:
+        parts.append(f"scale {fmt_points(report.scale)}")
+    if report.seed is not None:
+        parts.append(f"seed {report.seed}")
+    if report.started_at:
+        parts.append(report.started_at)
+    if report.duration_s:
+        parts.append(f"{report.duration_s:.1f} s")
+    return " · ".join(parts)
+
+
+def _visibility_note(check: CheckResult) -> str:
+    if is_withheld(check) or check.visibility is Visibility.VISIBLE:
+        return ""
+    return "hidden" if check.visibility is Visibility.HIDDEN else "after due date"
+
+
+# --------------------------------------------------------------------------------------------
+# Text
+
+
+def _indent(text: str, prefix: str) -> list[str]:
+    return [prefix + line if line else prefix.rstrip() for line in str(text).splitlines()] or [prefix.rstrip()]
+
+
+def _labelled(label: str, text: str, prefix: str) -> list[str]:
+    """``label`` then ``text``; continuation lines aligned under the text."""
+    first, *rest = _indent(text, prefix + " " * len(label))
+    return [prefix + label + first[len(prefix) + len(label):]] + rest
+
+
+def _cell(value: str, width: int = TEXT_MAX_CELL) -> str:
+    value = str(value).replace("\r", "").replace("\n", "↵").replace("\t", " ")
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def text_table(columns: Iterable[str], rows: Iterable[Iterable[str]], max_rows: int = TEXT_MAX_ROWS) -> list[str]:
+    """A small aligned table: header, rule, rows (cut at ``max_rows``)."""
+    columns = [_cell(c) for c in columns]
+    rows = [list(r) for r in rows]
+    shown = [[_cell(v) for v in r] for r in rows[:max_rows]]
+    ncols = max([len(columns)] + [len(r) for r in shown]) if (columns or shown) else 0
+    columns += [""] * (ncols - len(columns))
+    shown = [r + [""] * (ncols - len(r)) for r in shown]
+    widths = [max([len(columns[i])] + [len(r[i]) for r in shown]) for i in range(ncols)]
+    lines = []
+    if any(columns):
+        lines.append(" | ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
+        lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in shown]
+    if len(rows) > max_rows:
+        lines.append(f"… {len(rows) - max_rows} more row{'s' if len(rows) - max_rows != 1 else ''}")
+    if not rows:
+        lines.append("(no rows)")
+    return lines
+
+
+def _text_evidence(ev: Evidence, prefix: str) -> list[str]:
+    label = {"plan": "Plan", "rows": "Rows", "sql": "SQL"}.get(ev.kind, "Evidence")
+    lines = [f"{prefix}{label}: {ev.title}" if ev.title else f"{prefix}{label}:"]
+    inner = prefix + "  "
+    if ev.kind == "rows" or ev.columns or ev.rows:
+        lines += [inner + line for line in text_table(ev.columns, ev.rows)]
+        if ev.body:
+            lines += _indent(ev.body, inner)
+    elif ev.body:
+        lines += _indent(ev.body, inner + ("│ " if ev.kind in ("plan", "sql") else ""))
+    return lines
+
+
+@renderer(OutputFormat.TEXT)
+def render_text(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
+    out: list[str] = []
+    head = f"pgdrill report: {report.submission}" if report.submission else "pgdrill report"
+    out.append(f"{head} — {fmt_points(report.points)}/{fmt_points(report.max_points)} points "
+               f"({percent(report.points, report.max_points)}%)")
+    meta = _meta_line(report)
+    if meta:
+        out.append(meta)
+    for ex in report.exercises:
+        out.append("")
+        out.append(f"{ex.title} [{ex.exercise}] — {fmt_points(ex.points)}/{fmt_points(ex.max_points)}")
+        if ex.error:
+            out += _indent(f"! not graded: {ex.error}", "  ")
+        pts = [f"{fmt_points(c.points)}/{fmt_points(c.max_points)}" for c in ex.checks]
+        width = max((len(p) for p in pts), default=0)
+        for c, points in zip(ex.checks, pts):
+            tag = _visibility_note(c)
+            name = c.check_id
+            if audience is Audience.INSTRUCTOR and c.check:
+                name += f" ({c.check})"
+            desc = c.description if is_withheld(c) else f"{name}: {c.description}"
+            if tag:
+                desc += f" ({tag})"
+            first, *rest = (desc.splitlines() or [""])
+            out.append(f"  {mark(c)} {points.rjust(width)}  {first}")
+            pad = " " * (5 + width)
+            out += [pad + line for line in rest]
+            if c.message:
+                out += _indent(c.message, pad)
+            if needs_details(c):
+                if c.feedback:
+                    out += _labelled("Why: ", c.feedback, pad)
+                if c.hint:
+                    out += _labelled("Hint: ", c.hint, pad)
+                for ev in c.evidence:
+                    out += _text_evidence(ev, pad)
+        problems = statement_problems(ex)
+        if problems:
+            out.append("  Statement errors:")
+            for s in problems:
+                code = f" [{s.sqlstate}]" if s.sqlstate else ""
+                out += _labelled(f"{s.file}:{s.line}: {s.status}{code}: ", s.message or "(no message)", "    ")
+    c = counts(report)
+    tally = ", ".join(f"{n} {name}" for name, n in c.items() if n)
+    out.append("")
+    out.append(f"Total: {fmt_points(report.points)}/{fmt_points(report.max_points)} points"
+               + (f" · {tally}" if tally else ""))
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown and HTML (jinja2)
+
+# Backslash-escaping ASCII punctuation is always valid CommonMark; these are the characters
+# that can start markup inline (emphasis, code, links, HTML, entities, tables, strikethrough).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&!#])")
+
+
+def md_escape(text: Any) -> str:
+    """Inline Markdown text, one line (for headings and table cells)."""
+    text = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_block(text: Any) -> str:
+    """Markdown text that keeps its line breaks (hard breaks with a trailing backslash)."""
+    lines = [md_escape(line) for line in str(text).strip().splitlines()]
+    return "\\\n".join(line for line in lines)
+
+
+def md_code(text: Any) -> str:
+    """An inline code span that survives backticks and pipes."""
+    text = " ".join(str(text).split())
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
+    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
+
+
+def md_fence(body: Any, lang: str = "") -> str:
+    """A fenced code block longer than any run of backticks inside ``body``."""
+    body = str(body).rstrip("\n")
+    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{body}\n{fence}"
+
+
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(pts=fmt_points, md=md_escape, md_block=md_block, md_code=md_code, md_fence=md_fence)
+    env.globals.update(
+        mark=mark,
+        is_withheld=is_withheld,
+        needs_details=needs_details,
+        statement_problems=statement_problems,
+        percent=percent,
+        visibility_note=_visibility_note,
+        Status=Status,
+    )
+    return env
+
+
+_ENVS: dict[bool, jinja2.Environment] = {}
+
+
+def _template(name: str, autoescape: bool) -> jinja2.Template:
+    if autoescape not in _ENVS:
+        _ENVS[autoescape] = _environment(autoescape)
+    return _ENVS[autoescape].get_template(name)
+
+
+def _context(report: GradeReport, audience: Audience) -> dict:
+    return {
+        "report": report,
+        "audience": audience.value,
+        "meta_line": _meta_line(report),
+        "counts": counts(report),
+    }
+
+
+@renderer(OutputFormat.MARKDOWN)
+def render_markdown(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
+    text = _template("report.md.j2", autoescape=False).render(_context(report, audience))
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+@renderer(OutputFormat.HTML)
+def render_html(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
+    return _template("report.html.j2", autoescape=True).render(_context(report, audience))
+
+
+# --------------------------------------------------------------------------------------------
+# JSON
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+@renderer(OutputFormat.JSON)
+def render_json(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
+    return json.dumps(_plain(report.to_dict()), indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+
+def report_from_dict(data: dict) -> GradeReport:
+    """The inverse of ``GradeReport.to_dict`` (and so of the JSON format)."""
+
+    def build(cls, values: dict, **nested):
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in values.items() if k in names}
+        kwargs.update(nested)
+        return cls(**kwargs)
+
+    def evidence(e: dict) -> Evidence:
+        return build(Evidence, e, columns=tuple(e.get("columns", ())), rows=tuple(tuple(r) for r in e.get("rows", ())))
+
+    def check(c: dict) -> CheckResult:
+        return build(
+            CheckResult, c,
+            status=Status(c["status"]),
+            visibility=Visibility(c.get("visibility", "visible")),
+            evidence=tuple(evidence(e) for e in c.get("evidence", ())),
+        )
+
+    exercises = tuple(
+        build(
+            ExerciseResult, ex,
+            checks=tuple(check(c) for c in ex.get("checks", ())),
+            statements=tuple(build(StatementOutcome, s) for s in ex.get("statements", ())),
+        )
+        for ex in data.get("exercises", ())
+    )
+    return build(GradeReport, data, exercises=exercises, meta=dict(data.get("meta") or {}))
+
+
+def load_json(text: str) -> GradeReport:
+    return report_from_dict(json.loads(text))

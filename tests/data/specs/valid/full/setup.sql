@@ -1,0 +1,2 @@
+-- setup for the "full" test spec
+SELECT 1;

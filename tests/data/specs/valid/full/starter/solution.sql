@@ -1,0 +1,1 @@
+-- starter for the "full" test spec
