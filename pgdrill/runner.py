@@ -1,0 +1,264 @@
+"""Run a learner's SQL file the way psql would, but under the grader's control.
+
+- As role ``learner`` on the exercise's clone, autocommit (psql's default), statement by
+  statement, so one bad statement is reported with its file and line and the rest still run.
+- Statements that cannot run in a transaction block (CREATE INDEX CONCURRENTLY, VACUUM)
+  just work, because nothing wraps them in one; an explicit BEGIN … COMMIT behaves as in psql.
+- psql meta-commands learners leave in files (``\\timing``, ``\\x``, ``\\d``) are skipped;
+  those that would reach outside the database (``\\!``, ``\\o``, ``\\copy``, ``\\i``,
+  ``\\c``) are refused and reported.
+- Time limits are the grader's own: the session's ``statement_timeout`` is only the first
+  line, since a learner can ``SET statement_timeout = 0``. A timer cancels the statement a
+  little after its limit, and terminates the backend (as superuser) if cancelling does not
+  help; the runner then reconnects and goes on with the next statement.
+- Rows are streamed with a cap, so a runaway ``SELECT`` costs neither memory nor time.
+- Statements preceded by ``-- name: something`` have their rows captured for the checks.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from fixtures.sandbox import LEARNER
+from pgdrill.report import StatementOutcome
+from pgdrill.sqlsplit import META_ALLOWED, Statement, classify, split_sql
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+DEFAULT_ROW_CAP = 10_000
+_RETURNING = re.compile(r"\breturning\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CapturedResult:
+    """The rows a named learner query returned (at most ``row_cap`` of them)."""
+
+    name: str
+    file: str
+    line: int
+    columns: tuple[str, ...]
+    type_oids: tuple[int, ...]
+    rows: tuple[tuple, ...]
+    truncated: bool = False
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    statements: list[StatementOutcome] = field(default_factory=list)
+    captured: dict[str, CapturedResult] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[StatementOutcome]:
+        return [s for s in self.statements if s.status in ("error", "timeout", "refused")]
+
+
+@dataclass
+class LearnerSession:
+    """A learner connection plus the means to stop it from outside."""
+
+    server: object
+    dbname: str
+    user: str = LEARNER
+    statement_timeout: float = 10.0
+    conn: psycopg.Connection | None = None
+
+    def open(self) -> psycopg.Connection:
+        if self.conn is None or self.conn.closed:
+            ms = int(self.statement_timeout * 1000)
+            self.conn = self.server.connect(
+                self.dbname, self.user, purpose="learner", autocommit=True,
+                options=f"-c statement_timeout={ms} -c lock_timeout={ms} -c idle_in_transaction_session_timeout=0",
+            )
+        return self.conn
+
+    def close(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            try:
+                if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    self.conn.rollback()
+            except psycopg.Error:
+                pass
+            self.conn.close()
+        self.conn = None
+
+
+class _Deadline:
+    """Cancel, then terminate, a statement that outlives its limit.
+
+    ``statement_timeout`` would normally fire first; this timer is for learners who turned
+    it off (or for work the server does not check the timeout in).
+    """
+
+    CANCEL_GRACE = 1.0
+    TERMINATE_GRACE = 3.0
+
+    def __init__(self, session: LearnerSession, limit: float) -> None:
+        self.session = session
+        self.limit = limit
+        self.fired = ""
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> "_Deadline":
+        self._pid = self.session.conn.info.backend_pid
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        if self._done.wait(self.limit + self.CANCEL_GRACE):
+            return
+        self.fired = "cancelled"
+        try:
+            self.session.conn.cancel_safe(timeout=2)
+        except Exception:  # noqa: BLE001 - cancelling is best effort; termination follows
+            pass
+        if self._done.wait(self.TERMINATE_GRACE):
+            return
+        self.fired = "terminated"
+        try:
+            with self.session.server.connect("postgres", purpose="janitor") as admin:
+                admin.execute("SELECT pg_catalog.pg_terminate_backend(%s)", (self._pid,))
+        except psycopg.Error:
+            pass
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Text of a learner file and a warning if it was not valid UTF-8."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), ""
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return data.decode("utf-8", errors="replace"), f"line {line}: bytes that are not UTF-8"
+
+
+def run_sql_file(server, dbname: str, path: Path, *, display_name: str | None = None,
+                 statement_timeout: float = 10.0, file_timeout: float = 120.0,
+                 row_cap: int = DEFAULT_ROW_CAP, user: str = LEARNER) -> RunResult:
+    """Run one learner file; never raises for anything the file contains."""
+    name = display_name or path.name
+    result = RunResult()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        result.statements.append(StatementOutcome(name, 0, "", "error", f"cannot read the file: {exc.strerror}"))
+        return result
+    if len(data) > MAX_FILE_BYTES:
+        result.statements.append(StatementOutcome(
+            name, 0, "", "refused", f"the file is {len(data) // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB"))
+        return result
+    text, warning = _decode(data)
+    return run_sql_text(server, dbname, text, file_name=name, statement_timeout=statement_timeout,
+                        file_timeout=file_timeout, row_cap=row_cap, user=user, decode_warning=warning,
+                        result=result)
+
+
+def run_sql_text(server, dbname: str, text: str, *, file_name: str = "<sql>", statement_timeout: float = 10.0,
+                 file_timeout: float = 120.0, row_cap: int = DEFAULT_ROW_CAP, user: str = LEARNER,
+                 decode_warning: str = "", result: RunResult | None = None) -> RunResult:
+    result = result if result is not None else RunResult()
+    statements = split_sql(text)
+    session = LearnerSession(server, dbname, user, statement_timeout)
+    started = time.monotonic()
+    try:
+        for stmt in statements:
+            outcome = _run_one(session, stmt, file_name, result, started, statement_timeout, file_timeout,
+                               row_cap, decode_warning)
+            result.statements.append(outcome)
+        if session.conn is not None and not session.conn.closed:
+            status = session.conn.info.transaction_status
+            if status != psycopg.pq.TransactionStatus.IDLE:
+                result.statements.append(StatementOutcome(
+                    file_name, statements[-1].end_line if statements else 0, "", "error",
+                    "the file ended inside a transaction (BEGIN without COMMIT): its changes were rolled back"))
+    finally:
+        session.close()
+    return result
+
+
+def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: RunResult, started: float,
+             statement_timeout: float, file_timeout: float, row_cap: int, decode_warning: str) -> StatementOutcome:
+    if stmt.kind == "meta":
+        shown = "\\" + stmt.meta + (" " + stmt.args if stmt.args else "")
+        if stmt.meta in META_ALLOWED:
+            return StatementOutcome(file_name, stmt.line, shown, "skipped", "psql display command, ignored")
+        return StatementOutcome(file_name, stmt.line, shown, "refused",
+                                f"\\{stmt.meta} is not allowed here: it would reach outside the database")
+    if "\ufffd" in stmt.sql and decode_warning:
+        return StatementOutcome(file_name, stmt.line, stmt.sql, "refused", f"not run: {decode_warning}")
+    remaining = file_timeout - (time.monotonic() - started)
+    if remaining <= 0:
+        return StatementOutcome(file_name, stmt.line, stmt.sql, "timeout",
+                                f"not run: the file exceeded its {file_timeout:g} s limit")
+    try:
+        conn = session.open()
+    except psycopg.Error as exc:
+        return StatementOutcome(file_name, stmt.line, stmt.sql, "error", f"could not connect: {exc}")
+    limit = min(statement_timeout, remaining)
+    t0 = time.monotonic()
+    rows: list[tuple] = []
+    truncated = False
+    columns: tuple[str, ...] = ()
+    oids: tuple[int, ...] = ()
+    deadline = _Deadline(session, limit)
+    try:
+        with deadline:
+            cur = conn.cursor()
+            if classify(stmt) == "query" or _RETURNING.search(stmt.sql):
+                gen = cur.stream(stmt.sql)
+                try:
+                    for row in gen:
+                        if len(rows) >= row_cap:
+                            truncated = True
+                            conn.cancel_safe(timeout=2)
+                            break
+                        rows.append(row)
+                finally:
+                    try:
+                        gen.close()
+                    except psycopg.errors.QueryCanceled:
+                        pass
+            else:
+                cur.execute(stmt.sql)
+                if cur.description is not None:
+                    rows = cur.fetchmany(row_cap)
+                    truncated = cur.fetchone() is not None
+            if cur.description is not None:
+                columns = tuple(col.name for col in cur.description)
+                oids = tuple(col.type_code for col in cur.description)
+            rowcount = len(rows) if cur.description is not None else cur.rowcount
+    except psycopg.Error as exc:
+        elapsed = time.monotonic() - t0
+        sqlstate = getattr(exc, "sqlstate", "") or ""
+        if deadline.fired == "terminated" or conn.closed or conn.broken:
+            session.close()
+            return StatementOutcome(file_name, stmt.line, stmt.sql, "timeout",
+                                    f"stopped by the grader after {limit:g} s (the session was terminated)",
+                                    sqlstate, -1, elapsed)
+        if deadline.fired or sqlstate == "57014":
+            return StatementOutcome(file_name, stmt.line, stmt.sql, "timeout",
+                                    f"cancelled: the statement ran longer than {limit:g} s", sqlstate, -1, elapsed)
+        message = (exc.diag.message_primary or str(exc)).strip() if hasattr(exc, "diag") else str(exc)
+        _capture(result, stmt, file_name, (), (), [], False, message)
+        return StatementOutcome(file_name, stmt.line, stmt.sql, "error", message, sqlstate, -1, elapsed)
+    elapsed = time.monotonic() - t0
+    _capture(result, stmt, file_name, columns, oids, rows, truncated, "")
+    note = f"{len(rows)} rows (stopped at the {row_cap}-row cap)" if truncated else ""
+    return StatementOutcome(file_name, stmt.line, stmt.sql, "ok", note, "", rowcount, elapsed)
+
+
+def _capture(result: RunResult, stmt: Statement, file_name: str, columns, oids, rows, truncated, error) -> None:
+    if stmt.name:
+        result.captured[stmt.name] = CapturedResult(stmt.name, file_name, stmt.line, tuple(columns), tuple(oids),
+                                                    tuple(tuple(r) for r in rows), truncated, error)
