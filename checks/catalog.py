@@ -1,0 +1,549 @@
+"""Catalog checks: what the schema holds — indexes, constraints, views, extensions, settings.
+
+They read only the system catalogs (``pg_catalog.``-qualified, as role pgdrill_grader), so a
+learner's ``public.pg_index`` view or ``public.pg_class`` table cannot answer for them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from checks.base import CheckContext, Outcome, check
+from checks.sql import (
+    TABLE_KINDS, as_list, display, find_relation, ident_name, missing_relation_message, query,
+    rows_evidence, split_qualified,
+)
+from pgdrill.report import Evidence
+
+# ------------------------------------------------------------------------------------------
+# helpers
+
+_FALSE_WORDS = {"f", "fa", "fal", "fals", "false", "n", "no", "off", "0"}
+
+
+def _fmt_cols(cols) -> str:
+    return "(" + ", ".join(str(c) for c in cols) + ")"
+
+
+def _norm_expr(text: str | None) -> str:
+    """A loose canonical form of an index expression for comparison.
+
+    PostgreSQL prints ``lower(email)`` back as ``lower((email)::text)``; casts, parentheses,
+    quotes, white space and case are dropped on both sides before comparing.
+    """
+    if not text:
+        return ""
+    s = text.lower()
+    s = re.sub(r"::\s*[a-z_][a-z0-9_ .]*(\[\])?(\(\d+(,\s*\d+)?\))?", "", s)
+    return re.sub(r"[\s()\"]", "", s)
+
+
+def _table_or_fail(conn, table: str, schema: str):
+    """(relation, None) or (None, failing Outcome) for a table the check is about."""
+    rel = find_relation(conn, table, schema)
+    nsp, name = split_qualified(table, schema)
+    if rel is None:
+        return None, Outcome(False, missing_relation_message(nsp, name))
+    if rel.relkind not in TABLE_KINDS:
+        return None, Outcome(False, f"{rel.display} is a {rel.kind_word}, not a table.")
+    return rel, None
+
+
+def _index_rows(conn, oid: int) -> list[dict]:
+    cur = conn.execute(query(conn, "catalog_indexes"), {"table_oid": oid})
+    names = [d.name for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _index_evidence(rel, indexes: list[dict]) -> Evidence:
+    if not indexes:
+        return Evidence(kind="text", title=f"Indexes of {rel.display}", body="(none)")
+    rows = []
+    for ix in indexes:
+        state = "valid" if ix["is_valid"] and ix["is_ready"] and ix["is_live"] else "INVALID"
+        rows.append((ix["index_name"], state, ix["definition"]))
+    return rows_evidence(f"Indexes of {rel.display}", ("index", "state", "definition"), rows, limit=30)
+
+
+# ------------------------------------------------------------------------------------------
+# indexes
+
+
+@check
+def index_exists(ctx: CheckContext, *, table, columns=None, method=None, unique=None, opclass=None,
+                 expression=None, schema="public", prefix_ok=False) -> Outcome:
+    """A usable index exists on exactly these key columns, in this order.
+
+    What it asserts:
+        The table has an index that is VALID and READY (usable by the planner), not
+        partial, whose key columns are exactly ``columns`` in that order (INCLUDE columns
+        are ignored) — or, with ``prefix_ok``, whose leading key columns are. When given,
+        the access method, uniqueness, operator class and key expression must match too.
+        An INVALID index (left by a failed CREATE INDEX CONCURRENTLY) or a partial index
+        does not count, and the message says so when that is what was found.
+    Arguments:
+        table: the table, ``name`` or ``schema.name``.
+        columns: key column names in order; may be omitted when ``expression`` is given.
+        method: access method the index must use (btree, gin, gist, brin, hash).
+        unique: true for a UNIQUE index, false for a non-unique one; omitted: either.
+        opclass: operator class for every key column (``gin_trgm_ops``), or a list with
+            one entry per key column (null for any).
+        expression: a key expression such as ``lower(email)``; compared loosely (casts,
+            parentheses, spaces and case ignored). With ``columns`` it is an extra key
+            after them.
+        schema: schema of the table when ``table`` is not qualified (default public).
+        prefix_ok: accept an index whose leading key columns are the asked ones.
+    Feedback on failure:
+        Says which index was wanted (columns, method, opclass) and what the table has:
+        no index at all, an index on other or more columns, the wrong method or operator
+        class, or a matching index that is INVALID or partial and so cannot serve the
+        query. The table's index definitions are attached.
+    Example:
+        - check: index_exists
+          with: {table: products, columns: [name], method: gin, opclass: gin_trgm_ops}
+    """
+    conn = ctx.grader()
+    rel, failed = _table_or_fail(conn, table, schema)
+    if failed:
+        return failed
+    want_cols = [ident_name(c) for c in as_list(columns)]
+    want_keys: list[tuple[str, str]] = [("col", c) for c in want_cols]
+    if expression:
+        want_keys.append(("expr", _norm_expr(str(expression))))
+    if not want_keys:
+        raise ValueError("index_exists needs columns or expression")
+    want_opc = as_list(opclass)
+    if isinstance(opclass, str):
+        want_opc = [opclass] * len(want_keys)
+    want_text = _fmt_cols(want_cols + ([expression] if expression else []))
+    extras = []
+    if method:
+        extras.append(f"using {method}")
+    if opclass:
+        extras.append(f"with operator class {opclass if isinstance(opclass, str) else ', '.join(map(str, opclass))}")
+    if unique is True:
+        extras.append("UNIQUE")
+    want_desc = f"an index on {rel.display} {want_text}" + (" " + " ".join(extras) if extras else "")
+
+    indexes = _index_rows(conn, rel.oid)
+    evidence = (_index_evidence(rel, indexes),)
+
+    def key_matches(ix, pos, kind, value) -> bool:
+        if kind == "col":
+            return ix["key_columns"][pos] == value
+        return ix["key_columns"][pos] is None and _norm_expr(ix["key_defs"][pos]) == value
+
+    def keys_state(ix) -> str:
+        n, have = len(want_keys), len(ix["key_columns"])
+        if have < n or not all(key_matches(ix, p, k, v) for p, (k, v) in enumerate(want_keys)):
+            return "other"
+        return "exact" if have == n else "prefix"
+
+    near: list[str] = []  # why each index with the right keys still does not count
+    for ix in indexes:
+        state = keys_state(ix)
+        if state == "other":
+            continue
+        name = ix["index_name"]
+        keys = _fmt_cols(ix["key_defs"])
+        problems = []
+        if state == "prefix" and not prefix_ok:
+            problems.append(f"{name} is on {keys}: the asked columns are only its leading part, "
+                            f"exactly {want_text} was asked")
+        if method and ix["method"] != str(method).lower():
+            problems.append(f"{name} is a {ix['method']} index, {method} was asked")
+        if want_opc:
+            for pos, want in enumerate(want_opc[: len(want_keys)]):
+                if want and ix["opclasses"][pos] != str(want):
+                    problems.append(f"{name} uses operator class {ix['opclasses'][pos]} on "
+                                    f"{ix['key_defs'][pos]}, {want} was asked")
+        if unique is not None and bool(ix["is_unique"]) != bool(unique):
+            problems.append(f"{name} is {'UNIQUE' if ix['is_unique'] else 'not unique'}, "
+                            f"{'a UNIQUE' if unique else 'a non-unique'} index was asked")
+        if ix["predicate"]:
+            problems.append(f"{name} is partial (WHERE {ix['predicate']}), so it only covers some rows")
+        if not (ix["is_valid"] and ix["is_ready"] and ix["is_live"]):
+            problems.append(f"{name} is INVALID — a failed CREATE INDEX CONCURRENTLY leaves such an "
+                            f"index behind; the planner never uses it. Drop it and build it again "
+                            f"(or REINDEX INDEX CONCURRENTLY {name})")
+        if not problems:
+            return Outcome(True, f"{name} serves: {ix['definition']}.", evidence)
+        near.extend(problems)
+
+    if near:
+        return Outcome(False, f"Want {want_desc}; none counts: " + "; ".join(near) + ".", evidence)
+    if indexes:
+        have = ", ".join(f"{ix['index_name']} {_fmt_cols(ix['key_defs'])}" for ix in indexes)
+        msg = (f"Want {want_desc}; have only {have}. Without a matching index the query reads "
+               f"the whole table.")
+    else:
+        msg = f"Want {want_desc}; the table has no indexes at all, so every lookup reads the whole table."
+    return Outcome(False, msg, evidence)
+
+
+@check
+def no_invalid_indexes(ctx: CheckContext, *, schema="public") -> Outcome:
+    """No index in the schema is left INVALID or not ready.
+
+    What it asserts:
+        Every index in ``schema`` is valid, ready and live (pg_index.indisvalid,
+        indisready, indislive).
+    Arguments:
+        schema: the schema to inspect (default public).
+    Feedback on failure:
+        Lists the broken indexes. An INVALID index, usually left by a failed or cancelled
+        CREATE INDEX CONCURRENTLY, is never used for queries yet is still maintained on
+        every write: drop it, or rebuild it with REINDEX INDEX CONCURRENTLY.
+    Example:
+        - check: no_invalid_indexes
+          with: {schema: public}
+    """
+    conn = ctx.grader()
+    nsp = ident_name(schema)
+    cur = conn.execute(query(conn, "catalog_invalid_indexes"), {"schema": nsp})
+    rows = cur.fetchall()
+    if not rows:
+        return Outcome(True, f"Every index in schema {nsp} is valid.")
+    names = ", ".join(f"{r[1]} on {r[0]}" for r in rows)
+    ev = rows_evidence("Invalid indexes", ("table", "index", "valid", "ready", "live", "definition"), rows, limit=20)
+    return Outcome(False, f"{len(rows)} invalid index{'es' if len(rows) != 1 else ''} in {nsp}: {names}. "
+                          "An invalid index is never used by the planner but still slows every write; "
+                          "DROP INDEX CONCURRENTLY it or REINDEX INDEX CONCURRENTLY it.", (ev,))
+
+
+@check
+def index_absent(ctx: CheckContext, *, name, table=None, schema="public") -> Outcome:
+    """An index of this name does not exist (it was dropped).
+
+    What it asserts:
+        No index called ``name`` exists in ``schema`` (and, when ``table`` is given, none
+        by that name on that table).
+    Arguments:
+        name: the index name, ``name`` or ``schema.name``.
+        table: optional table the index belonged to.
+        schema: schema of the index when ``name`` is not qualified (default public).
+    Feedback on failure:
+        Names the index that still exists, with its definition: an unused or duplicate
+        index costs space and slows every INSERT, UPDATE and DELETE.
+    Example:
+        - check: index_absent
+          with: {name: idx_orders_status_dup, table: orders}
+    """
+    conn = ctx.grader()
+    nsp, iname = split_qualified(name, schema)
+    row = conn.execute(query(conn, "catalog_index_by_name"), {"schema": nsp, "name": iname}).fetchone()
+    if row is None:
+        return Outcome(True, f"No index {display(nsp, iname)} exists.")
+    if table is not None:
+        tnsp, tname = split_qualified(table, schema)
+        if tnsp != nsp or tname != row[1]:
+            return Outcome(True, f"{display(nsp, iname)} exists, but on {row[1]}, not on {display(tnsp, tname)}.")
+    return Outcome(False, f"The index {display(nsp, iname)} still exists on {row[1]}: {row[4]}. "
+                          "Every index is updated on each write to its table, so one that no query "
+                          "needs only costs.", (Evidence("sql", "Definition", row[4]),))
+
+
+@check
+def no_duplicate_indexes(ctx: CheckContext, *, table=None, schema="public") -> Outcome:
+    """No two valid indexes of a table have the same definition.
+
+    What it asserts:
+        Among valid indexes (of ``table``, or of every table in ``schema``) no two share
+        access method, key and INCLUDE columns, operator classes, collations, sort
+        options, expressions and predicate. A UNIQUE index (or primary key) and a plain
+        index on the same key count as duplicates: the plain one is redundant.
+    Arguments:
+        table: one table to inspect; omitted: every table of the schema.
+        schema: the schema (default public).
+    Feedback on failure:
+        Lists each group of identical indexes and which ones can go (the non-unique ones
+        when a unique index covers the same key). A duplicate index doubles the write cost
+        and the space and buys nothing.
+    Example:
+        - check: no_duplicate_indexes
+          with: {table: orders}
+    """
+    conn = ctx.grader()
+    nsp = ident_name(schema)
+    oid = None
+    where = f"schema {nsp}"
+    if table is not None:
+        rel, failed = _table_or_fail(conn, table, schema)
+        if failed:
+            return failed
+        oid, nsp, where = rel.oid, rel.schema, rel.display
+    rows = conn.execute(query(conn, "catalog_duplicate_indexes"), {"schema": nsp, "table_oid": oid}).fetchall()
+    if not rows:
+        return Outcome(True, f"No duplicate indexes in {where}.")
+    parts, ev_rows = [], []
+    for tname, names, uniques, defs in rows:
+        keep = names[0]
+        drop = [n for n, u in zip(names[1:], uniques[1:]) if not u] or names[1:]
+        parts.append(f"on {tname}: {', '.join(names)} are identical (drop {', '.join(drop)}, keep {keep})")
+        ev_rows += [(tname, n, "unique" if u else "", d) for n, u, d in zip(names, uniques, defs)]
+    ev = rows_evidence("Duplicate indexes", ("table", "index", "unique", "definition"), ev_rows, limit=30)
+    return Outcome(False, "Duplicate indexes " + "; ".join(parts) + ". Each copy is written on every "
+                   "change to the table and takes space, and the planner only ever needs one.", (ev,))
+
+
+# ------------------------------------------------------------------------------------------
+# constraints
+
+_KINDS = {"primary_key": "p", "foreign_key": "f", "unique": "u", "check": "c", "not_null": "n",
+          "exclusion": "x"}
+_KIND_WORDS = {"p": "PRIMARY KEY", "f": "FOREIGN KEY", "u": "UNIQUE", "c": "CHECK", "n": "NOT NULL",
+               "x": "EXCLUDE"}
+
+
+@check
+def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, references=None, ref_columns=None,
+                      validated=True, schema="public") -> Outcome:
+    """A constraint of this kind exists on these columns (and is validated).
+
+    What it asserts:
+        ``table`` has a constraint of ``kind`` on ``columns``: for primary_key, unique and
+        foreign_key the key columns in that order; for check the set of columns its
+        expression uses (any check constraint when ``columns`` is omitted); for not_null
+        every listed column is NOT NULL. A foreign key must reference ``references``
+        (and ``ref_columns`` when given). With ``validated`` (the default) a constraint
+        added NOT VALID does not count until VALIDATE CONSTRAINT has run. For unique, a
+        valid non-partial UNIQUE index on the columns also counts.
+    Arguments:
+        table: the table, ``name`` or ``schema.name``.
+        kind: primary_key, foreign_key, unique, check or not_null.
+        columns: the constrained columns (a name or a list).
+        references: for foreign_key, the referenced table.
+        ref_columns: for foreign_key, the referenced columns (default: not compared).
+        validated: require the constraint to be validated (default true).
+        schema: schema of the table when ``table`` is not qualified (default public).
+    Feedback on failure:
+        Says which constraint was wanted and what the table has. For a NOT VALID
+        constraint it explains that new rows are checked but existing rows were never
+        verified, and that ALTER TABLE … VALIDATE CONSTRAINT checks them without blocking
+        writes. The table's constraints are attached.
+    Example:
+        - check: constraint_exists
+          with: {table: order_items, kind: foreign_key, columns: [order_id], references: orders}
+    """
+    conn = ctx.grader()
+    code = _KINDS.get(str(kind).lower())
+    if code is None:
+        raise ValueError(f"constraint_exists: unknown kind {kind!r}; use one of {', '.join(_KINDS)}")
+    rel, failed = _table_or_fail(conn, table, schema)
+    if failed:
+        return failed
+    cols = [ident_name(c) for c in as_list(columns)]
+    if code == "n":
+        return _not_null(conn, rel, cols, validated)
+    if code in ("p", "u", "f") and not cols:
+        raise ValueError(f"constraint_exists: kind {kind} needs columns")
+
+    cur = conn.execute(query(conn, "catalog_constraints"), {"table_oid": rel.oid})
+    cons = [dict(zip([d.name for d in cur.description], r)) for r in cur.fetchall()]
+    evidence = (rows_evidence(f"Constraints of {rel.display}", ("name", "definition", "validated"),
+                              [(c["name"], c["definition"], "yes" if c["validated"] else "NOT VALID") for c in cons],
+                              limit=30),)
+    ref_rel = None
+    if code == "f":
+        if references is None:
+            raise ValueError("constraint_exists: kind foreign_key needs references")
+        rnsp, rname = split_qualified(references, rel.schema)
+        ref_rel = (rnsp, rname)
+    want_ref_cols = [ident_name(c) for c in as_list(ref_columns)]
+    word = _KIND_WORDS[code]
+    want = f"a {word} constraint on {rel.display} {_fmt_cols(cols)}" if cols else f"a {word} constraint on {rel.display}"
+    if ref_rel:
+        want += f" referencing {display(*ref_rel)}" + (f" {_fmt_cols(want_ref_cols)}" if want_ref_cols else "")
+
+    def same_cols(c) -> bool:
+        if not cols:
+            return True
+        if code == "c":
+            return sorted(c["columns"]) == sorted(cols)
+        return list(c["columns"]) == cols
+
+    near = []
+    for c in cons:
+        if c["kind"] != code or not same_cols(c):
+            continue
+        if code == "f":
+            if (c["ref_schema"], c["ref_table"]) != ref_rel:
+                near.append(f"{c['name']} references {display(c['ref_schema'], c['ref_table'])} instead")
+                continue
+            if want_ref_cols and list(c["ref_columns"]) != want_ref_cols:
+                near.append(f"{c['name']} references columns {_fmt_cols(c['ref_columns'])} instead")
+                continue
+        if validated and not c["validated"]:
+            return Outcome(False, (
+                f"{c['name']} ({c['definition']}) exists but is NOT VALID: PostgreSQL checks new and "
+                f"updated rows against it, but the rows already in the table were never verified and "
+                f"may still break it. Fix those rows, then run ALTER TABLE {rel.display} VALIDATE "
+                f"CONSTRAINT {c['name']} (it does not block reads or writes while it checks)."), evidence)
+        return Outcome(True, f"{c['name']}: {c['definition']}.", evidence)
+
+    if code == "u":
+        for ix in _index_rows(conn, rel.oid):
+            if (ix["is_unique"] and list(ix["key_columns"]) == cols and not ix["predicate"]
+                    and ix["is_valid"] and ix["is_ready"] and ix["is_live"]):
+                return Outcome(True, f"The unique index {ix['index_name']} enforces uniqueness of "
+                                     f"{_fmt_cols(cols)} (it is an index, not a constraint).", evidence)
+    if near:
+        return Outcome(False, f"Want {want}; " + "; ".join(near) + ".", evidence)
+    return Outcome(False, f"Want {want}; there is none, so nothing stops bad rows from coming back.", evidence)
+
+
+def _not_null(conn, rel, cols, validated) -> Outcome:
+    if not cols:
+        raise ValueError("constraint_exists: kind not_null needs columns")
+    rows = conn.execute(query(conn, "catalog_not_null"), {"table_oid": rel.oid, "columns": cols}).fetchall()
+    ok, problems = 0, []
+    for col, exists, not_null, valid, conname in rows:
+        if not exists:
+            problems.append(f"column {col} does not exist")
+        elif not not_null:
+            problems.append(f"{col} allows NULL")
+        elif validated and not valid:
+            problems.append(f"{col} has NOT NULL constraint {conname} marked NOT VALID: existing rows were "
+                            f"never checked; run ALTER TABLE {rel.display} VALIDATE CONSTRAINT {conname}")
+        else:
+            ok += 1
+    if not problems:
+        return Outcome(True, f"{_fmt_cols(cols)} of {rel.display} are NOT NULL.")
+    return Outcome(False, f"Want NOT NULL on {rel.display} {_fmt_cols(cols)}: " + "; ".join(problems) + ".",
+                   score=ok / len(cols) if len(cols) > 1 else None)
+
+
+# ------------------------------------------------------------------------------------------
+# views, settings, extensions
+
+
+@check
+def view_exists(ctx: CheckContext, *, name, columns=None, ordered=False, schema="public") -> Outcome:
+    """A view (or materialized view) of this name exists, with these columns.
+
+    What it asserts:
+        ``name`` is a view or a materialized view (pg_class.relkind 'v' or 'm') — a
+        table of that name does not count. When ``columns`` is given the view has exactly
+        those columns, in any order unless ``ordered`` is true.
+    Arguments:
+        name: the view, ``name`` or ``schema.name``.
+        columns: the column names the view must have.
+        ordered: require the columns in the given order.
+        schema: schema of the view when ``name`` is not qualified (default public).
+    Feedback on failure:
+        Says whether nothing of that name exists, a table stands in for the view (a table
+        is a snapshot that goes stale; a view is recomputed when queried), or which
+        columns are missing or unexpected.
+    Example:
+        - check: view_exists
+          with: {name: db_health_summary, columns: [metric_type, item, value]}
+    """
+    conn = ctx.grader()
+    rel = find_relation(conn, name, schema)
+    nsp, vname = split_qualified(name, schema)
+    if rel is None:
+        return Outcome(False, f"There is no view {display(nsp, vname)}.")
+    if rel.relkind not in ("v", "m"):
+        return Outcome(False, f"{rel.display} is a {rel.kind_word}, not a view: a table holds a copy of the "
+                              "data as it was, while a view is recomputed each time it is queried. "
+                              "Use CREATE VIEW.")
+    if columns is None:
+        return Outcome(True, f"{rel.display} is a {rel.kind_word}.")
+    have = [r[0] for r in conn.execute(query(conn, "catalog_columns"), {"oid": rel.oid}).fetchall()]
+    want = [ident_name(c) for c in as_list(columns)]
+    ev = (Evidence("text", f"Columns of {rel.display}", ", ".join(have)),)
+    if ordered:
+        if have == want:
+            return Outcome(True, f"{rel.display} has columns {_fmt_cols(want)}.", ev)
+        return Outcome(False, f"{rel.display} has columns {_fmt_cols(have)}, want {_fmt_cols(want)} in this order.", ev)
+    missing = [c for c in want if c not in have]
+    extra = [c for c in have if c not in want]
+    if not missing and not extra:
+        return Outcome(True, f"{rel.display} has columns {_fmt_cols(want)}.", ev)
+    parts = []
+    if missing:
+        parts.append(f"missing {', '.join(missing)}")
+    if extra:
+        parts.append(f"unexpected {', '.join(extra)}")
+    return Outcome(False, f"{rel.display} has columns {_fmt_cols(have)}, want {_fmt_cols(want)}: "
+                          + "; ".join(parts) + ".", ev)
+
+
+@check
+def autovacuum_enabled(ctx: CheckContext, *, tables, schema="public") -> Outcome:
+    """Autovacuum runs on these tables: on for the server and not switched off per table.
+
+    What it asserts:
+        The server settings autovacuum and track_counts are on, and no listed table has
+        the storage parameter ``autovacuum_enabled`` set to false.
+    Arguments:
+        tables: a table or a list of tables (``name`` or ``schema.name``).
+        schema: schema of unqualified names (default public).
+    Feedback on failure:
+        Names the tables with autovacuum_enabled = false (fix with ALTER TABLE … RESET
+        (autovacuum_enabled)) or says autovacuum is off server-wide. Without autovacuum
+        dead tuples pile up, tables bloat and statistics go stale. Partial credit per
+        table.
+    Example:
+        - check: autovacuum_enabled
+          with: {tables: [products, orders, order_items]}
+    """
+    conn = ctx.grader()
+    names = as_list(tables)
+    if not names:
+        raise ValueError("autovacuum_enabled needs tables")
+    server = conn.execute("SELECT pg_catalog.current_setting('autovacuum'), "
+                          "pg_catalog.current_setting('track_counts')").fetchone()
+    if server[0] != "on" or server[1] != "on":
+        return Outcome(False, f"Autovacuum cannot run on this server (autovacuum = {server[0]}, "
+                              f"track_counts = {server[1]}); no table gets vacuumed or analyzed automatically.")
+    ok, problems, ev_rows = 0, [], []
+    for t in names:
+        rel = find_relation(conn, t, schema)
+        if rel is None or rel.relkind not in TABLE_KINDS:
+            problems.append(missing_relation_message(*split_qualified(t, schema)).rstrip("."))
+            continue
+        row = conn.execute(query(conn, "catalog_autovacuum"), {"table_oid": rel.oid}).fetchone()
+        setting = row[0]
+        ev_rows.append((rel.display, "(default: on)" if setting is None else setting))
+        if setting is not None and setting.strip().lower() in _FALSE_WORDS:
+            problems.append(f"{rel.display} has autovacuum_enabled = {setting}")
+        else:
+            ok += 1
+    ev = (rows_evidence("autovacuum_enabled per table", ("table", "autovacuum_enabled"), ev_rows, limit=50),)
+    if not problems:
+        return Outcome(True, f"Autovacuum is on for {', '.join(map(str, names))}.", ev)
+    return Outcome(False, "Autovacuum is off where it should run: " + "; ".join(problems) + ". "
+                   "Without it dead tuples accumulate and statistics go stale; "
+                   "ALTER TABLE … RESET (autovacuum_enabled) turns it back on.", ev,
+                   score=ok / len(names))
+
+
+@check
+def extension_installed(ctx: CheckContext, *, name, schema=None) -> Outcome:
+    """An extension is installed in this database.
+
+    What it asserts:
+        ``name`` appears in pg_extension (in ``schema`` when given).
+    Arguments:
+        name: the extension, e.g. pg_trgm.
+        schema: the schema it must be installed in; omitted: any.
+    Feedback on failure:
+        Says the extension is missing and whether the server offers it (then CREATE
+        EXTENSION name installs it), or that it sits in another schema.
+    Example:
+        - check: extension_installed
+          with: {name: pg_trgm}
+    """
+    conn = ctx.grader()
+    ext = str(name)
+    row = conn.execute(query(conn, "catalog_extension"), {"name": ext}).fetchone()
+    _, ext_schema, version, available = row
+    if ext_schema is None:
+        if available:
+            return Outcome(False, f"The extension {ext} is not installed; the server offers it, so "
+                                  f"CREATE EXTENSION {ext} installs it.")
+        return Outcome(False, f"The extension {ext} is not installed, and this server does not offer it.")
+    if schema is not None and ident_name(schema) != ext_schema:
+        return Outcome(False, f"The extension {ext} is installed in schema {ext_schema}, want {ident_name(schema)}.")
+    return Outcome(True, f"{ext} {version} is installed in schema {ext_schema}.")

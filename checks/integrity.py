@@ -1,0 +1,630 @@
+"""Integrity checks: the data obeys its rules, the indexes are sound, and nothing good was lost.
+
+Two kinds. *Rule* checks (``no_orphans``, ``no_duplicates``, ``no_negative_values``,
+``no_nulls``, ``totals_match_items``, ``amcheck_passes``) look at the learner's database
+alone. *Preservation* checks (``rows_preserved``, ``nothing_lost``) compare it with an
+untouched clone of the same incident (``ctx.baseline()``), so that "fixing" orphans with
+``TRUNCATE`` or duplicates by deleting every customer involved scores nothing.
+
+Which rows a fault planted comes from the incident manifest (``ctx.manifest["faults"]``):
+each fault's ``row_ids`` are rows of the first table in its ``objects``, unless the fault
+names the table itself (``"table"``) or gives ``row_ids`` as ``{table: [ids]}``; the ids in
+its ``data`` whose key names a table (``duplicate_account_order_ids`` → orders) are rows a
+fix may legitimately change too. Rows of faults whose id says *orphan* or *duplicate* are
+the ones a fix may delete (``nothing_lost``'s default allowance).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+import psycopg
+from psycopg import sql
+
+from checks.base import CheckContext, Outcome, check
+from checks.sql import (
+    READABLE_KINDS, Relation, as_list, columns_of, cursor_evidence, display, find_relation, ident_name,
+    missing_relation_message, query, rows_evidence, split_qualified, sql_query,
+)
+from pgdrill.report import Evidence
+
+# Words in a manifest data key before ``_id``/``_ids`` and the table they name.
+ID_WORD_TABLES = {
+    "order": "orders", "customer": "customers", "product": "products", "category": "categories",
+    "item": "order_items", "order_item": "order_items", "line": "order_items",
+}
+# A fault whose id contains one of these may have its rows deleted by a correct fix.
+REMOVABLE_FAULT_WORDS = ("orphan", "duplicate")
+
+_LIMIT = sql.SQL("LIMIT 5")
+
+
+# ------------------------------------------------------------------------------------------
+# manifest helpers
+
+
+def _is_table_name(obj) -> bool:
+    return isinstance(obj, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$.]*", obj) is not None
+
+
+def fault_rows(fault: dict) -> dict[str, set[str]]:
+    """{table: {key text}} of the rows a fault planted (its own ``row_ids``)."""
+    out: dict[str, set[str]] = {}
+    ids = fault.get("row_ids")
+    if isinstance(ids, dict):
+        for table, values in ids.items():
+            out.setdefault(split_qualified(table)[1], set()).update(str(v) for v in as_list(values))
+        return out
+    table = fault.get("table")
+    if table is None:
+        objects = [o for o in as_list(fault.get("objects")) if _is_table_name(o)]
+        table = objects[0] if objects else None
+    if table is not None and ids:
+        out.setdefault(split_qualified(table)[1], set()).update(str(v) for v in ids)
+    return out
+
+
+def related_rows(fault: dict) -> dict[str, set[str]]:
+    """{table: {key text}} of rows a fault's ``data`` names (ids a fix may have to touch)."""
+    out: dict[str, set[str]] = {}
+    data = fault.get("data") or {}
+    for key, values in data.items() if isinstance(data, dict) else ():
+        m = re.fullmatch(r"(?:.*_)?(order_item|[a-z]+?)_ids?", key)
+        if not m or key.startswith("deleted_"):
+            continue  # deleted rows no longer exist anywhere
+        table = ID_WORD_TABLES.get(m.group(1))
+        if table is None:
+            continue
+        vals = [v for v in as_list(values) if isinstance(v, (int, str)) and not isinstance(v, bool)]
+        if vals:
+            out.setdefault(table, set()).update(str(v) for v in vals)
+    return out
+
+
+def fault_row_keys(manifest: dict, table: str, *, related: bool = True) -> set[str]:
+    """Keys (as text) of every row of ``table`` that some fault planted or names."""
+    keys: set[str] = set()
+    for fault in (manifest or {}).get("faults", []):
+        keys |= fault_rows(fault).get(table, set())
+        if related:
+            keys |= related_rows(fault).get(table, set())
+    return keys
+
+
+def removable_rows(manifest: dict, table: str, fault_ids: Iterable[str] | None = None) -> int:
+    """How many rows of ``table`` the faults allow a fix to delete."""
+    total = 0
+    for fault in (manifest or {}).get("faults", []):
+        fid = str(fault.get("id", ""))
+        if fault_ids is not None:
+            if fid not in fault_ids:
+                continue
+        elif not any(word in fid for word in REMOVABLE_FAULT_WORDS):
+            continue
+        rows = fault_rows(fault).get(table)
+        if rows:
+            total += len(rows)
+    return total
+
+
+# ------------------------------------------------------------------------------------------
+# resolution helpers
+
+
+def _relation(conn, table, schema, role="table") -> tuple[Relation | None, Outcome | None]:
+    rel = find_relation(conn, table, schema)
+    if rel is None:
+        return None, Outcome(False, missing_relation_message(*split_qualified(table, schema), role=role))
+    if rel.relkind not in READABLE_KINDS:
+        return None, Outcome(False, f"{rel.display} is a {rel.kind_word}, not a table.")
+    return rel, None
+
+
+def _columns(conn, rel: Relation, names) -> tuple[list[str], Outcome | None]:
+    have = {name for name, _ in columns_of(conn, rel.oid)}
+    cols = [ident_name(c) for c in as_list(names)]
+    missing = [c for c in cols if c not in have]
+    if missing:
+        return cols, Outcome(False, f"{rel.display} has no column {', '.join(missing)} "
+                                    f"(was it dropped or renamed?), so this cannot be checked.")
+    return cols, None
+
+
+def _count_and_sample(conn, name: str, title: str, **parts) -> tuple[int, Evidence | None]:
+    count = conn.execute(sql_query(conn, name, select_list=sql.SQL("pg_catalog.count(*)"), limit=sql.SQL(""),
+                                   **parts)).fetchone()[0]
+    if not count:
+        return 0, None
+    cur = conn.execute(sql_query(conn, name, select_list=sql.SQL("*"), limit=_LIMIT, **parts))
+    return count, cursor_evidence(title, cur, total=count)
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+# ------------------------------------------------------------------------------------------
+# rule checks
+
+
+@check
+def no_orphans(ctx: CheckContext, *, child, column, parent, parent_column="id", schema="public") -> Outcome:
+    """No row of the child table references a parent row that does not exist.
+
+    What it asserts:
+        Every non-NULL ``child.column`` has a row in ``parent`` with that
+        ``parent_column`` (NOT EXISTS). A NULL reference is not an orphan.
+    Arguments:
+        child: the referencing table, e.g. order_items.
+        column: its referencing column, e.g. order_id.
+        parent: the referenced table, e.g. orders.
+        parent_column: the referenced column (default id).
+        schema: schema of unqualified table names (default public).
+    Feedback on failure:
+        How many orphans remain, with a few of them. Orphans are rows whose parent was
+        deleted behind the foreign key's back; reports that join them to their parent
+        silently drop them. When the manifest knows how many were planted, fixing some
+        of them earns partial credit.
+    Example:
+        - check: no_orphans
+          with: {child: order_items, column: order_id, parent: orders}
+    """
+    conn = ctx.grader()
+    crel, failed = _relation(conn, child, schema)
+    if failed:
+        return Outcome(False, failed.message + " Dropping a table removes its orphans together with "
+                                               "every valid row.")
+    prel, failed = _relation(conn, parent, schema, role="parent table")
+    if failed:
+        return failed
+    (col,), failed = _columns(conn, crel, [column])
+    if failed:
+        return failed
+    (pcol,), failed = _columns(conn, prel, [parent_column])
+    if failed:
+        return failed
+    count, ev = _count_and_sample(
+        conn, "integrity_orphans", f"Orphaned rows of {crel.display}", child=crel.ident,
+        column=sql.Identifier(col), parent=prel.ident, parent_column=sql.Identifier(pcol))
+    what = f"{crel.display}.{col} → {prel.display}.{pcol}"
+    if count == 0:
+        return Outcome(True, f"No orphans: every non-NULL {what} has its parent row.")
+    planted = 0
+    for fault in (ctx.manifest or {}).get("faults", []):
+        objects = [split_qualified(o)[1] for o in as_list(fault.get("objects")) if _is_table_name(o)]
+        if objects[:2] == [crel.name, prel.name]:
+            planted += len(fault_rows(fault).get(crel.name, ()))
+    score = (planted - count) / planted if planted and count < planted else None
+    return Outcome(False, f"{_plural(count, 'row')} of {crel.display} reference{'s' if count == 1 else ''} "
+                          f"a missing {prel.display} row ({what}). Orphans point at nothing: joins drop "
+                          "them and totals built from them are wrong. Delete or re-attach them, then "
+                          "make sure a foreign key stops new ones.", (ev,) if ev else (), score=score)
+
+
+@check
+def no_duplicates(ctx: CheckContext, *, table, columns, ignore_case=False, schema="public") -> Outcome:
+    """No two rows share the same values in these columns.
+
+    What it asserts:
+        Grouping ``table`` by ``columns`` gives no group with more than one row. Rows with
+        a NULL in any of the columns are ignored, as a UNIQUE constraint ignores them.
+    Arguments:
+        table: the table.
+        columns: a column or list of columns that should identify a row.
+        ignore_case: compare the values as lower-case text (e-mail addresses).
+        schema: schema of an unqualified table name (default public).
+    Feedback on failure:
+        How many duplicate groups remain, with the worst ones. Duplicates break the
+        UNIQUE constraint the data is supposed to satisfy (it cannot be created or
+        re-validated while they exist) and split one customer's history over two rows.
+    Example:
+        - check: no_duplicates
+          with: {table: customers, columns: [email]}
+    """
+    conn = ctx.grader()
+    rel, failed = _relation(conn, table, schema)
+    if failed:
+        return failed
+    cols, failed = _columns(conn, rel, columns)
+    if failed:
+        return failed
+    if not cols:
+        raise ValueError("no_duplicates needs columns")
+    exprs = []
+    for c in cols:
+        ident = sql.SQL("t.{}").format(sql.Identifier(c))
+        exprs.append(sql.SQL("pg_catalog.lower({}::pg_catalog.text) AS {}").format(ident, sql.Identifier(c))
+                     if ignore_case else sql.SQL("{} AS {}").format(ident, sql.Identifier(c)))
+    # GROUP BY positions keep the expressions and their aliases in one place.
+    keys_select = sql.SQL(", ").join(exprs)
+    q = sql.SQL(query(conn, "integrity_duplicates").replace("GROUP BY {keys}", "GROUP BY {positions}")).format(
+        keys=keys_select, table=rel.ident,
+        not_null=sql.SQL(" AND ").join(sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(c)) for c in cols),
+        positions=sql.SQL(", ").join(sql.Literal(i + 1) for i in range(len(cols))))
+    cur = conn.execute(q)
+    groups = cur.fetchall()
+    if not groups:
+        return Outcome(True, f"No duplicates in {rel.display} ({', '.join(cols)}).")
+    extra = sum(g[-1] - 1 for g in groups)
+    ev = rows_evidence(f"Duplicate values in {rel.display}", [*cols, "copies"], groups)
+    return Outcome(False, f"{_plural(len(groups), 'value')} of ({', '.join(cols)}) appear more than once in "
+                          f"{rel.display} ({_plural(extra, 'surplus row')}). Duplicates split one entity's "
+                          "history and keep a UNIQUE constraint from being (re)built.", (ev,))
+
+
+def _rows_where(ctx, table, column, schema, condition: str, word: str, why: str) -> Outcome:
+    conn = ctx.grader()
+    rel, failed = _relation(conn, table, schema)
+    if failed:
+        return failed
+    (col,), failed = _columns(conn, rel, [column])
+    if failed:
+        return failed
+    cond = sql.SQL(condition).format(col=sql.Identifier(col))
+    count, ev = _count_and_sample(conn, "integrity_rows_where", f"Rows of {rel.display} with {word} {col}",
+                                  table=rel.ident, condition=cond)
+    if count == 0:
+        return Outcome(True, f"No {word} values in {rel.display}.{col}.")
+    return Outcome(False, f"{_plural(count, 'row')} of {rel.display} {'has' if count == 1 else 'have'} {word} "
+                          f"{col}. {why}", (ev,) if ev else ())
+
+
+@check
+def no_negative_values(ctx: CheckContext, *, table, column, schema="public") -> Outcome:
+    """No row has a negative value in this column.
+
+    What it asserts:
+        ``column < 0`` holds for no row of ``table`` (NULLs are not negative).
+    Arguments:
+        table: the table, e.g. products.
+        column: the numeric column, e.g. stock_quantity.
+        schema: schema of an unqualified table name (default public).
+    Feedback on failure:
+        How many negative values remain, with a few rows. A negative stock count means
+        items were sold that did not exist; a CHECK (column >= 0) keeps it from recurring.
+    Example:
+        - check: no_negative_values
+          with: {table: products, column: stock_quantity}
+    """
+    return _rows_where(ctx, table, column, schema, "t.{col} < 0", "negative",
+                       "Negative quantities or amounts are impossible values; correct them and add a "
+                       "CHECK constraint so they cannot come back.")
+
+
+@check
+def no_nulls(ctx: CheckContext, *, table, column, schema="public") -> Outcome:
+    """No row has NULL in this column.
+
+    What it asserts:
+        ``column IS NULL`` holds for no row of ``table``.
+    Arguments:
+        table: the table.
+        column: the column that must always have a value.
+        schema: schema of an unqualified table name (default public).
+    Feedback on failure:
+        How many NULLs remain, with a few rows. A NULL in a critical field makes
+        arithmetic and comparisons on it unknown, so the row drops out of filters and sums;
+        a NOT NULL constraint keeps it from recurring.
+    Example:
+        - check: no_nulls
+          with: {table: products, column: stock_quantity}
+    """
+    return _rows_where(ctx, table, column, schema, "t.{col} IS NULL", "NULL",
+                       "NULL in a required field drops rows out of comparisons and sums; fill the "
+                       "values in and add NOT NULL.")
+
+
+@check
+def totals_match_items(ctx: CheckContext, *, orders="orders", items="order_items", order_key="id",
+                       item_order_column="order_id", total_column="total_amount", quantity_column="quantity",
+                       price_column="price", tolerance=0.01, schema="public") -> Outcome:
+    """Every order's stored total equals the sum of its lines (quantity × price).
+
+    What it asserts:
+        For every row of ``orders``, |total − Σ quantity × price of its items| ≤
+        ``tolerance``. An order without items sums to 0; a NULL total counts as 0.
+    Arguments:
+        orders: the orders table (default orders).
+        items: the order lines table (default order_items).
+        order_key: key of orders (default id).
+        item_order_column: the lines' reference to the order (default order_id).
+        total_column: the stored total (default total_amount).
+        quantity_column: line quantity (default quantity).
+        price_column: line unit price (default price).
+        tolerance: largest allowed difference (default 0.01).
+        schema: schema of unqualified table names (default public).
+    Feedback on failure:
+        How many orders disagree with their lines, with the largest differences. A stored
+        total that does not match its lines means either the invoice or the lines are
+        wrong — revenue reports and refunds inherit the error.
+    Example:
+        - check: totals_match_items
+          with: {tolerance: 0.01}
+    """
+    conn = ctx.grader()
+    orel, failed = _relation(conn, orders, schema)
+    if failed:
+        return failed
+    irel, failed = _relation(conn, items, schema)
+    if failed:
+        return failed
+    (okey, total), failed = _columns(conn, orel, [order_key, total_column])
+    if failed:
+        return failed
+    (iorder, qty, price), failed = _columns(conn, irel, [item_order_column, quantity_column, price_column])
+    if failed:
+        return failed
+    cur = conn.execute(sql_query(conn, "integrity_totals", orders=orel.ident, items=irel.ident,
+                                 order_key=sql.Identifier(okey), item_order=sql.Identifier(iorder),
+                                 total=sql.Identifier(total), quantity=sql.Identifier(qty),
+                                 price=sql.Identifier(price)),
+                       {"tolerance": tolerance, "limit": 5})
+    rows = cur.fetchall()
+    if not rows:
+        return Outcome(True, f"Every {orel.display} total matches its lines (within {tolerance}).")
+    count = rows[0][-1]
+    ev = rows_evidence(f"Orders whose {total} differs from their lines",
+                       ("order", total, "lines total", "difference"), [r[:-1] for r in rows], total=count)
+    return Outcome(False, f"{_plural(count, 'order')} of {orel.display} {'has' if count == 1 else 'have'} a "
+                          f"{total} that differs from the sum of {irel.display} quantity × price by more than "
+                          f"{tolerance}. Either the invoice or the lines are wrong, and every revenue "
+                          "report inherits it.", (ev,))
+
+
+@check
+def amcheck_passes(ctx: CheckContext, *, index, heapallindexed=True, schema="public") -> Outcome:
+    """amcheck finds nothing wrong with this B-tree index.
+
+    What it asserts:
+        amcheck's ``bt_index_check(index, heapallindexed)`` completes without error: the
+        index's structure is consistent and, with ``heapallindexed``, every table row has
+        its index entry.
+    Arguments:
+        index: the index, ``name`` or ``schema.name``.
+        heapallindexed: also verify that every heap tuple is indexed (default true).
+        schema: schema of an unqualified index name (default public).
+    Feedback on failure:
+        amcheck's error, verbatim. A corrupt index returns wrong answers — a UNIQUE index
+        missing entries lets duplicates in — until it is rebuilt with REINDEX (after
+        the rows it should have rejected are resolved).
+    Example:
+        - check: amcheck_passes
+          with: {index: customers_email_key}
+    """
+    conn = ctx.grader()
+    nsp, iname = split_qualified(index, schema)
+    row = conn.execute(query(conn, "catalog_index_by_name"), {"schema": nsp, "name": iname}).fetchone()
+    if row is None:
+        return Outcome(False, f"There is no index {display(nsp, iname)} (was it dropped or renamed?), "
+                              "so it cannot be verified.")
+    oid, table_name, method, usable, definition = row
+    if method != "btree":
+        return Outcome(False, f"{display(nsp, iname)} is a {method} index; bt_index_check verifies B-tree "
+                              "indexes only.")
+    if not usable:
+        return Outcome(False, f"{display(nsp, iname)} is INVALID, so amcheck cannot verify it and the planner "
+                              f"does not use it: {definition}. Rebuild it with REINDEX.")
+    amcheck = conn.execute(query(conn, "extension_function"), {"extname": "amcheck", "proname": "bt_index_check", "nargs": 2}).fetchone()
+    if amcheck is None:
+        return Outcome(False, "The amcheck extension is not installed in this database, so the index cannot be "
+                              "verified.")
+    if not amcheck[1]:
+        raise PermissionError("the grader may not execute amcheck's bt_index_check(regclass, boolean)")
+    fn = sql.Identifier(amcheck[0], "bt_index_check")
+    try:
+        conn.execute(sql_query(conn, "integrity_amcheck", fn=fn),
+                     {"index_oid": oid, "heapallindexed": bool(heapallindexed)})
+    except psycopg.errors.QueryCanceled:
+        raise
+    except psycopg.Error as exc:
+        diag = exc.diag
+        text = "\n".join(x for x in (diag.message_primary, diag.message_detail, diag.message_hint) if x) or str(exc)
+        return Outcome(False, f"amcheck reports {display(nsp, iname)} on {table_name} as corrupt "
+                              f"(SQLSTATE {exc.sqlstate}): {diag.message_primary or exc}. A corrupt index "
+                              "gives wrong answers; rebuild it with REINDEX once the rows it let through are "
+                              "fixed.", (Evidence("text", "amcheck error", text),))
+    return Outcome(True, f"amcheck found no problem in {display(nsp, iname)}"
+                         + (" (every row is indexed)." if heapallindexed else "."))
+
+
+# ------------------------------------------------------------------------------------------
+# preservation
+
+
+def _baseline(ctx: CheckContext):
+    if ctx.baseline is None:
+        raise RuntimeError("this check compares with an untouched clone, and none is available")
+    conn = ctx.baseline()
+    if conn is None:
+        raise RuntimeError("this check compares with an untouched clone, and none is available")
+    return conn
+
+
+def _checksum_parts(rel: Relation, cols: list[str], key: str | None) -> dict:
+    """The SQL pieces the checksum queries are built from, for one side of the comparison."""
+    row = sql.SQL("ROW({})").format(sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in cols))
+    if key is None:
+        bucket = sql.SQL("pg_catalog.md5({}::pg_catalog.text)").format(row)
+        key_text = sql.SQL("pg_catalog.md5({}::pg_catalog.text)").format(row)
+        exclude_condition = sql.SQL("true")
+    else:
+        key_text = sql.SQL("t.{}::pg_catalog.text").format(sql.Identifier(key))
+        bucket = sql.SQL("pg_catalog.md5({})").format(key_text)
+        exclude_condition = sql.SQL("({k} IS NULL OR {k} <> ALL(%(exclude)s::pg_catalog.text[]))").format(k=key_text)
+    return dict(table=rel.ident, row=row, bucket=bucket, key_text=key_text, exclude_condition=exclude_condition)
+
+
+def _hashes(conn, parts, exclude, buckets, keyed: bool) -> dict[str, object]:
+    rows = conn.execute(sql_query(conn, "integrity_row_hashes", **parts),
+                        {"exclude": exclude, "buckets": buckets}).fetchall()
+    if keyed:
+        return {k: h for k, h in rows}
+    bag: dict[str, int] = {}
+    for k, _ in rows:
+        bag[k] = bag.get(k, 0) + 1
+    return bag
+
+
+@check
+def rows_preserved(ctx: CheckContext, *, table, key="id", exclude_fault_rows=True, ignore_columns=None,
+                   schema="public") -> Outcome:
+    """Every row the faults did not touch is still there, unchanged.
+
+    What it asserts:
+        Compared with an untouched clone of the incident, every row of ``table`` that no
+        planted fault touched still exists (same ``key``) with the same content in every
+        original column (columns the learner added are ignored). Rows the faults planted
+        or name are left out with ``exclude_fault_rows``. Rows added by the learner are
+        allowed. The comparison uses per-row md5 checksums, bucketed, so only differing
+        buckets are fetched.
+    Arguments:
+        table: the table to compare.
+        key: the column identifying a row (default id); null compares the table as a
+            bag of rows, without excluding fault rows.
+        exclude_fault_rows: leave out rows the manifest's faults planted or name
+            (default true).
+        ignore_columns: original columns a correct fix may change everywhere.
+        schema: schema of an unqualified table name (default public).
+    Feedback on failure:
+        How many good rows were deleted or changed, with their keys and before/after
+        values. Fixing an incident must not destroy or rewrite data that was fine — a
+        broad UPDATE or DELETE is a second incident.
+    Example:
+        - check: rows_preserved
+          with: {table: order_items, key: id}
+    """
+    conn = ctx.grader()
+    base = _baseline(ctx)
+    nsp, name = split_qualified(table, schema)
+    brel = find_relation(base, table, schema)
+    if brel is None:
+        raise LookupError(f"{display(nsp, name)} does not exist in the untouched incident")
+    rel = find_relation(conn, table, schema)
+    if rel is None:
+        return Outcome(False, f"{display(nsp, name)} no longer exists: dropping it destroyed every row it held.")
+    ignored = {ident_name(c) for c in as_list(ignore_columns)}
+    base_cols = [c for c, _ in columns_of(base, brel.oid) if c not in ignored]
+    have_cols = {c for c, _ in columns_of(conn, rel.oid)}
+    key_col = ident_name(key) if key else None
+    dropped = [c for c in base_cols if c not in have_cols]
+    if dropped:
+        return Outcome(False, f"{rel.display} lost column{'s' if len(dropped) > 1 else ''} {', '.join(dropped)}: "
+                              "the data in it is gone.")
+    if key_col is not None and key_col not in base_cols:
+        raise LookupError(f"{display(nsp, name)} has no column {key_col} to identify rows by")
+    exclude = sorted(fault_row_keys(ctx.manifest, brel.name)) if exclude_fault_rows and key_col else []
+
+    bparts = _checksum_parts(brel, base_cols, key_col)
+    lparts = _checksum_parts(rel, base_cols, key_col)
+    bsum = {b: (n, s) for b, n, s in base.execute(sql_query(base, "integrity_row_buckets", **bparts),
+                                                    {"exclude": exclude}).fetchall()}
+    lsum = {b: (n, s) for b, n, s in conn.execute(sql_query(conn, "integrity_row_buckets", **lparts),
+                                                    {"exclude": exclude}).fetchall()}
+    differing = sorted(b for b in set(bsum) | set(lsum) if bsum.get(b) != lsum.get(b))
+    checked = sum(n for n, _ in bsum.values())
+    scope = f"{_plural(checked, 'row')}" + (f" (not counting {_plural(len(exclude), 'fault row')})" if exclude else "")
+    if not differing:
+        return Outcome(True, f"All {scope} of {rel.display} are unchanged.")
+
+    bh = _hashes(base, bparts, exclude, differing, key_col is not None)
+    lh = _hashes(conn, lparts, exclude, differing, key_col is not None)
+    if key_col is None:
+        lost = sum(max(0, n - lh.get(h, 0)) for h, n in bh.items())
+        if lost == 0:
+            return Outcome(True, f"All {scope} of {rel.display} are still there (rows were only added).")
+        return Outcome(False, f"{_plural(lost, 'original row')} of {rel.display} were deleted or changed. "
+                              "Fixing an incident must leave the good data as it was.")
+    deleted = sorted((k for k in bh if k not in lh), key=_natural)
+    changed = sorted((k for k in bh if k in lh and lh[k] != bh[k]), key=_natural)
+    added = [k for k in lh if k not in bh]
+    if not deleted and not changed:
+        return Outcome(True, f"All {scope} of {rel.display} are unchanged"
+                             + (f" ({_plural(len(added), 'row')} added)." if added else "."))
+    evidence = []
+    sample = (changed + deleted)[:5]
+    cols_sql = sql.SQL(", ").join(sql.Identifier(c) for c in base_cols)
+    q = sql.SQL("SELECT {cols} FROM {t} WHERE {k}::pg_catalog.text = ANY(%s::pg_catalog.text[]) ORDER BY {k}")
+    before = base.execute(q.format(cols=cols_sql, t=brel.ident, k=sql.Identifier(key_col)), (sample,)).fetchall()
+    after = {str(r[base_cols.index(key_col)]): r for r in conn.execute(
+        q.format(cols=cols_sql, t=rel.ident, k=sql.Identifier(key_col)), (sample,)).fetchall()}
+    ev_rows = []
+    for r in before:
+        k = str(r[base_cols.index(key_col)])
+        ev_rows.append(("before", *r))
+        ev_rows.append(("after", *after[k]) if k in after else ("after", "(deleted)", *[""] * (len(r) - 1)))
+    evidence.append(rows_evidence(f"Rows of {rel.display} that should not have changed",
+                                  ("", *base_cols), ev_rows, limit=10))
+    parts = []
+    if deleted:
+        parts.append(f"{_plural(len(deleted), 'row')} deleted (key {', '.join(deleted[:5])}"
+                     f"{', …' if len(deleted) > 5 else ''})")
+    if changed:
+        parts.append(f"{_plural(len(changed), 'row')} changed (key {', '.join(changed[:5])}"
+                     f"{', …' if len(changed) > 5 else ''})")
+    return Outcome(False, f"Of {scope} of {rel.display} that no fault touched, " + " and ".join(parts) + ". "
+                          "A fix must leave good data as it was: a too-broad UPDATE or DELETE is a second "
+                          "incident.", tuple(evidence))
+
+
+def _natural(text: str):
+    return (0, int(text), "") if text.lstrip("-").isdigit() else (1, 0, text)
+
+
+@check
+def nothing_lost(ctx: CheckContext, *, table, allowed_loss=None, schema="public") -> Outcome:
+    """No more rows are gone than the faults allow to be removed.
+
+    What it asserts:
+        The table's row count is at least the untouched incident's count minus the
+        allowed loss. By default the allowance is the number of rows planted by faults
+        whose id says orphan or duplicate (the 15 orphaned order lines, the duplicate
+        customer accounts); a number sets it, a list of fault ids sums those faults'
+        rows. Losing more scores 0.
+    Arguments:
+        table: the table to count.
+        allowed_loss: rows that may be deleted — a number, a list of fault ids, or omitted
+            for the default.
+        schema: schema of an unqualified table name (default public).
+    Feedback on failure:
+        How many rows are gone and how many a fix may remove: anything beyond that is
+        destroyed data (TRUNCATE, a DELETE without the right WHERE), which no
+        integrity fix justifies.
+    Example:
+        - check: nothing_lost
+          with: {table: order_items}
+    """
+    conn = ctx.grader()
+    nsp, name = split_qualified(table, schema)
+    if ctx.baseline is not None and ctx.baseline() is not None:
+        base = ctx.baseline()
+        brel = find_relation(base, table, schema)
+        if brel is None:
+            raise LookupError(f"{display(nsp, name)} does not exist in the untouched incident")
+        before = base.execute(sql_query(base, "integrity_count", table=brel.ident)).fetchone()[0]
+    elif name in (ctx.manifest or {}).get("counts", {}):
+        before = int(ctx.manifest["counts"][name])
+    else:
+        raise RuntimeError("nothing_lost needs an untouched clone or the manifest's row counts")
+    if allowed_loss is None:
+        allowed = removable_rows(ctx.manifest, name)
+    elif isinstance(allowed_loss, (list, tuple, str)):
+        allowed = removable_rows(ctx.manifest, name, [str(f) for f in as_list(allowed_loss)])
+    else:
+        allowed = int(allowed_loss)
+    rel = find_relation(conn, table, schema)
+    if rel is None:
+        return Outcome(False, f"{display(nsp, name)} no longer exists: all {before} rows it held were destroyed "
+                              f"(at most {allowed} may be removed).")
+    have = conn.execute(sql_query(conn, "integrity_count", table=rel.ident)).fetchone()[0]
+    lost = before - have
+    ev = (rows_evidence("Row counts", ("table", "incident", "now", "may be removed"),
+                        [(rel.display, before, have, allowed)]),)
+    if lost <= allowed:
+        detail = f"{_plural(max(lost, 0), 'row')} removed" + (f", {allowed} allowed" if allowed else "")
+        return Outcome(True, f"{rel.display} has {have} of {before} rows ({detail}).", ev)
+    excess = lost - allowed
+    return Outcome(False, f"{rel.display} has {have} rows, {before} in the incident: {_plural(lost, 'row')} "
+                          f"{'is' if lost == 1 else 'are'} gone but only {allowed} (rows the faults planted) may "
+                          f"be removed. {_plural(excess, 'row')} of good data {'was' if excess == 1 else 'were'} "
+                          "destroyed — an integrity fix deletes exactly the bad rows, never more.", ev)

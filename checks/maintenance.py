@@ -1,0 +1,264 @@
+"""Maintenance checks: statistics are fresh, tables are vacuumed, dead tuples are under control.
+
+They read the cumulative statistics (pg_stat_all_tables). Those lag: a backend publishes its
+counters when a transaction ends at most once a second and when it exits, so a check reads
+after ``pg_stat_clear_snapshot()`` and, while the answer is still "no", retries for up to
+``ctx.options["stats_wait"]`` seconds (default 2). VACUUM and ANALYZE publish their
+timestamps at once. A clone starts with empty counters (they are kept per database OID), so
+where counters are silent and pgstattuple is installed, dead tuples are measured on disk.
+"""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+from psycopg import sql
+
+from checks.base import CheckContext, Outcome, check
+from checks.sql import TABLE_KINDS, as_list, find_relation, missing_relation_message, query, rows_evidence, \
+    split_qualified, sql_query
+
+DEFAULT_STATS_WAIT = 2.0
+_STEP = 0.2
+
+
+def _since(ctx: CheckContext, since):
+    """The moment a maintenance action must be later than, as text for ::timestamptz, or None."""
+    if since is None:
+        return None
+    if str(since) == "setup":
+        return ctx.options.get("setup_finished_at")
+    return str(since)
+
+
+def _stats(conn, oid: int, since) -> dict:
+    cur = conn.execute(query(conn, "maintenance_table_stats"), {"oid": oid, "since": since})
+    return dict(zip([d.name for d in cur.description], cur.fetchone()))
+
+
+def _wait(ctx: CheckContext) -> float:
+    return float(ctx.options.get("stats_wait", DEFAULT_STATS_WAIT))
+
+
+def _poll(wait: float, conn, read, good):
+    """``read()`` until ``good(result)`` or ``wait`` seconds are over; returns the last result."""
+    deadline = time.monotonic() + wait
+    while True:
+        conn.execute("SELECT pg_catalog.pg_stat_clear_snapshot()")
+        result = read()
+        if good(result) or time.monotonic() >= deadline:
+            return result
+        time.sleep(_STEP)
+
+
+def _resolve_tables(conn, tables, schema):
+    names = as_list(tables)
+    if not names:
+        raise ValueError("this check needs tables")
+    found, missing = [], []
+    for t in names:
+        rel = find_relation(conn, t, schema)
+        if rel is None or rel.relkind not in TABLE_KINDS:
+            missing.append(missing_relation_message(*split_qualified(t, schema)).rstrip("."))
+        else:
+            found.append(rel)
+    return names, found, missing
+
+
+def _when(ts) -> str:
+    return "never (in this database)" if ts is None else f"at {ts:%Y-%m-%d %H:%M:%S}"
+
+
+@check
+def statistics_fresh(ctx: CheckContext, *, tables, since="setup", max_mod_ratio=0.1, schema="public") -> Outcome:
+    """The planner's statistics of these tables are fresh.
+
+    What it asserts:
+        Each table was analyzed (ANALYZE, VACUUM ANALYZE or autoanalyze) after ``since``
+        — by default the moment the exercise's setup finished, i.e. by the learner — or,
+        when ``max_mod_ratio`` is set, it has been analyzed in this database and fewer
+        than ``max_mod_ratio`` × its rows changed since (n_mod_since_analyze against
+        reltuples).
+    Arguments:
+        tables: a table or a list of tables.
+        since: ``setup`` (default), a timestamp, or null for "ever analyzed".
+        max_mod_ratio: also accept tables analyzed earlier with at most this fraction of
+            rows modified since (default 0.1); null to require an analyze after ``since``.
+        schema: schema of unqualified names (default public).
+    Feedback on failure:
+        For each stale table, when it was last analyzed and how many rows changed since.
+        The planner chooses plans from these statistics; stale ones give wrong row
+        estimates and slow plans. ANALYZE the table (and keep autovacuum on). Partial
+        credit per table.
+    Example:
+        - check: statistics_fresh
+          with: {tables: [orders, products, order_items]}
+    """
+    conn = ctx.grader()
+    names, rels, problems = _resolve_tables(conn, tables, schema)
+    since_ts = _since(ctx, since)
+
+    def fresh(s) -> bool:
+        if s["analyzed_at"] is None:
+            return False
+        if since is None or s["analyzed_since"]:
+            return True
+        return (max_mod_ratio is not None
+                and s["n_mod_since_analyze"] <= float(max_mod_ratio) * max(s["reltuples"], s["n_live_tup"], 1))
+
+    def read():
+        return [(rel, _stats(conn, rel.oid, since_ts)) for rel in rels]
+
+    results = _poll(_wait(ctx), conn, read, lambda rs: all(fresh(s) for _, s in rs))
+    ok, ev_rows = 0, []
+    for rel, s in results:
+        ev_rows.append((rel.display, _when(s["analyzed_at"]).removeprefix("at "), s["n_mod_since_analyze"],
+                        int(max(s["reltuples"], 0))))
+        if fresh(s):
+            ok += 1
+        else:
+            after = " after the drill started" if since_ts and s["analyzed_at"] is not None else ""
+            problems.append(f"{rel.display} was last analyzed {_when(s['analyzed_at'])}{after}, "
+                            f"{s['n_mod_since_analyze']} rows modified since")
+    ev = (rows_evidence("Statistics", ("table", "last analyzed", "modified since", "rows (estimate)"), ev_rows,
+                        limit=50),)
+    if not problems:
+        return Outcome(True, f"Statistics are fresh for {', '.join(r.display for r in rels)}.", ev)
+    return Outcome(False, "Stale statistics: " + "; ".join(problems) + ". The planner picks plans from these "
+                   "numbers; with stale ones it misjudges row counts and chooses slow plans. Run ANALYZE.",
+                   ev, score=ok / len(names))
+
+
+@check
+def vacuumed_since(ctx: CheckContext, *, tables, since="setup", schema="public") -> Outcome:
+    """These tables were vacuumed (manually or by autovacuum) after a moment.
+
+    What it asserts:
+        last_vacuum or last_autovacuum of each table is later than ``since`` — by default
+        the moment the exercise's setup finished.
+    Arguments:
+        tables: a table or a list of tables.
+        since: ``setup`` (default), a timestamp, or null for "ever vacuumed".
+        schema: schema of unqualified names (default public).
+    Feedback on failure:
+        Names the tables not vacuumed since then. VACUUM makes the space of dead row
+        versions reusable and keeps the visibility map current for index-only scans.
+        Partial credit per table.
+    Example:
+        - check: vacuumed_since
+          with: {tables: [orders, products]}
+    """
+    conn = ctx.grader()
+    names, rels, problems = _resolve_tables(conn, tables, schema)
+    since_ts = _since(ctx, since)
+
+    def good(s) -> bool:
+        return s["vacuumed_at"] is not None and (since is None or s["vacuumed_since"])
+
+    results = _poll(_wait(ctx), conn, lambda: [(r, _stats(conn, r.oid, since_ts)) for r in rels],
+                    lambda rs: all(good(s) for _, s in rs))
+    ok = 0
+    for rel, s in results:
+        if good(s):
+            ok += 1
+        else:
+            problems.append(f"{rel.display} was last vacuumed {_when(s['vacuumed_at'])}")
+    if not problems:
+        return Outcome(True, f"{', '.join(r.display for r in rels)} vacuumed.")
+    return Outcome(False, "Not vacuumed: " + "; ".join(problems) + ". VACUUM frees the space of dead row "
+                   "versions for reuse; without it tables only grow.", score=ok / len(names))
+
+
+def _pgstattuple_fn(conn):
+    row = conn.execute(query(conn, "extension_function"),
+                      {"extname": "pgstattuple", "proname": "pgstattuple_approx", "nargs": 1}).fetchone()
+    if row is None or not row[1]:
+        return None
+    return sql.Identifier(row[0], "pgstattuple_approx")
+
+
+@check
+def dead_tuples_below(ctx: CheckContext, *, tables, ratio=0.1, source="auto", schema="public") -> Outcome:
+    """Dead row versions make up less than a given share of these tables.
+
+    What it asserts:
+        For each table, dead / (live + dead) tuples < ``ratio``, from the cumulative
+        statistics (n_dead_tup, and n_live_tup — or the planner's reltuples while a
+        fresh clone's counters have not counted the live rows yet), read again for a
+        moment while they say "too many" because they lag. With ``source: auto`` a table
+        whose counters are still empty in this clone is measured on disk with
+        pgstattuple_approx when the extension is installed; ``pgstattuple`` measures
+        every table on disk, ``stats`` never does.
+    Arguments:
+        tables: a table or a list of tables.
+        ratio: the largest acceptable dead share, between 0 and 1 (default 0.1).
+        source: auto (default), stats or pgstattuple.
+        schema: schema of unqualified names (default public).
+    Feedback on failure:
+        Each bloated table's dead share and counts, and where they come from. Dead tuples
+        are left by UPDATE and DELETE until VACUUM reclaims them; they make every scan
+        read more pages. If VACUUM does not remove them, an old open transaction
+        (pg_stat_activity.backend_xmin) is holding them. Partial credit per table.
+    Example:
+        - check: dead_tuples_below
+          with: {tables: [orders, products], ratio: 0.1}
+    """
+    if source not in ("auto", "stats", "pgstattuple"):
+        raise ValueError(f"dead_tuples_below: source must be auto, stats or pgstattuple, not {source!r}")
+    conn = ctx.grader()
+    names, rels, problems = _resolve_tables(conn, tables, schema)
+    limit = float(ratio)
+    fn = _pgstattuple_fn(conn) if source != "stats" else None
+    if fn is None and source == "pgstattuple":
+        raise RuntimeError("pgstattuple is not installed, or the grader may not run pgstattuple_approx")
+
+    def share(live, dead) -> float:
+        return dead / (live + dead) if live + dead > 0 else 0.0
+
+    def from_stats(s) -> tuple[int, int, str]:
+        if s["activity"] == 0 and s["n_live_tup"] == 0 and s["n_dead_tup"] == 0 and s["relpages"] > 0:
+            return 0, 0, "unknown"  # counters silent in this clone although the table has pages
+        # UPDATEs add dead tuples but no live ones: until VACUUM or ANALYZE has counted the
+        # live rows of a fresh clone, the planner's estimate stands in for them.
+        live = s["n_live_tup"] if s["n_live_tup"] > 0 else int(max(s["reltuples"], 0))
+        return live, s["n_dead_tup"], "statistics"
+
+    measured: dict[int, tuple[int, int, str]] = {}
+    if source != "pgstattuple":
+        results = _poll(_wait(ctx), conn, lambda: [(r, from_stats(_stats(conn, r.oid, None))) for r in rels],
+                        lambda rs: all(m[2] == "statistics" and share(m[0], m[1]) < limit for _, m in rs))
+        measured = {rel.oid: m for rel, m in results}
+    if fn is not None:
+        for rel in rels:
+            if source == "pgstattuple" or measured[rel.oid][2] == "unknown":
+                try:
+                    live, dead = conn.execute(sql_query(conn, "maintenance_pgstattuple", fn=fn),
+                                              {"oid": rel.oid}).fetchone()
+                except psycopg.errors.QueryCanceled:
+                    raise
+                except psycopg.Error:
+                    if source == "pgstattuple":
+                        raise
+                    continue
+                measured[rel.oid] = (int(live), int(dead), "pgstattuple")
+    ok, ev_rows = 0, []
+    for rel in rels:
+        live, dead, src = measured[rel.oid]
+        pct = share(live, dead)
+        ev_rows.append((rel.display, live, dead, f"{pct:.1%}", src))
+        if src == "unknown":
+            problems.append(f"{rel.display}: no statistics yet in this database"
+                            + (" and pgstattuple is not available" if source == "auto" else "")
+                            + " (VACUUM or ANALYZE would count its rows)")
+        elif pct >= limit:
+            problems.append(f"{rel.display}: {pct:.0%} dead ({dead} dead of {live + dead} row versions, {src})")
+        else:
+            ok += 1
+    ev = (rows_evidence("Dead tuples", ("table", "live", "dead", "dead share", "source"), ev_rows, limit=50),)
+    if not problems:
+        return Outcome(True, f"Dead tuples under {limit:.0%} in {', '.join(r.display for r in rels)}.", ev)
+    return Outcome(False, f"Want under {limit:.0%} dead tuples: " + "; ".join(problems) + ". Dead row versions "
+                   "stay until VACUUM reclaims them and every scan reads past them. Run VACUUM; if they "
+                   "survive it, an old open transaction (see pg_stat_activity.backend_xmin) is holding them.",
+                   ev, score=ok / len(names))

@@ -1,0 +1,503 @@
+"""Performance: does the scenario's slow query now run the way a fixed database runs it?
+
+The query is the scenario's own (given in the spec), run by the grader as
+``pgdrill_grader`` — never the learner's text — so a learner cannot pass by rewriting it.
+
+How the plans are obtained:
+
+- In a transaction that is always rolled back, with ``SET LOCAL statement_timeout`` and
+  ``SET LOCAL search_path = pg_catalog, public, pg_temp``. The scenario's SQL names its
+  tables unqualified; rewriting it to ``public.products`` would mean parsing SQL, while the
+  path keeps built-ins first and the grader refuses to run while public shadows a built-in
+  name (see the results family). ``pg_temp`` is listed last: the grader's session has no
+  temporary objects, and a learner cannot create any in it.
+- Plan faking neutralised first: a planner setting this session took from
+  ``ALTER DATABASE … SET`` or ``ALTER ROLE … SET`` (``enable_seqscan = off``,
+  ``random_page_cost = 0.001`` …) is put back to its built-in default with ``SET LOCAL``
+  — ``RESET`` would restore the stored value itself — and the evidence says so.
+  ``no_plan_faking_settings`` fails on such settings in its own right.
+- Parameters (``params``) are bound through the extended protocol with ``$1``-style
+  placeholders, so a ``%`` in the query (``LIKE '%laptop%'``) is just text.
+
+A plan passes as index-backed when it contains an Index Scan, Index Only Scan or a Bitmap
+Heap Scan fed by Bitmap Index Scans on the named table. The planner only ever picks a valid
+index, so an index left INVALID by a failed ``CREATE INDEX CONCURRENTLY`` never counts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import statistics
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import psycopg
+
+from checks.base import CheckContext, Outcome, check
+from checks.results import ShadowedBuiltins, grader_transaction, sql_text
+from checks.sql import display, load_sql, rows_evidence, split_qualified
+from fixtures.sandbox import GRADER, LEARNER
+from pgdrill.report import Evidence
+
+PLAN_TIMEOUT_S = 30
+INDEX_SCAN_NODES = ("Index Scan", "Index Only Scan")
+_LEADING_WILDCARD = re.compile(r"\b(i?like)\s+E?'%", re.IGNORECASE)
+_ILIKE_OR_LOWER = re.compile(r"\bilike\b|\blower\s*\(", re.IGNORECASE)
+
+
+# ------------------------------------------------------------------------------------------
+# Plan faking
+
+
+@dataclass
+class PlanSession:
+    """What was done to a grader session before planning: the settings put back."""
+
+    neutralised: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, value, source, default
+
+    def evidence(self) -> list[Evidence]:
+        if not self.neutralised:
+            return []
+        where = {"database": "database level (ALTER DATABASE … SET)", "user": "role level (ALTER ROLE … SET)",
+                 "database user": "role-in-database level (ALTER ROLE … IN DATABASE … SET)"}
+        lines = [f"setting {name} = {value} was changed at {where.get(source, source)}; ignored "
+                 f"(planned with the default {default})" for name, value, source, default in self.neutralised]
+        return [Evidence("text", "Planner settings ignored", "\n".join(lines))]
+
+
+def neutralise_planner_settings(conn) -> PlanSession:
+    """Inside a transaction: SET LOCAL every planner setting that came from a stored
+    database or role setting back to its built-in default."""
+    state = PlanSession()
+    for name, setting, unit, source, boot_val in conn.execute(load_sql("performance_session_overrides")).fetchall():
+        conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (name, boot_val))
+        state.neutralised.append((name, f"{setting}{unit and ' ' + unit}", source, f"{boot_val}{unit and ' ' + unit}"))
+    return state
+
+
+@contextlib.contextmanager
+def plan_session(conn, *, force_index: bool = False, timeout_s: float = PLAN_TIMEOUT_S) -> Iterator[PlanSession]:
+    """A rolled-back transaction ready to plan or time the scenario's query."""
+    with grader_transaction(conn, timeout_s=timeout_s):
+        state = neutralise_planner_settings(conn)
+        if force_index:
+            for name, value in (("enable_seqscan", "off"), ("enable_indexscan", "on"),
+                                ("enable_bitmapscan", "on"), ("enable_indexonlyscan", "on")):
+                conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (name, value))
+        yield state
+
+
+def _run(conn, text: str, params) -> list[tuple]:
+    """Run ``text`` through the extended protocol ($1 placeholders, one statement only)."""
+    cur = psycopg.RawCursor(conn)
+    cur.execute(text, list(params or []))
+    return cur.fetchall()
+
+
+def explain_json(conn, query: str, params=None, *, options: str = "FORMAT JSON, COSTS OFF, VERBOSE") -> dict:
+    rows = _run(conn, f"EXPLAIN ({options}) {sql_text(query)}", params)
+    data = rows[0][0]
+    return data[0] if isinstance(data, list) else data
+
+
+def explain_text(conn, query: str, params=None) -> str:
+    return "\n".join(r[0] for r in _run(conn, f"EXPLAIN (COSTS OFF) {sql_text(query)}", params))
+
+
+# ------------------------------------------------------------------------------------------
+# Reading plans
+
+
+class BaselineQueryError(RuntimeError):
+    """The scenario's query failed on the untouched incident: a bug in the exercise."""
+
+
+def _failed(exc: psycopg.Error, query: str) -> Outcome:
+    """The scenario's query failed on the learner's database: their schema changed under it."""
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        message = (f"The scenario's query did not finish within {PLAN_TIMEOUT_S} s on your database, "
+                   "so it was stopped. It should take milliseconds once the right index exists.")
+    else:
+        diag = getattr(exc, "diag", None)
+        error = ((diag.message_primary if diag is not None else None) or str(exc)).strip()
+        message = (f"The scenario's query fails on your database: {error}. The application runs this exact "
+                   "query — was a table or column it uses renamed or dropped?")
+    return Outcome(False, message, (Evidence("sql", "Query", sql_text(query)),))
+
+
+def _on_baseline(func, *args):
+    try:
+        return func(*args)
+    except psycopg.Error as exc:
+        raise BaselineQueryError(f"the query failed on the untouched incident: {exc}") from exc
+
+
+def _nodes(plan: dict) -> Iterator[dict]:
+    yield plan
+    for child in plan.get("Plans", ()) or ():
+        yield from _nodes(child)
+
+
+def index_scans_on(plan: dict, schema: str, table: str) -> list[str]:
+    """Descriptions of the index-backed scans of ``schema.table`` in a (VERBOSE) JSON plan."""
+    found = []
+    for node in _nodes(plan):
+        if node.get("Relation Name") != table or node.get("Schema", schema) != schema:
+            continue
+        kind = node.get("Node Type")
+        if kind in INDEX_SCAN_NODES:
+            found.append(f"{kind} using {node.get('Index Name')}")
+        elif kind == "Bitmap Heap Scan":
+            indexes = [n.get("Index Name") for n in _nodes(node) if n.get("Node Type") == "Bitmap Index Scan"]
+            if indexes:
+                found.append(f"Bitmap Heap Scan fed by Bitmap Index Scan on {', '.join(indexes)}")
+    return found
+
+
+def _scans_of(plan: dict, schema: str, table: str) -> list[str]:
+    return [n.get("Node Type", "?") for n in _nodes(plan)
+            if n.get("Relation Name") == table and n.get("Schema", schema) == schema]
+
+
+def _why_not(conn, query: str, schema: str, table: str) -> tuple[str, list[Evidence]]:
+    """Teaching text and evidence for a plan without an index scan on the table."""
+    hints = []
+    if _LEADING_WILDCARD.search(query):
+        hints.append(
+            "The pattern starts with a wildcard (LIKE '%…%'): a B-tree index orders values from their "
+            "first character, so it cannot find rows that contain a word somewhere in the middle. "
+            "A trigram index can: CREATE EXTENSION pg_trgm; then an index USING gin (column gin_trgm_ops) "
+            "(or GiST with gist_trgm_ops) serves LIKE and ILIKE with leading wildcards.")
+    elif _ILIKE_OR_LOWER.search(query):
+        hints.append("ILIKE and lower(column) are not served by a plain B-tree on the column: index the "
+                     "expression (lower(column)) or use a pg_trgm index.")
+    evidence = []
+    indexes = conn.execute(load_sql("performance_table_indexes"), {"schema": schema, "name": table}).fetchall()
+    if indexes:
+        evidence.append(rows_evidence(f"Indexes on {display(schema, table)}", ("index", "method", "valid", "definition"),
+                                      indexes, limit=20))
+        invalid = [r[0] for r in indexes if not r[2]]
+        if invalid:
+            hints.append(f"Index {', '.join(invalid)} is INVALID (a failed CREATE INDEX CONCURRENTLY leaves one "
+                         "behind): the planner never uses it. Drop it and build it again.")
+    else:
+        hints.append(f"{display(schema, table)} has no index at all.")
+    stats = conn.execute(load_sql("performance_table_statistics"), {"schema": schema, "name": table}).fetchone()
+    if stats and (stats[0] is None or stats[0] < 0 or stats[1] is None):
+        hints.append(f"{display(schema, table)} has never been analyzed: without statistics the planner "
+                     "guesses row counts. Run ANALYZE on it.")
+    if not hints:
+        hints.append("Check that an index exists on the column(s) the query filters or joins on, and that "
+                     "statistics are fresh (ANALYZE).")
+    return " ".join(hints), evidence
+
+
+def _table_missing(conn, schema: str, table: str) -> Outcome | None:
+    row = conn.execute(load_sql("catalog_relation"), {"schema": schema, "name": table}).fetchone()
+    if row is None:
+        return Outcome(False, f"The table {display(schema, table)} does not exist (was it dropped or renamed?), "
+                              "so its plan cannot be checked.")
+    return None
+
+
+def _index_plan_check(ctx: CheckContext, query: str, table: str, params, *, force_index: bool) -> Outcome:
+    schema, name = split_qualified(table)
+    conn = ctx.grader()
+    try:
+        with plan_session(conn, force_index=force_index) as state:
+            missing = _table_missing(conn, schema, name)
+            if missing is not None:
+                return missing
+            plan = explain_json(conn, query, params)
+            text = explain_text(conn, query, params)
+            scans = index_scans_on(plan["Plan"], schema, name)
+            evidence = [Evidence("plan", "Plan" + (" with enable_seqscan = off" if force_index else ""), text),
+                        *state.evidence()]
+            if scans:
+                verb = "can read" if force_index else "reads"
+                return Outcome(True, f"The plan {verb} {display(schema, name)} through an index ({'; '.join(scans)}).",
+                               tuple(evidence))
+            why, more = _why_not(conn, query, schema, name)
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    except psycopg.Error as exc:
+        return _failed(exc, query)
+    used = _scans_of(plan["Plan"], schema, name)
+    how = f" ({', '.join(used)})" if used else " (the table does not appear in the plan)"
+    if force_index:
+        message = (f"Even with sequential scans discouraged (enable_seqscan = off), the planner found no index "
+                   f"that can serve this query on {display(schema, name)}{how}. {why}")
+    else:
+        message = (f"The query still reads {display(schema, name)} without an index{how}: on a large table that "
+                   f"means reading every row for every search. {why}")
+    return Outcome(False, message, tuple(evidence + more + [Evidence("sql", "Query", sql_text(query))]))
+
+
+# ------------------------------------------------------------------------------------------
+# Checks: plans
+
+
+@check
+def uses_index(ctx: CheckContext, *, query: str, table: str, params: list | None = None) -> Outcome:
+    """The planner reads the table through an index for the scenario's query.
+
+    What it asserts:
+        `EXPLAIN (FORMAT JSON, COSTS OFF)` of `query`, planned by the grader with default
+        planner settings (database- or role-level overrides are ignored, see the family
+        notes), contains an index-backed scan of `table`: an Index Scan, an Index Only Scan
+        or a Bitmap Heap Scan fed by a Bitmap Index Scan. Any valid index counts, whatever
+        its name.
+    Arguments:
+        query: the scenario's SQL (a single SELECT); `$1`, `$2` … are parameters.
+        table: the table that should be read through an index (`products` or `schema.table`).
+        params: values for `$1`, `$2` … in `query`.
+    Feedback on failure:
+        Shows the plan as text and the table's indexes, and explains why no index was used:
+        a leading-wildcard `LIKE '%…%'` that a B-tree cannot serve (a pg_trgm GIN/GiST index
+        can), an INVALID index, or a table never analyzed.
+    Example:
+        - check: uses_index
+          with: {query: "SELECT * FROM products WHERE name LIKE '%laptop%'", table: products}
+    """
+    return _index_plan_check(ctx, query, table, params, force_index=False)
+
+
+@check
+def index_can_serve(ctx: CheckContext, *, query: str, table: str, params: list | None = None) -> Outcome:
+    """Some index on the table can serve the scenario's query at all.
+
+    What it asserts:
+        With `SET LOCAL enable_seqscan = off` (index and bitmap scans on), the plan of `query`
+        reads `table` through an index. This asks whether a suitable index *exists*, not
+        whether the planner prefers it — on a small table a sequential scan may rightly win.
+    Arguments:
+        query: the scenario's SQL (a single SELECT); `$1`, `$2` … are parameters.
+        table: the table that should be readable through an index.
+        params: values for `$1`, `$2` … in `query`.
+    Feedback on failure:
+        Shows the forced plan and the table's indexes and explains which kind of index would
+        serve the query (for `LIKE '%…%'`, pg_trgm's GIN or GiST operator classes).
+    Example:
+        - check: index_can_serve
+          with: {query: "SELECT * FROM order_items WHERE order_id = $1", table: order_items, params: [12345]}
+    """
+    return _index_plan_check(ctx, query, table, params, force_index=True)
+
+
+@check
+def no_plan_faking_settings(ctx: CheckContext) -> Outcome:
+    """No stored database or role setting changes how the planner costs plans.
+
+    What it asserts:
+        `pg_db_role_setting` holds no planner setting (enable_*, *_cost, effective_cache_size,
+        plan_cache_mode, work_mem, parallelism …) for this database, for the roles `learner`
+        and `pgdrill_grader`, or for all roles. Such settings make plans look fixed without
+        fixing anything: the application's sessions would not have them, and the plan checks
+        ignore them anyway.
+    Arguments:
+        None.
+    Feedback on failure:
+        Lists every such setting with where it is stored and the statement that removes it.
+    Example:
+        - check: no_plan_faking_settings
+    """
+    conn = ctx.grader()
+    rows = conn.execute(load_sql("performance_stored_settings"), {"roles": [LEARNER, GRADER]}).fetchall()
+    if not rows:
+        return Outcome(True, "No planner setting is stored for this database or its roles.")
+    fixes = []
+    shown = []
+    for database, role, name, value in rows:
+        if database and role:
+            where, fix = f"role {role} in this database", f"ALTER ROLE {role} IN DATABASE {database} RESET {name}"
+        elif database:
+            where, fix = "this database", f"ALTER DATABASE {database} RESET {name}"
+        elif role:
+            where, fix = f"role {role}", f"ALTER ROLE {role} RESET {name}"
+        else:
+            where, fix = "all roles", f"ALTER ROLE ALL RESET {name}"
+        shown.append((name, value, where))
+        fixes.append(fix + ";")
+    names = ", ".join(sorted({r[2] for r in rows}))
+    return Outcome(
+        False,
+        f"Planner settings are stored for this database or its roles ({names}). They change which plan is "
+        "chosen without fixing anything — the application's sessions would still get the slow plan — "
+        "and the grader ignores them when it checks plans. Remove them and fix the cause (an index, "
+        "fresh statistics) instead.",
+        (rows_evidence("Stored planner settings", ("setting", "value", "stored for"), shown, limit=20),
+         Evidence("sql", "To remove them", "\n".join(fixes))))
+
+
+# ------------------------------------------------------------------------------------------
+# Checks: measured work and time
+
+
+def _buffers(conn, query: str, params) -> tuple[int, str]:
+    """Shared buffers (hit + read) the query's execution touched, and the plan as text."""
+    best = None
+    for _ in range(2):  # the smaller of two runs: the first may set hint bits
+        plan = explain_json(conn, query, params, options="ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON")["Plan"]
+        total = int(plan.get("Shared Hit Blocks", 0)) + int(plan.get("Shared Read Blocks", 0))
+        best = total if best is None else min(best, total)
+    return best, explain_text(conn, query, params)
+
+
+def _baseline(ctx: CheckContext):
+    conn = ctx.baseline() if ctx.baseline is not None else None
+    if conn is None:
+        raise RuntimeError("this check needs an untouched baseline clone, and none is available")
+    return conn
+
+
+@check
+def fewer_buffers_than_baseline(ctx: CheckContext, *, query: str, factor: float = 2.0,
+                                params: list | None = None) -> Outcome:
+    """The scenario's query touches far fewer buffers than on the untouched incident.
+
+    What it asserts:
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` of `query` on the learner's database reports
+        at least `factor` times fewer shared buffers (hit + read, execution only) than the
+        same query on an untouched clone of the incident. Buffers measure work, not time, so
+        machine noise does not matter. Deleting data to make the query cheap is caught
+        elsewhere: this compares plans' work, and the integrity checks catch rows that went
+        missing.
+    Arguments:
+        query: the scenario's SQL (a single SELECT); `$1`, `$2` … are parameters.
+        factor: how many times fewer buffers are required (2 = half as many or fewer).
+        params: values for `$1`, `$2` … in `query`.
+    Feedback on failure:
+        Shows both buffer counts and both plans.
+    Example:
+        - check: fewer_buffers_than_baseline
+          with: {query: "SELECT * FROM order_items WHERE order_id = 12345", factor: 10}
+    """
+    conn, base = ctx.grader(), _baseline(ctx)
+    try:
+        with plan_session(conn) as state:
+            mine, my_plan = _buffers(conn, query, params)
+        with plan_session(base):
+            theirs, base_plan = _on_baseline(_buffers, base, query, params)
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    except psycopg.Error as exc:
+        return _failed(exc, query)
+    ratio = theirs / mine if mine else float("inf")
+    evidence = (Evidence("plan", f"Your database: {mine} buffers", my_plan),
+                Evidence("plan", f"Untouched incident: {theirs} buffers", base_plan), *state.evidence())
+    if ratio >= factor:
+        return Outcome(True, f"The query touches {mine} buffers, against {theirs} on the untouched incident "
+                             f"({_times(ratio)} fewer).", evidence)
+    return Outcome(False, f"The query touches {mine} shared buffers (8 kB pages); on the untouched incident it "
+                          f"touches {theirs} — {_times(ratio)} fewer, but at least {factor:g}× fewer was expected. "
+                          "Each buffer is a page read from memory or disk: an index that finds the rows directly "
+                          "reads a handful of pages instead of the whole table.", evidence)
+
+
+def _times(ratio: float) -> str:
+    return "∞×" if ratio == float("inf") else f"{ratio:.1f}×"
+
+
+def _execution_ms(conn, query: str, params) -> float:
+    """Server-side execution time of one run (EXPLAIN ANALYZE with per-node timing off)."""
+    data = explain_json(conn, query, params, options="ANALYZE, TIMING OFF, BUFFERS OFF, FORMAT JSON")
+    return float(data["Execution Time"])
+
+
+@check
+def median_time_under(ctx: CheckContext, *, query: str, ms: float = 100.0, runs: int = 7, warmup: int = 2,
+                      params: list | None = None) -> Outcome:
+    """The scenario's query runs in under `ms` milliseconds (median of warm runs).
+
+    What it asserts:
+        After `warmup` unmeasured runs, the median of `runs` execution times of `query` is below
+        `ms`. Time is the *Execution Time* of `EXPLAIN (ANALYZE, TIMING OFF)`: the server's own
+        work, without sending rows to the client (which no index changes) and with per-node
+        timing off so the measurement costs little. The median, not the mean, so one run slowed
+        by a noisy neighbour does not decide the result.
+    Arguments:
+        query: the scenario's SQL (a single SELECT); `$1`, `$2` … are parameters.
+        ms: the limit in milliseconds (the incident's success criterion is 100).
+        runs: measured runs; the median of these counts.
+        warmup: unmeasured runs first, so caches are warm.
+        params: values for `$1`, `$2` … in `query`.
+    Feedback on failure:
+        Shows the median and all measured times, and the plan.
+    Example:
+        - check: median_time_under
+          with: {query: "SELECT * FROM products WHERE category_id = 5", ms: 100}
+    """
+    conn = ctx.grader()
+    try:
+        with plan_session(conn) as state:
+            for _ in range(max(0, warmup)):
+                _execution_ms(conn, query, params)
+            times = [_execution_ms(conn, query, params) for _ in range(max(1, runs))]
+            plan = explain_text(conn, query, params)
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    except psycopg.Error as exc:
+        return _failed(exc, query)
+    median = statistics.median(times)
+    evidence = (Evidence("text", "Execution times (ms)", ", ".join(f"{t:.2f}" for t in times)),
+                Evidence("plan", "Plan", plan), *state.evidence())
+    if median < ms:
+        return Outcome(True, f"The query runs in {median:.1f} ms (median of {len(times)} runs), under {ms:g} ms.",
+                       evidence)
+    return Outcome(False, f"The query takes {median:.1f} ms (median of {len(times)} warm runs); it should take under "
+                          f"{ms:g} ms. Look at the plan: a sequential scan over a large table is the usual cause.",
+                   evidence)
+
+
+@check
+def speedup_over_baseline(ctx: CheckContext, *, query: str, factor: float = 2.0, runs: int = 7, warmup: int = 2,
+                          params: list | None = None) -> Outcome:
+    """The scenario's query runs `factor` times faster than on the untouched incident.
+
+    What it asserts:
+        Median execution time (as in `median_time_under`) on the untouched incident divided by
+        the median on the learner's database is at least `factor`. Runs alternate between the
+        two databases (and which goes first), so machine noise hits both alike.
+    Arguments:
+        query: the scenario's SQL (a single SELECT); `$1`, `$2` … are parameters.
+        factor: required speed-up (5 = five times faster).
+        runs: measured runs on each database.
+        warmup: unmeasured runs on each database first.
+        params: values for `$1`, `$2` … in `query`.
+    Feedback on failure:
+        Shows both medians, the speed-up reached and both plans.
+    Example:
+        - check: speedup_over_baseline
+          with: {query: "SELECT * FROM products WHERE name LIKE '%laptop%'", factor: 5}
+    """
+    conn, base = ctx.grader(), _baseline(ctx)
+    mine: list[float] = []
+    theirs: list[float] = []
+    try:
+        with plan_session(conn) as state, plan_session(base):
+            for i in range(max(0, warmup) + max(1, runs)):
+                pair = [(conn, mine), (base, theirs)]
+                if i % 2:
+                    pair.reverse()
+                for c, out in pair:
+                    if c is base:
+                        t = _on_baseline(_execution_ms, c, query, params)
+                    else:
+                        t = _execution_ms(c, query, params)
+                    if i >= warmup:
+                        out.append(t)
+            my_plan, base_plan = explain_text(conn, query, params), _on_baseline(explain_text, base, query, params)
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    except psycopg.Error as exc:
+        return _failed(exc, query)
+    m, b = statistics.median(mine), statistics.median(theirs)
+    ratio = b / m if m > 0 else float("inf")
+    evidence = (Evidence("plan", f"Your database: median {m:.2f} ms", my_plan),
+                Evidence("plan", f"Untouched incident: median {b:.2f} ms", base_plan), *state.evidence())
+    if ratio >= factor:
+        return Outcome(True, f"The query runs in {m:.1f} ms against {b:.1f} ms on the untouched incident "
+                             f"({_times(ratio)} faster).", evidence)
+    return Outcome(False, f"The query runs in {m:.1f} ms against {b:.1f} ms on the untouched incident: "
+                          f"{_times(ratio)} faster, but {factor:g}× was expected. Compare the two plans.", evidence)

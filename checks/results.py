@@ -1,0 +1,519 @@
+"""Results: does the learner's named query return what the scenario asked for?
+
+The learner marks a statement with ``-- name: orphan_items``; the runner captures its rows.
+These checks compare them with the rows of a *reference* query that the grader runs on the
+same clone, at grading time, as role ``pgdrill_grader`` — expected rows are never written
+into a spec, so a hidden grading seed changes the answer and the checks follow it.
+
+How the grader runs a reference query (``grader_transaction`` and ``run_reference``, also
+used by the performance and files families):
+
+- inside a transaction that is always rolled back, with ``SET LOCAL statement_timeout``;
+- with ``SET LOCAL search_path = pg_catalog, public, pg_temp``: the scenario's SQL names its
+  tables unqualified (``order_items``), so ``public`` must be on the path, but *after*
+  ``pg_catalog`` so a learner's ``public.count`` cannot replace a built-in of the same
+  signature, and with ``pg_temp`` explicitly last (unlisted, it would be searched first);
+- refusing to run at all while schema ``public`` holds a learner's function or operator
+  named like a built-in (``lower(varchar)``): such an overload for a more specific type
+  would win over ``pg_catalog`` whatever the path order, and could change the answer;
+- through a server-side cursor read with a row cap, so a reference that returns far more
+  rows than intended costs neither memory nor time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Iterator
+
+import psycopg
+from psycopg import sql
+
+from checks.base import CheckContext, Outcome, check
+from checks.sql import cell, load_sql, rows_evidence
+from pgdrill.compare import compare_columns, compare_rows
+from pgdrill.report import Evidence
+
+REFERENCE_TIMEOUT_S = 30
+REFERENCE_ROW_CAP = 10_000
+EXAMPLES = 5
+SEARCH_PATH = "pg_catalog, public, pg_temp"
+
+
+class ReferenceQueryError(RuntimeError):
+    """The spec's reference query failed.
+
+    Usually a bug in the exercise (caught by the meta-test that grades the reference
+    solution), and then it is raised as an internal error. When the query names a table,
+    column or function that no longer exists, the learner changed the schema under it:
+    ``learner_caused`` is set and the checks fail with that explanation instead.
+    """
+
+    # undefined_table, undefined_column, undefined_function, undefined_object
+    LEARNER_SQLSTATES = ("42P01", "42703", "42883", "42704")
+
+    def __init__(self, message: str, sqlstate: str = "", error: str = ""):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.error = error
+
+    @property
+    def learner_caused(self) -> bool:
+        return self.sqlstate in self.LEARNER_SQLSTATES
+
+    def outcome(self) -> Outcome:
+        return Outcome(False, f"The grader's reference query fails on your database: {self.error}. It was written "
+                              "for the incident's schema — did you drop or rename a table or column it uses?")
+
+
+def reference_failed(exc: ReferenceQueryError) -> Outcome:
+    """The failed Outcome for a learner-caused reference failure; re-raises any other."""
+    if exc.learner_caused:
+        return exc.outcome()
+    raise exc
+
+
+class ShadowedBuiltins(Exception):
+    """Schema public holds overloads of built-in names; grader SQL will not run."""
+
+    def __init__(self, objects: list[tuple[str, str]]):
+        super().__init__(", ".join(sig for _, sig in objects))
+        self.objects = objects
+
+    def outcome(self) -> Outcome:
+        shown = ", ".join(sig for _, sig in self.objects[:5])
+        more = f" and {len(self.objects) - 5} more" if len(self.objects) > 5 else ""
+        return Outcome(
+            False,
+            f"Schema public holds {len(self.objects)} function(s) or operator(s) named like built-ins "
+            f"({shown}{more}). An overload like that can silently replace the built-in in any query "
+            "that has public on its search_path, so the grader will not run its queries here. "
+            "Drop them (or move them to their own schema) and grade again.",
+            (rows_evidence("Objects shadowing built-ins", ("kind", "signature"), self.objects, limit=20),),
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# Running grader SQL on the learner's database
+
+
+def sql_text(query: str) -> str:
+    """A spec's SQL without trailing semicolons and whitespace (so it can be wrapped)."""
+    return query.strip().rstrip(";").rstrip()
+
+
+@contextlib.contextmanager
+def grader_transaction(conn, *, timeout_s: float = REFERENCE_TIMEOUT_S) -> Iterator[psycopg.Connection]:
+    """A rolled-back transaction on ``conn`` set up to run scenario SQL (see module doc).
+
+    Raises ``ShadowedBuiltins`` before running anything when public shadows a built-in.
+    """
+    with conn.transaction(force_rollback=True):
+        conn.execute("SELECT pg_catalog.set_config('search_path', %s, true), "
+                     "pg_catalog.set_config('statement_timeout', %s, true)",
+                     (SEARCH_PATH, f"{int(timeout_s * 1000)}ms"))
+        shadowing = [tuple(r) for r in conn.execute(load_sql("results_shadowed_builtins")).fetchall()]
+        if shadowing:
+            raise ShadowedBuiltins(shadowing)
+        yield conn
+
+
+@dataclass(frozen=True)
+class ReferenceRows:
+    columns: tuple[str, ...]
+    rows: tuple[tuple, ...]
+    truncated: bool
+
+
+def run_reference(conn, query: str, *, row_cap: int = REFERENCE_ROW_CAP,
+                  timeout_s: float = REFERENCE_TIMEOUT_S) -> ReferenceRows:
+    """Rows of the spec's reference query on ``conn``, at most ``row_cap`` of them.
+
+    Raises ``ShadowedBuiltins`` (see ``grader_transaction``) or ``ReferenceQueryError``.
+    """
+    text = sql_text(query)
+    try:
+        with grader_transaction(conn, timeout_s=timeout_s):
+            with conn.cursor(name="pgdrill_reference") as cur:
+                cur.execute(text)
+                rows = cur.fetchmany(row_cap + 1)
+                columns = tuple(d.name for d in (cur.description or ()))
+    except psycopg.Error as exc:
+        raise ReferenceQueryError(f"the reference query failed: {_error_text(exc)}",
+                                  getattr(exc, "sqlstate", "") or "", _error_text(exc)) from exc
+    truncated = len(rows) > row_cap
+    return ReferenceRows(columns, tuple(tuple(r) for r in rows[:row_cap]), truncated)
+
+
+def reference_value(conn, query: str, *, timeout_s: float = REFERENCE_TIMEOUT_S):
+    """The single value (first column of the only row) of a reference query."""
+    ref = run_reference(conn, query, row_cap=2, timeout_s=timeout_s)
+    if len(ref.rows) != 1 or not ref.columns:
+        raise ReferenceQueryError(
+            f"the reference query must return exactly one row with a value; it returned "
+            f"{'more than one' if len(ref.rows) > 1 else 'no'} row")
+    return ref.rows[0][0]
+
+
+def reference_connection(ctx: CheckContext, against: str):
+    """The grader's connection for reference queries: the learner's database (``graded``) or
+    an untouched clone of the same incident (``baseline``)."""
+    if against == "graded":
+        return ctx.grader()
+    if against != "baseline":
+        raise ValueError(f"against must be 'graded' or 'baseline', not {against!r}")
+    conn = ctx.baseline() if ctx.baseline is not None else None
+    if conn is None:
+        raise RuntimeError("against: baseline needs an untouched baseline clone, and none is available")
+    return conn
+
+
+def _error_text(exc: Exception) -> str:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    return (primary or str(exc)).strip()
+
+
+# ------------------------------------------------------------------------------------------
+# The learner's captured result
+
+
+def _captured_or_outcome(ctx: CheckContext, query: str):
+    """The CapturedResult named ``query``, or an Outcome explaining why there is none."""
+    captured = ctx.captured.get(query)
+    if captured is None:
+        known = ", ".join(sorted(ctx.captured)) or "none"
+        stopped = [s for s in ctx.statements if getattr(s, "status", "") == "timeout"]
+        timeout_note = (f" {len(stopped)} statement(s) of your files were stopped for running too long "
+                        f"(first at {stopped[0].file}, line {stopped[0].line}); if {query!r} was one of them, "
+                        "make it faster." if stopped else "")
+        return Outcome(
+            False,
+            f"You did not run a query named {query!r}. Put the comment line `-- name: {query}` directly "
+            f"above the statement in your SQL file so the grader can find its result "
+            f"(named queries found: {known}).{timeout_note}")
+    if captured.error:
+        return Outcome(
+            False,
+            f"Your query {query!r} ({captured.file}, line {captured.line}) failed, so there are no rows "
+            f"to compare: {captured.error}",
+            (Evidence("text", f"Error from {query}", captured.error),))
+    return captured
+
+
+def _truncated_outcome(query: str, captured, expected_count: int | None = None) -> Outcome:
+    expected = f" The reference returns {expected_count} row(s)." if expected_count is not None else ""
+    return Outcome(
+        False,
+        f"Your query {query!r} returned more than {len(captured.rows)} rows; the grader stops reading "
+        f"there, so the result cannot be the expected one.{expected} Check your join and WHERE "
+        "conditions (a missing join condition multiplies rows).",
+        (rows_evidence(f"First rows of {query}", captured.columns, captured.rows),))
+
+
+def _project(columns: tuple[str, ...], rows, wanted: list[str]):
+    """Rows reduced to the ``wanted`` columns (matched case-insensitively), or a missing name."""
+    lower = [c.lower() for c in columns]
+    idx = []
+    for name in wanted:
+        if name.lower() not in lower:
+            return None, name
+        idx.append(lower.index(name.lower()))
+    return [tuple(r[i] for i in idx) for r in rows], None
+
+
+# ------------------------------------------------------------------------------------------
+# Checks
+
+
+@check
+def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool = False, mode: str = "bag",
+               numeric_tolerance: float = 1e-6, columns: list | None = None, against: str = "graded") -> Outcome:
+    """The learner's named query returns the same rows as the reference query.
+
+    What it asserts:
+        The rows the learner's statement marked `-- name: <query>` returned equal the rows of
+        `reference`, which the grader runs on the same database at grading time (so the answer
+        follows the seed; no expected rows are written into the spec). Columns are compared by
+        position (or by the names in `columns`); numbers compare by value within
+        `numeric_tolerance` (a numeric 15 equals a bigint 15), NULL equals NULL.
+    Arguments:
+        query: name of the learner's captured query (`-- name: query` in their SQL file).
+        reference: SQL run by the grader; a SELECT returning the expected rows.
+        ordered: when true, row order matters (the task asked for ORDER BY).
+        mode: `bag` (duplicates count, like pgTAP's bag_eq) or `set` (duplicates ignored).
+        numeric_tolerance: largest difference at which two numbers are still equal.
+        columns: optional list of column names to compare (by name, case-insensitive) instead
+            of all columns by position.
+        against: where the grader runs `reference`: `graded` (the learner's database, at
+            grading time) or `baseline` (an untouched clone of the incident) — use `baseline`
+            when the learner later changes the data the query looks at (finds orphans, then
+            deletes them).
+    Feedback on failure:
+        Names the missing query or shows the learner's SQL error; otherwise says how many
+        expected rows are missing and how many extra rows came back, with up to five of each
+        as tables, "right rows, wrong order" when only the order differs, a column-count
+        mismatch, or that the learner's result hit the row cap.
+    Example:
+        - check: rows_match
+          with:
+            query: orphan_items
+            reference: "SELECT oi.* FROM order_items oi LEFT JOIN orders o ON o.id = oi.order_id WHERE o.id IS NULL"
+    """
+    captured = _captured_or_outcome(ctx, query)
+    if isinstance(captured, Outcome):
+        return captured
+    try:
+        ref = run_reference(reference_connection(ctx, against), reference)
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    except ReferenceQueryError as exc:
+        return reference_failed(exc)
+    if ref.truncated:
+        raise ReferenceQueryError(f"the reference query returned more than {REFERENCE_ROW_CAP} rows; "
+                                  "rows_match compares at most that many")
+    if captured.truncated:
+        return _truncated_outcome(query, captured, len(ref.rows))
+    expected_cols, expected = ref.columns, list(ref.rows)
+    actual_cols, actual = captured.columns, list(captured.rows)
+    if columns:
+        wanted = [str(c) for c in columns]
+        actual, missing_name = _project(actual_cols, actual, wanted)
+        if missing_name is not None:
+            return Outcome(False, f"Your query {query!r} has no column named {missing_name!r} "
+                                  f"(its columns: {', '.join(actual_cols) or 'none'}).")
+        expected, ref_missing = _project(expected_cols, expected, wanted)
+        if ref_missing is not None:
+            raise ReferenceQueryError(f"the reference query has no column named {ref_missing!r}")
+        expected_cols = actual_cols = tuple(wanted)
+
+    cmp = compare_rows(expected, actual, ordered=ordered, mode=mode,
+                                         numeric_tolerance=numeric_tolerance, max_examples=EXAMPLES)
+    if cmp.equal:
+        order = " in the right order" if ordered else ""
+        return Outcome(True, f"Your query {query!r} returned the expected {len(expected)} row(s){order}.")
+
+    evidence: list[Evidence] = [Evidence("sql", "Expected rows come from", sql_text(reference))]
+    if cmp.column_count_mismatch:
+        message = (f"Your query {query!r} returns {len(actual_cols)} column(s) ({', '.join(actual_cols)}); "
+                   f"the expected result has {len(expected_cols)} ({', '.join(expected_cols)}). "
+                   "Select exactly the columns the task asks for.")
+        evidence.append(rows_evidence("Expected (first rows)", expected_cols, expected))
+        evidence.append(rows_evidence("Yours (first rows)", actual_cols, actual))
+        return Outcome(False, message, tuple(evidence))
+    if cmp.order_only:
+        message = (f"Right rows, wrong order: your query {query!r} returned the expected {len(expected)} "
+                   "row(s) but not in the order asked for. Add or fix its ORDER BY — without one, "
+                   "PostgreSQL may return rows in any order.")
+        evidence.append(rows_evidence("Expected order (first rows)", expected_cols, expected))
+        evidence.append(rows_evidence("Your order (first rows)", actual_cols, actual))
+        return Outcome(False, message, tuple(evidence))
+    parts = []
+    if cmp.missing_count:
+        parts.append(f"{cmp.missing_count} expected row(s) are missing")
+        evidence.append(rows_evidence("Missing from your result", expected_cols, cmp.missing,
+                                      total=cmp.missing_count))
+    if cmp.extra_count:
+        parts.append(f"{cmp.extra_count} row(s) should not be there")
+        evidence.append(rows_evidence("Unexpected rows in your result", actual_cols, cmp.extra,
+                                      total=cmp.extra_count))
+    detail = " and ".join(parts) or (cmp.message or "the rows differ")
+    message = (f"Your query {query!r} returned {len(actual)} row(s), the expected result has {len(expected)}: "
+               f"{detail}. A wrong answer here means the diagnosis built on it is wrong too.")
+    return Outcome(False, message, tuple(evidence))
+
+
+@check
+def columns_named(ctx: CheckContext, *, query: str, names: list) -> Outcome:
+    """The learner's named query returns columns with the expected names.
+
+    What it asserts:
+        The column names of the learner's query `query` are `names`, in that order (compared
+        case-insensitively). Meant as a separate, lower-weight check next to `rows_match`, so a
+        right answer with an unhelpful column name (`?column?`, `count`) loses little.
+    Arguments:
+        query: name of the learner's captured query.
+        names: the expected column names, in order.
+    Feedback on failure:
+        Shows the expected and the actual names and suggests `AS name` aliases.
+    Example:
+        - check: columns_named
+          with: {query: table_sizes, names: [table_name, row_count]}
+    """
+    captured = _captured_or_outcome(ctx, query)
+    if isinstance(captured, Outcome):
+        return captured
+    expected = [str(n) for n in names]
+    cmp = compare_columns(expected, list(captured.columns))
+    if cmp.equal:
+        return Outcome(True, f"Your query {query!r} names its columns {', '.join(expected)}.")
+    have = ", ".join(captured.columns) or "none"
+    detail = cmp.message[:1].upper() + cmp.message[1:] + "." if cmp.message else ""
+    return Outcome(
+        False,
+        f"Your query {query!r} returns columns ({have}); expected ({', '.join(expected)}). "
+        f"{detail + ' ' if detail else ''}Name each column with `AS name` so whoever reads the "
+        "result knows what it is.",
+        (rows_evidence("Column names", ("expected", "yours"),
+                       _zip_longest(expected, list(captured.columns)), limit=20),))
+
+
+def _zip_longest(a: list, b: list) -> list[tuple]:
+    n = max(len(a), len(b))
+    return [(a[i] if i < len(a) else "—", b[i] if i < len(b) else "—") for i in range(n)]
+
+
+@check
+def row_count_matches(ctx: CheckContext, *, query: str, reference: str, against: str = "graded") -> Outcome:
+    """The learner's named query returns as many rows as the reference query.
+
+    What it asserts:
+        The number of rows captured for `query` equals the number of rows `reference` returns
+        on the same database (the grader counts them with `SELECT count(*) FROM (reference)`).
+        Weaker than `rows_match`; useful when the task asks to *find* rows but not which columns.
+    Arguments:
+        query: name of the learner's captured query.
+        reference: SQL whose rows the grader counts.
+        against: where the grader runs `reference`: `graded` (the learner's database, at
+            grading time) or `baseline` (an untouched clone of the incident) — use `baseline`
+            when the learner later changes the data the query looks at (finds orphans, then
+            deletes them).
+    Feedback on failure:
+        Says how many rows the learner's query returned and how many were expected, with the
+        first rows of the learner's result.
+    Example:
+        - check: row_count_matches
+          with: {query: negative_stock, reference: "SELECT id FROM products WHERE stock_quantity < 0"}
+    """
+    captured = _captured_or_outcome(ctx, query)
+    if isinstance(captured, Outcome):
+        return captured
+    counting = sql.SQL("SELECT pg_catalog.count(*) FROM ({}\n) AS reference_rows").format(sql.SQL(sql_text(reference)))
+    try:
+        expected = int(reference_value(reference_connection(ctx, against), counting.as_string(None)))
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    except ReferenceQueryError as exc:
+        return reference_failed(exc)
+    if captured.truncated:
+        return _truncated_outcome(query, captured, expected)
+    have = len(captured.rows)
+    if have == expected:
+        return Outcome(True, f"Your query {query!r} returned the expected {expected} row(s).")
+    return Outcome(
+        False,
+        f"Your query {query!r} returned {have} row(s); {expected} were expected. "
+        f"{'It finds too many: is a condition or join missing?' if have > expected else 'It misses some: is a condition too strict, or an inner join dropping rows?'}",
+        (rows_evidence(f"First rows of {query}", captured.columns, captured.rows),))
+
+
+# ------------------------------------------------------------------------------------------
+# Single values
+
+
+_SIZE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(bytes|byte|b|kb|mb|gb|tb|pb)\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "byte": 1, "bytes": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3, "tb": 1024 ** 4,
+          "pb": 1024 ** 5}
+
+
+def as_number(value) -> tuple[float, float] | None:
+    """(value, rounding slack) for numbers, numeric strings and sizes like ``'8553 kB'``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        return (float(value), 0.0)
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        try:
+            return (float(Decimal(text)), 0.0)
+        except (InvalidOperation, ValueError):
+            pass
+        m = _SIZE.match(text)
+        if m:
+            unit = _UNITS[m.group(2).lower()]
+            # pg_size_pretty rounds to whole units: allow half a unit either way.
+            return (float(m.group(1)) * unit, unit / 2 if unit > 1 else 0.0)
+    return None
+
+
+def values_equal(expected, actual, *, relative_tolerance: float, absolute_tolerance: float) -> bool:
+    e, a = as_number(expected), as_number(actual)
+    if e is not None and a is not None:
+        if math.isnan(e[0]) or math.isnan(a[0]):
+            return math.isnan(e[0]) and math.isnan(a[0])
+        slack = max(relative_tolerance * max(abs(e[0]), abs(a[0])), absolute_tolerance, e[1] + a[1])
+        return abs(e[0] - a[0]) <= slack
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    return str(expected).strip() == str(actual).strip()
+
+
+@check
+def value_matches(ctx: CheckContext, *, query: str, reference: str, relative_tolerance: float = 0.0,
+                  absolute_tolerance: float = 1e-6, column: str | None = None, against: str = "graded") -> Outcome:
+    """The learner's named query returns the single value the reference query returns.
+
+    What it asserts:
+        The learner's query `query` returned one row, and its value (its only column, or the
+        column named `column`) equals the value of `reference` run by the grader. Numbers
+        compare within `relative_tolerance` (a fraction: 0.05 = 5 %) or `absolute_tolerance`;
+        numeric strings count as numbers and sizes as `pg_size_pretty` prints them
+        (`8553 kB`) count as bytes, allowing for its rounding. Anything else compares as text.
+    Arguments:
+        query: name of the learner's captured query.
+        reference: SQL returning one row; its first column is the expected value.
+        relative_tolerance: allowed difference as a fraction of the larger value (use it for
+            values that drift, like database size).
+        absolute_tolerance: allowed absolute difference for numbers.
+        column: which column of the learner's row holds the value, when it returns several.
+        against: where the grader runs `reference`: `graded` (the learner's database, at
+            grading time) or `baseline` (an untouched clone of the incident) — use `baseline`
+            when the learner later changes the data the query looks at (finds orphans, then
+            deletes them).
+    Feedback on failure:
+        Shows the learner's value next to the expected one, or explains that the query must
+        return a single value.
+    Example:
+        - check: value_matches
+          with:
+            query: database_size
+            reference: "SELECT pg_database_size(current_database())"
+            relative_tolerance: 0.1
+    """
+    captured = _captured_or_outcome(ctx, query)
+    if isinstance(captured, Outcome):
+        return captured
+    if len(captured.rows) != 1:
+        return Outcome(False, f"Your query {query!r} returned {len(captured.rows)} row(s){' (or more)' if captured.truncated else ''}; "
+                              "a single value (one row) was expected.",
+                       (rows_evidence(f"First rows of {query}", captured.columns, captured.rows),))
+    row = captured.rows[0]
+    if column is not None:
+        lower = [c.lower() for c in captured.columns]
+        if str(column).lower() not in lower:
+            return Outcome(False, f"Your query {query!r} has no column named {column!r} "
+                                  f"(its columns: {', '.join(captured.columns)}).")
+        actual = row[lower.index(str(column).lower())]
+    elif len(row) != 1:
+        return Outcome(False, f"Your query {query!r} returned {len(row)} columns ({', '.join(captured.columns)}); "
+                              "return just the one value asked for.",
+                       (rows_evidence(f"Result of {query}", captured.columns, captured.rows),))
+    else:
+        actual = row[0]
+    try:
+        expected = reference_value(reference_connection(ctx, against), reference)
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    except ReferenceQueryError as exc:
+        return reference_failed(exc)
+    if values_equal(expected, actual, relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance):
+        return Outcome(True, f"Your query {query!r} returned {cell(actual)}, as expected.")
+    tol = f" (within {relative_tolerance:.0%})" if relative_tolerance else ""
+    return Outcome(
+        False,
+        f"Your query {query!r} returned {cell(actual)}; expected {cell(expected)}{tol}.",
+        (rows_evidence("Value", ("expected", "yours"), [(expected, actual)]),
+         Evidence("sql", "Expected value comes from", sql_text(reference))))

@@ -1,0 +1,224 @@
+"""The checks' SQL: a cached loader for ``checks/sql/*.sql`` and small catalog helpers.
+
+``load_sql(name)`` returns the text of ``checks/sql/<name>.sql``. Where the catalogs differ
+between PostgreSQL versions a file may have variants named ``<name>.pg<major>.sql``; with a
+``server_version_num`` the loader picks the variant with the highest major version not above
+the server's, and falls back to ``<name>.sql``. So ``catalog_not_null.sql`` serves 15–17
+and ``catalog_not_null.pg18.sql`` serves 18 and later.
+
+Files whose queries are built around identifiers use ``{placeholders}`` filled with
+``psycopg.sql.Identifier`` through ``sql_query`` — never string-built names.
+
+The helpers below resolve the names a spec gives (``orders``, ``public.orders``,
+``"Odd Name"``) to catalog rows by joining pg_class and pg_namespace on names, so nothing a
+learner named is ever spliced into SQL text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg import sql
+
+from pgdrill.report import Evidence
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+_VARIANT = re.compile(r"^(?P<base>.+)\.pg(?P<major>\d+)\.sql$")
+
+# How many offending rows a check shows as evidence, and how long a cell may be.
+EVIDENCE_ROWS = 5
+CELL_CHARS = 80
+
+
+@functools.lru_cache(maxsize=None)
+def _variants(name: str) -> tuple[tuple[int, Path], ...]:
+    found = []
+    for path in SQL_DIR.glob(f"{name}.pg*.sql"):
+        m = _VARIANT.match(path.name)
+        if m and m.group("base") == name:
+            found.append((int(m.group("major")), path))
+    return tuple(sorted(found))
+
+
+@functools.lru_cache(maxsize=None)
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def sql_path(name: str, server_version_num: int | None = None) -> Path:
+    """The file ``load_sql`` would read for ``name`` on a server of that version."""
+    if server_version_num is not None:
+        major = server_version_num // 10000
+        chosen = None
+        for variant_major, path in _variants(name):
+            if variant_major <= major:
+                chosen = path
+        if chosen is not None:
+            return chosen
+    path = SQL_DIR / f"{name}.sql"
+    if not path.exists():
+        raise FileNotFoundError(f"no SQL file {name!r} in {SQL_DIR}")
+    return path
+
+
+def load_sql(name: str, server_version_num: int | None = None) -> str:
+    """The text of ``checks/sql/<name>.sql`` (or its variant for that server version)."""
+    return _read(sql_path(name, server_version_num))
+
+
+def query(conn, name: str) -> str:
+    """``load_sql`` for the server behind ``conn``."""
+    return load_sql(name, conn.info.server_version)
+
+
+def sql_query(conn, name: str, **identifiers) -> sql.Composed:
+    """A query file with ``{placeholders}`` filled by psycopg.sql objects."""
+    return sql.SQL(query(conn, name)).format(**identifiers)
+
+
+# ------------------------------------------------------------------------------------------
+# Names
+
+
+def parse_name(text: str) -> list[str]:
+    """Split ``a.b`` into parts the way PostgreSQL reads an identifier chain.
+
+    Unquoted parts fold to lower case; ``"Quoted"`` parts keep their case and may contain
+    dots (``""`` is a literal quote).
+    """
+    parts: list[str] = []
+    cur: list[str] = []
+    in_quotes = was_quoted = False
+    i, n = 0, len(text)
+
+    def finish() -> str:
+        word = "".join(cur)
+        return word if was_quoted else word.strip().lower()
+
+    while i < n:
+        ch = text[i]
+        if in_quotes:
+            if ch == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    cur.append('"')
+                    i += 2
+                    continue
+                in_quotes = False
+            else:
+                cur.append(ch)
+        elif ch == '"':
+            in_quotes = was_quoted = True
+        elif ch == ".":
+            parts.append(finish())
+            cur, was_quoted = [], False
+        else:
+            cur.append(ch)
+        i += 1
+    parts.append(finish())
+    return parts
+
+
+def ident_name(text: str) -> str:
+    """One identifier as PostgreSQL would read it (folded unless quoted)."""
+    parts = parse_name(str(text))
+    return parts[-1] if parts else ""
+
+
+def split_qualified(name: str, schema: str | None = "public") -> tuple[str, str]:
+    """(schema, relation) for ``name``; a schema in the name wins over ``schema``."""
+    parts = parse_name(str(name))
+    if len(parts) >= 2:
+        return parts[-2], parts[-1]
+    return (ident_name(schema) if schema else "public"), (parts[0] if parts else "")
+
+
+def display(schema: str, name: str) -> str:
+    """``schema.name`` with quotes only where PostgreSQL needs them."""
+    def q(part: str) -> str:
+        return part if re.fullmatch(r"[a-z_][a-z0-9_$]*", part) else '"' + part.replace('"', '""') + '"'
+    return f"{q(schema)}.{q(name)}"
+
+
+@dataclass(frozen=True)
+class Relation:
+    oid: int
+    schema: str
+    name: str
+    relkind: str
+
+    @property
+    def ident(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, self.name)
+
+    @property
+    def display(self) -> str:
+        return display(self.schema, self.name)
+
+    @property
+    def kind_word(self) -> str:
+        return RELKIND_WORDS.get(self.relkind, f"relation of kind {self.relkind!r}")
+
+
+RELKIND_WORDS = {
+    "r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
+    "i": "index", "I": "partitioned index", "S": "sequence", "f": "foreign table",
+    "c": "composite type", "t": "TOAST table",
+}
+TABLE_KINDS = ("r", "p")
+READABLE_KINDS = ("r", "p", "v", "m", "f")
+
+
+def find_relation(conn, name: str, schema: str | None = "public") -> Relation | None:
+    """The relation called ``name`` (optionally ``schema.name``), of any kind, or None."""
+    nsp, rel = split_qualified(name, schema)
+    row = conn.execute(query(conn, "catalog_relation"), {"schema": nsp, "name": rel}).fetchone()
+    return Relation(*row) if row else None
+
+
+def columns_of(conn, oid: int) -> list[tuple[str, str]]:
+    """(name, type) of the live columns of a relation, in attnum order."""
+    return [tuple(r) for r in conn.execute(query(conn, "catalog_columns"), {"oid": oid}).fetchall()]
+
+
+def missing_relation_message(schema: str, name: str, role: str = "table") -> str:
+    return (f"The {role} {display(schema, name)} does not exist (was it dropped or renamed?), "
+            f"so this cannot be checked.")
+
+
+# ------------------------------------------------------------------------------------------
+# Evidence
+
+
+def cell(value) -> str:
+    if value is None:
+        return "NULL"
+    text = str(value)
+    return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
+
+
+def rows_evidence(title: str, columns, rows, *, limit: int = EVIDENCE_ROWS, total: int | None = None) -> Evidence:
+    rows = list(rows)
+    shown = rows[:limit]
+    more = (total if total is not None else len(rows)) - len(shown)
+    if more > 0:
+        title = f"{title} (first {len(shown)} of {len(shown) + more})"
+    return Evidence(kind="rows", title=title, columns=tuple(str(c) for c in columns),
+                    rows=tuple(tuple(cell(v) for v in r) for r in shown))
+
+
+def cursor_evidence(title: str, cur, *, total: int | None = None, limit: int = EVIDENCE_ROWS) -> Evidence:
+    """Evidence from an executed cursor (its column names and up to ``limit`` rows)."""
+    columns = [d.name for d in (cur.description or ())]
+    return rows_evidence(title, columns, cur.fetchmany(limit), limit=limit, total=total)
+
+
+def as_list(value) -> list:
+    """A YAML scalar or list as a list (``None`` → ``[]``)."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
