@@ -10,6 +10,7 @@ Options:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +28,11 @@ def pytest_addoption(parser):
                     help="scale of the TechShop incident used by tests and graded exercises")
     group.addoption("--incident-seed", type=int, default=int(os.environ.get("PGDRILL_SEED", "1")),
                     help="seed of the TechShop incident")
+    group.addoption("--submission", default=None,
+                    help="when collecting exercises/*/exercise.yaml: the submission to grade "
+                         "(default: the exercise folders themselves, i.e. the learner's own files)")
+    group.addoption("--grade-scale", type=float, default=None, help="override the exercises' incident scale")
+    group.addoption("--grade-seed", type=int, default=None, help="seed for exercises graded on a hidden seed")
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +83,84 @@ def make_clone(templates, incident_key):
 def incident(make_clone):
     """A fresh clone of the TechShop incident at the session's scale and seed."""
     return make_clone()
+
+
+# ---------------------------------------------------------------------------------------
+# Exercise specs as pytest items: `pytest exercises/ [--submission DIR] [-k check-id]`
+# grades too. Each check of each exercise.yaml is one test item; the exercise is graded once
+# (on its own clone) when its first item runs, and every item reports its own check.
+
+def pytest_collect_file(parent, file_path):
+    # Only real exercises (exercises/<id>/exercise.yaml), not the spec fixtures under tests/.
+    if file_path.name == "exercise.yaml" and file_path.parent.parent.name == "exercises":
+        return ExerciseFile.from_parent(parent, path=file_path)
+    return None
+
+
+def _grader(config):
+    """One grading session per pytest run, started on first use and stopped at exit."""
+    grader = getattr(config, "_pgdrill_grader", None)
+    if grader is None:
+        from pgdrill.grading import Grader, GradingOptions
+
+        opt = config.getoption
+        server = start_server(opt("--pg-server"), dsn=opt("--pg-dsn"), bindir=opt("--pg-bindir"))
+        config.add_cleanup(server.stop)
+        scale = opt("--grade-scale")
+        grader = Grader(server, options=GradingOptions(scale=scale, seed=opt("--grade-seed")))
+        config._pgdrill_grader = grader
+    return grader
+
+
+class ExerciseFile(pytest.File):
+    def collect(self):
+        import checks
+        from pgdrill.spec import load_spec
+
+        spec = load_spec(self.path, checks.load_all())
+        self.spec = spec
+        for chk in spec.checks:
+            yield CheckItem.from_parent(self, name=f"{spec.id}::{chk.id}", check_id=chk.id)
+
+    def graded(self):
+        if not hasattr(self, "_result"):
+            from pgdrill.grading import submission_dir_for
+
+            submission = self.config.getoption("--submission")
+            root = Path(submission).resolve() if submission else self.path.parent.parent
+            files_dir = submission_dir_for(root, self.spec, single=False)
+            self._result = _grader(self.config).grade_exercise(self.spec, files_dir)
+        return self._result
+
+
+class CheckFailed(Exception):
+    pass
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, check_id, **kwargs):
+        super().__init__(**kwargs)
+        self.check_id = check_id
+        spec_check = self.parent.spec.get_check(check_id)
+        self.add_marker(getattr(pytest.mark, spec_check.check))
+        self.user_properties.append(("points", spec_check.points))
+
+    def runtest(self):
+        result = self.parent.graded()
+        check = next(c for c in result.checks if c.check_id == self.check_id)
+        self.user_properties.append(("score", check.points))
+        if check.status.value != "passed":
+            raise CheckFailed(check)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, CheckFailed):
+            from pgdrill.report import ExerciseResult, GradeReport
+            from pgdrill.render import render
+
+            check = excinfo.value.args[0]
+            one = GradeReport(submission="", exercises=(ExerciseResult(check.exercise, "", (check,)),))
+            return render(one, "text", audience="instructor")
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, 0, f"{self.name}"

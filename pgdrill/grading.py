@@ -1,0 +1,242 @@
+"""Grade a submission: clone, run the learner's files, run the checks, score.
+
+One exercise at a time, each on a fresh clone of its starting state. Nothing a submission
+does can stop the run: a file that fails is reported statement by statement, a check that
+crashes scores 0 with "internal error", an exercise whose setup fails is reported as such,
+and the next exercise starts from a fresh clone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+import checks
+from checks.base import CheckContext, Outcome
+from fixtures import sandbox
+from fixtures.activity import Activity
+from fixtures.server import Server
+from fixtures.templates import FixtureKey, TemplateCache
+from pgdrill.report import CheckResult, ExerciseResult, GradeReport, StatementOutcome, Status, Visibility
+from pgdrill.runner import RunResult, run_sql_file
+from pgdrill.spec import CheckSpec, ExerciseSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES_DIR = ROOT / "exercises"
+SOLUTIONS_DIR = ROOT / "solutions"
+
+# The seed every learner sees in the lab and in their own runs. Final grading uses another
+# one (``--seed``), so a submission that hard-codes the planted ids fails there.
+LEARNER_SEED = 1
+DEFAULT_GRADING_SEED = int(os.environ.get("PGDRILL_GRADING_SEED", "20261123"))
+
+
+@dataclass
+class GradingOptions:
+    scale: float | None = None          # overrides every spec's scale (tests use small ones)
+    seed: int | None = None             # the seed for specs whose policy is "grading"
+    learner_seed: int = LEARNER_SEED
+    row_cap: int = 10_000
+
+
+def resolve_seed(policy, options: GradingOptions) -> int:
+    if isinstance(policy, int) and not isinstance(policy, bool):
+        return policy
+    if policy == "grading":
+        return options.seed if options.seed is not None else DEFAULT_GRADING_SEED
+    return options.learner_seed
+
+
+def submission_dir_for(submission: Path, spec: ExerciseSpec, single: bool) -> Path:
+    """Where this exercise's files are: ``SUBMISSION/<id>/`` or, for one exercise, SUBMISSION itself."""
+    nested = submission / spec.id
+    if nested.is_dir() or not single:
+        return nested
+    return submission
+
+
+@dataclass
+class _Connections:
+    """Lazily opened connections a grading step shares; all closed at the end."""
+
+    server: Server
+    dbname: str
+    _open: dict = field(default_factory=dict)
+
+    def get(self, role: str, purpose: str) -> psycopg.Connection:
+        conn = self._open.get(role)
+        if conn is None or conn.closed or conn.broken:
+            conn = self.server.connect(self.dbname, role, purpose=purpose, autocommit=True)
+            self._open[role] = conn
+        elif conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.rollback()  # a check left a transaction open: never let it leak into the next
+        return conn
+
+    def close(self) -> None:
+        for conn in self._open.values():
+            try:
+                conn.close()
+            except psycopg.Error:
+                pass
+        self._open.clear()
+
+
+@dataclass
+class Grader:
+    """A grading session on one server; reusable for many submissions."""
+
+    server: Server
+    templates: TemplateCache | None = None
+    options: GradingOptions = field(default_factory=GradingOptions)
+
+    def __post_init__(self) -> None:
+        if self.templates is None:
+            self.templates = TemplateCache(self.server)
+        checks.load_all()
+
+    def key_for(self, spec: ExerciseSpec) -> FixtureKey:
+        inc = spec.incident
+        scale = self.options.scale if self.options.scale is not None else inc.scale
+        return FixtureKey(inc.fixture, scale if inc.fixture == "techshop" else 1,
+                          resolve_seed(inc.seed, self.options) if inc.fixture == "techshop" else 1)
+
+    # ------------------------------------------------------------------ one exercise
+    def grade_exercise(self, spec: ExerciseSpec, files_dir: Path) -> ExerciseResult:
+        started = time.monotonic()
+        key = self.key_for(spec)
+        try:
+            clone = self.templates.clone(key)
+        except Exception as exc:  # noqa: BLE001 - the grader itself failed; report, never crash
+            return self._broken(spec, f"could not prepare the starting state: {exc}")
+        baseline = None
+        activity = None
+        conns = _Connections(self.server, clone.dbname)
+        base_conns = None
+        try:
+            if spec.incident.setup:
+                with clone.connect(purpose="setup") as conn:
+                    conn.execute(Path(spec.incident.setup).read_text())
+            if spec.incident.activity:
+                activity = Activity(self.server, clone.dbname, seed=key.seed).start(spec.incident.activity)
+            with clone.connect(purpose="setup") as conn:
+                setup_finished_at = conn.execute("SELECT pg_catalog.now()::text").fetchone()[0]
+            run = self._run_files(spec, files_dir, clone.dbname)
+
+            def baseline_conn():
+                nonlocal baseline, base_conns
+                if baseline is None:
+                    baseline = self.templates.clone(key)
+                    base_conns = _Connections(self.server, baseline.dbname)
+                return base_conns.get(sandbox.GRADER, "grader-baseline")
+
+            ctx = CheckContext(
+                exercise_id=spec.id, exercise_dir=spec.dir, submission_dir=files_dir, manifest=clone.manifest,
+                grader=lambda: conns.get(sandbox.GRADER, "grader"),
+                learner=lambda: conns.get(sandbox.LEARNER, "grader-probe"),
+                baseline=baseline_conn, captured=run.captured, statements=tuple(run.statements),
+                server=self.server, dbname=clone.dbname,
+                options={"setup_finished_at": setup_finished_at, "activity": activity, "seed": key.seed,
+                         "scale": key.scale},
+            )
+            results = tuple(self._run_check(spec, chk, ctx) for chk in spec.checks)
+            return ExerciseResult(spec.id, spec.title, results, tuple(run.statements))
+        except Exception as exc:  # noqa: BLE001
+            return self._broken(spec, f"grading stopped: {exc}")
+        finally:
+            conns.close()
+            if base_conns is not None:
+                base_conns.close()
+            if activity is not None:
+                activity.stop()
+            clone.drop()
+            if baseline is not None:
+                baseline.drop()
+            self._reset_roles()
+            _ = started
+
+    def _reset_roles(self) -> None:
+        """Undo role-level settings a submission may have made (``ALTER ROLE learner SET …``).
+
+        Role settings are cluster-wide and would otherwise leak into the next exercise or the
+        next student's submission.
+        """
+        try:
+            with self.server.connect(purpose="janitor") as conn:
+                # Per-database role settings vanish with the dropped clone; these are global.
+                conn.execute("ALTER ROLE learner RESET ALL")
+                sandbox.create_roles(conn)
+        except psycopg.Error:
+            pass
+
+    def _run_files(self, spec: ExerciseSpec, files_dir: Path, dbname: str) -> RunResult:
+        run = RunResult()
+        for fspec in spec.files:
+            path = files_dir / fspec.path
+            if not path.exists():
+                if fspec.required:
+                    run.statements.append(StatementOutcome(fspec.path, 0, "", "error",
+                                                           f"missing file: {fspec.path} was not submitted"))
+                continue
+            if fspec.run != "sql":
+                continue
+            part = run_sql_file(self.server, dbname, path, display_name=fspec.path,
+                                statement_timeout=spec.timeouts.statement, file_timeout=spec.timeouts.file,
+                                row_cap=self.options.row_cap)
+            run.statements.extend(part.statements)
+            run.captured.update(part.captured)
+        return run
+
+    def _run_check(self, spec: ExerciseSpec, chk: CheckSpec, ctx: CheckContext) -> CheckResult:
+        started = time.monotonic()
+        definition = checks.REGISTRY.get(chk.check)
+        try:
+            if definition is None:
+                raise LookupError(f"unknown check {chk.check!r}")
+            outcome = definition.func(ctx, **dict(chk.args or {}))
+            if not isinstance(outcome, Outcome):
+                raise TypeError(f"check {chk.check} returned {type(outcome).__name__}, not Outcome")
+            fraction = outcome.fraction
+            status = Status.PASSED if fraction >= 1 else Status.FAILED if fraction <= 0 else Status.PARTIAL
+            message, evidence = outcome.message, outcome.evidence
+        except Exception as exc:  # noqa: BLE001 - one check's crash costs that check only
+            fraction, status = 0.0, Status.ERROR
+            message = f"internal error in check {chk.check}: {type(exc).__name__}: {exc}"
+            evidence = ()
+            if os.environ.get("PGDRILL_DEBUG"):
+                traceback.print_exc()
+        return CheckResult(
+            exercise=spec.id, check_id=chk.id, check=chk.check, description=chk.description,
+            points=round(chk.points * fraction, 2), max_points=chk.points, status=status, message=message,
+            feedback=chk.feedback if status is not Status.PASSED else "", hint=chk.hint if status is not Status.PASSED else "",
+            evidence=tuple(evidence), visibility=Visibility(chk.visibility),
+            duration_s=round(time.monotonic() - started, 3),
+        )
+
+    def _broken(self, spec: ExerciseSpec, why: str) -> ExerciseResult:
+        results = tuple(
+            CheckResult(spec.id, chk.id, chk.check, chk.description, 0.0, chk.points, Status.ERROR, why,
+                        visibility=Visibility(chk.visibility))
+            for chk in spec.checks
+        )
+        return ExerciseResult(spec.id, spec.title, results, (), error=why)
+
+    # ------------------------------------------------------------------ many exercises
+    def grade(self, submission: Path, specs: list[ExerciseSpec]) -> GradeReport:
+        started = time.monotonic()
+        started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        single = len(specs) == 1
+        exercises = tuple(self.grade_exercise(spec, submission_dir_for(submission, spec, single)) for spec in specs)
+        seeds = sorted({self.key_for(s).seed for s in specs if s.incident.fixture == "techshop"})
+        scales = sorted({self.key_for(s).scale for s in specs if s.incident.fixture == "techshop"})
+        return GradeReport(
+            submission=str(submission), exercises=exercises,
+            seed=seeds[0] if len(seeds) == 1 else None, scale=scales[0] if len(scales) == 1 else None,
+            server_version=f"{self.server.version_num // 10000}.{self.server.version_num % 10000}",
+            started_at=started_at, duration_s=round(time.monotonic() - started, 2),
+        )
