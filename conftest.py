@@ -85,6 +85,44 @@ def incident(make_clone):
     return make_clone()
 
 
+@pytest.fixture(scope="session")
+def grader(pg_server, templates, incident_key):
+    """A Grader on the session's server, grading at the session's scale and seed."""
+    from pgdrill.grading import Grader, GradingOptions
+
+    return Grader(pg_server, templates, GradingOptions(scale=incident_key.scale, seed=incident_key.seed))
+
+
+@pytest.fixture
+def grade(grader, tmp_path):
+    """``grade(exercise_id, files, seed=None, scale=None) -> ExerciseResult``.
+
+    ``files`` is a folder, or a dict {relative path: text} written to a temp folder; ``seed``
+    is the grading seed (default: the session's --incident-seed).
+    """
+    import checks
+    from pgdrill.grading import EXERCISES_DIR, Grader, GradingOptions
+    from pgdrill.spec import load_spec
+
+    def run(exercise_id, files, seed=None, scale=None):
+        spec = load_spec(EXERCISES_DIR / exercise_id / "exercise.yaml", checks.load_all())
+        if isinstance(files, dict):
+            folder = tmp_path / f"sub-{exercise_id}-{len(list(tmp_path.iterdir()))}"
+            folder.mkdir()
+            for rel, text in files.items():
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                (folder / rel).write_text(text)
+            files = folder
+        g = grader
+        if seed is not None or scale is not None:
+            g = Grader(grader.server, grader.templates, GradingOptions(
+                scale=scale if scale is not None else grader.options.scale,
+                seed=seed if seed is not None else grader.options.seed))
+        return g.grade_exercise(spec, Path(files))
+
+    return run
+
+
 # ---------------------------------------------------------------------------------------
 # Exercise specs as pytest items: `pytest exercises/ [--submission DIR] [-k check-id]`
 # grades too. Each check of each exercise.yaml is one test item; the exercise is graded once

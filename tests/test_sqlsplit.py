@@ -536,3 +536,9 @@ def test_unknown_meta_command_discards_the_rest_of_its_line():
     assert [(s.kind, s.meta, s.args, s.sql) for s in got] == [
         ("meta", "nosuch", "; select 2;", ""), ("sql", "", "", "select 1")]
     assert decide(got[0]).action == "refuse"
+
+
+def test_name_marker_after_other_comments_and_blank_lines():
+    """Regression: a marker not at the very start of the file was ignored."""
+    text = "-- Reference solution.\n\n-- name: first\nSELECT 1;\n\n   -- name: second\nSELECT 2;\n"
+    assert [(s.name, s.line) for s in split_sql(text)] == [("first", 4), ("second", 7)]

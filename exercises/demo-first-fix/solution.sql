@@ -1,0 +1,8 @@
+-- Your first drill. Explore first:  python grade.py lab up  &&  python grade.py lab psql
+-- Write your SQL below. Name the query that lists the orphaned order items like this:
+--
+-- -- name: orphan_items
+-- SELECT …;
+--
+-- Then: make the name search use an index, remove the orphans without losing anything else,
+-- stop negative stock for good, and refresh the statistics. Run: python grade.py -e demo-first-fix

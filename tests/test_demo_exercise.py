@@ -1,0 +1,101 @@
+"""The example exercise proves every check family end to end against real PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
+from pgdrill.report import Status
+
+EXERCISE = "demo-first-fix"
+REFERENCE = (SOLUTIONS_DIR / EXERCISE / "solution.sql").read_text()
+NOTES = (SOLUTIONS_DIR / EXERCISE / "notes.md").read_text()
+
+
+def by_id(result):
+    return {c.check_id: c for c in result.checks}
+
+
+def test_every_family_is_exercised():
+    import checks
+    from pgdrill.spec import load_spec
+
+    spec = load_spec(EXERCISES_DIR / EXERCISE / "exercise.yaml", checks.load_all())
+    families = {checks.REGISTRY[c.check].family for c in spec.checks}
+    assert families == set(checks.FAMILIES)
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_reference_solution_scores_full_marks(grade, seed):
+    result = grade(EXERCISE, SOLUTIONS_DIR / EXERCISE, seed=seed)
+    failed = [(c.check_id, c.message) for c in result.checks if c.status is not Status.PASSED]
+    assert not failed and result.points == result.max_points == 20
+
+
+def test_untouched_starter_scores_its_documented_baseline(grade):
+    result = grade(EXERCISE, EXERCISES_DIR / EXERCISE)
+    passed = {c.check_id for c in result.checks if c.status is Status.PASSED}
+    assert passed == {"items-preserved", "nothing-else-lost", "products-preserved"}
+    assert result.points == 5
+    assert "5 of 20" in (EXERCISES_DIR / EXERCISE / "README.md").read_text()
+
+
+def test_truncating_scores_badly_and_says_why(grade):
+    result = by_id(grade(EXERCISE, {"solution.sql": REFERENCE + "\nTRUNCATE order_items;\n", "notes.md": NOTES}))
+    assert result["no-orphans-left"].status is Status.PASSED  # the naive fix "works"…
+    assert result["nothing-else-lost"].points == 0             # …but destroyed the history
+    assert result["items-preserved"].points == 0
+    assert "removed" in result["nothing-else-lost"].message
+
+
+def test_btree_on_name_does_not_serve_the_wildcard_search(grade):
+    sql = REFERENCE.replace("USING gin (name gin_trgm_ops)", "(name)")
+    result = by_id(grade(EXERCISE, {"solution.sql": sql, "notes.md": NOTES}))
+    assert result["trigram-index"].points == 0
+    search = result["search-uses-index"]
+    assert search.points == 0
+    text = search.message + " ".join(e.body for e in search.evidence)
+    assert "Seq Scan" in text and "trigram" in text.lower()
+
+
+def test_hard_coded_ids_from_another_seed_fail(grade, pg_server, templates):
+    """Listing the ids seen in the lab (seed 1) does not pass on the grading seed."""
+    from fixtures.templates import FixtureKey
+
+    with templates.clone(FixtureKey("techshop", 0.1, 1), replay=False) as lab:
+        with lab.connect() as conn:
+            ids = [r[0] for r in conn.execute(
+                "SELECT oi.id FROM order_items oi WHERE NOT EXISTS "
+                "(SELECT 1 FROM orders o WHERE o.id = oi.order_id) ORDER BY 1")]
+    assert len(ids) == 15
+    literal = ("-- name: orphan_items\nSELECT id, order_id, product_id, quantity, price FROM order_items "
+               f"WHERE id IN ({', '.join(map(str, ids))});\n")
+    same_seed = by_id(grade(EXERCISE, {"solution.sql": literal, "notes.md": NOTES}, seed=1))
+    other_seed = by_id(grade(EXERCISE, {"solution.sql": literal, "notes.md": NOTES}, seed=2))
+    assert same_seed["orphan-items-found"].status is Status.PASSED
+    assert other_seed["orphan-items-found"].status is not Status.PASSED
+
+
+def test_wrong_rows_are_shown(grade):
+    wrong = REFERENCE.replace("WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = oi.order_id)\nORDER BY oi.id",
+                              "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = oi.order_id)\nORDER BY oi.id LIMIT 10")
+    check = by_id(grade(EXERCISE, {"solution.sql": wrong, "notes.md": NOTES}))["orphan-items-found"]
+    assert check.status is not Status.PASSED
+    assert "missing" in check.message
+    assert any(e.rows for e in check.evidence)
+
+
+def test_a_crashing_check_costs_only_itself(grade, monkeypatch):
+    import checks
+
+    def boom(ctx, **kwargs):
+        raise RuntimeError("kaboom")
+
+    original = checks.REGISTRY["no_orphans"]
+    monkeypatch.setitem(checks.REGISTRY, "no_orphans", type(original)(original.name, original.family, boom))
+    result = by_id(grade(EXERCISE, SOLUTIONS_DIR / EXERCISE))
+    assert result["no-orphans-left"].status is Status.ERROR
+    assert "internal error" in result["no-orphans-left"].message
+    assert result["trigram-index"].status is Status.PASSED
