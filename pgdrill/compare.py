@@ -20,12 +20,12 @@ Equality of two values (columns are matched by position, never by name):
   timestamps, UUIDs, intervals compare exactly; arrays and records compare element by
   element with the same rules *without* tolerance, JSON objects ignore key order.
 
-Why the matching needs care.  Tolerance-equality is not transitive (with tol = 1:
-0 ≈ 1 ≈ 2 but 0 ≉ 2), so "group equal values, then count" can give wrong answers,
-and even cancelling identical rows first can (expected {0, 1} vs actual {1, 2} matches
-completely as 0–1, 1–2, but not after cancelling 1–1).  We compute a *maximum matching*
-between expected and actual rows — rows match when every column is equal as above — and
-report what is left over.  Three facts make that fast:
+Why the matching needs care.  Tolerance-equality is not transitive (with tol = 0.5:
+0 ≈ 0.5 ≈ 1 but 0 ≉ 1), so "group equal values, then count" can give wrong answers,
+and even cancelling identical rows first can (expected {0, 0.5} vs actual {0.5, 1}
+matches completely as 0–0.5, 0.5–1, but not after cancelling 0.5–0.5).  We compute a
+*maximum matching* between expected and actual rows — rows match when every column is
+equal as above — and report what is left over.  Three facts make that fast:
 
 1. For a fixed ``a`` the set of ``b`` equal to it is an interval containing ``a`` whose
    ends never decrease as ``a`` grows (d/da of ``a − tol·max(1,|a|,|b|)`` is ≥ 1 − tol > 0).
@@ -43,6 +43,10 @@ report what is left over.  Three facts make that fast:
    back to a general maximum bipartite b-matching (augmenting paths) on the distinct
    rows of each group — correct, slower, and only reached by adversarial data.
 
+Most comparisons never get that far: tuples of plain values are counted as they are
+(``Counter`` and dict equality run in C), and only an unequal result pays for keys,
+clusters and matching — all of it column-wise and O(n log n).
+
 Set mode asks a different question — does every expected row have an equal actual row
 and vice versa? — and is answered per row, counting distinct rows.
 """
@@ -54,9 +58,9 @@ import numbers
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
-from itertools import chain
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain
 from typing import Any, Hashable, Sequence
 from uuid import UUID
 

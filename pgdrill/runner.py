@@ -27,7 +27,7 @@ import psycopg
 
 from fixtures.sandbox import LEARNER
 from pgdrill.report import StatementOutcome
-from pgdrill.sqlsplit import META_ALLOWED, Statement, classify, split_sql
+from pgdrill.sqlsplit import Statement, classify, decide, split_sql
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 DEFAULT_ROW_CAP = 10_000
@@ -191,10 +191,10 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
              statement_timeout: float, file_timeout: float, row_cap: int, decode_warning: str) -> StatementOutcome:
     if stmt.kind == "meta":
         shown = "\\" + stmt.meta + (" " + stmt.args if stmt.args else "")
-        if stmt.meta in META_ALLOWED:
-            return StatementOutcome(file_name, stmt.line, shown, "skipped", "psql display command, ignored")
-        return StatementOutcome(file_name, stmt.line, shown, "refused",
-                                f"\\{stmt.meta} is not allowed here: it would reach outside the database")
+        decision = decide(stmt)
+        if decision.action == "skip":
+            return StatementOutcome(file_name, stmt.line, shown, "skipped", decision.reason)
+        return StatementOutcome(file_name, stmt.line, shown, "refused", f"not run: {decision.reason}")
     if "\ufffd" in stmt.sql and decode_warning:
         return StatementOutcome(file_name, stmt.line, stmt.sql, "refused", f"not run: {decode_warning}")
     remaining = file_timeout - (time.monotonic() - started)
