@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from fixtures.server import Server, ServerError
+from fixtures.server import Server, ServerError, _readable_by_all, server_user
 from fixtures.templates import FixtureKey, TemplateCache
 
 LAB_DB = "techshop"
@@ -140,6 +140,9 @@ def cmd_up(args) -> int:
     state = _read_state()
     lab_dir().mkdir(parents=True, exist_ok=True)
     os.chmod(lab_dir(), 0o755)
+    if server_user() is not None and not _readable_by_all(lab_dir()):
+        raise ServerError(f"{lab_dir()} is not reachable by the server's user (a parent folder is private); "
+                          "set PGDRILL_LAB_DIR to a folder under /var/tmp")
     wanted = {"scale": args.scale if args.scale is not None else state.get("scale", DEFAULT_SCALE),
               "seed": args.seed if args.seed is not None else state.get("seed", 1)}
     server = _server(state, args.server, args.bindir)
@@ -283,7 +286,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
+    if argv[:1] == ["psql"] and not ({"-h", "--help"} & set(argv[1:2])):
+        # Everything after "psql" belongs to psql (argparse would take "-c" for its own).
+        rest = argv[2:] if argv[1:2] == ["--"] else argv[1:]
+        args = argparse.Namespace(func=cmd_psql, psql_args=rest)
+    else:
+        args = parser().parse_args(argv)
     try:
         return args.func(args)
     except ServerError as exc:

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Time building the TechShop incident against `pgbench -i` for the same number of rows.
+
+Both run on the same throwaway server in one process, side by side, so the yardstick sees
+the same machine, disk and settings. `pgbench -i` loads pgbench_accounts with 100,000 rows per
+scale unit (plus a few tiny tables) using COPY, then adds primary keys and vacuums: a fair
+yardstick for "how fast can this server load this many rows".
+
+    python bench/build_incident.py [--scales 1 10] [--server embedded|system] [--repeat 1]
+
+Prints a table and, with --markdown FILE, appends it to FILE (bench/results.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fixtures.server import start_server  # noqa: E402
+from fixtures.templates import FixtureKey, TemplateCache  # noqa: E402
+
+
+def time_pgbench(server, rows: int) -> tuple[float, int]:
+    scale = max(1, round(rows / 100_000))
+    dbname = f"bench_pgbench_{scale}"
+    server.drop_database(dbname)
+    with server.connect(purpose="bench") as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    params = server.connect_params(dbname)
+    started = time.monotonic()
+    subprocess.run([str(server.bindir / "pgbench"), "-i", "-q", "-s", str(scale), "-h", str(params["host"]),
+                    "-p", str(params["port"]), "-U", params["user"], dbname],
+                   check=True, capture_output=True)
+    took = time.monotonic() - started
+    server.drop_database(dbname)
+    return took, scale * 100_000
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scales", type=float, nargs="+", default=[1, 10])
+    ap.add_argument("--server", default="embedded", choices=("embedded", "system"))
+    ap.add_argument("--markdown", type=Path, help="append the table to this Markdown file")
+    args = ap.parse_args()
+    lines = [
+        f"### Incident build vs `pgbench -i` — {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {platform.node()}, {platform.machine()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; "
+        f"server: {args.server}",
+        "",
+        "| incident scale | incident rows | incident build (s) | rows/s | pgbench -i scale | pgbench rows | pgbench -i (s) | rows/s | ratio (incident / pgbench) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    with start_server(args.server) as server:
+        cache = TemplateCache(server)
+        for scale in args.scales:
+            tmpl = cache.template(FixtureKey("techshop", scale, 1))
+            rows = sum(tmpl.manifest["counts"].values())
+            inc_s = tmpl.build_seconds
+            pg_s, pg_rows = time_pgbench(server, rows)
+            lines.append(f"| {scale:g} | {rows:,} | {inc_s:.1f} | {rows / inc_s:,.0f} | {pg_rows // 100_000} | "
+                         f"{pg_rows:,} | {pg_s:.1f} | {pg_rows / pg_s:,.0f} | {inc_s / pg_s:.2f} |")
+            print(lines[-1], flush=True)
+            cache.drop(tmpl.dbname)
+    lines.append("")
+    lines.append("The incident build also generates realistic values server-side, plants 18 faults "
+                 "(orders deleted under replica role, a corrupted unique index, a failed concurrent "
+                 "index build, bloat) and ANALYZEs twice; pgbench -i copies constant-filled rows.")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "a") as fh:
+            fh.write("\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The learner's lab: up, connect, reset, logs, down, destroy — on a real persistent server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def lab_dir():
+    # Not pytest's tmp_path: it is private to us (0700) and the server runs as another user.
+    base = Path(tempfile.mkdtemp(prefix="pgdrill-lab-test-"))
+    base.chmod(0o755)
+    yield base / "lab"
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def lab(lab_dir, request):
+    env = dict(os.environ, PGDRILL_LAB_DIR=str(lab_dir))
+    env["PGDRILL_SERVER"] = request.config.getoption("--pg-server") if request.config.getoption("--pg-server") != "dsn" else "embedded"
+
+    def run(*args, check=True):
+        proc = subprocess.run([sys.executable, str(ROOT / "grade.py"), "lab", *args], env=env,
+                              capture_output=True, text=True, timeout=300)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"lab {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    yield run
+    run("destroy", check=False)
+    assert not lab_dir.exists()
+
+
+def _postmaster_running(lab_dir: Path) -> bool:
+    pidfile = lab_dir / "cluster" / "data" / "postmaster.pid"
+    if not pidfile.exists():
+        return False
+    pid = int(pidfile.read_text().split()[0])
+    return Path(f"/proc/{pid}").exists()
+
+
+def test_lab_lifecycle(lab, lab_dir):
+    up = lab("up", "--scale", "0.1", "--seed", "3")
+    assert "lab psql" in up.stdout and "postgresql://learner@" in up.stdout
+    # Building took more than a second: progress was shown.
+    assert "TechShop incident" in up.stderr
+    # The manifest (the answers) is never printed to learners.
+    assert "row_ids" not in up.stdout + up.stderr and "faults" not in up.stdout
+
+    dsn = lab("dsn").stdout.strip()
+    assert dsn.startswith("postgresql://learner@/techshop?host=")
+
+    psql = lab("psql", "-XAtc", "SELECT current_user, count(*) FROM order_items oi "
+                                "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = oi.order_id)")
+    assert psql.stdout.strip() == "learner|15"
+
+    # The background activity of Phase 1 is there to be found.
+    seen = lab("psql", "-XAtc", "SELECT count(*) FROM pg_stat_activity WHERE usename = 'techshop_app' "
+                                "AND state = 'idle in transaction'")
+    assert seen.stdout.strip() == "1"
+
+    lab("psql", "-XAtc", "DELETE FROM order_items")
+    lab("reset")
+    again = lab("psql", "-XAtc", "SELECT count(*) > 0 FROM order_items")
+    assert again.stdout.strip() == "t"
+
+    status = lab("status")
+    assert "running" in status.stdout and "seed 3" in status.stdout and "row_ids" not in status.stdout
+    instructor = lab("status", "--manifest")
+    assert "row_ids" in instructor.stdout  # only with the explicit flag
+
+    logs = lab("logs", "-n", "50")
+    assert logs.returncode == 0
+
+    lab("down")
+    assert not _postmaster_running(lab_dir)
+    assert lab("status", check=False).returncode == 1
+    assert "stopped" in lab("psql", "-c", "SELECT 1", check=False).stderr
+
+    lab("up")  # starts again, keeps the data
+    assert lab("psql", "-XAtc", "SELECT 1").stdout.strip() == "1"
