@@ -1,0 +1,95 @@
+"""python grade.py end to end: formats, --out, named exit codes, errors reported not raised."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pgdrill.cli import EXIT_ALL_PASSED, EXIT_GRADER_ERROR, EXIT_INVALID, EXIT_SOME_FAILED
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = "demo-first-fix"
+
+
+def grade(*args, env_extra=None, timeout=300):
+    env = dict(os.environ, **(env_extra or {}))
+    return subprocess.run([sys.executable, str(ROOT / "grade.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def server_args(request):
+    kind = request.config.getoption("--pg-server")
+    args = ["--server", kind]
+    if kind == "dsn":
+        args += ["--dsn", request.config.getoption("--pg-dsn")]
+    if request.config.getoption("--pg-bindir"):
+        args += ["--bindir", request.config.getoption("--pg-bindir")]
+    return args + ["--scale", "0.1"]
+
+
+def test_reference_solution_exits_0_and_renders_every_format(tmp_path, server_args):
+    out = tmp_path / "report.json"
+    proc = grade("solutions", "-e", DEMO, "--format", "json", "--out", str(out), *server_args)
+    assert proc.returncode == EXIT_ALL_PASSED, proc.stderr
+    data = json.loads(out.read_text())
+    assert data["points"] == data["max_points"] == 20
+    assert len(data["exercises"][0]["checks"]) == 12
+
+
+def test_starter_exits_1_with_feedback(server_args):
+    proc = grade("-e", DEMO, *server_args)
+    assert proc.returncode == EXIT_SOME_FAILED
+    assert "5/20" in proc.stdout
+    assert "orphan_items" in proc.stdout  # tells the learner what is missing
+
+
+@pytest.mark.parametrize("fmt,marker", [("markdown", "| "), ("html", "<html"), ("text", "Total:")])
+def test_formats(fmt, marker, server_args, tmp_path):
+    proc = grade("solutions", "-e", DEMO, "--format", fmt, *server_args)
+    assert proc.returncode == EXIT_ALL_PASSED
+    assert marker in proc.stdout
+
+
+def test_invalid_spec_exits_2_naming_file_and_line(tmp_path, server_args):
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "exercises" / DEMO, course / "exercises" / DEMO)
+    spec = course / "exercises" / DEMO / "exercise.yaml"
+    spec.write_text(spec.read_text().replace("check: no_orphans", "check: no_orphan"))
+    proc = grade("solutions", "--exercises-dir", str(course / "exercises"), *server_args)
+    assert proc.returncode == EXIT_INVALID
+    assert "exercise.yaml:" in proc.stderr and "no_orphans" in proc.stderr  # the closest known name
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_submission_folder_exits_2(server_args, tmp_path):
+    proc = grade(str(tmp_path / "nope"), *server_args)
+    assert proc.returncode == EXIT_INVALID and "not a folder" in proc.stderr
+
+
+def test_grader_that_cannot_start_exits_3():
+    proc = grade("solutions", "-e", DEMO, "--server", "system", "--bindir", "/nonexistent/bin")
+    assert proc.returncode == EXIT_GRADER_ERROR
+    assert "could not start PostgreSQL" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_submission_with_only_garbage_is_graded(tmp_path, server_args):
+    sub = tmp_path / "sub"
+    (sub / DEMO).mkdir(parents=True)
+    (sub / DEMO / "solution.sql").write_bytes(b"\xff\xfe garbage ;;; SELEC 1; DROP DATABASE postgres;\n")
+    proc = grade(str(sub), "-e", DEMO, *server_args)
+    assert proc.returncode == EXIT_SOME_FAILED
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "notes.md" in proc.stdout  # the missing file is reported
+
+
+def test_every_command_has_help():
+    for args in (["--help"], ["lab", "--help"], ["validate", "--help"]):
+        proc = grade(*args)
+        assert proc.returncode == 0 and "usage:" in proc.stdout, args
