@@ -1,7 +1,10 @@
 """The command line: ``python grade.py …`` (grade.py only calls ``main``).
 
     python grade.py [SUBMISSION_DIR] [--exercise ID …] [--format FMT] [--out FILE]
-    python grade.py validate
+    python grade.py --batch SUBMISSIONS_DIR [--workers N] [--out DIR]
+    python grade.py validate [--solutions]
+    python grade.py export-template OUT [--harness DIR]
+    python grade.py new-exercise ID
     python grade.py lab up|psql|dsn|reset|status|logs|down|destroy
 """
 
@@ -17,7 +20,7 @@ EXIT_INVALID = 2        # the submission or a spec is invalid
 EXIT_GRADER_ERROR = 3   # the grader itself could not run (no server, broken install)
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBCOMMANDS = ("lab", "validate")
+SUBCOMMANDS = ("lab", "validate", "export-template", "new-exercise")
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -35,9 +38,12 @@ def grade_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="grade.py",
-        description="Grade a pgdrill submission and print a scored report with feedback. "
+        description="Grade a pgdrill submission and print a scored report with feedback; with --batch, "
+                    "grade a whole class into a gradebook. "
                     "Other commands: 'grade.py lab --help' (a broken TechShop database to explore), "
-                    "'grade.py validate --help' (check every exercise spec).",
+                    "'grade.py validate --help' (check every exercise spec), "
+                    "'grade.py export-template --help' (write the student repository), "
+                    "'grade.py new-exercise --help' (scaffold an exercise).",
         epilog="Exit codes: 0 all checks passed, 1 some checks failed, 2 invalid submission or spec, "
                "3 the grader could not run.",
     )
@@ -47,30 +53,45 @@ def grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exercise", "-e", action="append", default=[], metavar="ID",
                         help="grade only this exercise (repeatable; default: all)")
     parser.add_argument("--format", "-f", default="text", choices=[f.value for f in OutputFormat],
-                        help="report format (default: text)")
-    parser.add_argument("--out", "-o", type=Path, help="write the report to this file instead of stdout")
-    parser.add_argument("--audience", choices=("learner", "instructor"), default="learner",
-                        help="instructor reports include hidden checks (default: learner)")
+                        help="report format (default: text); classroom, gradescope and prairielearn are the "
+                             "autograders' result files (docs/classroom.md) — classroom also writes the "
+                             "base64 result to $GITHUB_OUTPUT and a job summary to $GITHUB_STEP_SUMMARY "
+                             "when they are set")
+    parser.add_argument("--out", "-o", type=Path,
+                        help="write the report to this file instead of stdout; with --batch, the folder for "
+                             "the gradebook (default: ./gradebook)")
+    parser.add_argument("--audience", choices=("learner", "instructor"), default=None,
+                        help="instructor reports include hidden checks (default: learner; instructor for "
+                             "gradescope, which withholds hidden tests from students itself)")
     parser.add_argument("--scale", type=float, help="override every exercise's incident scale")
     parser.add_argument("--seed", type=int, help="seed for exercises graded on a hidden seed "
                                                  "(default: $PGDRILL_GRADING_SEED or a built-in one)")
     parser.add_argument("--exercises-dir", type=Path, default=ROOT / "exercises", help=argparse.SUPPRESS)
+    batch = parser.add_argument_group("batch grading")
+    batch.add_argument("--batch", type=Path, metavar="SUBMISSIONS_DIR",
+                       help="grade every sub-folder of SUBMISSIONS_DIR as one submission (a student's "
+                            "repository, its exercises/ folder, or with one --exercise the files themselves); "
+                            "writes gradebook.csv, checks.csv, gradebook.html and reports/ to --out")
+    batch.add_argument("--workers", type=int, default=2,
+                       help="grader processes for --batch, each with its own PostgreSQL (default: 2)")
     _server_options(parser)
     return parser
 
 
 def _load_specs(exercises_dir: Path, only: list[str]):
+    """The specs to grade; with --exercise only those are read, so a colleague's broken spec
+    elsewhere in the course does not stop grading this one."""
     import checks
-    from pgdrill.spec import load_all_specs
+    from pgdrill.spec import load_all_specs, load_spec
 
-    specs = load_all_specs(exercises_dir.parent, checks.load_all())
-    if only:
-        unknown = sorted(set(only) - {s.id for s in specs})
-        if unknown:
-            known = ", ".join(s.id for s in specs)
-            raise LookupError(f"no exercise named {', '.join(unknown)} (known: {known})")
-        specs = [s for s in specs if s.id in only]
-    return specs
+    if not only:
+        return load_all_specs(exercises_dir.parent, checks.load_all())
+    known = sorted(p.parent.name for p in exercises_dir.glob("*/exercise.yaml"))
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise LookupError(f"no exercise named {', '.join(unknown)} (known: {', '.join(known)})")
+    specs = [load_spec(exercises_dir / name / "exercise.yaml", checks.load_all()) for name in only]
+    return sorted(specs, key=lambda s: s.sort_key)
 
 
 def _start_server(args):
@@ -84,21 +105,30 @@ def cmd_grade(argv: list[str]) -> int:
     args = grade_parser().parse_args(argv)
     from fixtures.server import ServerError
     from pgdrill.grading import Grader, GradingOptions
-    from pgdrill.render import render
+    from pgdrill.render import default_audience
     from pgdrill.spec import SpecError
 
+    if args.batch is not None:
+        return cmd_batch(args)
+    audience = args.audience or default_audience(args.format).value
+
+    if not args.submission.is_dir():
+        print(f"grade.py: {args.submission} is not a folder", file=sys.stderr)
+        return EXIT_INVALID
     try:
         specs = _load_specs(args.exercises_dir, args.exercise)
     except (SpecError, LookupError) as exc:
         print(f"grade.py: invalid exercise spec:\n{exc}", file=sys.stderr)
         return EXIT_INVALID
-    if not args.submission.is_dir():
-        print(f"grade.py: {args.submission} is not a folder", file=sys.stderr)
-        return EXIT_INVALID
     try:
         server = _start_server(args)
     except (ServerError, OSError) as exc:
         print(f"grade.py: could not start PostgreSQL: {exc}", file=sys.stderr)
+        # Still a report: every check failed with the reason (never a skip, never points).
+        from pgdrill.classroom import unavailable_report
+
+        report = unavailable_report(specs, f"could not start PostgreSQL: {exc}", str(args.submission))
+        _emit(report, args, audience)
         return EXIT_GRADER_ERROR
     try:
         grader = Grader(server, options=GradingOptions(scale=args.scale, seed=args.seed))
@@ -106,15 +136,62 @@ def cmd_grade(argv: list[str]) -> int:
         report = grader.grade(args.submission.resolve(), specs)
     finally:
         server.stop()
-    output = render(report, args.format, audience=args.audience)
+    _emit(report, args, audience)
+    if any(e.error for e in report.exercises) and all(c.status.value == "error" for e in report.exercises for c in e.checks):
+        return EXIT_GRADER_ERROR
+    return EXIT_ALL_PASSED if report.all_passed else EXIT_SOME_FAILED
+
+
+def _emit(report, args, audience: str) -> None:
+    """Render ``report`` to --out or stdout; for --format classroom also feed GitHub Actions."""
+    from pgdrill.render import for_audience, render
+
+    output = render(report, args.format, audience=audience)
     if args.out:
         args.out.write_text(output, encoding="utf-8")
         print(f"report written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
-    if any(e.error for e in report.exercises) and all(c.status.value == "error" for e in report.exercises for c in e.checks):
-        return EXIT_GRADER_ERROR
-    return EXIT_ALL_PASSED if report.all_passed else EXIT_SOME_FAILED
+    if args.format == "classroom":
+        from pgdrill.classroom import publish_github
+
+        for path in publish_github(for_audience(report, audience), output, instructor=audience == "instructor"):
+            print(f"GitHub Actions: wrote {path}", file=sys.stderr)
+
+
+def cmd_batch(args) -> int:
+    from pgdrill.batch import BatchOptions, find_submissions, grade_batch
+    from pgdrill.spec import SpecError
+
+    try:
+        specs = _load_specs(args.exercises_dir, args.exercise)
+    except (SpecError, LookupError) as exc:
+        print(f"grade.py: invalid exercise spec:\n{exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if not args.batch.is_dir():
+        print(f"grade.py: {args.batch} is not a folder", file=sys.stderr)
+        return EXIT_INVALID
+    submissions = find_submissions(args.batch)
+    if not submissions:
+        print(f"grade.py: {args.batch} holds no submission folders", file=sys.stderr)
+        return EXIT_INVALID
+    if args.workers < 1:
+        print("grade.py: --workers must be at least 1", file=sys.stderr)
+        return EXIT_INVALID
+    options = BatchOptions(
+        workers=args.workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
+        bindir=args.bindir, exercises=tuple(s.id for s in specs), exercises_dir=str(args.exercises_dir),
+    )
+    print(f"grading {len(submissions)} submissions with {min(args.workers, len(submissions))} workers …",
+          file=sys.stderr, flush=True)
+    book = grade_batch(args.batch, options, submissions=submissions,
+                       progress=lambda text: print(text, file=sys.stderr, flush=True))
+    out = args.out or Path("gradebook")
+    files = book.write(out)
+    print(f"gradebook: {files['csv']}, {files['html']} ({len(book.entries)} submissions, {book.seconds} s)",
+          file=sys.stderr)
+    graded = [e for e in book.entries if not e.problem]
+    return EXIT_ALL_PASSED if graded else EXIT_GRADER_ERROR
 
 
 def cmd_validate(argv: list[str]) -> int:
@@ -122,38 +199,159 @@ def cmd_validate(argv: list[str]) -> int:
                                      description="Check every exercise spec against the schema and the check "
                                                  "catalogue; with --solutions, also grade every reference "
                                                  "solution and require full marks.")
-    parser.add_argument("--exercises-dir", type=Path, default=ROOT / "exercises")
+    parser.add_argument("--exercises-dir", type=Path, default=ROOT / "exercises",
+                        help="the exercise specs (default: exercises/)")
     parser.add_argument("--solutions", action="store_true", help="also run every reference solution")
+    parser.add_argument("--solutions-dir", type=Path,
+                        help="reference solutions for --solutions (default: solutions/ next to the exercises)")
+    parser.add_argument("--exercise", "-e", action="append", default=[], metavar="ID",
+                        help="validate only this exercise (repeatable; default: all)")
     parser.add_argument("--scale", type=float, help="incident scale for --solutions")
+    parser.add_argument("--seed", type=int, help="grading seed for --solutions")
     _server_options(parser)
     args = parser.parse_args(argv)
     from pgdrill.spec import SpecError
 
     try:
-        specs = _load_specs(args.exercises_dir, [])
+        specs = _load_specs(args.exercises_dir, args.exercise)
     except (SpecError, LookupError) as exc:
         print(f"{exc}", file=sys.stderr)
         return EXIT_INVALID
     print(f"{len(specs)} exercise specs are valid")
     if not args.solutions:
         return EXIT_ALL_PASSED
-    from pgdrill.grading import SOLUTIONS_DIR, Grader, GradingOptions
+    from fixtures.server import ServerError
+    from pgdrill.grading import Grader, GradingOptions
 
-    server = _start_server(args)
+    solutions_dir = args.solutions_dir or args.exercises_dir.parent / "solutions"
+    try:
+        server = _start_server(args)
+    except (ServerError, OSError) as exc:
+        print(f"grade.py validate: could not start PostgreSQL: {exc}", file=sys.stderr)
+        return EXIT_GRADER_ERROR
     failed = 0
     try:
-        grader = Grader(server, options=GradingOptions(scale=args.scale))
+        grader = Grader(server, options=GradingOptions(scale=args.scale, seed=args.seed))
         for spec in specs:
-            result = grader.grade_exercise(spec, SOLUTIONS_DIR / spec.id)
-            ok = result.points == result.max_points and not result.error
-            failed += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {spec.id}: {result.points:g}/{result.max_points:g}")
-            for chk in result.checks:
-                if chk.points < chk.max_points:
-                    print(f"       {chk.check_id}: {chk.message}")
+            problems = _reference_problems(grader, spec, solutions_dir / spec.id)
+            failed += bool(problems)
+            print(f"{'FAIL' if problems else 'ok  '} {spec.id}")
+            for line in problems:
+                print(f"  {line}")
     finally:
         server.stop()
     return EXIT_ALL_PASSED if not failed else EXIT_INVALID
+
+
+def _reference_problems(grader, spec, solution_dir: Path) -> list[str]:
+    """Why a reference solution does not score full marks, as ``file:line: cause`` lines."""
+    if not solution_dir.is_dir():
+        return [f"{solution_dir}: no reference solution (expected the files {', '.join(f.path for f in spec.files)})"]
+    result = grader.grade_exercise(spec, solution_dir)
+    out = []
+    if result.error:
+        out.append(f"{spec.path}:1: the exercise could not be graded: {result.error}")
+    for s in result.statements:
+        if s.status in ("error", "timeout", "refused"):
+            code = f" [{s.sqlstate}]" if s.sqlstate else ""
+            out.append(f"{solution_dir / s.file}:{s.line}: {s.status}{code}: {s.message}")
+    lines = {c.id: c.line for c in spec.checks}
+    for chk in result.checks:
+        if chk.points < chk.max_points and not result.error:
+            out.append(f"{spec.path}:{lines.get(chk.check_id, 1)}: check {chk.check_id} ({chk.check}) scored "
+                       f"{chk.points:g}/{chk.max_points:g} for the reference solution: {chk.message}")
+    if not out and result.points < result.max_points:
+        out.append(f"{spec.path}:1: the reference solution scored {result.points:g}/{result.max_points:g}")
+    return out
+
+
+def cmd_export_template(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="grade.py export-template",
+        description="Write the student repository: exercises with their READMEs and starter files, a student "
+                    "README and the autograding workflow (.github/workflows/classroom.yml). It never holds "
+                    "reference solutions, exercise specs (their checks carry the answer keys) or hidden "
+                    "checks; the export checks its own output and writes nothing if anything would leak. "
+                    "With --harness, also write the grading bundle: the engine and the full specs, without "
+                    "the solutions (a private repository for the workflow, or a Gradescope autograder zip).",
+        epilog="See docs/classroom.md. Exit codes: 0 written, 2 refused (leak, invalid spec, OUT not empty).",
+    )
+    parser.add_argument("out", type=Path, help="folder to write the student repository to (new or empty)")
+    parser.add_argument("--exercise", "-e", action="append", default=[], metavar="ID",
+                        help="export only this exercise (repeatable; default: all)")
+    parser.add_argument("--harness", type=Path, metavar="DIR", help="also write the grading bundle to DIR")
+    parser.add_argument("--force", action="store_true", help="replace OUT (and DIR) if they are not empty")
+    parser.add_argument("--exercises-dir", type=Path, default=ROOT / "exercises", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    from pgdrill.spec import SpecError
+    from pgdrill.template_export import ExportError, export_template
+
+    try:
+        specs = _load_specs_only(args.exercises_dir, args.exercise)
+        result = export_template(args.out, specs, solutions_dir=args.exercises_dir.parent / "solutions",
+                                 harness=args.harness, force=args.force)
+    except (SpecError, LookupError, ExportError) as exc:
+        print(f"grade.py export-template: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"student repository: {result.out} ({len(result.files)} files, {len(specs)} exercises)")
+    for line in result.skipped:
+        print(f"  left out {line}")
+    if result.harness:
+        print(f"grading bundle: {result.harness} (keep it private)")
+    return EXIT_ALL_PASSED
+
+
+def _load_specs_only(exercises_dir: Path, only: list[str]):
+    """The named specs (each loaded on its own, so another exercise's problem does not block), or all."""
+    if not only:
+        return _load_specs(exercises_dir, [])
+    import checks
+    from pgdrill.spec import load_spec
+
+    specs = []
+    for exercise_id in dict.fromkeys(only):
+        path = exercises_dir / exercise_id / "exercise.yaml"
+        if not path.is_file():
+            raise LookupError(f"no exercise named {exercise_id} (no {path})")
+        specs.append(load_spec(path, checks.load_all()))
+    return sorted(specs, key=lambda s: s.sort_key)
+
+
+def cmd_new_exercise(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="grade.py new-exercise",
+        description="Scaffold an exercise that validates at once: exercises/ID/{exercise.yaml,README.md,"
+                    "solution.sql} and the reference solution solutions/ID/{solution.sql,NOTES.md}. Then edit "
+                    "them and run 'grade.py validate --solutions -e ID'.",
+        epilog="Exit codes: 0 written, 2 refused (invalid id, unknown fixture, exercise exists).",
+    )
+    parser.add_argument("id", help="the exercise id (lower-case letters, digits, '-' and '_'), e.g. course-11-locks")
+    parser.add_argument("--title", help="the exercise's title (default: from the id)")
+    parser.add_argument("--fixture", default="techshop",
+                        help="starting database: techshop, sample:pagila, sample:chinook, sample:northwind or "
+                             "empty (default: techshop)")
+    parser.add_argument("--order", type=int, help="sort key within the course")
+    parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    from pgdrill.scaffold import ScaffoldError, new_exercise
+    from pgdrill.spec import SpecError, load_spec
+
+    try:
+        written = new_exercise(args.id, args.root, title=args.title, fixture=args.fixture, order=args.order)
+    except ScaffoldError as exc:
+        print(f"grade.py new-exercise: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    import checks
+
+    try:
+        load_spec(args.root / "exercises" / args.id / "exercise.yaml", checks.load_all())
+    except SpecError as exc:  # the scaffold itself is broken: say so loudly
+        print(f"grade.py new-exercise: the scaffolded spec does not validate:\n{exc}", file=sys.stderr)
+        return EXIT_INVALID
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: edit them, then run: python grade.py validate --solutions -e {args.id}")
+    return EXIT_ALL_PASSED
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,4 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         return lab_main(argv[1:])
     if argv and argv[0] == "validate":
         return cmd_validate(argv[1:])
+    if argv and argv[0] == "export-template":
+        return cmd_export_template(argv[1:])
+    if argv and argv[0] == "new-exercise":
+        return cmd_new_exercise(argv[1:])
     return cmd_grade(argv)
