@@ -108,7 +108,6 @@ class Grader:
 
     # ------------------------------------------------------------------ one exercise
     def grade_exercise(self, spec: ExerciseSpec, files_dir: Path) -> ExerciseResult:
-        started = time.monotonic()
         key = self.key_for(spec)
         try:
             clone = self.templates.clone(key)
@@ -158,7 +157,6 @@ class Grader:
             if baseline is not None:
                 baseline.drop()
             self._reset_roles()
-            _ = started
 
     def _reset_roles(self) -> None:
         """Undo role-level settings a submission may have made (``ALTER ROLE learner SET …``).
