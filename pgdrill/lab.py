@@ -1,6 +1,8 @@
 """The learner's playground: a persistent, broken TechShop database to explore with psql.
 
     python grade.py lab up [--scale S] [--seed N]   build (once) and start; prints how to connect
+    python grade.py lab up --no-activity            … without the background sessions (--activity
+                                                    brings them back; reset remembers the choice)
     python grade.py lab psql [PSQL ARGS…]           psql as role learner on database techshop
     python grade.py lab dsn                         the connection URI, for scripts and GUI tools
     python grade.py lab reset                       back to the planted state, from the template
@@ -156,7 +158,11 @@ def cmd_up(args) -> int:
     if changed or not exists:
         _stop_activity(state)
         _clone_lab_db(server, state)
-    if not _activity_alive(state):
+    if getattr(args, "activity", None) is not None:
+        state["activity"] = args.activity
+    if not state.get("activity", True):
+        _stop_activity(state)
+    elif not _activity_alive(state):
         with _Timer("starting the application's background activity"):
             _start_activity(server, state)
     _write_state(state)
@@ -195,8 +201,9 @@ def cmd_reset(args) -> int:
     server, state = _running_server()
     _stop_activity(state)
     _clone_lab_db(server, state)
-    with _Timer("restarting the background activity"):
-        _start_activity(server, state)
+    if state.get("activity", True):
+        with _Timer("restarting the background activity"):
+            _start_activity(server, state)
     _write_state(state)
     print("techshop is back to its planted state.")
     return 0
@@ -268,6 +275,8 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--seed", type=int, help="which rows the faults hit (default 1)")
     up.add_argument("--server", choices=("embedded", "system"), help="PostgreSQL binaries (default embedded)")
     up.add_argument("--bindir", help="binaries for --server system")
+    up.add_argument("--activity", action=argparse.BooleanOptionalAction, default=None,
+                    help="run the Phase 1 background sessions (default on; remembered by reset)")
     up.set_defaults(func=cmd_up)
     ps = sub.add_parser("psql", help="open psql as the learner (extra arguments go to psql)")
     ps.add_argument("psql_args", nargs=argparse.REMAINDER)
