@@ -101,3 +101,12 @@ def test_grader_search_path_cannot_be_shadowed(clone, learner):
         assert grader.execute("SELECT now() > '2000-01-01'").fetchone()[0] is True
         row = grader.execute("SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user").fetchone()
         assert row == (False,)
+
+
+def test_learner_may_end_the_applications_sessions_only(clone, learner, pg_server):
+    with clone.connect("techshop_app", purpose="app") as app, clone.connect(GRADER, purpose="grader") as grader:
+        with pytest.raises(psycopg.Error) as info:
+            learner.execute("SELECT pg_catalog.pg_terminate_backend(%s)", (grader.info.backend_pid,))
+        assert info.value.sqlstate == "42501"
+        assert learner.execute("SELECT pg_catalog.pg_terminate_backend(%s)", (app.info.backend_pid,)).fetchone() == (True,)
+        assert grader.execute("SELECT 1").fetchone() == (1,)
