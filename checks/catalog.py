@@ -1,18 +1,25 @@
 """Catalog checks: what the schema holds — indexes, constraints, views, extensions, settings.
 
 They read only the system catalogs (``pg_catalog.``-qualified, as role pgdrill_grader), so a
-learner's ``public.pg_index`` view or ``public.pg_class`` table cannot answer for them.
+learner's ``public.pg_index`` view or ``public.pg_class`` table cannot answer for them — except
+``view_rows_match``, which reads what a learner's view returns (as the grader, in a rolled-back
+transaction set up like the results family's reference queries).
 """
 
 from __future__ import annotations
 
 import re
 
+import psycopg
+from psycopg import sql as psql
+
 from checks.base import CheckContext, Outcome, check
+from checks.results import ShadowedBuiltins, _error_text, grader_transaction, sql_text
 from checks.sql import (
     TABLE_KINDS, as_list, display, find_relation, ident_name, missing_relation_message, query,
     rows_evidence, split_qualified,
 )
+from pgdrill.compare import compare_rows
 from pgdrill.report import Evidence
 
 # ------------------------------------------------------------------------------------------
@@ -306,8 +313,9 @@ def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, reference
         expression uses (any check constraint when ``columns`` is omitted); for not_null
         every listed column is NOT NULL. A foreign key must reference ``references``
         (and ``ref_columns`` when given). With ``validated`` (the default) a constraint
-        added NOT VALID does not count until VALIDATE CONSTRAINT has run. For unique, a
-        valid non-partial UNIQUE index on the columns also counts.
+        added NOT VALID does not count until VALIDATE CONSTRAINT has run, and one made NOT
+        ENFORCED (PostgreSQL 18) never counts. For unique, a valid non-partial UNIQUE index
+        on the columns also counts.
     Arguments:
         table: the table, ``name`` or ``schema.name``.
         kind: primary_key, foreign_key, unique, check or not_null.
@@ -373,6 +381,12 @@ def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, reference
             if want_ref_cols and list(c["ref_columns"]) != want_ref_cols:
                 near.append(f"{c['name']} references columns {_fmt_cols(c['ref_columns'])} instead")
                 continue
+        if c.get("enforced") is False:  # PostgreSQL 18: a constraint that checks nothing
+            return Outcome(False, (
+                f"{c['name']} ({c['definition']}) exists but is NOT ENFORCED: PostgreSQL checks no row "
+                f"against it, old or new, so it prevents nothing. Enforce it again (for a foreign key: "
+                f"ALTER TABLE {rel.display} ALTER CONSTRAINT {c['name']} ENFORCED, which also checks the "
+                f"existing rows)."), evidence)
         if validated and not c["validated"]:
             return Outcome(False, (
                 f"{c['name']} ({c['definition']}) exists but is NOT VALID: PostgreSQL checks new and "
@@ -547,3 +561,214 @@ def extension_installed(ctx: CheckContext, *, name, schema=None) -> Outcome:
     if schema is not None and ident_name(schema) != ext_schema:
         return Outcome(False, f"The extension {ext} is installed in schema {ext_schema}, want {ident_name(schema)}.")
     return Outcome(True, f"{ext} {version} is installed in schema {ext_schema}.")
+
+
+# ------------------------------------------------------------------------------------------
+# what a view returns, storage parameters
+
+VIEW_ROW_CAP = 10_000
+
+
+def _project_rows(columns, rows, wanted):
+    """Rows reduced to the ``wanted`` columns (case-insensitive), or (None, the missing name)."""
+    lower = [str(c).lower() for c in columns]
+    idx = []
+    for name in wanted:
+        if name.lower() not in lower:
+            return None, name
+        idx.append(lower.index(name.lower()))
+    return [tuple(r[i] for i in idx) for r in rows], None
+
+
+def _fetch_capped(conn, statement, cursor_name: str):
+    with conn.cursor(name=cursor_name) as cur:
+        cur.execute(statement)
+        rows = cur.fetchmany(VIEW_ROW_CAP + 1)
+        columns = tuple(d.name for d in (cur.description or ()))
+    return columns, rows[:VIEW_ROW_CAP], len(rows) > VIEW_ROW_CAP
+
+
+@check
+def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="bag", numeric_tolerance=1e-6,
+                    schema="public") -> Outcome:
+    """The view returns the same rows as the reference query, both read by the grader at once.
+
+    What it asserts:
+        ``SELECT * FROM name`` and ``reference``, run by the grader one after the other in one
+        rolled-back transaction (with ``stats_fetch_consistency = snapshot``, so both see the
+        same cumulative statistics), return the same rows — compared by position, or only the
+        columns named in ``columns`` (by name) — as a bag (or a set) of rows, numbers within
+        ``numeric_tolerance``. Unlike ``rows_match`` this needs no named learner query and
+        grades what the view shows now, not what it showed while the learner's file ran: for a
+        monitoring view over live statistics, the moment matters.
+    Arguments:
+        name: the view (or table), ``name`` or ``schema.name``.
+        reference: SQL returning the rows the view should return.
+        columns: optional list of column names to compare (by name) instead of all columns.
+        mode: ``bag`` (duplicates count) or ``set``.
+        numeric_tolerance: largest difference at which two numbers are still equal.
+        schema: schema of the view when ``name`` is not qualified (default public).
+    Feedback on failure:
+        Says that the view is missing, or that querying it fails and with which error (a view
+        that errors on this database is broken for its users too), or how many expected rows
+        are missing and how many unexpected rows it returns, with up to five of each.
+    Example:
+        - check: view_rows_match
+          with:
+            name: db_health_summary
+            columns: [metric_type, item]
+            reference: "SELECT 'Dead Tuples' AS metric_type, relname::text AS item FROM pg_stat_user_tables"
+    """
+    conn = ctx.grader()
+    rel = find_relation(conn, name, schema)
+    nsp, vname = split_qualified(name, schema)
+    if rel is None:
+        return Outcome(False, f"There is no view {display(nsp, vname)}, so there is nothing to compare.")
+    ref_text = sql_text(str(reference))
+    try:
+        with grader_transaction(conn):
+            conn.execute("SELECT pg_catalog.set_config('stats_fetch_consistency', 'snapshot', true)")
+            try:
+                with conn.transaction():
+                    view_cols, view_rows, view_cut = _fetch_capped(
+                        conn, psql.SQL("SELECT * FROM {}").format(rel.ident), "pgdrill_view")
+            except psycopg.Error as exc:
+                return Outcome(False, f"Querying {rel.display} fails on this database: {_error_text(exc)}. A "
+                                      "monitoring view that errors shows nothing at the moment it is needed.",
+                               (Evidence("sql", "The grader ran", f"SELECT * FROM {rel.display}"),))
+            try:
+                ref_cols, ref_rows, ref_cut = _fetch_capped(conn, ref_text, "pgdrill_view_reference")
+            except psycopg.Error as exc:
+                raise RuntimeError(f"the reference query failed: {_error_text(exc)}") from exc
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    if ref_cut:
+        raise RuntimeError(f"the reference query returned more than {VIEW_ROW_CAP} rows")
+    if view_cut:
+        return Outcome(False, f"{rel.display} returns more than {VIEW_ROW_CAP} rows; the reference returns "
+                              f"{len(ref_rows)}. Look for a missing join condition.")
+    expected, actual = list(ref_rows), list(view_rows)
+    shown_cols = view_cols
+    if columns:
+        wanted = [ident_name(c) for c in as_list(columns)]
+        actual, missing = _project_rows(view_cols, actual, wanted)
+        if missing is not None:
+            return Outcome(False, f"{rel.display} has no column {missing!r} (its columns: {', '.join(view_cols)}).")
+        expected, ref_missing = _project_rows(ref_cols, expected, wanted)
+        if ref_missing is not None:
+            raise ValueError(f"view_rows_match: the reference query has no column {ref_missing!r}")
+        shown_cols = ref_cols = tuple(wanted)
+    cmp = compare_rows(expected, actual, mode=mode, numeric_tolerance=numeric_tolerance, max_examples=5)
+    compared = f" (comparing {', '.join(shown_cols)})" if columns else ""
+    if cmp.equal:
+        return Outcome(True, f"{rel.display} returns the expected {len(expected)} row(s){compared}.")
+    evidence = [Evidence("sql", "Expected rows come from", ref_text)]
+    if cmp.column_count_mismatch:
+        evidence += [rows_evidence("Expected (first rows)", ref_cols, expected),
+                     rows_evidence(f"{rel.display} (first rows)", shown_cols, actual)]
+        return Outcome(False, f"{rel.display} returns {len(view_cols)} column(s) ({', '.join(view_cols)}); the "
+                              f"expected rows have {len(ref_cols)} ({', '.join(ref_cols)}).", tuple(evidence))
+    parts = []
+    if cmp.missing_count:
+        parts.append(f"{cmp.missing_count} expected row(s) are missing")
+        evidence.append(rows_evidence(f"Missing from {rel.display}", ref_cols, cmp.missing, total=cmp.missing_count))
+    if cmp.extra_count:
+        parts.append(f"{cmp.extra_count} row(s) should not be there")
+        evidence.append(rows_evidence(f"Unexpected rows in {rel.display}", shown_cols, cmp.extra,
+                                      total=cmp.extra_count))
+    detail = " and ".join(parts) or (cmp.message or "the rows differ")
+    return Outcome(False, f"{rel.display} returns {len(actual)} row(s){compared}, the expected result has "
+                          f"{len(expected)}: {detail}.", tuple(evidence))
+
+
+def _as_float(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@check
+def table_storage_parameter(ctx: CheckContext, *, tables, parameter, at_most=None, at_least=None, equals=None,
+                            schema="public") -> Outcome:
+    """These tables have a storage parameter set to a fitting value (e.g. autovacuum tuned).
+
+    What it asserts:
+        For each table, the storage parameter ``parameter`` (``ALTER TABLE … SET (parameter =
+        …)``, read from pg_class.reloptions) is at most ``at_most``, at least ``at_least`` and/or
+        equal to ``equals``. A table without the parameter counts with the server's setting of
+        the same name when there is one (``autovacuum_vacuum_scale_factor`` …), so a server-wide
+        value that already fits is accepted; otherwise an unset parameter fails.
+    Arguments:
+        tables: a table or a list of tables (``name`` or ``schema.name``).
+        parameter: the storage parameter, e.g. autovacuum_vacuum_scale_factor.
+        at_most: the largest accepted value (numbers).
+        at_least: the smallest accepted value (numbers).
+        equals: the required value (compared as a number when both are numbers, else as
+            text, case-insensitively).
+        schema: schema of unqualified names (default public).
+    Feedback on failure:
+        Per table, the value found (or that it is unset and which server default applies) and
+        the value wanted, with the ALTER TABLE … SET statement that fixes it. Partial credit
+        per table.
+    Example:
+        - check: table_storage_parameter
+          with: {tables: [orders, order_items], parameter: autovacuum_vacuum_scale_factor, at_most: 0.05}
+    """
+    if at_most is None and at_least is None and equals is None:
+        raise ValueError("table_storage_parameter needs at_most, at_least or equals")
+    conn = ctx.grader()
+    names = as_list(tables)
+    if not names:
+        raise ValueError("table_storage_parameter needs tables")
+    param = str(parameter).strip().lower()
+    server = conn.execute("SELECT setting FROM pg_catalog.pg_settings WHERE name = %s", (param,)).fetchone()
+    server_value = server[0] if server else None
+    wanted = []
+    if at_most is not None:
+        wanted.append(f"≤ {at_most}")
+    if at_least is not None:
+        wanted.append(f"≥ {at_least}")
+    if equals is not None:
+        wanted.append(f"= {equals}")
+    want = " and ".join(wanted)
+
+    def fits(value) -> bool:
+        num = _as_float(value)
+        if at_most is not None and (num is None or num > float(at_most)):
+            return False
+        if at_least is not None and (num is None or num < float(at_least)):
+            return False
+        if equals is not None:
+            if num is not None and _as_float(equals) is not None:
+                return num == float(equals)
+            return str(value).strip().lower() == str(equals).strip().lower()
+        return True
+
+    ok, problems, ev_rows = 0, [], []
+    for t in names:
+        rel = find_relation(conn, t, schema)
+        if rel is None or rel.relkind not in TABLE_KINDS:
+            problems.append(missing_relation_message(*split_qualified(t, schema)).rstrip("."))
+            continue
+        row = conn.execute(query(conn, "catalog_storage_parameter"), {"table_oid": rel.oid, "name": param}).fetchone()
+        value = row[0] if row else None
+        if value is None:
+            effective, shown = server_value, (f"(not set: server default {server_value})" if server_value is not None
+                                              else "(not set)")
+        else:
+            effective, shown = value, value
+        ev_rows.append((rel.display, shown))
+        if effective is not None and fits(effective):
+            ok += 1
+        elif value is None:
+            problems.append(f"{rel.display} does not set {param}"
+                            + (f", so the server default {server_value} applies" if server_value is not None else ""))
+        else:
+            problems.append(f"{rel.display} has {param} = {value}")
+    ev = (rows_evidence(f"{param} per table", ("table", param), ev_rows, limit=50),)
+    if not problems:
+        return Outcome(True, f"{param} is {want} for {', '.join(map(str, names))}.", ev)
+    example = f"ALTER TABLE {names[0]} SET ({param} = {equals if equals is not None else at_most if at_most is not None else at_least});"
+    return Outcome(False, f"Want {param} {want}: " + "; ".join(problems) + f". Set it per table, e.g. {example}",
+                   ev, score=ok / len(names))

@@ -13,8 +13,18 @@ The backup script is a program the learner wrote, and the grader runs it:
   ``PGDATABASE`` and ``BACKUP_DIR`` describe what to back up and where to. ``PGUSER`` is
   ``pgdrill_grader``, which reads everything and can change nothing (``PGOPTIONS`` gives
   its sessions the default ``search_path``, so ``pg_dump -t orders`` finds the table);
-- as the grader's own OS user for now. Hardening (issue 6) will run it as an unprivileged
-  OS user in a sandbox; until then grade only scripts you would run yourself.
+- confined by ``fixtures/confine.py``: when the grader is root, as an unprivileged OS user
+  of its own (``nobody`` by default; not the server's user, so it cannot read the cluster's
+  files or signal the postmaster) that reaches the server through a socket directory of its
+  own and may only log in as ``pgdrill_grader``; without network (a network namespace of its
+  own); with limits on processes and file sizes; and every process it started — even one
+  that left its session — is killed when it ends. It gets a copy of the script, never the
+  submission folder. Without root the script runs as the grader's own OS user (with the
+  time limit and the clean-up), so grade only scripts you would run yourself there.
+
+Nothing the script leaves in ``$BACKUP_DIR`` is followed: a symbolic link or a second hard
+link there fails the check (the restore runs as the grader and must not read, say,
+``/etc/shadow`` through it), and a compressed dump may not expand beyond 4 GiB.
 
 The dump is restored into a scratch database created for the purpose and always dropped,
 as role ``learner`` (its owner), never as a superuser: a dump is SQL the learner controls.
@@ -26,12 +36,14 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
 import os
 import re
 import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -42,11 +54,15 @@ from psycopg import sql
 from checks.base import CheckContext, Outcome, check
 from checks.results import (ReferenceQueryError, ShadowedBuiltins, as_number, reference_connection, reference_value,
                             values_equal)
-from checks.sql import display, load_sql, rows_evidence, split_qualified
+from checks.sql import as_list, display, load_sql, rows_evidence, split_qualified
 from fixtures.sandbox import GRADER, LEARNER, TEMPLATE_EXTENSIONS
 from pgdrill.report import Evidence
 
 MAX_TEXT_BYTES = 1024 * 1024
+CONFINE = Path(__file__).resolve().parents[1] / "fixtures" / "confine.py"
+SCRIPT_MAX_FILE_BYTES = 2 * 1024 ** 3      # per file a learner's script writes
+SCRIPT_MAX_PROCESSES = 256                 # processes of the sandbox user at once
+MAX_EXPANDED_BYTES = 4 * 1024 ** 3         # a gzipped dump, decompressed for the restore
 SCRIPT_TIMEOUT_S = 120
 RESTORE_TIMEOUT_S = 300
 CHECKSUM_TIMEOUT_S = 120
@@ -369,6 +385,81 @@ def _run_sandboxed(argv: list[str], *, cwd: Path, env: dict, timeout: float, out
     return status, time.monotonic() - started
 
 
+def _sandbox_dirs(tmp: Path, names, user) -> None:
+    """``tmp/<name>`` for each name, owned by the sandbox OS user when there is one; ``tmp``
+    itself stays the grader's (others may pass through it, not list or change it)."""
+    tmp.chmod(0o711)
+    for name in names:
+        (tmp / name).mkdir()
+        if user is not None:
+            os.chown(tmp / name, user.pw_uid, user.pw_gid)
+
+
+def _run_learner_program(ctx: CheckContext, script: Path, tmp: Path, *, cwd: Path, env: dict, timeout: float,
+                         out: Path, err: Path) -> tuple[int | None, float, dict]:
+    """Run the learner's shell script through ``fixtures/confine.py`` (see the module notes).
+
+    Returns (exit status, or None when it ran out of time; seconds; the launcher's report).
+    """
+    user = ctx.server.sandbox if ctx.server is not None else None
+    copy_dir = tmp / "program"
+    copy_dir.mkdir(mode=0o755)
+    copy_dir.chmod(0o755)
+    copy = copy_dir / script.name
+    shutil.copyfile(script, copy)
+    copy.chmod(0o644)
+    report_file = tmp / "confine.json"
+    argv = [sys.executable, str(CONFINE), "--status", str(report_file), "--timeout", str(timeout),
+            "--max-file-bytes", str(SCRIPT_MAX_FILE_BYTES), "--max-processes", str(SCRIPT_MAX_PROCESSES)]
+    if user is not None:
+        argv += ["--user", user.pw_name]
+    if env.get("PGHOST", "").startswith("/"):  # the server is a socket file: no network needed
+        argv.append("--no-network")
+    argv += ["--", shutil.which("bash") or "/bin/sh", str(copy)]
+    status, seconds = _run_sandboxed(argv, cwd=cwd, env=env, timeout=timeout + 30, out=out, err=err)
+    try:
+        report = json.loads(report_file.read_text())
+    except (OSError, ValueError):
+        report = {}
+    if status is None or report.get("timed_out") or not report:
+        return None, seconds, report
+    code = report.get("status")
+    if code is None:
+        code = 128 + int(report.get("signal") or 0)
+    return code, seconds, report
+
+
+def _links_in(backup_dir: Path) -> list[str]:
+    """Entries of ``backup_dir`` the grader will not follow: symbolic links, files with a
+    second hard link, anything that is neither a file nor a directory."""
+    bad = []
+    for root, dirs, files in os.walk(backup_dir):
+        for name in dirs + files:
+            path = Path(root) / name
+            st = path.lstat()
+            rel = str(path.relative_to(backup_dir))
+            if path.is_symlink():
+                bad.append(f"{rel} (a symbolic link to {os.readlink(path)})")
+            elif not (path.is_dir() or path.is_file()):
+                bad.append(f"{rel} (not a regular file)")
+            elif path.is_file() and st.st_nlink > 1:
+                bad.append(f"{rel} (a hard link to another file)")
+    return bad
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _copy_limited(src, dst, limit: int = MAX_EXPANDED_BYTES) -> None:
+    copied = 0
+    while chunk := src.read(1024 * 1024):
+        copied += len(chunk)
+        if copied > limit:
+            raise _TooLarge(f"it expands to more than {limit // 1024 ** 3} GiB")
+        dst.write(chunk)
+
+
 def _find_dump(backup_dir: Path) -> tuple[Path | None, list[Path]]:
     """The newest dump in ``backup_dir`` (a file, or a directory-format dump) and all candidates."""
     candidates: list[Path] = []
@@ -466,9 +557,10 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         (pg_dump's custom, directory or tar format, or plain SQL, optionally gzipped). That
         dump, restored into a scratch database (pg_restore, or psql for plain SQL), holds each
         table with the same row count and the same content (an order-independent checksum
-        over all rows) as the learner's database. The script runs sandboxed in a temp
-        directory with a scrubbed environment, as the grader's OS user for now (issue 6 will
-        run it as an unprivileged user).
+        over all rows) as the learner's database. The script runs confined (family notes):
+        in a temp directory with a scrubbed environment, without network, as an unprivileged
+        OS user that may only log in as `pgdrill_grader`, and everything it started is
+        killed when it ends.
     Arguments:
         script: the script's path in the submission.
         tables: the tables to compare (`orders` or `schema.table`); default every table in
@@ -493,15 +585,15 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
     scratch = None
     try:
         backup_dir, work = tmp / "backup", tmp / "work"
-        for d in (backup_dir, work, tmp / "home", tmp / "tmp"):
-            d.mkdir()
+        _sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), ctx.server.sandbox)
         # pgdrill_grader's own search_path (pg_catalog, pg_temp) would hide the tables from
         # `pg_dump -t orders`: give the script's sessions the server's default path.
         env = _client_env(ctx, tmp, bindir, PGUSER=GRADER, PGDATABASE=ctx.dbname, BACKUP_DIR=str(backup_dir),
                           PGOPTIONS="-c search_path=\"$user\",public")
-        shell = shutil.which("bash") or "/bin/sh"
-        status, seconds = _run_sandboxed([shell, str(found)], cwd=work, env=env, timeout=timeout,
-                                         out=tmp / "script.out", err=tmp / "script.err")
+        if ctx.server.sandbox is not None:
+            env["PGHOST"] = str(ctx.server.sandbox_socket_dir)
+        status, seconds, _ = _run_learner_program(ctx, found, tmp, cwd=work, env=env, timeout=timeout,
+                                                  out=tmp / "script.out", err=tmp / "script.err")
         output = "\n".join(t for t in (_tail(tmp / "script.out"), _tail(tmp / "script.err")) if t)
         out_ev = [Evidence("text", f"Output of {script} (last lines)", output)] if output else []
         if status is None:
@@ -511,6 +603,10 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         if status != 0:
             return Outcome(False, f"{script} exited with status {status}, so the backup failed. Run it yourself with "
                                   "the same environment variables and read its error output.", tuple(out_ev))
+        links = _links_in(backup_dir)
+        if links:
+            return Outcome(False, f"$BACKUP_DIR holds {', '.join(links[:3])}: a dump is a regular file of its own, "
+                                  "and the grader does not follow links out of $BACKUP_DIR.", tuple(out_ev))
         dump, candidates = _find_dump(backup_dir)
         if dump is None:
             stray = sorted(p.name for p in work.iterdir())[:5]
@@ -539,7 +635,10 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
                     admin.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public").format(sql.Identifier(ext)))
                 except psycopg.Error:
                     pass
-        restore_status, restore_log = _restore(ctx, tmp, bindir, dump, fmt, scratch)
+        try:
+            restore_status, restore_log = _restore(ctx, tmp, bindir, dump, fmt, scratch)
+        except _TooLarge as exc:
+            return Outcome(False, f"$BACKUP_DIR/{shown} is not restored: {exc}.", tuple(out_ev))
         if restore_status is None:
             return Outcome(False, f"Restoring $BACKUP_DIR/{shown} took longer than {RESTORE_TIMEOUT_S} s and was "
                                   "stopped.", tuple(out_ev))
@@ -556,25 +655,7 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
             ctx.server.drop_database(scratch)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    rows, problems, good = [], [], 0
-    for key in wanted:
-        name = display(*key)
-        orig, back = original.get(key), restored.get(key)
-        if orig is None:
-            problems.append(f"{name} does not exist in your database")
-            rows.append((name, "—", "—" if back is None else str(back[0]), "no"))
-        elif back is None:
-            problems.append(f"{name} is missing from the restore")
-            rows.append((name, str(orig[0]), "missing", "no"))
-        elif orig[0] != back[0]:
-            problems.append(f"{name} has {orig[0]} rows, the restore {back[0]}")
-            rows.append((name, str(orig[0]), str(back[0]), "no"))
-        elif orig[1] != back[1]:
-            problems.append(f"{name} has the same row count but different content in the restore")
-            rows.append((name, str(orig[0]), str(back[0]), "differs"))
-        else:
-            good += 1
-            rows.append((name, str(orig[0]), str(back[0]), "same"))
+    good, problems, rows = _compare_tables(wanted, original, restored)
     evidence = [rows_evidence("Tables: your database vs. the restored dump",
                               ("table", "rows", "rows restored", "content"), rows, limit=50),
                 Evidence("text", "Dump", f"$BACKUP_DIR/{shown} ({fmt} format); the script took {seconds:.1f} s"
@@ -622,7 +703,7 @@ def _restore(ctx: CheckContext, tmp: Path, bindir: Path, dump: Path, fmt: str, s
         if fmt == "gzip-custom":
             source = tmp / "restore.dump"
             with gzip.open(dump, "rb") as src, open(source, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+                _copy_limited(src, dst)
         argv = [str(bindir / "pg_restore"), "--no-owner", "--no-privileges", "--no-password",
                 "-d", conninfo, str(source)]
     else:
@@ -634,9 +715,308 @@ def _restore(ctx: CheckContext, tmp: Path, bindir: Path, dump: Path, fmt: str, s
         opener = gzip.open if fmt == "gzip-plain" else open
         with opener(dump, "rb") as src, open(script, "wb") as dst:
             dst.write(f"\\restrict {key}\n".encode())
-            shutil.copyfileobj(src, dst)
+            _copy_limited(src, dst)
         argv = [str(psql), "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=0", "-d", conninfo, "-f", str(script)]
     status, _ = _run_sandboxed(argv, cwd=tmp / "work", env=env, timeout=RESTORE_TIMEOUT_S, out=out, err=err)
     with open(err, "rb") as fh:
         messages = fh.read(MAX_TEXT_BYTES).decode("utf-8", errors="replace")
     return status, restore_errors(messages)
+
+
+# ------------------------------------------------------------------------------------------
+# A schedule for maintenance jobs (crontab)
+
+
+_CRON_FIELDS = (  # name, lowest, highest, names
+    ("minute", 0, 59, None),
+    ("hour", 0, 23, None),
+    ("day of month", 1, 31, None),
+    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
+_CRON_MACROS = ("@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+_CRON_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\s*=")
+_UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
+DEFAULT_CRON_COMMAND = r"\bvacuumdb\b|\b(?:vacuum|analyze)\b"
+
+
+def _cron_value(text: str, low: int, high: int, names) -> int:
+    if names and text.lower() in names:
+        return names.index(text.lower()) + (1 if low == 1 else 0)
+    if not text.isdigit():
+        raise ValueError(f"{text!r} is not a number" + (f" or a name ({', '.join(names)})" if names else ""))
+    value = int(text)
+    if not low <= value <= high:
+        raise ValueError(f"{value} is outside {low}–{high}")
+    return value
+
+
+def cron_field_problem(text: str, field: tuple) -> str | None:
+    """Why ``text`` is not a valid crontab field (lists, ranges, steps, names), or None."""
+    name, low, high, names = field
+    for item in text.split(","):
+        if not item:
+            return f"{name} field {text!r} has an empty list item"
+        base, _, step = item.partition("/")
+        try:
+            if step and (not step.isdigit() or int(step) < 1):
+                return f"{name} field {text!r}: step {step!r} must be a positive number"
+            if base == "*":
+                continue
+            first, dash, last = base.partition("-")
+            a = _cron_value(first, low, high, names)
+            if dash:
+                b = _cron_value(last, low, high, names)
+                if a > b:
+                    return f"{name} field {text!r}: range {base} runs backwards"
+            elif step:
+                pass  # "5/10": from 5 every 10, as Vixie cron reads it
+        except ValueError as exc:
+            return f"{name} field {text!r}: {exc}"
+    return None
+
+
+def parse_crontab(text: str) -> tuple[list[tuple[int, str, str]], list[str]]:
+    """(jobs as (line number, schedule, command), problems) of a crontab file."""
+    jobs, problems = [], []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#") or _CRON_ENV.match(line):
+            continue
+        parts = line.split(None, 1)
+        if parts[0].startswith("@"):
+            if parts[0].lower() not in _CRON_MACROS:
+                problems.append(f"line {number}: unknown schedule {parts[0]} (known: {', '.join(_CRON_MACROS)})")
+                continue
+            schedule, command = parts[0], (parts[1].strip() if len(parts) > 1 else "")
+        else:
+            fields = line.split(None, 5)
+            if len(fields) < 6:
+                problems.append(f"line {number}: {len(fields)} field(s); a job needs five schedule fields "
+                                "(minute hour day-of-month month day-of-week) and a command")
+                continue
+            bad = [p for p in (cron_field_problem(f, spec) for f, spec in zip(fields[:5], _CRON_FIELDS)) if p]
+            if bad:
+                problems.extend(f"line {number}: {p}" for p in bad)
+                continue
+            schedule, command = " ".join(fields[:5]), fields[5].strip()
+        if not command:
+            problems.append(f"line {number}: the schedule has no command")
+            continue
+        if _UNESCAPED_PERCENT.search(command):
+            problems.append(f"line {number}: the command has an unescaped %, which cron turns into a newline "
+                            "(everything after it becomes the command's input); write \\% instead")
+            continue
+        jobs.append((number, schedule, command))
+    return jobs, problems
+
+
+@check
+def cron_schedule_valid(ctx: CheckContext, *, path, command_pattern=DEFAULT_CRON_COMMAND, min_jobs=1) -> Outcome:
+    """The crontab file schedules the maintenance job correctly.
+
+    What it asserts:
+        Every line of the crontab file `path` in the submission is blank, a comment, an
+        environment assignment (`PGDATABASE=techshop`) or a job: five schedule fields
+        (minute 0–59, hour 0–23, day of month 1–31, month 1–12 or jan–dec, day of week 0–7 or
+        sun–sat; each `*`, a number, a range `a-b`, a list `a,b` and an optional step `/n`) or
+        an `@daily`-style macro, followed by a command without an unescaped `%`. At least
+        `min_jobs` jobs have a command matching the regular expression `command_pattern`
+        (case-insensitive; by default one that runs vacuumdb, VACUUM or ANALYZE). Nothing is
+        run: pg_cron is not available on the grading servers, so the schedule is graded as a
+        file, the way a reviewer would read it before installing it.
+    Arguments:
+        path: the crontab file's path in the submission, e.g. `maintenance.cron`.
+        command_pattern: regular expression a job's command must match.
+        min_jobs: how many jobs must match it (default 1).
+    Feedback on failure:
+        Each invalid line with what is wrong with it (a field out of range, too few fields, a
+        `%` cron would cut the command at), or that no job runs the maintenance command; the
+        jobs found are listed.
+    Example:
+        - check: cron_schedule_valid
+          with: {path: maintenance.cron, command_pattern: "vacuumdb"}
+    """
+    found = resolve_submission_file(ctx, path)
+    if isinstance(found, Outcome):
+        return found
+    jobs, problems = parse_crontab(read_text(found))
+    pattern = re.compile(str(command_pattern), re.IGNORECASE)
+    matching = [j for j in jobs if pattern.search(j[2])]
+    evidence = (rows_evidence(f"Jobs in {path}", ("line", "schedule", "command"),
+                              [(str(n), s, c) for n, s, c in jobs], limit=20),) if jobs else ()
+    if problems:
+        return Outcome(False, f"{path} is not a valid crontab: {'; '.join(problems[:5])}"
+                              f"{' …' if len(problems) > 5 else ''}. cron skips a line it cannot read, so that job "
+                              "would silently never run.", evidence)
+    if len(matching) < int(min_jobs):
+        have = f"{len(jobs)} job(s), {len(matching)} of them" if jobs else "no jobs, so none"
+        return Outcome(False, f"{path} has {have} running the maintenance command (a command matching "
+                              f"/{command_pattern}/); at least {min_jobs} expected, e.g. "
+                              "30 3 * * * vacuumdb --analyze --dbname=techshop", evidence)
+    return Outcome(True, f"{path} schedules {len(matching)} maintenance job(s): "
+                         + "; ".join(f"{s} {c}" for _, s, c in matching[:3]) + ".", evidence)
+
+
+# ------------------------------------------------------------------------------------------
+# A restore procedure, tested
+
+
+def _create_scratch_database(ctx: CheckContext) -> str:
+    """An empty database owned by role learner, with the incident's template extensions."""
+    scratch = f"pgdrill_restore_{os.getpid()}_{next(_scratch_counter)}"
+    with ctx.server.connect(purpose="janitor") as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING 'UTF8'").format(
+            sql.Identifier(scratch), sql.Identifier(LEARNER)))
+        admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(scratch)))
+        admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(scratch),
+                                                                        sql.Identifier(GRADER)))
+    with ctx.server.connect(scratch, purpose="janitor") as admin:
+        for ext in TEMPLATE_EXTENSIONS:
+            try:
+                admin.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public").format(sql.Identifier(ext)))
+            except psycopg.Error:
+                pass
+    return scratch
+
+
+def _compare_tables(wanted, original: dict, restored: dict) -> tuple[int, list[str], list[tuple]]:
+    """(tables intact, problems, evidence rows) of a restore against the original database."""
+    rows, problems, good = [], [], 0
+    for key in wanted:
+        name = display(*key)
+        orig, back = original.get(key), restored.get(key)
+        if orig is None:
+            problems.append(f"{name} does not exist in your database")
+            rows.append((name, "—", "—" if back is None else str(back[0]), "no"))
+        elif back is None:
+            problems.append(f"{name} is missing from the restored database")
+            rows.append((name, str(orig[0]), "missing", "no"))
+        elif orig[0] != back[0]:
+            problems.append(f"{name} has {orig[0]} rows, the restored copy {back[0]}")
+            rows.append((name, str(orig[0]), str(back[0]), "no"))
+        elif orig[1] != back[1]:
+            problems.append(f"{name} has the same row count but different content in the restored copy")
+            rows.append((name, str(orig[0]), str(back[0]), "differs"))
+        else:
+            good += 1
+            rows.append((name, str(orig[0]), str(back[0]), "same"))
+    return good, problems, rows
+
+
+@check
+def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", restore: str = "restore.sh",
+                            tables: list | None = None, formats: list | None = None,
+                            timeout: int = SCRIPT_TIMEOUT_S) -> Outcome:
+    """The learner's own restore script brings their backup back into an empty database.
+
+    What it asserts:
+        The backup script `backup` runs as in `backup_restores` and leaves a dump in
+        `$BACKUP_DIR` — in one of `formats` when given (`custom`, `directory`, `tar`, `plain`,
+        `gzip-plain`, `gzip-custom`). Then the restore script `restore` runs with the same
+        `$BACKUP_DIR` and with `PGHOST`, `PGPORT`, `PGUSER` (role `learner`) and `PGDATABASE`
+        naming an empty scratch database that `learner` owns (with the incident's extensions
+        already installed, as on the production server). It must exit with status 0 within
+        `timeout` seconds, and afterwards the scratch database must hold each table with the
+        same row count and content (an order-independent checksum) as the learner's database.
+        This is the scenario's "test restore procedure": the restore is the learner's, not the
+        grader's. Both scripts run sandboxed as described in the family notes.
+    Arguments:
+        backup: the backup script's path in the submission.
+        restore: the restore script's path in the submission.
+        tables: the tables to compare (`orders` or `schema.table`); default every table in
+            schema public.
+        formats: the dump formats accepted (default: any the grader can read).
+        timeout: seconds each script may run before it is killed.
+    Feedback on failure:
+        Which step failed: the backup (exit status, output), the dump's format (and why the
+        custom format is the one to keep), the restore script (exit status, timeout and the end
+        of its output — a restore that exits with an error cannot be told from a failed one by
+        whoever runs it at 3 a.m.), or per table what is missing or different after the
+        restore. Partial credit per table when both scripts ran.
+    Example:
+        - check: restore_script_restores
+          with: {backup: backup.sh, restore: restore.sh, formats: [custom]}
+    """
+    scripts = {}
+    for role, path in (("backup", backup), ("restore", restore)):
+        found = resolve_submission_file(ctx, path)
+        if isinstance(found, Outcome):
+            return found
+        scripts[role] = found
+    if ctx.server is None or ctx.server.bindir is None:
+        raise RuntimeError("restore_script_restores needs the server's binaries (ctx.server.bindir)")
+    bindir = Path(ctx.server.bindir)
+    shell = shutil.which("bash") or "/bin/sh"
+    tmp = Path(tempfile.mkdtemp(prefix="pgdrill-restore-"))
+    scratch = None
+    try:
+        backup_dir = tmp / "backup"
+        for d in (backup_dir, tmp / "work", tmp / "work-restore", tmp / "home", tmp / "tmp"):
+            d.mkdir()
+        env = _client_env(ctx, tmp, bindir, PGUSER=GRADER, PGDATABASE=ctx.dbname, BACKUP_DIR=str(backup_dir),
+                          PGOPTIONS="-c search_path=\"$user\",public")
+        status, _ = _run_sandboxed([shell, str(scripts["backup"])], cwd=tmp / "work", env=env, timeout=timeout,
+                                   out=tmp / "backup.out", err=tmp / "backup.err")
+        output = "\n".join(t for t in (_tail(tmp / "backup.out"), _tail(tmp / "backup.err")) if t)
+        out_ev = [Evidence("text", f"Output of {backup} (last lines)", output)] if output else []
+        if status is None or status != 0:
+            why = f"did not finish within {timeout} s" if status is None else f"exited with status {status}"
+            return Outcome(False, f"The backup step failed: {backup} {why}, so there is nothing to restore. "
+                                  "Fix the backup first (see the backup check).", tuple(out_ev))
+        dump, _ = _find_dump(backup_dir)
+        if dump is None:
+            return Outcome(False, "The backup step wrote nothing to $BACKUP_DIR, so there is nothing to restore.",
+                           tuple(out_ev))
+        fmt = dump_format(dump)
+        shown = dump.relative_to(backup_dir)
+        accepted = [str(f) for f in as_list(formats)]
+        if accepted and fmt not in accepted:
+            return Outcome(False, f"$BACKUP_DIR/{shown} is a {fmt}-format dump; the restore procedure expects "
+                                  f"{' or '.join(accepted)}. pg_dump's custom format (-Fc) is compressed, and "
+                                  "pg_restore can list it, restore single tables from it and restore it in "
+                                  "parallel (-j); a plain SQL file can only be replayed whole.", tuple(out_ev))
+
+        # The original's checksums are taken before the restore script runs: it connects as role
+        # learner, which could change the learner's own database to match a broken restore.
+        wanted = ([split_qualified(str(t)) for t in tables] if tables
+                  else [tuple(r) for r in ctx.grader().execute(load_sql("files_tables")).fetchall()])
+        if not wanted:
+            raise RuntimeError("the learner's database has no tables to compare")
+        original = _checksums(ctx.grader(), wanted)
+
+        scratch = _create_scratch_database(ctx)
+        renv = _client_env(ctx, tmp, bindir, PGUSER=LEARNER, PGDATABASE=scratch, BACKUP_DIR=str(backup_dir))
+        rstatus, rseconds = _run_sandboxed([shell, str(scripts["restore"])], cwd=tmp / "work-restore", env=renv,
+                                           timeout=timeout, out=tmp / "restore.out", err=tmp / "restore.err")
+        routput = "\n".join(t for t in (_tail(tmp / "restore.out"), _tail(tmp / "restore.err")) if t)
+        rout_ev = [Evidence("text", f"Output of {restore} (last lines)", routput)] if routput else []
+        with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
+            restored = _checksums(conn, wanted)
+    finally:
+        if scratch is not None:
+            ctx.server.drop_database(scratch)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    good, problems, rows = _compare_tables(wanted, original, restored)
+    evidence = [rows_evidence("Tables: your database vs. the database your restore script filled",
+                              ("table", "rows", "rows restored", "content"), rows, limit=50),
+                Evidence("text", "Dump", f"$BACKUP_DIR/{shown} ({fmt} format)")] + rout_ev
+    if rstatus is None:
+        return Outcome(False, f"{restore} did not finish within {timeout} s and was stopped. Does it wait for input "
+                              "(a password prompt, a confirmation)? A restore runbook must run unattended.",
+                       tuple(evidence))
+    if rstatus != 0:
+        return Outcome(False, f"{restore} exited with status {rstatus} ({good} of {len(wanted)} table(s) came back "
+                              "intact). Whoever runs the restore at 3 a.m. cannot tell an exit status that means "
+                              "\"failed\" from one that means \"mostly worked\": make the script exit 0 only when "
+                              "the restore succeeded (restore into the existing database $PGDATABASE; options "
+                              "such as --no-owner and --no-privileges avoid errors about roles the target "
+                              "server does not have).", tuple(evidence))
+    if good == len(wanted):
+        return Outcome(True, f"{restore} restored the {fmt}-format dump from {backup} into an empty database in "
+                             f"{rseconds:.1f} s, and all {len(wanted)} table(s) came back intact.", tuple(evidence))
+    return Outcome(False, f"After {restore}, {good} of {len(wanted)} table(s) are intact: "
+                          f"{'; '.join(problems[:5])}{' …' if len(problems) > 5 else ''}. Restore into the existing "
+                          "database named by $PGDATABASE (the script gets no right to create databases).",
+                   tuple(evidence), score=good / len(wanted))

@@ -2,9 +2,14 @@
 
 Two kinds. *Rule* checks (``no_orphans``, ``no_duplicates``, ``no_negative_values``,
 ``no_nulls``, ``totals_match_items``, ``amcheck_passes``) look at the learner's database
-alone. *Preservation* checks (``rows_preserved``, ``nothing_lost``) compare it with an
-untouched clone of the same incident (``ctx.baseline()``), so that "fixing" orphans with
-``TRUNCATE`` or duplicates by deleting every customer involved scores nothing.
+alone. *Preservation* checks (``rows_preserved``, ``nothing_lost``, ``rows_quarantined``,
+``duplicates_merged``, ``index_rebuilt``) compare it with an untouched clone of the same
+incident (``ctx.baseline()``), so that "fixing" orphans with ``TRUNCATE`` or duplicates by
+deleting every customer involved scores nothing.
+
+Where duplicates are looked for, the table itself is read (index scans off, or a scan the
+planner cannot serve from an index): the incident's corrupt unique index lacks exactly the
+duplicate rows, so a plan that reads it would report none.
 
 Which rows a fault planted comes from the incident manifest (``ctx.manifest["faults"]``):
 each fault's ``row_ids`` are rows of the first table in its ``objects``, unless the fault
@@ -16,16 +21,17 @@ the ones a fix may delete (``nothing_lost``'s default allowance).
 
 from __future__ import annotations
 
+import contextlib
 import re
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import psycopg
 from psycopg import sql
 
 from checks.base import CheckContext, Outcome, check
 from checks.sql import (
-    READABLE_KINDS, Relation, as_list, columns_of, cursor_evidence, display, find_relation, ident_name,
-    missing_relation_message, query, rows_evidence, split_qualified, sql_query,
+    READABLE_KINDS, TABLE_KINDS, Relation, as_list, cell, columns_of, cursor_evidence, display, find_relation,
+    ident_name, missing_relation_message, parse_name, query, rows_evidence, split_qualified, sql_query,
 )
 from pgdrill.report import Evidence
 
@@ -112,13 +118,32 @@ def removable_rows(manifest: dict, table: str, fault_ids: Iterable[str] | None =
 # resolution helpers
 
 
-def _relation(conn, table, schema, role="table") -> tuple[Relation | None, Outcome | None]:
+def _relation(conn, table, schema, role="table", ctx: CheckContext | None = None
+              ) -> tuple[Relation | None, Outcome | None]:
     rel = find_relation(conn, table, schema)
     if rel is None:
         return None, Outcome(False, missing_relation_message(*split_qualified(table, schema), role=role))
     if rel.relkind not in READABLE_KINDS:
         return None, Outcome(False, f"{rel.display} is a {rel.kind_word}, not a table.")
+    replaced = _table_replaced(ctx, rel) if ctx is not None else None
+    if replaced is not None:
+        return None, replaced
     return rel, None
+
+
+def _table_replaced(ctx: CheckContext, rel: Relation) -> Outcome | None:
+    """A failing Outcome when ``rel`` is a view (or other non-table) standing where the untouched
+    incident has a table: a view over a renamed table can hide rows (orphans, duplicates) the
+    data still holds, and reading it would run the learner's code as the grader."""
+    if rel.relkind in TABLE_KINDS or ctx.baseline is None:
+        return None
+    base = ctx.baseline()
+    brel = find_relation(base, rel.display, None) if base is not None else None
+    if brel is None or brel.relkind not in TABLE_KINDS:
+        return None
+    return Outcome(False, f"{rel.display} was a table in the incident and is now a {rel.kind_word}. A "
+                          f"{rel.kind_word} can hide rows the data still holds, so the grader only reads the "
+                          "table itself: keep the table and fix its rows.")
 
 
 def _columns(conn, rel: Relation, names) -> tuple[list[str], Outcome | None]:
@@ -144,6 +169,21 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
+@contextlib.contextmanager
+def _heap_reads(conn) -> Iterator:
+    """A rolled-back transaction whose plans read tables, not indexes.
+
+    A corrupt index can lack rows (the incident's ``customers_email_key`` has no entries for
+    the duplicate accounts): an index-only scan over it, or a join the planner proves
+    redundant with it, hides exactly the rows a check looks for.
+    """
+    with conn.transaction(force_rollback=True):
+        conn.execute("SELECT pg_catalog.set_config('enable_indexscan', 'off', true), "
+                     "pg_catalog.set_config('enable_indexonlyscan', 'off', true), "
+                     "pg_catalog.set_config('enable_bitmapscan', 'off', true)")
+        yield conn
+
+
 # ------------------------------------------------------------------------------------------
 # rule checks
 
@@ -164,18 +204,18 @@ def no_orphans(ctx: CheckContext, *, child, column, parent, parent_column="id", 
     Feedback on failure:
         How many orphans remain, with a few of them. Orphans are rows whose parent was
         deleted behind the foreign key's back; reports that join them to their parent
-        silently drop them. When the manifest knows how many were planted, fixing some
-        of them earns partial credit.
+        silently drop them. Fixing some of them earns partial credit, measured against
+        how many the untouched incident had.
     Example:
         - check: no_orphans
           with: {child: order_items, column: order_id, parent: orders}
     """
     conn = ctx.grader()
-    crel, failed = _relation(conn, child, schema)
+    crel, failed = _relation(conn, child, schema, ctx=ctx)
     if failed:
         return Outcome(False, failed.message + " Dropping a table removes its orphans together with "
                                                "every valid row.")
-    prel, failed = _relation(conn, parent, schema, role="parent table")
+    prel, failed = _relation(conn, parent, schema, role="parent table", ctx=ctx)
     if failed:
         return failed
     (col,), failed = _columns(conn, crel, [column])
@@ -190,16 +230,35 @@ def no_orphans(ctx: CheckContext, *, child, column, parent, parent_column="id", 
     what = f"{crel.display}.{col} → {prel.display}.{pcol}"
     if count == 0:
         return Outcome(True, f"No orphans: every non-NULL {what} has its parent row.")
-    planted = 0
-    for fault in (ctx.manifest or {}).get("faults", []):
-        objects = [split_qualified(o)[1] for o in as_list(fault.get("objects")) if _is_table_name(o)]
-        if objects[:2] == [crel.name, prel.name]:
-            planted += len(fault_rows(fault).get(crel.name, ()))
+    planted = _orphans_in_incident(ctx, crel, col, prel, pcol)
     score = (planted - count) / planted if planted and count < planted else None
     return Outcome(False, f"{_plural(count, 'row')} of {crel.display} reference{'s' if count == 1 else ''} "
                           f"a missing {prel.display} row ({what}). Orphans point at nothing: joins drop "
                           "them and totals built from them are wrong. Delete or re-attach them, then "
                           "make sure a foreign key stops new ones.", (ev,) if ev else (), score=score)
+
+
+def _orphans_in_incident(ctx: CheckContext, crel: Relation, col: str, prel: Relation, pcol: str) -> int:
+    """How many orphans the untouched incident had (the base of partial credit).
+
+    Counted on the untouched clone when there is one. Without it, the manifest's faults
+    whose first two objects are the child and the parent table are summed (which may also
+    count a fault that is no orphan, like orders placed before their customer existed).
+    """
+    base = ctx.baseline() if ctx.baseline is not None else None
+    if base is not None:
+        bc, bp = find_relation(base, crel.display, None), find_relation(base, prel.display, None)
+        if bc is not None and bp is not None:
+            return base.execute(sql_query(
+                base, "integrity_orphans", child=bc.ident, column=sql.Identifier(col), parent=bp.ident,
+                parent_column=sql.Identifier(pcol), select_list=sql.SQL("pg_catalog.count(*)"),
+                limit=sql.SQL(""))).fetchone()[0]
+    planted = 0
+    for fault in (ctx.manifest or {}).get("faults", []):
+        objects = [split_qualified(o)[1] for o in as_list(fault.get("objects")) if _is_table_name(o)]
+        if objects[:2] == [crel.name, prel.name]:
+            planted += len(fault_rows(fault).get(crel.name, ()))
+    return planted
 
 
 @check
@@ -208,7 +267,8 @@ def no_duplicates(ctx: CheckContext, *, table, columns, ignore_case=False, schem
 
     What it asserts:
         Grouping ``table`` by ``columns`` gives no group with more than one row. Rows with
-        a NULL in any of the columns are ignored, as a UNIQUE constraint ignores them.
+        a NULL in any of the columns are ignored, as a UNIQUE constraint ignores them. The
+        table itself is read (index scans off), so a corrupt index cannot hide duplicates.
     Arguments:
         table: the table.
         columns: a column or list of columns that should identify a row.
@@ -223,7 +283,7 @@ def no_duplicates(ctx: CheckContext, *, table, columns, ignore_case=False, schem
           with: {table: customers, columns: [email]}
     """
     conn = ctx.grader()
-    rel, failed = _relation(conn, table, schema)
+    rel, failed = _relation(conn, table, schema, ctx=ctx)
     if failed:
         return failed
     cols, failed = _columns(conn, rel, columns)
@@ -242,8 +302,8 @@ def no_duplicates(ctx: CheckContext, *, table, columns, ignore_case=False, schem
         keys=keys_select, table=rel.ident,
         not_null=sql.SQL(" AND ").join(sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(c)) for c in cols),
         positions=sql.SQL(", ").join(sql.Literal(i + 1) for i in range(len(cols))))
-    cur = conn.execute(q)
-    groups = cur.fetchall()
+    with _heap_reads(conn):  # a corrupt unique index would hide the very duplicates it let in
+        groups = conn.execute(q).fetchall()
     if not groups:
         return Outcome(True, f"No duplicates in {rel.display} ({', '.join(cols)}).")
     extra = sum(g[-1] - 1 for g in groups)
@@ -255,7 +315,7 @@ def no_duplicates(ctx: CheckContext, *, table, columns, ignore_case=False, schem
 
 def _rows_where(ctx, table, column, schema, condition: str, word: str, why: str) -> Outcome:
     conn = ctx.grader()
-    rel, failed = _relation(conn, table, schema)
+    rel, failed = _relation(conn, table, schema, ctx=ctx)
     if failed:
         return failed
     (col,), failed = _columns(conn, rel, [column])
@@ -343,10 +403,10 @@ def totals_match_items(ctx: CheckContext, *, orders="orders", items="order_items
           with: {tolerance: 0.01}
     """
     conn = ctx.grader()
-    orel, failed = _relation(conn, orders, schema)
+    orel, failed = _relation(conn, orders, schema, ctx=ctx)
     if failed:
         return failed
-    irel, failed = _relation(conn, items, schema)
+    irel, failed = _relation(conn, items, schema, ctx=ctx)
     if failed:
         return failed
     (okey, total), failed = _columns(conn, orel, [order_key, total_column])
@@ -428,6 +488,52 @@ def amcheck_passes(ctx: CheckContext, *, index, heapallindexed=True, schema="pub
                          + (" (every row is indexed)." if heapallindexed else "."))
 
 
+@check
+def index_rebuilt(ctx: CheckContext, *, index, schema="public") -> Outcome:
+    """The index was rebuilt since the incident (REINDEX, or dropped and created again).
+
+    What it asserts:
+        ``index`` exists, is valid, and its storage is not the untouched incident's: its
+        filenode (``pg_relation_filenode``) differs from the one the same index has in an
+        untouched clone. REINDEX, REINDEX CONCURRENTLY, a DROP and CREATE, VACUUM FULL and
+        CLUSTER all write a new file; deleting or fixing rows does not.
+    Arguments:
+        index: the index, ``name`` or ``schema.name``.
+        schema: schema of an unqualified index name (default public).
+    Feedback on failure:
+        Says the index is still the very file that was found corrupt. Removing the rows
+        it lacked can make amcheck quiet, but a corrupt B-tree (a collation change, a bad
+        disk, a bug) cannot be trusted with the rest of its entries either: rebuild it
+        once the rows it should have rejected are resolved. Also says when the index is
+        gone or left INVALID (a failed REINDEX CONCURRENTLY leaves a ``_ccnew`` copy).
+    Example:
+        - check: index_rebuilt
+          with: {index: customers_email_key}
+    """
+    conn = ctx.grader()
+    base = _baseline(ctx)
+    nsp, iname = split_qualified(index, schema)
+    params = {"schema": nsp, "name": iname}
+    before = base.execute(query(base, "integrity_index_storage"), params).fetchone()
+    if before is None:
+        raise LookupError(f"{display(nsp, iname)} does not exist in the untouched incident")
+    now = conn.execute(query(conn, "integrity_index_storage"), params).fetchone()
+    if now is None:
+        return Outcome(False, f"There is no index {display(nsp, iname)} any more (was it dropped or renamed?). "
+                              "Rebuild it in place with REINDEX rather than dropping what it enforces.")
+    _, filenode, usable, definition = now
+    if not usable:
+        return Outcome(False, f"{display(nsp, iname)} is INVALID: {definition}. The planner does not use it "
+                              "and it enforces nothing reliably; resolve the rows it rejects, then REINDEX it.")
+    if filenode == before[1]:
+        return Outcome(False, f"{display(nsp, iname)} was never rebuilt: it is still the file that was found "
+                              "corrupt. Deleting the rows it lacked can make amcheck quiet, but an index that "
+                              "was corrupt once cannot be trusted with its other entries. Once the rows it "
+                              "should have rejected are resolved, run REINDEX INDEX (or REINDEX INDEX "
+                              "CONCURRENTLY on a busy table).", (Evidence("text", "Definition", definition),))
+    return Outcome(True, f"{display(nsp, iname)} was rebuilt (new storage): {definition}.")
+
+
 # ------------------------------------------------------------------------------------------
 # preservation
 
@@ -503,6 +609,9 @@ def rows_preserved(ctx: CheckContext, *, table, key="id", exclude_fault_rows=Tru
     rel = find_relation(conn, table, schema)
     if rel is None:
         return Outcome(False, f"{display(nsp, name)} no longer exists: dropping it destroyed every row it held.")
+    replaced = _table_replaced(ctx, rel)
+    if replaced is not None:
+        return replaced
     ignored = {ident_name(c) for c in as_list(ignore_columns)}
     base_cols = [c for c, _ in columns_of(base, brel.oid) if c not in ignored]
     have_cols = {c for c, _ in columns_of(conn, rel.oid)}
@@ -616,6 +725,9 @@ def nothing_lost(ctx: CheckContext, *, table, allowed_loss=None, schema="public"
     if rel is None:
         return Outcome(False, f"{display(nsp, name)} no longer exists: all {before} rows it held were destroyed "
                               f"(at most {allowed} may be removed).")
+    replaced = _table_replaced(ctx, rel)
+    if replaced is not None:
+        return replaced
     have = conn.execute(sql_query(conn, "integrity_count", table=rel.ident)).fetchone()[0]
     lost = before - have
     ev = (rows_evidence("Row counts", ("table", "incident", "now", "may be removed"),
@@ -628,3 +740,281 @@ def nothing_lost(ctx: CheckContext, *, table, allowed_loss=None, schema="public"
                           f"{'is' if lost == 1 else 'are'} gone but only {allowed} (rows the faults planted) may "
                           f"be removed. {_plural(excess, 'row')} of good data {'was' if excess == 1 else 'were'} "
                           "destroyed — an integrity fix deletes exactly the bad rows, never more.", ev)
+
+
+def _texts(cols: list[str]) -> sql.Composed:
+    return sql.SQL(", ").join(sql.SQL("t.{}::pg_catalog.text").format(sql.Identifier(c)) for c in cols)
+
+
+def _row(cols: list[str]) -> sql.Composed:
+    return sql.SQL("ROW({})").format(sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in cols))
+
+
+def _rows_by_key(conn, rel: Relation, key: str, cols: list[str], keys) -> dict[str, tuple[list, str]]:
+    """{key: (values as text, md5 of the row)} of the rows of ``rel`` with these keys."""
+    cur = conn.execute(sql_query(conn, "integrity_rows_by_key", table=rel.ident, key=sql.Identifier(key),
+                                 texts=_texts(cols), row=_row(cols)), {"keys": sorted(keys)})
+    return {k: (list(v), h) for k, v, h in cur.fetchall()}
+
+
+def _parse_reference(text: str, schema: str) -> tuple[str, str]:
+    """``table.column`` (or ``schema.table.column``) of a referencing column."""
+    parts = parse_name(str(text))
+    if len(parts) < 2:
+        raise ValueError(f"referenced_by entries are table.column, not {text!r}")
+    return (display(parts[-3], parts[-2]) if len(parts) > 2 else display(schema, parts[0])), parts[-1]
+
+
+@check
+def duplicates_merged(ctx: CheckContext, *, table, columns, referenced_by=None, keep=None, key="id",
+                      child_key="id", schema="public") -> Outcome:
+    """Each group of duplicate rows was merged into one, and what referenced them follows.
+
+    What it asserts:
+        For every group of rows of ``table`` that shared the values of ``columns`` in the
+        untouched incident (read from the table itself, not through an index): exactly one
+        row of the group is left, still with those values; the others are gone; and every
+        row of each ``referenced_by`` table that referenced any row of the group now
+        references the one that is left. With ``keep``, the one left must be the first of
+        the group by that column (then by key) — the original, not the copy. Renaming the
+        copies, deleting every row of the group, or deleting copies whose children still
+        point at them all fail.
+    Arguments:
+        table: the table with the duplicates, e.g. customers.
+        columns: the column or columns that should be unique, e.g. email.
+        referenced_by: referencing columns as ``table.column`` (e.g. ``orders.customer_id``)
+            whose rows must be re-pointed to the row that is kept.
+        keep: a column whose smallest value marks the row to keep (e.g. created_at);
+            omitted: any row of the group may be kept.
+        key: the column identifying a row of ``table`` (default id).
+        child_key: the column identifying a row of the referencing tables (default id).
+        schema: schema of unqualified table names (default public).
+    Feedback on failure:
+        Partial credit per group. For each group not merged, says what is wrong: several
+        rows left (with the values a rename gave them), none left, the copy kept instead
+        of the original, or which referencing rows still point at a removed row (or were
+        deleted with it). Merging keeps one history per entity; renaming leaves one
+        person with two accounts, and deleting loses the person and orphans their orders.
+    Example:
+        - check: duplicates_merged
+          with: {table: customers, columns: [email], referenced_by: [orders.customer_id], keep: created_at}
+    """
+    conn = ctx.grader()
+    base = _baseline(ctx)
+    brel = find_relation(base, table, schema)
+    if brel is None:
+        raise LookupError(f"{display(*split_qualified(table, schema))} does not exist in the untouched incident")
+    cols, failed = _columns(base, brel, columns)
+    if failed:
+        raise LookupError(failed.message)
+    if not cols:
+        raise ValueError("duplicates_merged needs columns")
+    key_col = ident_name(key)
+    keep_col = ident_name(keep) if keep else None
+    (key_col, *_), failed = _columns(base, brel, [key_col] + ([keep_col] if keep_col else []))
+    if failed:
+        raise LookupError(failed.message)
+    values = sql.SQL(", ").join(sql.SQL("t.{} AS {}").format(sql.Identifier(c), sql.Identifier(c)) for c in cols)
+    q = sql_query(base, "integrity_duplicate_groups", table=brel.ident, key=sql.Identifier(key_col),
+                  keep=sql.SQL("t.{}").format(sql.Identifier(keep_col)) if keep_col else sql.SQL("NULL::pg_catalog.int4"),
+                  values=values,
+                  not_null=sql.SQL(" AND ").join(sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(c)) for c in cols),
+                  columns=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+                  texts=sql.SQL(", ").join(sql.SQL("{}::pg_catalog.text").format(sql.Identifier(c)) for c in cols))
+    with _heap_reads(base):
+        groups = [(list(keys), list(vals)) for keys, vals in base.execute(q).fetchall()]
+    if not groups:
+        raise LookupError(f"the untouched incident has no duplicate ({', '.join(cols)}) in {brel.display}")
+
+    rel = find_relation(conn, table, schema)
+    if rel is None:
+        return Outcome(False, f"{brel.display} no longer exists: every row it held is gone, the duplicates with "
+                              "the rest.")
+    replaced = _table_replaced(ctx, rel)
+    if replaced is not None:
+        return replaced
+    _, failed = _columns(conn, rel, [key_col, *cols])
+    if failed:
+        return failed
+    members = {k for keys, _ in groups for k in keys}
+    with _heap_reads(conn):
+        now = _rows_by_key(conn, rel, key_col, cols, members)
+
+    # Rows that referenced a member in the incident, and what they reference now.
+    children = []  # (label, {child key: member it referenced}, {child key: current reference or None})
+    for entry in as_list(referenced_by):
+        ctable, ccol = _parse_reference(entry, schema)
+        bchild = find_relation(base, ctable, None)
+        if bchild is None:
+            raise LookupError(f"{ctable} does not exist in the untouched incident")
+        (ckey, ccol), failed = _columns(base, bchild, [child_key, ccol])
+        if failed:
+            raise LookupError(failed.message)
+        with _heap_reads(base):
+            before = {k: v[0] for k, (v, _) in _rows_by_key_where_ref(base, bchild, ckey, ccol, members).items()}
+        label = f"{bchild.display}.{ccol}"
+        child = find_relation(conn, ctable, None)
+        if child is None:
+            return Outcome(False, f"{bchild.display} no longer exists, so the rows that referenced the duplicates "
+                                  "are gone with it.")
+        replaced = _table_replaced(ctx, child)
+        if replaced is not None:
+            return replaced
+        _, failed = _columns(conn, child, [ckey, ccol])
+        if failed:
+            return failed
+        with _heap_reads(conn):
+            after = {k: v[0] for k, (v, _) in _rows_by_key(conn, child, ckey, [ccol], before).items()}
+        children.append((label, before, after))
+
+    ok = 0
+    report = []
+    problems = []
+    for keys, vals in groups:
+        shown = ", ".join(cell(v) for v in vals)
+        left = [k for k in keys if k in now]
+        same = [k for k in left if now[k][0] == vals]
+        issue = ""
+        if not left:
+            issue = f"every row of the group ({', '.join(keys)}) was deleted"
+        elif len(left) > 1:
+            renamed = [f"{k} now has ({', '.join(cell(v) for v in now[k][0])})" for k in left if k not in same]
+            issue = (f"{len(left)} rows are still there ({', '.join(left)})"
+                     + (f"; {'; '.join(renamed)}" if renamed else ""))
+        elif not same:
+            issue = f"the one row left, {left[0]}, no longer has these values"
+        elif keep_col and left[0] != keys[0]:
+            issue = f"{left[0]} was kept, but the first by {keep_col} is {keys[0]} (the original)"
+        if not issue:
+            survivor = left[0]
+            stray = []
+            for label, before, after in children:
+                for ck, old in sorted(before.items(), key=lambda kv: _natural(kv[0])):
+                    if old not in keys:
+                        continue  # referenced another group's row
+                    if ck not in after:
+                        stray.append(f"{label} row {ck} (of {old}) was deleted")
+                    elif after[ck] != survivor:
+                        stray.append(f"{label} row {ck} references {cell(after[ck])}")
+            if stray:
+                issue = (f"{survivor} was kept, but {len(stray)} referencing row(s) do not point at it: "
+                         + "; ".join(stray[:3]) + ("; …" if len(stray) > 3 else ""))
+        if issue:
+            problems.append(f"({shown}): {issue}")
+        else:
+            ok += 1
+        report.append((shown, " ".join(keys), " ".join(left) or "(none)", issue or "merged"))
+    ev = (rows_evidence(f"Duplicate ({', '.join(cols)}) groups of {brel.display}",
+                        ("values", "rows in the incident", "rows now", "result"), report, limit=10),)
+    refs = f" and every {', '.join(label for label, _, _ in children)} follows it" if children else ""
+    if ok == len(groups):
+        return Outcome(True, f"All {_plural(len(groups), 'duplicate group')} of {brel.display} were merged: one "
+                             f"row each is left{refs}.", ev)
+    return Outcome(False, f"{len(groups) - ok} of {_plural(len(groups), 'duplicate group')} of {brel.display} "
+                          f"{'is' if len(groups) - ok == 1 else 'are'} not merged: " + " | ".join(problems[:3])
+                          + ". Merging means one row per entity is kept (the original), every row that "
+                          "referenced a copy is re-pointed to it, and only then are the copies deleted. "
+                          "Renaming a copy leaves one person with two accounts; deleting them all loses the "
+                          "person and orphans what referenced them.", ev, score=ok / len(groups))
+
+
+def _rows_by_key_where_ref(conn, rel: Relation, key: str, ref: str, refs) -> dict[str, tuple[list, str]]:
+    """{child key: ([reference as text], md5)} of the rows of ``rel`` whose ``ref`` is in ``refs``."""
+    q = sql.SQL("SELECT t.{key}::pg_catalog.text, ARRAY[t.{ref}::pg_catalog.text], '' FROM {table} AS t "
+                "WHERE t.{ref}::pg_catalog.text = ANY(%(refs)s::pg_catalog.text[])").format(
+        key=sql.Identifier(key), ref=sql.Identifier(ref), table=rel.ident)
+    return {k: (list(v), h) for k, v, h in conn.execute(q, {"refs": sorted(refs)}).fetchall()}
+
+
+@check
+def rows_quarantined(ctx: CheckContext, *, table, faults=None, key="id", schema="public") -> Outcome:
+    """The fault's rows were moved out of the table into another one, unchanged.
+
+    What it asserts:
+        Every row of ``table`` that the listed faults planted (by default the faults a
+        fix may delete rows of: their id says orphan or duplicate) is gone from
+        ``table`` and kept, with the same key and the same content in every original
+        column, in some other table of the database (any schema; extra columns such as
+        a reason or a timestamp are fine). Deleting bad rows without a copy destroys the
+        evidence and makes the fix impossible to undo.
+    Arguments:
+        table: the table the rows were removed from, e.g. order_items.
+        faults: fault ids whose rows must be quarantined; omitted: the default allowance
+            of ``nothing_lost``.
+        key: the column identifying a row (default id).
+        schema: schema of an unqualified table name (default public).
+    Feedback on failure:
+        Partial credit per row. Says how many rows are still in the table, how many were
+        deleted without a copy, and where the others were found. A quarantine table
+        (``CREATE TABLE … AS SELECT`` the rows, then ``DELETE`` them, in one
+        transaction) keeps the evidence for whoever investigates the cause.
+    Example:
+        - check: rows_quarantined
+          with: {table: order_items, faults: [orphan_order_items]}
+    """
+    conn = ctx.grader()
+    base = _baseline(ctx)
+    nsp, name = split_qualified(table, schema)
+    wanted = [str(f) for f in as_list(faults)] if faults is not None else None
+    planted: set[str] = set()
+    for fault in (ctx.manifest or {}).get("faults", []):
+        fid = str(fault.get("id", ""))
+        if (fid in wanted) if wanted is not None else any(w in fid for w in REMOVABLE_FAULT_WORDS):
+            planted |= fault_rows(fault).get(name, set())
+    if not planted:
+        raise LookupError(f"no fault planted rows in {display(nsp, name)}"
+                          + (f" (faults {', '.join(wanted)})" if wanted else ""))
+    brel = find_relation(base, table, schema)
+    if brel is None:
+        raise LookupError(f"{display(nsp, name)} does not exist in the untouched incident")
+    cols = [c for c, _ in columns_of(base, brel.oid)]
+    key_col = ident_name(key)
+    if key_col not in cols:
+        raise LookupError(f"{brel.display} has no column {key_col} to identify rows by")
+    original = {k: h for k, (_, h) in _rows_by_key(base, brel, key_col, cols, planted).items()}
+    rel = find_relation(conn, table, schema)
+    still = set()
+    if rel is not None:
+        replaced = _table_replaced(ctx, rel)
+        if replaced is not None:
+            return replaced
+        _, failed = _columns(conn, rel, [key_col])
+        if failed:
+            return failed
+        still = set(_rows_by_key(conn, rel, key_col, [key_col], original))
+    removed = {k: h for k, h in original.items() if k not in still}
+    kept: dict[str, str] = {}
+    if removed:
+        candidates = conn.execute(query(conn, "integrity_quarantine_candidates"),
+                                  {"table_oid": rel.oid if rel is not None else 0, "columns": cols}).fetchall()
+        for cnsp, cname in candidates:
+            crel = find_relation(conn, display(cnsp, cname), None)
+            if crel is None:
+                continue
+            for k, (_, h) in _rows_by_key(conn, crel, key_col, cols, removed).items():
+                if removed.get(k) == h and k not in kept:
+                    kept[k] = crel.display
+    total = len(original)
+    lost = sorted((k for k in removed if k not in kept), key=_natural)
+    where = sorted(set(kept.values()))
+    ev = (rows_evidence("Planted rows", ("state", "rows", "keys"),
+                        [(state, len(keys), ", ".join(sorted(keys, key=_natural)[:8]) + (" …" if len(keys) > 8 else ""))
+                         for state, keys in (("still in " + (rel.display if rel else brel.display), still),
+                                             ("kept in " + ", ".join(where) if where else "kept elsewhere", set(kept)),
+                                             ("deleted without a copy", set(lost)))
+                         if keys]),)
+    if len(kept) == total:
+        return Outcome(True, f"All {_plural(total, 'planted row')} left {brel.display} and are kept, unchanged, in "
+                             f"{', '.join(where)}.", ev)
+    parts = []
+    if still:
+        parts.append(f"{_plural(len(still), 'row')} {'is' if len(still) == 1 else 'are'} still in {brel.display}")
+    if lost:
+        parts.append(f"{_plural(len(lost), 'row')} {'was' if len(lost) == 1 else 'were'} deleted without a copy "
+                     f"(key {', '.join(lost[:5])}{', …' if len(lost) > 5 else ''})")
+    if kept:
+        parts.append(f"{len(kept)} {'is' if len(kept) == 1 else 'are'} kept in {', '.join(where)}")
+    return Outcome(False, f"Of the {_plural(total, 'row')} of {brel.display} the faults planted, " + "; ".join(parts)
+                          + ". Move bad rows to a quarantine table (CREATE TABLE … AS SELECT them, then DELETE "
+                          "them, in one transaction) instead of destroying them: whoever investigates the cause "
+                          "needs them, and the fix can be undone.", ev, score=len(kept) / total)

@@ -262,3 +262,54 @@ def dead_tuples_below(ctx: CheckContext, *, tables, ratio=0.1, source="auto", sc
                    "stay until VACUUM reclaims them and every scan reads past them. Run VACUUM; if they "
                    "survive it, an old open transaction (see pg_stat_activity.backend_xmin) is holding them.",
                    ev, score=ok / len(names))
+
+
+@check
+def not_rewritten(ctx: CheckContext, *, tables, schema="public") -> Outcome:
+    """These tables were not rewritten (no VACUUM FULL, CLUSTER or table-rewriting ALTER TABLE).
+
+    What it asserts:
+        Each table still has the data file (pg_relation_filenode) it has on an untouched clone
+        of the same incident: nothing rewrote it. VACUUM FULL, CLUSTER, TRUNCATE and ALTER
+        TABLE … SET DATA TYPE or SET TABLESPACE write a new file, and hold an ACCESS EXCLUSIVE
+        lock on the table while they do; VACUUM, ANALYZE, CREATE INDEX and ALTER TABLE … SET
+        (storage parameters) keep the file.
+    Arguments:
+        tables: a table or a list of tables.
+        schema: schema of unqualified names (default public).
+    Feedback on failure:
+        Names the rewritten tables and explains the price: while a table is rewritten, every
+        read and write of it waits, so in a live shop the checkout stops for the duration.
+        Plain VACUUM makes the space of dead tuples reusable without blocking anyone. Partial
+        credit per table.
+    Example:
+        - check: not_rewritten
+          with: {tables: [orders, products, order_items]}
+    """
+    conn = ctx.grader()
+    base = ctx.baseline() if ctx.baseline is not None else None
+    if base is None:
+        raise RuntimeError("not_rewritten needs an untouched baseline clone, and none is available")
+    names, rels, problems = _resolve_tables(conn, tables, schema)
+    ok, ev_rows = 0, []
+    for rel in rels:
+        mine = conn.execute(query(conn, "maintenance_filenode"), {"schema": rel.schema, "name": rel.name}).fetchone()
+        theirs = base.execute(query(base, "maintenance_filenode"), {"schema": rel.schema, "name": rel.name}).fetchone()
+        if theirs is None:
+            ev_rows.append((rel.display, str(mine[0]), "(new table)"))
+            ok += 1
+            continue
+        ev_rows.append((rel.display, str(mine[0]), str(theirs[0])))
+        if mine[0] == theirs[0]:
+            ok += 1
+        else:
+            problems.append(f"{rel.display} was rewritten")
+    ev = (rows_evidence("Data file of each table (pg_relation_filenode)", ("table", "yours", "untouched incident"),
+                        ev_rows, limit=50),)
+    if not problems:
+        return Outcome(True, f"{', '.join(r.display for r in rels)} kept their data files: nothing was rewritten.", ev)
+    return Outcome(False, "; ".join(problems) + ". VACUUM FULL (or CLUSTER, or a rewriting ALTER TABLE) writes a "
+                   "new copy of the table under an ACCESS EXCLUSIVE lock: every read and write of it waits until "
+                   "the copy is done, so in a shop that is open the checkout stops. Plain VACUUM makes the space of "
+                   "dead tuples reusable without blocking anyone; keep VACUUM FULL for a maintenance window.",
+                   ev, score=ok / len(names))

@@ -27,6 +27,7 @@ index, so an index left INVALID by a failed ``CREATE INDEX CONCURRENTLY`` never 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -35,8 +36,8 @@ from typing import Iterator
 import psycopg
 
 from checks.base import CheckContext, Outcome, check
-from checks.results import ShadowedBuiltins, grader_transaction, sql_text
-from checks.sql import display, load_sql, rows_evidence, split_qualified
+from checks.results import ShadowedBuiltins, _captured_or_outcome, grader_transaction, sql_text
+from checks.sql import display, ident_name, load_sql, rows_evidence, split_qualified
 from fixtures.sandbox import GRADER, LEARNER
 from pgdrill.report import Evidence
 
@@ -177,20 +178,29 @@ def _why_not(conn, query: str, schema: str, table: str) -> tuple[str, list[Evide
     if indexes:
         evidence.append(rows_evidence(f"Indexes on {display(schema, table)}", ("index", "method", "valid", "definition"),
                                       indexes, limit=20))
-        invalid = [r[0] for r in indexes if not r[2]]
+        # Only the invalid indexes on a column the query names: products_name_lower_uniq is
+        # no reason why a filter on category_id reads the whole table.
+        invalid = [r[0] for r in indexes if not r[2] and _mentions_index_columns(query, r[3])]
         if invalid:
             hints.append(f"Index {', '.join(invalid)} is INVALID (a failed CREATE INDEX CONCURRENTLY leaves one "
                          "behind): the planner never uses it. Drop it and build it again.")
     else:
         hints.append(f"{display(schema, table)} has no index at all.")
     stats = conn.execute(load_sql("performance_table_statistics"), {"schema": schema, "name": table}).fetchone()
-    if stats and (stats[0] is None or stats[0] < 0 or stats[1] is None):
+    if stats and (stats[0] is None or stats[0] < 0 or (stats[1] is None and not stats[2])):
         hints.append(f"{display(schema, table)} has never been analyzed: without statistics the planner "
                      "guesses row counts. Run ANALYZE on it.")
     if not hints:
         hints.append("Check that an index exists on the column(s) the query filters or joins on, and that "
                      "statistics are fresh (ANALYZE).")
     return " ".join(hints), evidence
+
+
+def _mentions_index_columns(query: str, definition: str) -> bool:
+    """Whether ``query`` names a word of the index's key list (its columns and expressions)."""
+    keys = definition[definition.find("(") + 1:] if "(" in definition else definition
+    words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", keys)}
+    return any(w.lower() in words for w in re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", query))
 
 
 def _table_missing(conn, schema: str, table: str) -> Outcome | None:
@@ -501,3 +511,176 @@ def speedup_over_baseline(ctx: CheckContext, *, query: str, factor: float = 2.0,
                              f"({_times(ratio)} faster).", evidence)
     return Outcome(False, f"The query runs in {m:.1f} ms against {b:.1f} ms on the untouched incident: "
                           f"{_times(ratio)} faster, but {factor:g}× was expected. Compare the two plans.", evidence)
+
+
+# ------------------------------------------------------------------------------------------
+# Checks: the learner's own EXPLAIN, as proof of a fix
+
+_TEXT_INDEX_SCAN = re.compile(r"^(?:Parallel )?Index (?:Only )?Scan(?: Backward)? using (?P<index>\"(?:[^\"]|\"\")+\"|\S+)"
+                              r" on (?P<table>\"(?:[^\"]|\"\")+\"|\S+)")
+_TEXT_BITMAP_HEAP = re.compile(r"^(?:Parallel )?Bitmap Heap Scan on (?P<table>\"(?:[^\"]|\"\")+\"|\S+)")
+_TEXT_BITMAP_INDEX = re.compile(r"^Bitmap Index Scan on (?P<index>\"(?:[^\"]|\"\")+\"|\S+)")
+_TEXT_NODE = re.compile(r"^(?P<indent>\s*)(?:->\s+)?(?P<node>[A-Z].*)$")
+_TEXT_TABLE_SCAN = re.compile(r"^(?:Parallel )?(?P<kind>Seq Scan|Bitmap Heap Scan|Index (?:Only )?Scan(?: Backward)?"
+                              r"(?: using \S+)?|Tid Scan|Tid Range Scan|Sample Scan) on (?P<table>\"(?:[^\"]|\"\")+\"|\S+)")
+
+
+def _plain_name(text: str) -> str:
+    """The last part of a possibly schema-qualified, possibly quoted name in plan text."""
+    return ident_name(text)
+
+
+def _text_plan_scans(lines: list[str], table: str) -> tuple[set[str], list[str]]:
+    """(index names, scan kinds) used for ``table`` in an EXPLAIN text plan."""
+    nodes = []  # (indent, node text)
+    for line in lines:
+        m = _TEXT_NODE.match(line)
+        if m and not re.match(r"^[A-Z][A-Za-z ]*:", m.group("node")):  # skip "Index Cond: …" lines
+            nodes.append((len(m.group("indent")), m.group("node")))
+    indexes: set[str] = set()
+    kinds: list[str] = []
+    for i, (indent, node) in enumerate(nodes):
+        scan = _TEXT_TABLE_SCAN.match(node)
+        if scan is None or _plain_name(scan.group("table")) != table:
+            continue
+        kinds.append(scan.group("kind").split(" using ")[0])
+        m = _TEXT_INDEX_SCAN.match(node)
+        if m:
+            indexes.add(_plain_name(m.group("index")))
+        elif _TEXT_BITMAP_HEAP.match(node):
+            for child_indent, child in nodes[i + 1:]:
+                if child_indent <= indent:
+                    break
+                b = _TEXT_BITMAP_INDEX.match(child)
+                if b:
+                    indexes.add(_plain_name(b.group("index")))
+    return indexes, kinds
+
+
+def _json_plan_scans(plan: dict, schema: str, table: str) -> tuple[set[str], list[str]]:
+    indexes: set[str] = set()
+    kinds: list[str] = []
+    for node in _nodes(plan):
+        if node.get("Relation Name") != table or node.get("Schema", schema) != schema:
+            continue
+        kind = node.get("Node Type", "?")
+        kinds.append(kind)
+        if kind in INDEX_SCAN_NODES and node.get("Index Name"):
+            indexes.add(node["Index Name"])
+        elif kind == "Bitmap Heap Scan":
+            indexes.update(n["Index Name"] for n in _nodes(node)
+                           if n.get("Node Type") == "Bitmap Index Scan" and n.get("Index Name"))
+    return indexes, kinds
+
+
+def _captured_plan(captured) -> tuple[str, object] | None:
+    """("json", plan dict) or ("text", lines) for a captured EXPLAIN result, else None."""
+    if not captured.columns or captured.columns[0].lower() != "query plan":
+        return None
+    if len(captured.rows) == 1 and not isinstance(captured.rows[0][0], str):
+        data = captured.rows[0][0]
+        data = data[0] if isinstance(data, list) and data else data
+        if isinstance(data, dict) and "Plan" in data:
+            return "json", data["Plan"]
+        return None
+    if len(captured.rows) == 1 and isinstance(captured.rows[0][0], str) and captured.rows[0][0].lstrip().startswith("["):
+        try:
+            data = json.loads(captured.rows[0][0])
+        except ValueError:
+            data = None
+        if isinstance(data, list) and data and isinstance(data[0], dict) and "Plan" in data[0]:
+            return "json", data[0]["Plan"]
+    return "text", [str(r[0]) for r in captured.rows]
+
+
+def _captured_plan_text(captured) -> str:
+    if len(captured.rows) == 1 and not isinstance(captured.rows[0][0], str):
+        return json.dumps(captured.rows[0][0], indent=2)[:4000]
+    return "\n".join(str(r[0]) for r in captured.rows)[:4000]
+
+
+@check
+def explained_plan_uses_index(ctx: CheckContext, *, query: str, reference: str, table: str,
+                              params: list | None = None) -> Outcome:
+    """The learner's own EXPLAIN shows the table read through the index the application's query uses.
+
+    What it asserts:
+        The learner's statement named `query` (`-- name: query` above it) is an EXPLAIN — text
+        or JSON format, with or without ANALYZE — whose plan reads `table` through an index
+        (an Index Scan, Index Only Scan or Bitmap Index Scan), and at least one of those
+        indexes is one the grader's own plan of `reference` uses for `table` on the same
+        database, planned as in `uses_index` (default planner settings). So a verification
+        EXPLAIN only counts when it shows what the application's query really does now: one
+        run under `SET enable_seqscan = off`, of another query, or before the index existed
+        does not. When the grader's plan uses no index on `table`, the fix itself is missing
+        and the check fails on that.
+    Arguments:
+        query: name of the learner's captured EXPLAIN statement.
+        reference: the application's query (a single SELECT) the EXPLAIN should be about;
+            `$1`, `$2` … are parameters.
+        table: the table that should be read through an index (`products` or `schema.table`).
+        params: values for `$1`, `$2` … in `reference`.
+    Feedback on failure:
+        Says whether the named statement is missing, failed or is not an EXPLAIN; whether the
+        application's query still reads the table without an index (the fix is missing); or
+        which scans the learner's plan shows against the index the grader's plan uses, with
+        both plans — a different index usually means a different query was explained, none
+        means the EXPLAIN ran before the index was built.
+    Example:
+        - check: explained_plan_uses_index
+          with:
+            query: search_plan
+            reference: "SELECT * FROM products WHERE name LIKE '%laptop%'"
+            table: products
+    """
+    captured = _captured_or_outcome(ctx, query)
+    if isinstance(captured, Outcome):
+        return captured
+    parsed = _captured_plan(captured)
+    if parsed is None:
+        return Outcome(False, f"Your statement {query!r} is not an EXPLAIN (its result has the columns "
+                              f"{', '.join(captured.columns) or 'none'}). Name the EXPLAIN of the application's "
+                              f"query itself: -- name: {query} on the line above EXPLAIN SELECT …",
+                       (Evidence("sql", "The application's query", sql_text(reference)),))
+    schema, name = split_qualified(table)
+    conn = ctx.grader()
+    try:
+        with plan_session(conn) as state:
+            missing = _table_missing(conn, schema, name)
+            if missing is not None:
+                return missing
+            plan = explain_json(conn, reference, params)
+            grader_text = explain_text(conn, reference, params)
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    except psycopg.Error as exc:
+        return _failed(exc, reference)
+    wanted, _ = _json_plan_scans(plan["Plan"], schema, name)
+    if parsed[0] == "json":
+        shown, kinds = _json_plan_scans(parsed[1], schema, name)
+    else:
+        shown, kinds = _text_plan_scans(parsed[1], name)
+    evidence = (Evidence("plan", f"Your EXPLAIN ({query})", _captured_plan_text(captured)),
+                Evidence("plan", "The application's query on your database, planned by the grader", grader_text),
+                *state.evidence())
+    where = display(schema, name)
+    if not wanted:
+        return Outcome(False, f"The application's query still reads {where} without an index on your database, so "
+                              "there is no fix to prove yet: the verification is only as good as the fix it "
+                              "verifies.", evidence + (Evidence("sql", "The application's query", sql_text(reference)),))
+    if shown & wanted:
+        return Outcome(True, f"Your EXPLAIN shows {where} read through {', '.join(sorted(shown & wanted))}, as the "
+                             "application's query is planned now.", evidence)
+    want = ", ".join(sorted(wanted))
+    if not kinds:
+        message = (f"Your EXPLAIN {query!r} does not read {where} at all: explain the application's query "
+                   f"({sql_text(reference)}), whose plan uses {want}.")
+    elif not shown:
+        message = (f"Your EXPLAIN {query!r} shows {where} read by {', '.join(kinds)}, without an index, while the "
+                   f"application's query is now planned with {want}. Did the EXPLAIN run before the index was "
+                   "built (your fixes run first), or explain another query?")
+    else:
+        message = (f"Your EXPLAIN {query!r} reads {where} through {', '.join(sorted(shown))}, but the application's "
+                   f"query is planned with {want}: the EXPLAIN shows another query, or planner settings the "
+                   "application's sessions do not have (SET enable_seqscan = off proves nothing).")
+    return Outcome(False, message, evidence)

@@ -1,9 +1,10 @@
 """Probe checks: try a statement as the learner and see what the database does with it.
 
 A probe runs inside a transaction that is always rolled back, behind a savepoint and with
-its own statement and lock timeouts, so it leaves no rows, schema changes or settings
-behind. (Sequences are not transactional: an INSERT into a serial column still advances
-its sequence, which leaves a gap in the ids and nothing else.)
+its own statement and lock timeouts and search_path, so it leaves no rows, schema changes or
+settings behind, and no search_path the learner stored on their role can aim it at a decoy.
+(Sequences are not transactional: an INSERT into a serial column still advances its
+sequence, which leaves a gap in the ids and nothing else.)
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from checks.sql import as_list
 from pgdrill.report import Evidence
 
 DEFAULT_TIMEOUT = "5s"
+# The application's view of the database: public (pg_catalog is always searched first).
+PROBE_SEARCH_PATH = "public"
 _TRANSACTION_CONTROL = re.compile(
     r"^\s*(begin|start\s+transaction|commit|end|rollback|abort|savepoint|release|prepare\s+transaction)\b",
     re.IGNORECASE)
@@ -60,6 +63,9 @@ def run_probe(ctx: CheckContext, statement: str, *, as_role: str = "learner", ti
     with conn.transaction(force_rollback=True):
         conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(str(timeout))))
         conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(str(timeout))))
+        # The application's path, not one the learner stored on their role (ALTER ROLE learner
+        # SET search_path = decoy, public would aim the probe at a decoy table).
+        conn.execute("SELECT pg_catalog.set_config('search_path', %s, true)", (PROBE_SEARCH_PATH,))
         try:
             with conn.transaction():  # a savepoint: the failure stays inside it
                 # binary=True makes psycopg use the extended protocol, which takes exactly one

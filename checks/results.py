@@ -517,3 +517,188 @@ def value_matches(ctx: CheckContext, *, query: str, reference: str, relative_tol
         f"Your query {query!r} returned {cell(actual)}; expected {cell(expected)}{tol}.",
         (rows_evidence("Value", ("expected", "yours"), [(expected, actual)]),
          Evidence("sql", "Expected value comes from", sql_text(reference))))
+
+
+# ------------------------------------------------------------------------------------------
+# Numbers read off a query plan
+
+
+def _one_value(query: str, captured, column: str | None):
+    """The single value a learner's captured query returned, or an Outcome saying why not."""
+    if len(captured.rows) != 1:
+        return Outcome(False, f"Your query {query!r} returned {len(captured.rows)} row(s)"
+                              f"{' (or more)' if captured.truncated else ''}; a single row was expected.",
+                       (rows_evidence(f"First rows of {query}", captured.columns, captured.rows),))
+    row = captured.rows[0]
+    if column is not None:
+        lower = [c.lower() for c in captured.columns]
+        if str(column).lower() not in lower:
+            return Outcome(False, f"Your query {query!r} has no column named {column!r} "
+                                  f"(its columns: {', '.join(captured.columns)}).")
+        return row[lower.index(str(column).lower())]
+    if len(row) != 1:
+        return Outcome(False, f"Your query {query!r} returned {len(row)} columns ({', '.join(captured.columns)}); "
+                              "return just the one value asked for.",
+                       (rows_evidence(f"Result of {query}", captured.columns, captured.rows),))
+    return row[0]
+
+
+def _plan_nodes(plan: dict) -> Iterator[dict]:
+    yield plan
+    for child in plan.get("Plans") or ():
+        yield from _plan_nodes(child)
+
+
+def _plain_number(value):
+    """PostgreSQL 18 prints row counts as 73.0: show and compare them as 73."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@check
+def plan_value_matches(ctx: CheckContext, *, query: str, explain: str, relation: str, field: str,
+                       column: str | None = None, params: list | None = None, relative_tolerance: float = 0.0,
+                       absolute_tolerance: float = 1e-6, against: str = "graded") -> Outcome:
+    """The learner's named query returns the number a query plan reports.
+
+    What it asserts:
+        The learner's query `query` returned one row whose value (its only column, or the
+        column named `column`) equals `field` of the plan node that reads `relation` when the
+        grader runs `EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON)` on `explain`: for example the
+        `Actual Rows` or `Rows Removed by Filter` of a Seq Scan, or the planner's estimate
+        `Plan Rows`. The plan is made as for the performance checks (in a rolled-back
+        transaction, stored planner settings ignored) and with parallel query off, so row
+        counts are whole-table totals rather than per-worker averages. Numbers compare as in
+        `value_matches`. A number copied from a plan seen in the lab is wrong on another seed;
+        a query that computes it from the data is right on any — which shows the learner knows
+        what the plan's number means.
+    Arguments:
+        query: name of the learner's captured query.
+        explain: the SQL whose plan holds the number (one statement; `$1`, `$2` … are parameters).
+        relation: the table whose node holds the number (`products` or `schema.table`); the
+            first node reading it, depth first.
+        field: the plan field as EXPLAIN's JSON output names it (`Actual Rows`,
+            `Rows Removed by Filter`, `Plan Rows`, `Node Type` …).
+        column: which column of the learner's row holds the value, when it returns several.
+        params: values for `$1`, `$2` … in `explain`.
+        relative_tolerance: allowed difference as a fraction of the larger value.
+        absolute_tolerance: allowed absolute difference for numbers.
+        against: where the grader runs `explain`: `graded` (the learner's database, at grading
+            time) or `baseline` (an untouched clone of the incident, the plan as the incident
+            had it).
+    Feedback on failure:
+        Shows the learner's value next to the plan's, with the plan node it comes from (type,
+        relation, estimated and actual rows, rows removed by its filter) and the SQL that was
+        explained; or explains that the query must return a single row.
+    Example:
+        - check: plan_value_matches
+          with:
+            query: search_plan
+            column: rows_removed
+            explain: "SELECT id, name FROM products WHERE name LIKE '%laptop%'"
+            relation: products
+            field: Rows Removed by Filter
+    """
+    from checks.performance import explain_json, plan_session  # performance imports this module
+    from checks.sql import split_qualified
+
+    captured = _captured_or_outcome(ctx, query)
+    if isinstance(captured, Outcome):
+        return captured
+    actual = _one_value(query, captured, column)
+    if isinstance(actual, Outcome):
+        return actual
+    schema, table = split_qualified(relation)
+    conn = reference_connection(ctx, against)
+    try:
+        with plan_session(conn):
+            conn.execute("SELECT pg_catalog.set_config('max_parallel_workers_per_gather', '0', true)")
+            plan = explain_json(conn, explain, params, options="ANALYZE, VERBOSE, FORMAT JSON")
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    except psycopg.Error as exc:
+        return reference_failed(ReferenceQueryError(f"the plan's query failed: {_error_text(exc)}",
+                                                    getattr(exc, "sqlstate", "") or "", _error_text(exc)))
+    node = next((n for n in _plan_nodes(plan["Plan"])
+                 if n.get("Relation Name") == table and n.get("Schema", schema) == schema), None)
+    if node is None:
+        raise ReferenceQueryError(f"no node of the plan reads {schema}.{table}")
+    if field not in node:
+        raise ReferenceQueryError(f"the {node.get('Node Type')} node on {table} has no field {field!r} "
+                                  f"(it has: {', '.join(k for k in node if k != 'Plans')})")
+    expected = _plain_number(node[field])
+    shown = tuple(_plain_number(node.get(k, "—")) for k in ("Plan Rows", "Actual Rows", "Rows Removed by Filter"))
+    node_evidence = rows_evidence("The plan's node", ("node", "relation", "estimated rows", "actual rows",
+                                                      "rows removed by filter"),
+                                  [(node.get("Node Type"), table, *shown)])
+    if values_equal(expected, actual, relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance):
+        return Outcome(True, f"Your query {query!r} returned {cell(actual)}, the {field} the plan reports for "
+                             f"its {node.get('Node Type')} on {table}.", (node_evidence,))
+    return Outcome(
+        False,
+        f"Your query {query!r} returned {cell(actual)}; the plan's {node.get('Node Type')} on {table} reports "
+        f"{field} = {cell(expected)}. Work out what that number counts, then compute it from the data "
+        "(a number copied from the lab's plan is not the graded database's).",
+        (rows_evidence("Value", ("plan", "yours"), [(expected, actual)]), node_evidence,
+         Evidence("sql", "Plan of", sql_text(explain))))
+
+
+# ------------------------------------------------------------------------------------------
+# Errors as the answer
+
+
+@check
+def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: str | None = None) -> Outcome:
+    """The learner's named statement failed, with this SQLSTATE.
+
+    What it asserts:
+        The statement the learner marked `-- name: <query>` ran and was rejected by the
+        server with `sqlstate` (or one of a list), and, when `message_contains` is given,
+        the error message contains that text (case-insensitive). For tasks whose proof *is*
+        an error: amcheck's `bt_index_check` raising XX001/XX002 on a corrupt index, a
+        `REINDEX` failing with 23505 while duplicates exist. The runner records each
+        statement's outcome, so the error is graded as the server reported it.
+    Arguments:
+        query: name of the learner's statement (`-- name: query` in their SQL file).
+        sqlstate: the expected SQLSTATE code or condition name, or a list of them.
+        message_contains: text the error message must contain (e.g. the index's name).
+    Feedback on failure:
+        Names the missing statement; says that it succeeded (and what it returned) when
+        it should have failed; or shows the error it failed with instead.
+    Example:
+        - check: query_fails
+          with: {query: email_index_check, sqlstate: [XX001, XX002], message_contains: customers_email_key}
+    """
+    from checks.probes import _condition, _sqlstate  # one definition of SQLSTATE names
+
+    want = [_sqlstate(s) for s in (sqlstate if isinstance(sqlstate, (list, tuple)) else [sqlstate])]
+    if not want:
+        raise ValueError("query_fails needs sqlstate")
+    want_text = " or ".join(_condition(w) for w in want)
+    captured = ctx.captured.get(query)
+    if captured is None:
+        return _captured_or_outcome(ctx, query)
+    outcome = next((s for s in ctx.statements
+                    if getattr(s, "file", None) == captured.file and getattr(s, "line", None) == captured.line),
+                   None)
+    if not captured.error:
+        rows = (rows_evidence(f"What {query} returned", captured.columns, captured.rows),) if captured.columns else ()
+        return Outcome(False, f"Your statement {query!r} ({captured.file}, line {captured.line}) succeeded; it should "
+                              f"fail with {want_text}. Here the error is the finding: run the statement whose "
+                              "failure proves the problem, and let it fail.", rows)
+    code = getattr(outcome, "sqlstate", "") or ""
+    shown = (Evidence("text", f"Error from {query}", f"ERROR {code or '?????'}: {captured.error}"),)
+    if getattr(outcome, "status", "") == "timeout":
+        return Outcome(False, f"Your statement {query!r} was stopped for running too long, so it did not show "
+                              f"the {want_text} it should.", shown)
+    if code not in want:
+        return Outcome(False, f"Your statement {query!r} failed with {_condition(code) if code else 'an error'} "
+                              f"({captured.error}); want {want_text}. It failed for another reason than the one "
+                              "it should prove.", shown)
+    if message_contains and str(message_contains).lower() not in captured.error.lower():
+        return Outcome(False, f"Your statement {query!r} failed with {_condition(code)}, but its message does not "
+                              f"mention {message_contains!r}: {captured.error}. Run it on the object the task "
+                              "names.", shown)
+    return Outcome(True, f"Your statement {query!r} failed as it should ({_condition(code)}: {captured.error}).",
+                   shown)

@@ -4,12 +4,20 @@ One exercise at a time, each on a fresh clone of its starting state. Nothing a s
 does can stop the run: a file that fails is reported statement by statement, a check that
 crashes scores 0 with "internal error", an exercise whose setup fails is reported as such,
 and the next exercise starts from a fresh clone.
+
+The grader's own sessions are guarded too, since a check may run learner code without
+meaning to (a view over a function, folded by the planner, runs as the grader): every check
+starts from a clean session (``RESET ALL`` and more), a watchdog cancels — then terminates — any
+grader statement that outlives ``GradingOptions.check_statement_limit`` (a learner function
+can switch ``statement_timeout`` off), and after every exercise the roles' stored settings
+are reset.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -43,6 +51,9 @@ class GradingOptions:
     seed: int | None = None             # the seed for specs whose policy is "grading"
     learner_seed: int = LEARNER_SEED
     row_cap: int = 10_000
+    # Seconds one statement of a check may run before the grader stops it from outside
+    # (its sessions' statement_timeout, 60 s, normally fires first).
+    check_statement_limit: float = 90.0
 
 
 def resolve_seed(policy, options: GradingOptions) -> int:
@@ -68,15 +79,33 @@ class _Connections:
     server: Server
     dbname: str
     _open: dict = field(default_factory=dict)
+    pids: set = field(default_factory=set)
 
     def get(self, role: str, purpose: str) -> psycopg.Connection:
         conn = self._open.get(role)
         if conn is None or conn.closed or conn.broken:
             conn = self.server.connect(self.dbname, role, purpose=purpose, autocommit=True)
             self._open[role] = conn
+            self.pids.add(conn.info.backend_pid)
         elif conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()  # a check left a transaction open: never let it leak into the next
         return conn
+
+    def reset(self) -> None:
+        """Give the next check clean sessions: no setting, role or prepared statement that
+        learner code run by an earlier check may have left behind."""
+        for role, conn in list(self._open.items()):
+            try:
+                if conn.closed or conn.broken:
+                    continue
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.rollback()
+                # DISCARD ALL without its DEALLOCATE ALL (psycopg keeps prepared statements).
+                conn.execute("RESET SESSION AUTHORIZATION; RESET ALL; CLOSE ALL; UNLISTEN *; "
+                             "SELECT pg_catalog.pg_advisory_unlock_all()")
+            except psycopg.Error:
+                conn.close()
+                del self._open[role]
 
     def close(self) -> None:
         for conn in self._open.values():
@@ -85,6 +114,71 @@ class _Connections:
             except psycopg.Error:
                 pass
         self._open.clear()
+
+
+class _StatementWatchdog:
+    """Cancel, then terminate, a grader statement that outlives its limit — from outside.
+
+    The grader's sessions carry ``statement_timeout``, but learner code a check happens to
+    run as the grader (an IMMUTABLE function in a view, folded at planning time) can turn it
+    off for the session and then sleep. This thread watches the grading step's own backends
+    (by PID) in ``pg_stat_activity`` as the superuser, and stops what runs too long.
+    """
+
+    POLL_S = 0.25
+    TERMINATE_GRACE_S = 3.0
+
+    def __init__(self, server: Server, pools: list, limit: float) -> None:
+        self.server, self.pools, self.limit = server, pools, limit
+        self.events: list[tuple[float, int, str]] = []  # (monotonic time, pid, "cancelled"/"terminated")
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="pgdrill-check-watchdog", daemon=True)
+
+    def __enter__(self) -> "_StatementWatchdog":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def fired_since(self, since: float) -> list[str]:
+        return [what for when, _, what in self.events if when >= since]
+
+    def _watch(self) -> None:
+        admin = None
+        stopping: dict[tuple[int, object], float] = {}
+        try:
+            while not self._done.wait(self.POLL_S):
+                pids = sorted({pid for pool in self.pools if pool is not None for pid in pool.pids})
+                if not pids:
+                    continue
+                try:
+                    if admin is None or admin.closed or admin.broken:
+                        admin = self.server.connect(purpose="watchdog")
+                    rows = admin.execute(
+                        "SELECT pid, query_start, pg_catalog.date_part('epoch', "
+                        "pg_catalog.clock_timestamp() - query_start) FROM pg_catalog.pg_stat_activity "
+                        "WHERE pid = ANY(%s) AND state = 'active'", (pids,)).fetchall()
+                    now = time.monotonic()
+                    for pid, query_start, age in rows:
+                        if age is None or age < self.limit:
+                            continue
+                        first = stopping.setdefault((pid, query_start), now)
+                        if first == now:
+                            admin.execute("SELECT pg_catalog.pg_cancel_backend(%s)", (pid,))
+                            self.events.append((now, pid, "cancelled"))
+                        elif now - first >= self.TERMINATE_GRACE_S:
+                            admin.execute("SELECT pg_catalog.pg_terminate_backend(%s)", (pid,))
+                            self.events.append((now, pid, "terminated"))
+                            stopping[(pid, query_start)] = float("inf")
+                except psycopg.Error:
+                    if admin is not None:
+                        admin.close()
+                    admin = None
+        finally:
+            if admin is not None:
+                admin.close()
 
 
 @dataclass
@@ -143,7 +237,14 @@ class Grader:
                 options={"setup_finished_at": setup_finished_at, "activity": activity, "seed": key.seed,
                          "scale": key.scale},
             )
-            results = tuple(self._run_check(spec, chk, ctx) for chk in spec.checks)
+            def sessions_reset() -> None:
+                conns.reset()
+                if base_conns is not None:
+                    base_conns.reset()
+
+            # The learner's clone is where learner code lives; the baseline is untouched.
+            with _StatementWatchdog(self.server, [conns], self.options.check_statement_limit) as watchdog:
+                results = tuple(self._run_check(spec, chk, ctx, sessions_reset, watchdog) for chk in spec.checks)
             return ExerciseResult(spec.id, spec.title, results, tuple(run.statements))
         except Exception as exc:  # noqa: BLE001
             return self._broken(spec, f"grading stopped: {exc}")
@@ -159,15 +260,27 @@ class Grader:
             self._reset_roles()
 
     def _reset_roles(self) -> None:
-        """Undo role-level settings a submission may have made (``ALTER ROLE learner SET …``).
+        """Undo role-level settings a submission may have made (``ALTER ROLE learner SET …``,
+        or ``ALTER ROLE pgdrill_grader SET …`` from learner code the grader ran or from a
+        backup script, which connects as the grader), then restore the roles' own settings.
 
         Role settings are cluster-wide and would otherwise leak into the next exercise or the
         next student's submission.
         """
+        roles = (sandbox.LEARNER, sandbox.GRADER, sandbox.APP)
         try:
             with self.server.connect(purpose="janitor") as conn:
-                # Per-database role settings vanish with the dropped clone; these are global.
-                conn.execute("ALTER ROLE learner RESET ALL")
+                for role in roles:
+                    conn.execute(psycopg.sql.SQL("ALTER ROLE {} RESET ALL").format(psycopg.sql.Identifier(role)))
+                # Per-database ones vanish with a dropped clone; others (postgres) stay.
+                leftover = conn.execute(
+                    "SELECT r.rolname, d.datname FROM pg_catalog.pg_db_role_setting s "
+                    "JOIN pg_catalog.pg_roles r ON r.oid = s.setrole "
+                    "JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase "
+                    "WHERE r.rolname = ANY(%s)", (list(roles),)).fetchall()
+                for role, dbname in leftover:
+                    conn.execute(psycopg.sql.SQL("ALTER ROLE {} IN DATABASE {} RESET ALL").format(
+                        psycopg.sql.Identifier(role), psycopg.sql.Identifier(dbname)))
                 sandbox.create_roles(conn)
         except psycopg.Error:
             pass
@@ -190,10 +303,13 @@ class Grader:
             run.captured.update(part.captured)
         return run
 
-    def _run_check(self, spec: ExerciseSpec, chk: CheckSpec, ctx: CheckContext) -> CheckResult:
+    def _run_check(self, spec: ExerciseSpec, chk: CheckSpec, ctx: CheckContext, sessions_reset=None,
+                   watchdog: _StatementWatchdog | None = None) -> CheckResult:
         started = time.monotonic()
         definition = checks.REGISTRY.get(chk.check)
         try:
+            if sessions_reset is not None:
+                sessions_reset()
             if definition is None:
                 raise LookupError(f"unknown check {chk.check!r}")
             outcome = definition.func(ctx, **dict(chk.args or {}))
@@ -208,6 +324,12 @@ class Grader:
             evidence = ()
             if os.environ.get("PGDRILL_DEBUG"):
                 traceback.print_exc()
+        stopped = watchdog.fired_since(started) if watchdog is not None else []
+        if stopped:
+            fraction, status, evidence = 0.0, Status.FAILED, ()
+            message = (f"The grader {stopped[-1]} its own query after {self.options.check_statement_limit:g} s: "
+                       "something in your database that it reads (a view, a function, a policy) kept it running. "
+                       "Checks only read; they must finish.")
         return CheckResult(
             exercise=spec.id, check_id=chk.id, check=chk.check, description=chk.description,
             points=round(chk.points * fraction, 2), max_points=chk.points, status=status, message=message,

@@ -11,7 +11,9 @@
   line, since a learner can ``SET statement_timeout = 0``. A timer cancels the statement a
   little after its limit, and terminates the backend (as superuser) if cancelling does not
   help; the runner then reconnects and goes on with the next statement.
-- Rows are streamed with a cap, so a runaway ``SELECT`` costs neither memory nor time.
+- Rows are streamed with a cap on their number and on their size, so a runaway ``SELECT``
+  (a cross join, rows of 200 MB strings) costs neither memory nor time; only the rows of
+  named statements are kept.
 - Statements preceded by ``-- name: something`` have their rows captured for the checks.
 """
 
@@ -31,6 +33,8 @@ from pgdrill.sqlsplit import Statement, classify, decide, split_sql
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 DEFAULT_ROW_CAP = 10_000
+# Bytes of captured rows kept per named statement (the values' text size, roughly).
+MAX_CAPTURE_BYTES = 32 * 1024 * 1024
 _RETURNING = re.compile(r"\breturning\b", re.IGNORECASE)
 
 
@@ -215,15 +219,25 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
     try:
         with deadline:
             cur = conn.cursor()
-            if classify(stmt) == "query" or _RETURNING.search(stmt.sql):
+            streamed = classify(stmt) == "query" or bool(_RETURNING.search(stmt.sql))
+            seen = size = 0
+            if streamed:
                 gen = cur.stream(stmt.sql)
                 try:
                     for row in gen:
-                        if len(rows) >= row_cap:
+                        if seen >= row_cap or size > MAX_CAPTURE_BYTES:
                             truncated = True
                             conn.cancel_safe(timeout=2)
                             break
-                        rows.append(row)
+                        seen += 1
+                        if stmt.name:  # only named results are kept for the checks
+                            size += _row_size(row)
+                            rows.append(row)
+                except psycopg.ProgrammingError as exc:
+                    # WITH … UPDATE/DELETE without RETURNING starts like a query but returns no
+                    # rows: the server ran it and answered with a command tag, not an error.
+                    if seen or "didn't produce a result" not in str(exc):
+                        raise
                 finally:
                     try:
                         gen.close()
@@ -237,12 +251,17 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
             if cur.description is not None:
                 columns = tuple(col.name for col in cur.description)
                 oids = tuple(col.type_code for col in cur.description)
-            rowcount = len(rows) if cur.description is not None else cur.rowcount
+            rowcount = (seen if streamed else len(rows)) if cur.description is not None else cur.rowcount
     except psycopg.Error as exc:
         elapsed = time.monotonic() - t0
         sqlstate = getattr(exc, "sqlstate", "") or ""
         if deadline.fired == "terminated" or conn.closed or conn.broken:
             session.close()
+            if not deadline.fired:  # the statement ended its own session (pg_terminate_backend)
+                lost = ((exc.diag.message_primary if hasattr(exc, "diag") else None) or str(exc)).strip()
+                return StatementOutcome(file_name, stmt.line, stmt.sql, "error",
+                                        f"the session was lost ({lost}); the next statement runs in a new one",
+                                        sqlstate, -1, elapsed)
             return StatementOutcome(file_name, stmt.line, stmt.sql, "timeout",
                                     f"stopped by the grader after {limit:g} s (the session was terminated)",
                                     sqlstate, -1, elapsed)
@@ -254,8 +273,24 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
         return StatementOutcome(file_name, stmt.line, stmt.sql, "error", message, sqlstate, -1, elapsed)
     elapsed = time.monotonic() - t0
     _capture(result, stmt, file_name, columns, oids, rows, truncated, "")
-    note = f"{len(rows)} rows (stopped at the {row_cap}-row cap)" if truncated else ""
+    note = ""
+    if truncated:
+        note = (f"{len(rows)} rows kept (stopped: the rows exceeded {MAX_CAPTURE_BYTES // (1024 * 1024)} MiB)"
+                if size > MAX_CAPTURE_BYTES else f"{max(seen, len(rows))} rows (stopped at the {row_cap}-row cap)")
     return StatementOutcome(file_name, stmt.line, stmt.sql, "ok", note, "", rowcount, elapsed)
+
+
+def _row_size(row) -> int:
+    """Rough size of a row's values: enough to stop keeping rows long before memory is at risk."""
+    size = 0
+    for value in row:
+        if isinstance(value, (str, bytes, bytearray, memoryview)):
+            size += len(value)
+        elif value is None or isinstance(value, (int, float, bool)):
+            size += 8
+        else:
+            size += len(str(value))
+    return size
 
 
 def _capture(result: RunResult, stmt: Statement, file_name: str, columns, oids, rows, truncated, error) -> None:

@@ -190,7 +190,9 @@ def test_median_time_and_speedup(shop):
     times = next(e for e in out.evidence if e.title == "Execution times (ms)")
     assert len(times.body.split(", ")) == 3
 
-    out = speedup_over_baseline(ctx(with_baseline=True), query=query, factor=3, runs=3, warmup=1)
+    # Two identical databases: no real speed-up. The factor asked for is far above what machine
+    # noise can fake (a loaded 2-core machine showed ~5x between identical runs of a few ms).
+    out = speedup_over_baseline(ctx(with_baseline=True), query=query, factor=30, runs=3, warmup=1)
     assert not out.passed
     learner_runs(clone, "CREATE INDEX ON products (name); ANALYZE products;")
     out = speedup_over_baseline(ctx(with_baseline=True), query=query, factor=3, runs=5, warmup=1)

@@ -7,8 +7,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
+import pytest
 from psycopg import sql
 
 from fixtures.templates import FixtureKey
@@ -100,4 +102,35 @@ def test_a_session_leaves_nothing_running_or_on_disk(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     info = json.loads(record.read_text())
     assert not Path(info["base"]).exists()
-    assert not Path(f"/proc/{info['pid']}").exists()
+    # The postmaster removes its pid file just before it exits: allow a moment, and make sure a
+    # process found under that PID is still ours (PIDs are reused on a busy machine).
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            cmdline = Path(f"/proc/{info['pid']}/cmdline").read_bytes()
+        except OSError:
+            break
+        if info["base"].encode() not in cmdline:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"postmaster {info['pid']} of {info['base']} is still running")
+
+
+def test_pg_stat_statements_shows_no_build_no_grader_and_no_dropped_clone(pg_server, templates, incident_key):
+    """The planting SQL, the grader's reference queries and earlier clones' statements are answers."""
+    if pg_server.kind == "dsn":
+        pytest.skip("an existing server may not preload pg_stat_statements")
+    with templates.clone(incident_key) as first:
+        with first.connect("pgdrill_grader", purpose="grader") as grader:
+            grader.execute("SELECT 4242 AS secret_reference_answer")
+        with first.connect("learner", purpose="learner") as learner:
+            learner.execute("SELECT 'first learner statement' AS x")
+    with templates.clone(incident_key) as second:
+        with second.connect("learner", purpose="learner") as learner:
+            texts = " ".join(r[0] for r in learner.execute("SELECT query FROM pg_stat_statements"))
+    assert "planted" not in texts and "session_replication_role" not in texts
+    assert "DROP CONSTRAINT" not in texts
+    assert "secret_reference_answer" not in texts
+    assert "first learner statement" not in texts
+    assert "like" in texts.lower()  # the application's replayed name search is there to be found
