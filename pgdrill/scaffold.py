@@ -1,0 +1,175 @@
+"""``python grade.py new-exercise ID``: a new exercise that validates from the first minute.
+
+Writes, following the course conventions (docs/architecture.md):
+
+* ``exercises/ID/exercise.yaml`` — a spec with one worked check of each kind an exercise
+  usually needs (a named query compared with a reference query, a change to the database,
+  nothing lost), to edit;
+* ``exercises/ID/README.md`` — the learner's page: situation, task, files, checks, hints;
+* ``exercises/ID/solution.sql`` — the starter the learner edits in place;
+* ``solutions/ID/solution.sql`` — the reference solution, which scores full marks;
+* ``solutions/ID/NOTES.md`` — why the reference solution is written that way.
+
+The reference solution passes the scaffold's checks and the starter does not, so
+``grade.py validate --solutions`` is green before the author changes anything, and stays a
+safety net while they do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+FIXTURES = ("techshop", "sample:pagila", "sample:chinook", "sample:northwind", "empty")
+
+
+class ScaffoldError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    id: str
+    title: str
+    fixture: str = "techshop"
+    order: int | None = None
+
+
+def _spec(s: Scaffold) -> str:
+    incident = ["incident:", f"  fixture: {s.fixture}"]
+    if s.fixture == "techshop":
+        incident += ["  scale: 1", "  seed: grading          # the grader's hidden seed: hard-coded ids fail"]
+    order = f"order: {s.order}\n" if s.order is not None else ""
+    return f"""id: {s.id}
+title: {_yaml_str(s.title)}
+summary: One sentence for course listings — replace it.
+{order}{chr(10).join(incident)}
+files:
+  - path: solution.sql
+    run: sql
+timeouts:
+  statement: 10
+  file: 120
+# Every check below works as written; adapt them to the task. The catalogue of checks and
+# their arguments is in docs/checks.md, the format in docs/exercise-format.md.
+checks:
+  - id: answer-query
+    check: rows_match
+    with:
+      query: answer
+      # The expected rows come from this reference query, run by the grader at grading
+      # time — never write expected values into a spec. `against: baseline` runs it on an
+      # untouched clone: the learner's later statements (CREATE TABLE drill_log) change the
+      # answer on their own database.
+      against: baseline
+      reference: |
+        SELECT count(*) AS tables
+        FROM pg_catalog.pg_tables
+        WHERE schemaname = 'public'
+    points: 2
+    description: The query named answer counts the tables in schema public.
+    feedback: >
+      Explain why the answer matters here: what the learner should understand when this
+      check fails.
+    hint: pg_catalog.pg_tables lists every table with its schema.
+  - id: table-created
+    check: statement_succeeds
+    with:
+      sql: "SELECT 1 FROM public.drill_log LIMIT 1"
+    points: 1
+    description: A table public.drill_log exists and the grader can read it.
+  - id: nothing-dropped
+    check: statement_succeeds
+    with:
+      sql: "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public'"
+      min_rows: 1
+    points: 1
+    description: The database still answers questions about its tables.
+"""
+
+
+def _yaml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _readme(s: Scaffold) -> str:
+    return f"""# {s.title}
+
+Describe the situation in a paragraph: what is broken at TechShop, who noticed, why it matters.
+
+## Your task (edit `solution.sql` in this folder)
+1. Write a query named `answer` (put `-- name: answer` on the line before it) that returns
+   how many tables schema `public` has, in a column named `tables`.
+2. Create a table `drill_log` for your notes (any columns).
+
+Grade yourself: `python grade.py -e {s.id}`.
+
+## Points
+| check | points |
+|---|---|
+| `answer` returns the number of tables in `public` | 2 |
+| table `drill_log` exists | 1 |
+| the database still answers | 1 |
+| **total** | **4** |
+
+The untouched starter scores 1 of 4: nothing is broken yet.
+
+## Hints
+- `pg_catalog.pg_tables` lists every table with its schema.
+"""
+
+
+STARTER = """-- Write your SQL below. Name the query the grader compares like this:
+--
+-- -- name: answer
+-- SELECT …;
+"""
+
+REFERENCE = """-- Reference solution: scores full marks (python grade.py validate --solutions).
+
+-- name: answer
+SELECT count(*) AS tables
+FROM pg_catalog.pg_tables
+WHERE schemaname = 'public';
+
+CREATE TABLE drill_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text NOT NULL);
+"""
+
+
+def _notes(s: Scaffold) -> str:
+    return f"""# Why the reference solution of {s.id} looks like this
+
+- Say why each statement is written the way it is, and where it is better than the
+  scenario's suggested SQL.
+- The query runs before `drill_log` exists, so it sees the database as it was handed over;
+  the spec compares it with the reference query on an untouched clone (`against: baseline`).
+"""
+
+
+def new_exercise(exercise_id: str, root: Path, *, title: str | None = None, fixture: str = "techshop",
+                 order: int | None = None) -> list[Path]:
+    """Write the files of a new exercise under ``root``; return them. Refuses to overwrite."""
+    if not ID_PATTERN.match(exercise_id):
+        raise ScaffoldError(f"{exercise_id!r} is not a valid exercise id: use lower-case letters, digits, '-' and '_', "
+                            "starting with a letter or digit")
+    if fixture not in FIXTURES:
+        raise ScaffoldError(f"unknown fixture {fixture!r}; choose one of: {', '.join(FIXTURES)}")
+    root = Path(root)
+    ex_dir, sol_dir = root / "exercises" / exercise_id, root / "solutions" / exercise_id
+    for folder in (ex_dir, sol_dir):
+        if folder.exists():
+            raise ScaffoldError(f"{folder} already exists; choose another id or remove it")
+    s = Scaffold(exercise_id, title or exercise_id.replace("-", " ").replace("_", " ").capitalize(), fixture, order)
+    files = {
+        ex_dir / "exercise.yaml": _spec(s),
+        ex_dir / "README.md": _readme(s),
+        ex_dir / "solution.sql": STARTER,
+        sol_dir / "solution.sql": REFERENCE,
+        sol_dir / "NOTES.md": _notes(s),
+    }
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return list(files)

@@ -1,0 +1,476 @@
+"""``python grade.py export-template OUT``: the student repository, without answer keys.
+
+What a student repository holds (and why):
+
+* ``exercises/<id>/README.md`` and the learner's files at the paths the spec lists
+  (``files[].path``; from the exercise folder, or from ``files[].starter``) — what the
+  student edits in place, so the repository is graded with ``grade.py exercises``;
+* ``README.md`` — how to work, how grading runs, the exercises in order with their points;
+* ``.github/workflows/classroom.yml`` — the autograding workflow (docs/classroom.md);
+* ``.gitignore``.
+
+What it never holds: ``solutions/``, any ``exercise.yaml`` (a spec's ``with:`` carries the
+reference queries — the answer keys — and the hidden checks), ``incident.setup`` files
+(grader-side SQL), or anything else from the exercise folders. The grading harness fetches
+the full specs itself (``--harness DIR`` writes that bundle: the engine and the specs, never
+the solutions).
+
+The export checks its own output before it is moved into place: if any exported file
+contains a reference query, a hidden check's text or a distinctive line of a reference
+solution, nothing is written and ``ExportError`` lists every leak as ``file:line: what``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from pgdrill.spec import SPEC_FILENAME, ExerciseSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW = ROOT / ".github" / "workflows" / "classroom.yml"
+GRADESCOPE_DIR = ROOT / "autograder" / "gradescope"
+
+# A reference solution's line counts as distinctive from this many characters (whitespace
+# collapsed): shorter lines ("COMMIT;", "## What I found") say nothing about the answer.
+MIN_DISTINCTIVE = 16
+# Answer keys shorter than this (after collapsing whitespace) are not searched for.
+MIN_KEY = 12
+# Spec arguments whose values are answer keys, whatever the check.
+ANSWER_KEY_ARGS = ("reference", "facts")
+
+# What the grading bundle (--harness) is made of, relative to the repository root.
+HARNESS_PARTS = ("grade.py", "pyproject.toml", "pgdrill", "checks", "fixtures", "exercises")
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+
+
+class ExportError(Exception):
+    """The export would leak an answer key, or cannot be written."""
+
+    def __init__(self, message: str, leaks: Iterable["Leak"] = ()):
+        self.leaks = tuple(leaks)
+        lines = [message] + [str(leak) for leak in self.leaks]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Leak:
+    file: str
+    line: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.what}"
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    files: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)     # exercise files left out, and why
+    harness: Path | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# What must not leak
+
+
+def _norm(text: str) -> str:
+    return " ".join(str(text).split()).lower()
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict) or hasattr(value, "items"):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
+def answer_keys(spec: ExerciseSpec) -> list[tuple[str, str]]:
+    """``(label, text)`` of everything in a spec a student must not see.
+
+    The reference queries (``with: reference``) and reference values (``with: facts``) of
+    every check, and of hidden or after-the-due-date checks also every argument, the
+    description, feedback and hint.
+    """
+    out = []
+    for chk in spec.checks:
+        where = f"{spec.id}/{chk.id}"
+        for key in ANSWER_KEY_ARGS:
+            if key in chk.args:
+                out += [(f"answer key ({key}) of check {where}", s) for s in _strings(chk.args[key])]
+        if chk.visibility != "visible":
+            out += [(f"argument of hidden check {where}", s) for s in _strings(dict(chk.args))]
+            out += [(f"{part} of hidden check {where}", text)
+                    for part, text in (("description", chk.description), ("feedback", chk.feedback),
+                                       ("hint", chk.hint)) if text]
+    return [(label, text) for label, text in out if len(_norm(text)) >= MIN_KEY]
+
+
+def _text_files(folder: Path) -> Iterable[Path]:
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        try:
+            path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        yield path
+
+
+def distinctive_lines(solution_dir: Path, given: Iterable[str] = ()) -> list[tuple[str, int, str]]:
+    """Lines of a reference solution that give the answer away: ``(file, line, text)``.
+
+    A line is distinctive when it has at least ``MIN_DISTINCTIVE`` characters (whitespace
+    collapsed) and does not occur in the ``given`` texts — what the student receives anyway
+    (README, starter files) — compared the same way (case and whitespace ignored).
+    """
+    given_blob = _blob(given)
+    out = []
+    if not Path(solution_dir).is_dir():
+        return out
+    for path in _text_files(Path(solution_dir)):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            norm = _norm(line)
+            if len(norm) >= MIN_DISTINCTIVE and norm not in given_blob:
+                out.append((str(path), n, line.strip()))
+    return out
+
+
+class _Indexed:
+    """A file's text with whitespace collapsed, able to say on which line a match starts."""
+
+    def __init__(self, text: str):
+        self.starts: list[int] = []
+        parts = []
+        pos = 0
+        for line in text.splitlines():
+            norm = _norm(line)
+            self.starts.append(pos)
+            parts.append(norm)
+            pos += len(norm) + 1
+        self.text = " ".join(parts)
+
+    def find(self, needle: str) -> int:
+        """1-based line where ``needle`` (already normalised) starts, 0 when absent."""
+        at = self.text.find(needle)
+        return bisect.bisect_right(self.starts, at) if at >= 0 else 0
+
+
+def _blob(texts: Iterable[str]) -> str:
+    """Texts with all whitespace collapsed, so that a match may span lines (as ``_Indexed`` finds)."""
+    return "\n".join(_norm(text) for text in texts)
+
+
+def scan_for_leaks(tree: Path, specs: Iterable[ExerciseSpec], solutions_dir: Path,
+                   given: dict[str, list[str]] | None = None) -> list[Leak]:
+    """Every answer key, hidden check or distinctive reference line found under ``tree``.
+
+    ``given`` maps an exercise id to the texts its author hands to students (README and
+    starter files; default: what ``tree`` holds under ``exercises/<id>/``). What the course
+    hands out anyway cannot leak:
+
+    * a reference solution's line is *distinctive* (and must not appear) unless some
+      exercise of the course gives it to students — capstone exercises quote each other's
+      queries ("make this query fast") on purpose;
+    * an answer key (a reference query, a hidden check's text) must not appear anywhere
+      unless its own exercise quotes it to students — then it is the task, not the answer
+      (an application query the learner must speed up, say). Quoted by *another*
+      exercise, it is a leak.
+    """
+    tree = Path(tree)
+    specs = list(specs)
+    leaks = []
+    for path in tree.rglob("*"):
+        rel = path.relative_to(tree)
+        if path.is_dir() and path.name == "solutions":
+            leaks.append(Leak(str(rel), 0, "a solutions folder"))
+        if path.is_file() and path.name == SPEC_FILENAME:
+            leaks.append(Leak(str(rel), 0, "an exercise spec (its checks carry the answer keys)"))
+    files = {str(p.relative_to(tree)): _Indexed(p.read_text(encoding="utf-8")) for p in _text_files(tree)}
+    if given is None:
+        given = {}
+        for spec in specs:
+            folder = tree / "exercises" / spec.id
+            given[spec.id] = [p.read_text(encoding="utf-8") for p in _text_files(folder)] if folder.is_dir() else []
+    course = _blob(text for texts in given.values() for text in texts)
+    for spec in specs:
+        own = _blob(given.get(spec.id, []))
+        for label, key in answer_keys(spec):
+            needle = _norm(key)
+            if needle in own:
+                continue
+            for rel, idx in files.items():
+                line = idx.find(needle)
+                if line:
+                    leaks.append(Leak(rel, line, label))
+        for sol_file, sol_line, text in distinctive_lines(Path(solutions_dir) / spec.id, [course]):
+            needle = _norm(text)
+            for rel, idx in files.items():
+                line = idx.find(needle)
+                if line:
+                    leaks.append(Leak(rel, line, f"line {sol_line} of the reference solution "
+                                                 f"{Path(sol_file).name} of {spec.id}: {text[:60]}"))
+    return sorted(set(leaks), key=lambda leak: (leak.file, leak.line, leak.what))
+
+
+def starter_resembles_solution(spec: ExerciseSpec, files: list[tuple[Path, str]], solutions_dir: Path) -> list[Leak]:
+    """A learner file that carries most of the reference solution's distinctive lines.
+
+    Catches an instructor's working copy whose starter was overwritten with the answer
+    (distinctive here means: not in the exercise's README). A starter may share a few lines
+    with the solution (a skeleton query); more than half of them, and at least three, is
+    refused.
+    """
+    readme = [s.read_text(encoding="utf-8", errors="replace") for s, rel in files if rel == "README.md"]
+    out = []
+    for source, rel in files:
+        if rel == "README.md":
+            continue
+        solution = Path(solutions_dir) / spec.id / rel
+        if not solution.is_file():
+            continue
+        wanted = {_norm(text) for f, _, text in distinctive_lines(solution.parent, readme) if Path(f) == solution}
+        have = {_norm(line) for line in source.read_text(encoding="utf-8", errors="replace").splitlines()}
+        shared = wanted & have
+        if wanted and len(shared) >= 3 and len(shared) * 2 > len(wanted):
+            out.append(Leak(f"exercises/{spec.id}/{rel}", 0,
+                            f"holds {len(shared)} of the {len(wanted)} distinctive lines of solutions/{spec.id}/{rel}"))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Writing the student repository
+
+
+def _learner_files(spec: ExerciseSpec) -> tuple[list[tuple[Path, str]], list[str]]:
+    """``[(source, relative target)]`` for README and the learner's files, and what is missing."""
+    out = [(spec.dir / "README.md", "README.md")] if (spec.dir / "README.md").is_file() else []
+    missing = [] if out else [f"{spec.id}: no README.md"]
+    for f in spec.files:
+        in_place = spec.dir / f.path
+        if in_place.is_file():
+            out.append((in_place, f.path))
+        elif f.starter is not None and Path(f.starter).is_file():
+            out.append((Path(f.starter), f.path))
+        else:
+            missing.append(f"{spec.id}: no starter for {f.path} (the student creates it)")
+    return out, missing
+
+
+def _skipped(spec: ExerciseSpec, copied: set[Path]) -> list[str]:
+    out = []
+    for path in sorted(p for p in spec.dir.rglob("*") if p.is_file()):
+        if path in copied or "__pycache__" in path.parts:
+            continue
+        rel = path.relative_to(spec.dir)
+        why = ("the spec (answer keys)" if path.name == SPEC_FILENAME
+               else "grader-side setup" if spec.incident.setup and path == Path(spec.incident.setup)
+               else "not a learner file")
+        out.append(f"{spec.id}/{rel}: {why}")
+    return out
+
+
+def student_readme(specs: list[ExerciseSpec]) -> str:
+    from pgdrill.render import fmt_points
+
+    total = sum(s.max_points for s in specs)
+    rows = "\n".join(
+        f"| {i} | [`{s.id}`](exercises/{s.id}/README.md) | {s.title} | {fmt_points(s.max_points)} |"
+        for i, s in enumerate(specs, 1)
+    )
+    hidden = sum(1 for s in specs for c in s.checks if c.visibility != "visible")
+    hidden_note = (f"\n{hidden} of the checks are hidden: you see how many and the points they carry, not what they "
+                   "test. Their points count like the others.\n" if hidden else "")
+    return f"""# PostgreSQL incident drills
+
+TechShop's e-commerce database is slow, loses orders and miscounts stock. Each exercise below
+is one part of that incident. You fix it with SQL; an autograder builds the broken database,
+runs your files on a fresh copy and scores every check, with feedback that says what was
+expected, what it found and why it matters.
+
+## Exercises
+
+| # | Exercise | Task | Points |
+| ---: | --- | --- | ---: |
+{rows}
+| | | **Total** | **{fmt_points(total)}** |
+
+Each exercise's README describes the situation, the task, the files to hand in and the
+checks with their points.
+
+## How to work
+
+1. Read `exercises/<exercise>/README.md`.
+2. Edit the files in that folder in place (`solution.sql`, notes, …): the grader reads them
+   from exactly there. Do not rename them.
+3. Commit and push. Every push is graded.
+
+## How you are graded
+
+Every push runs the workflow `.github/workflows/classroom.yml` on GitHub Actions. It fetches
+your instructor's grader, starts a throwaway PostgreSQL inside the run, builds the TechShop
+incident, runs your SQL on a fresh copy of it and scores each check. Open the run (the
+**Actions** tab, then the latest run) and look at its **Summary**: every check is listed with
+its points, and every failed check with what was expected, what was found and a hint.
+Where your course uses GitHub Classroom, the same points go to the Classroom dashboard as
+whole numbers.
+
+The grader uses its own random data set: ids and counts differ from the ones you see while
+exploring, so queries must find the problems, not list them.
+{hidden_note}
+## Working on your own machine
+
+The exercise READMEs mention `python grade.py lab up` (the broken database, to explore in
+psql) and `python grade.py -e <exercise>` (a grade without pushing). Both need the pgdrill
+engine, which is not part of this repository; your instructor tells you where to get it.
+Without it, push and read the grade in the Actions run.
+
+Leave `.github/workflows/classroom.yml` as it is: it is how your work gets graded.
+"""
+
+
+GITIGNORE = """__pycache__/
+.pgdrill-harness/
+pgdrill-results.json
+"""
+
+
+def _check_target(out: Path, force: bool, what: str, looks_like) -> None:
+    """Refuse to write over anything but an empty folder or, with ``force``, an earlier export."""
+    resolved = out.resolve()
+    if resolved == ROOT or resolved in ROOT.parents:
+        raise ExportError(f"{out} holds pgdrill itself; choose another folder for the {what}")
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not force:
+        raise ExportError(f"{out} exists and is not empty (use --force to replace an earlier export)")
+    if not looks_like(out):
+        raise ExportError(f"{out} does not look like an earlier {what}; refusing to replace it")
+
+
+def _is_student_repo(folder: Path) -> bool:
+    return (folder / ".github" / "workflows" / "classroom.yml").is_file() and not (folder / "grade.py").exists()
+
+
+def _is_bundle(folder: Path) -> bool:
+    return ((folder / "grade.py").is_file() and (folder / "run_autograder").is_file()
+            and not (folder / "solutions").exists())
+
+
+def _clear_except_git(folder: Path) -> None:
+    for child in folder.iterdir():
+        if child.name == ".git":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def export_template(out: Path, specs: list[ExerciseSpec], *, solutions_dir: Path,
+                    harness: Path | None = None, force: bool = False) -> ExportResult:
+    """Write the student repository to ``out`` (and the grading bundle to ``harness``).
+
+    ``out`` must be new or empty; with ``force`` it may hold an earlier export, which is
+    replaced — its ``.git`` folder is kept, so a template repository's clone can be refreshed.
+    """
+    out = Path(out)
+    _check_target(out, force, "student repository", _is_student_repo)
+    if harness is not None:
+        _check_target(Path(harness), force, "grading bundle", _is_bundle)
+    if not WORKFLOW.is_file():
+        raise ExportError(f"the workflow {WORKFLOW} is missing")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
+    result = ExportResult(out)
+    try:
+        given: dict[str, list[str]] = {}
+        for spec in specs:
+            files, missing = _learner_files(spec)
+            result.skipped += missing
+            target_dir = staging / "exercises" / spec.id
+            for source, rel in files:
+                target = target_dir / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+            given[spec.id] = [s.read_text(encoding="utf-8", errors="replace") for s, _ in files]
+            result.skipped += _skipped(spec, {s for s, _ in files})
+            leaks_in_starters = starter_resembles_solution(spec, files, solutions_dir)
+            if leaks_in_starters:
+                raise ExportError("a learner file looks like the reference solution; nothing was written:",
+                                  leaks_in_starters)
+        (staging / "README.md").write_text(student_readme(specs), encoding="utf-8")
+        (staging / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+        wf = staging / ".github" / "workflows" / "classroom.yml"
+        wf.parent.mkdir(parents=True)
+        shutil.copyfile(WORKFLOW, wf)
+        leaks = scan_for_leaks(staging, specs, solutions_dir, given)
+        if leaks:
+            raise ExportError("the student template would leak answer keys; nothing was written:",
+                              [Leak(leak.file, leak.line, leak.what) for leak in leaks])
+        if out.exists():
+            if (out / ".git").is_dir():
+                os.replace(out / ".git", staging / ".git")
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    result.files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    if harness is not None:
+        result.harness = export_harness(harness, specs, force=force)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# The grading bundle
+
+
+def export_harness(out: Path, specs: list[ExerciseSpec], *, force: bool = False) -> Path:
+    """The grader without the solutions: engine, full specs, Gradescope scripts, samples.
+
+    The same folder is what the student workflow checks out (a private repository) and what
+    a Gradescope autograder zip holds (``setup.sh`` and ``run_autograder`` at its root).
+    """
+    from fixtures.templates import SAMPLES_DIR
+
+    out = Path(out)
+    _check_target(out, force, "grading bundle", _is_bundle)
+    if out.exists():
+        _clear_except_git(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for part in HARNESS_PARTS:
+        source = ROOT / part
+        if part == "exercises":
+            for spec in specs:
+                shutil.copytree(spec.dir, out / "exercises" / spec.id, ignore=_IGNORED)
+        elif source.is_dir():
+            shutil.copytree(source, out / part, ignore=_IGNORED)
+        elif source.is_file():
+            shutil.copyfile(source, out / part)
+    for name in ("setup.sh", "run_autograder"):
+        if (GRADESCOPE_DIR / name).is_file():
+            shutil.copyfile(GRADESCOPE_DIR / name, out / name)
+            (out / name).chmod(0o755)
+    samples = sorted({s.incident.fixture.split(":", 1)[1] for s in specs if s.incident.fixture.startswith("sample:")})
+    for name in samples:
+        if (SAMPLES_DIR / name).is_dir():
+            shutil.copytree(SAMPLES_DIR / name, out / "samples" / name, ignore=_IGNORED)
+    (out / "README.md").write_text(
+        "# pgdrill grading bundle\n\n"
+        "The grader and the full exercise specs for one course: keep this private (the specs hold\n"
+        "the answer keys). It never contains the reference solutions. The student workflow checks\n"
+        "it out (variable PGDRILL_HARNESS_REPO, secret PGDRILL_HARNESS_TOKEN); zipped as it is,\n"
+        "it is a Gradescope autograder (setup.sh and run_autograder at the root). See pgdrill's\n"
+        "docs/classroom.md.\n", encoding="utf-8")
+    if (out / "solutions").exists():
+        raise ExportError(f"{out}/solutions must not exist in a grading bundle")  # pragma: no cover
+    return out

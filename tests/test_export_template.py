@@ -1,0 +1,356 @@
+"""The student template: exported, graded as a student would, and free of answer keys.
+
+The end-to-end test exports the template and the grading bundle, copies the template to a
+fresh folder as a student's clone, puts the bundle where the workflow's checkout step puts
+it, and runs the workflow's own `run:` scripts from .github/workflows/classroom.yml as
+subprocesses, with the GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files Actions provides. Only the
+steps that need the network (actions/checkout, pip install, the Classroom reporter) are not
+run: this sandbox is offline, and the packages they would install are installed already.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from pgdrill import classroom
+from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
+from pgdrill.spec import SpecError, load_spec
+from pgdrill.template_export import ExportError, export_template, scan_for_leaks
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = "demo-first-fix"
+WORKFLOW = ROOT / ".github" / "workflows" / "classroom.yml"
+SCHEMA = json.loads((ROOT / "tests" / "data" / "schemas" / "classroom-runner-result.schema.json").read_text())
+
+
+def _grade_py(*args, cwd=ROOT, env=None, timeout=300):
+    return subprocess.run([sys.executable, str(ROOT / "grade.py"), *args], capture_output=True, text=True,
+                          cwd=cwd, env=dict(os.environ, **(env or {})), timeout=timeout)
+
+
+def _spec(exercise_id, base=EXERCISES_DIR):
+    import checks
+
+    return load_spec(base / exercise_id / "exercise.yaml", checks.load_all())
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    proc = _grade_py("export-template", str(out / "student"), "-e", DEMO, "--harness", str(out / "bundle"))
+    assert proc.returncode == 0, proc.stderr
+    return out / "student", out / "bundle"
+
+
+def test_force_refreshes_an_earlier_export_and_keeps_its_git_folder(exported, tmp_path):
+    student, _ = exported
+    copy = tmp_path / "student"
+    shutil.copytree(student, copy)
+    (copy / ".git").mkdir()
+    (copy / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (copy / "stale.txt").write_text("from an older export")
+    export_template(copy, [_spec(DEMO)], solutions_dir=SOLUTIONS_DIR, force=True)
+    assert (copy / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert not (copy / "stale.txt").exists() and (copy / "README.md").is_file()
+
+
+def test_student_repository_contents(exported):
+    student, bundle = exported
+    files = sorted(str(p.relative_to(student)) for p in student.rglob("*") if p.is_file())
+    assert files == sorted([
+        ".github/workflows/classroom.yml", ".gitignore", "README.md",
+        f"exercises/{DEMO}/README.md", f"exercises/{DEMO}/notes.md", f"exercises/{DEMO}/solution.sql",
+    ])
+    assert (student / ".github/workflows/classroom.yml").read_text() == WORKFLOW.read_text()
+    for f in ("README.md", "notes.md", "solution.sql"):  # the starters, as the learner gets them
+        assert (student / "exercises" / DEMO / f).read_bytes() == (EXERCISES_DIR / DEMO / f).read_bytes()
+    readme = (student / "README.md").read_text()
+    assert DEMO in readme and f"**{_spec(DEMO).max_points:g}**" in readme
+    # the bundle: the grader and the full specs, never the solutions
+    assert (bundle / "grade.py").is_file() and (bundle / "exercises" / DEMO / "exercise.yaml").is_file()
+    assert (bundle / "setup.sh").is_file() and os.access(bundle / "run_autograder", os.X_OK)
+    assert not (bundle / "solutions").exists() and not (bundle / "tests").exists()
+
+
+def _exportable_specs():
+    specs = []
+    for path in sorted(EXERCISES_DIR.glob("*/exercise.yaml")):
+        try:
+            specs.append(_spec(path.parent.name))
+        except SpecError:
+            continue  # an exercise still being written; `grade.py validate` reports it
+    return specs
+
+
+def _given_texts(spec) -> list[str]:
+    """What the student receives of an exercise anyway: its README and learner files."""
+    texts = []
+    for rel in ["README.md"] + [f.path for f in spec.files]:
+        path = spec.dir / rel
+        if path.is_file():
+            texts.append(path.read_text(errors="replace"))
+    for f in spec.files:
+        if f.starter is not None and Path(f.starter).is_file():
+            texts.append(Path(f.starter).read_text(errors="replace"))
+    return texts
+
+
+def _reference_queries(spec) -> list[str]:
+    out = []
+    for chk in spec.checks:
+        ref = chk.args.get("reference")
+        if isinstance(ref, str):
+            out.append(ref)
+        facts = chk.args.get("facts")
+        if isinstance(facts, dict):
+            out += [v for v in facts.values() if isinstance(v, str)]
+    return out
+
+
+def test_the_whole_course_exports_without_any_reference_solution_or_query(tmp_path):
+    specs = _exportable_specs()
+    assert any(s.id == DEMO for s in specs)
+    try:
+        export_template(tmp_path / "student", specs, solutions_dir=SOLUTIONS_DIR)
+    except ExportError as exc:
+        pytest.fail(f"the export refused to write the course:\n{exc}")
+    exported = {p: _norm(p.read_text(errors="replace")) for p in (tmp_path / "student").rglob("*") if p.is_file()}
+    blob = "\n".join(exported.values())
+    assert not list((tmp_path / "student").rglob("exercise.yaml"))
+    assert not (tmp_path / "student" / "solutions").exists()
+    # What the course hands to students anyway (READMEs, starters) cannot leak: capstone
+    # exercises quote each other's queries on purpose.
+    course = "\n".join(_norm(t) for spec in specs for t in _given_texts(spec))
+    checked = 0
+    for spec in specs:
+        own = "\n".join(_norm(t) for t in _given_texts(spec))
+        for sol in sorted((SOLUTIONS_DIR / spec.id).glob("**/*")) if (SOLUTIONS_DIR / spec.id).is_dir() else []:
+            if not sol.is_file():
+                continue
+            for line in sol.read_text(errors="replace").splitlines():
+                norm = _norm(line)
+                if len(norm) >= 16 and norm not in course:  # distinctive: no exercise gives it to students
+                    checked += 1
+                    assert norm not in blob, f"{sol}: {line.strip()!r} is in the student template"
+        for query in _reference_queries(spec):
+            if _norm(query) in own:
+                continue  # the exercise quotes it as the task (an application query to speed up)
+            checked += 1
+            assert _norm(query) not in blob, f"{spec.id}: a reference query is in the student template"
+    assert checked > 10  # the test looked at something
+
+
+def test_the_leak_scanner_finds_planted_leaks(exported, tmp_path):
+    student, _ = exported
+    copy = tmp_path / "student"
+    shutil.copytree(student, copy)
+    spec = _spec(DEMO)
+    given = {DEMO: _given_texts(spec)}  # what the author hands out, from the exercise folder
+    assert scan_for_leaks(copy, [spec], SOLUTIONS_DIR, given) == []
+    shutil.copyfile(SOLUTIONS_DIR / DEMO / "solution.sql", copy / "exercises" / DEMO / "answer.sql")
+    shutil.copyfile(EXERCISES_DIR / DEMO / "exercise.yaml", copy / "exercises" / DEMO / "exercise.yaml")
+    reference = spec.get_check("orphan-items-found").args["reference"]
+    with (copy / "README.md").open("a") as f:
+        f.write("\nUse this:\n\n" + reference)
+    leaks = scan_for_leaks(copy, [spec], SOLUTIONS_DIR, given)
+    files = {leak.file for leak in leaks}
+    assert f"exercises/{DEMO}/answer.sql" in files and f"exercises/{DEMO}/exercise.yaml" in files
+    readme = [leak for leak in leaks if leak.file == "README.md"]
+    assert readme and "answer key (reference) of check demo-first-fix/orphan-items-found" in readme[0].what
+    assert readme[0].line == (copy / "README.md").read_text().splitlines().index("Use this:") + 3
+
+
+def _course_copy(tmp_path) -> Path:
+    course = tmp_path / "course"
+    shutil.copytree(EXERCISES_DIR / DEMO, course / "exercises" / DEMO)
+    shutil.copytree(SOLUTIONS_DIR / DEMO, course / "solutions" / DEMO)
+    return course
+
+
+def test_export_refuses_a_readme_that_gives_away_another_exercises_answer(tmp_path):
+    from pgdrill.scaffold import new_exercise
+
+    course = _course_copy(tmp_path)
+    new_exercise("count-tables", course)
+    other = _spec("count-tables", course / "exercises")
+    readme = course / "exercises" / DEMO / "README.md"
+    readme.write_text(readme.read_text() + "\nBy the way:\n" + other.get_check("answer-query").args["reference"])
+    specs = [_spec(DEMO, course / "exercises"), other]
+    with pytest.raises(ExportError) as err:
+        export_template(tmp_path / "out", specs, solutions_dir=course / "solutions")
+    assert f"exercises/{DEMO}/README.md:" in str(err.value) and "count-tables/answer-query" in str(err.value)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_export_refuses_a_starter_overwritten_with_the_answer(tmp_path):
+    course = _course_copy(tmp_path)
+    shutil.copyfile(course / "solutions" / DEMO / "solution.sql", course / "exercises" / DEMO / "solution.sql")
+    with pytest.raises(ExportError) as err:
+        export_template(tmp_path / "out", [_spec(DEMO, course / "exercises")], solutions_dir=course / "solutions")
+    assert "looks like the reference solution" in str(err.value)
+
+
+def test_export_refuses_a_non_empty_target_and_unknown_exercises(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    proc = _grade_py("export-template", str(tmp_path / "out"), "-e", DEMO)
+    assert proc.returncode == 2 and "not empty" in proc.stderr
+    proc = _grade_py("export-template", str(tmp_path / "out"), "-e", DEMO, "--force")
+    assert proc.returncode == 2 and "does not look like an earlier student repository" in proc.stderr
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+    proc = _grade_py("export-template", str(ROOT), "-e", DEMO, "--force")
+    assert proc.returncode == 2 and "holds pgdrill itself" in proc.stderr
+    assert (ROOT / "solutions").is_dir()
+    proc = _grade_py("export-template", str(tmp_path / "new"), "-e", "no-such-exercise")
+    assert proc.returncode == 2 and "no-such-exercise" in proc.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# Graded as a student would be
+
+
+def _steps():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    (job,) = workflow["jobs"].values()
+    return job, {s["id"]: s for s in job["steps"] if "id" in s}
+
+
+def _run_step(step, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    script = cwd.parent / f"step-{step['id']}.sh"
+    script.write_text(step["run"])
+    return subprocess.run(["bash", "-e", str(script)], cwd=cwd, env=dict(os.environ, **env),
+                          capture_output=True, text=True, timeout=600)
+
+
+def _outputs(path: Path) -> dict:
+    out = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition("=")
+            out[key] = value
+    return out
+
+
+def _student_run(exported, tmp_path, work: dict[str, str] | None, seed: int, scale: float):
+    """Clone the template, do the work, run the workflow's scripts; return (outputs, summary, final step)."""
+    student, bundle = exported
+    clone = tmp_path / "clone"
+    shutil.copytree(student, clone)
+    for name, text in (work or {}).items():
+        (clone / "exercises" / DEMO / name).write_text(text)
+    job, steps = _steps()
+    harness = clone / job["env"]["PGDRILL_HARNESS"]  # where the checkout step puts the bundle
+    shutil.copytree(bundle, harness)
+    gh = {"GITHUB_OUTPUT": str(tmp_path / "github_output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+          "PGDRILL_HARNESS": job["env"]["PGDRILL_HARNESS"]}
+    where = _run_step(steps["where"], clone, {**gh, "GITHUB_OUTPUT": str(tmp_path / "where_output")})
+    assert _outputs(tmp_path / "where_output") == {"grade": "true"}, where.stdout
+    proc = _run_step(steps["pgdrill"], clone, {**gh, "GRADE_SCALE": str(scale), "GRADE_SEED": str(seed)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    outputs = _outputs(tmp_path / "github_output")
+    final = next(s for s in job["steps"] if s.get("name", "").startswith("Pass only when"))
+    last = subprocess.run(["bash", "-e", "-c", final["run"]], env=dict(os.environ, GRADE_EXIT=outputs["exit-code"]),
+                          capture_output=True, text=True)
+    return outputs, (tmp_path / "summary.md").read_text(), last
+
+
+@pytest.mark.parametrize("work", ["untouched", "solved"])
+def test_a_student_clone_is_graded_by_the_workflows_own_commands(exported, tmp_path, work, grader, request):
+    if request.config.getoption("--pg-server") != "embedded":
+        pytest.skip("the workflow grades on the embedded server")
+    seed, scale = grader.options.seed, grader.options.scale
+    files = None if work == "untouched" else {
+        f: (SOLUTIONS_DIR / DEMO / f).read_text() for f in ("solution.sql", "notes.md")}
+    outputs, summary, last = _student_run(exported, tmp_path, files, seed, scale)
+
+    result = classroom.decode_runner_result(outputs["result"])  # what the reporter reads from PGDRILL_RESULTS
+    jsonschema.Draft202012Validator(SCHEMA).validate(result)
+    spec = _spec(DEMO)
+    # per-check points, as grading the same files on their own gives them
+    alone = grader.grade_exercise(spec, SOLUTIONS_DIR / DEMO if work == "solved" else EXERCISES_DIR / DEMO)
+    assert [t["score"] for t in result["tests"]] == [c.points for c in alone.checks]
+    assert [t["name"].split(":")[0] for t in result["tests"]] == [f"{DEMO} · {c.id}" for c in spec.checks]
+    assert result["max_score"] == spec.max_points
+    for c in alone.checks:
+        assert f"`{c.check_id}`" in summary and f"| {c.points:g} / {c.max_points:g} |" in summary
+    if work == "solved":
+        assert result["status"] == "pass" and outputs["exit-code"] == "0" and last.returncode == 0
+    else:
+        assert result["status"] == "fail" and outputs["exit-code"] == "1" and last.returncode == 1
+        assert 0 < sum(t["score"] for t in result["tests"]) < spec.max_points
+
+
+def test_the_workflow_does_nothing_in_pgdrills_own_repository(tmp_path):
+    _, steps = _steps()
+    out = tmp_path / "out"
+    proc = subprocess.run(["bash", "-e", "-c", steps["where"]["run"]], cwd=ROOT,
+                          env=dict(os.environ, GITHUB_OUTPUT=str(out)), capture_output=True, text=True)
+    assert proc.returncode == 0 and _outputs(out) == {"grade": "false"}
+
+
+def test_the_workflow_reports_through_the_classroom_reporter():
+    job, steps = _steps()
+    reporter = next(s for s in job["steps"] if "autograding-grading-reporter" in s.get("uses", ""))
+    assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
+    runner = reporter["with"]["runners"]
+    assert runner in steps                                   # the grading step's id …
+    assert f"{runner.upper()}_RESULTS" in reporter["env"]    # … names the variable it reads
+    assert "always()" in reporter["if"]
+    assert job["name"] == "Autograding Tests"                # the check run the reporter updates
+    assert "services" not in job                             # PostgreSQL is embedded in the job
+
+
+# --------------------------------------------------------------------------------------------
+# new-exercise
+
+
+def test_new_exercise_scaffolds_an_exercise_that_validates(tmp_path, grader, request):
+    exercise_id = "course-99-scaffold"
+    proc = _grade_py("new-exercise", exercise_id, "--title", "Count the tables", "--root", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    for rel in ("exercise.yaml", "README.md", "solution.sql"):
+        assert (tmp_path / "exercises" / exercise_id / rel).is_file(), rel
+    for rel in ("solution.sql", "NOTES.md"):
+        assert (tmp_path / "solutions" / exercise_id / rel).is_file(), rel
+    spec = _spec(exercise_id, tmp_path / "exercises")
+    assert spec.title == "Count the tables"
+
+    # the reference solution scores full marks …
+    server = ["--server", request.config.getoption("--pg-server")]
+    if request.config.getoption("--pg-bindir"):
+        server += ["--bindir", request.config.getoption("--pg-bindir")]
+    if request.config.getoption("--pg-server") != "dsn":
+        proc = _grade_py("validate", "--solutions", "--exercises-dir", str(tmp_path / "exercises"), "--scale",
+                         str(grader.options.scale), *server)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert f"ok   {exercise_id}" in proc.stdout
+    reference = grader.grade_exercise(spec, tmp_path / "solutions" / exercise_id)
+    assert reference.points == reference.max_points
+
+    # … the starter scores the baseline its README documents
+    starter = grader.grade_exercise(spec, tmp_path / "exercises" / exercise_id)
+    claim = re.search(r"scores (\d+) of (\d+)", (tmp_path / "exercises" / exercise_id / "README.md").read_text())
+    assert (starter.points, starter.max_points) == (float(claim[1]), float(claim[2]))
+
+    # … and it exports without leaking its own answer
+    export_template(tmp_path / "student", [spec], solutions_dir=tmp_path / "solutions")
+
+    # an existing or malformed id is refused
+    again = _grade_py("new-exercise", exercise_id, "--root", str(tmp_path))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    bad = _grade_py("new-exercise", "Bad Id", "--root", str(tmp_path))
+    assert bad.returncode == 2 and "not a valid exercise id" in bad.stderr
