@@ -1,0 +1,377 @@
+"""Capstone Phases 1 and 2, the diagnosis exercises, graded end to end against real PostgreSQL.
+
+For every exercise: the reference solution scores full marks on two seeds, the untouched
+starter scores the 0 its README documents, a learner who copies the lab's answers as literals
+loses the points whose answer moves with the seed (or with the run: pids, commit times), and
+a half-done file gets partial credit with feedback that names what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from psycopg import sql
+
+from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
+from pgdrill.report import Status
+
+SUBMISSIONS = Path(__file__).resolve().parent / "data" / "submissions"
+
+# exercise id -> the SQL file the learner edits
+EXERCISES = {
+    "techshop-1-1-assess": "assess.sql",
+    "techshop-1-2-connections": "connections.sql",
+    "techshop-1-3-recent-changes": "changes.sql",
+    "techshop-2-1-slow-queries": "slow_queries.sql",
+    "techshop-2-2-index-usage": "index_usage.sql",
+    "techshop-2-3-statistics-bloat": "statistics.sql",
+}
+LAB_SEED = 1      # the seed a learner practises on
+OTHER_SEED = 7    # a grading seed the learner never saw
+
+
+def by_id(result):
+    return {c.check_id: c for c in result.checks}
+
+
+def failed(result):
+    return [(c.check_id, c.message) for c in result.checks if c.status is not Status.PASSED]
+
+
+def text_of(check) -> str:
+    """Everything a learner reads about one check: message, teaching text, evidence."""
+    parts = [check.message, check.feedback, check.hint]
+    for e in check.evidence:
+        parts.append(e.title)
+        parts.append(e.body or "")
+        parts.extend(" ".join(map(str, row)) for row in e.rows)
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------------------------
+# Reference and starter
+
+
+@pytest.mark.parametrize("seed", [LAB_SEED, OTHER_SEED])
+@pytest.mark.parametrize("exercise", list(EXERCISES))
+def test_reference_solution_scores_full_marks(grade, exercise, seed):
+    result = grade(exercise, SOLUTIONS_DIR / exercise, seed=seed)
+    assert not failed(result), failed(result)
+    assert result.points == result.max_points > 0
+    assert not [s for s in result.statements if s.status != "ok"], "the reference file must run cleanly"
+
+
+@pytest.mark.parametrize("exercise", list(EXERCISES))
+def test_untouched_starter_scores_zero_as_documented(grade, exercise):
+    result = grade(exercise, EXERCISES_DIR / exercise)
+    assert result.points == 0
+    for check in result.checks:
+        assert "did not run a query named" in check.message
+        assert check.feedback, f"{check.check_id} has no teaching text"
+    readme = (EXERCISES_DIR / exercise / "README.md").read_text()
+    assert f"scores 0 of {result.max_points:g}" in readme
+    # The README's points table adds up to what the spec awards.
+    total = re.search(r"\*\*total\*\* \| \*\*(\d+)\*\*", readme)
+    assert total and float(total.group(1)) == result.max_points
+
+
+def test_spec_conventions():
+    """Capstone conventions: order 100 + phase*10 + task, the hidden grading seed, scale 1,
+    and a reference solution with its NOTES.md for every exercise."""
+    import checks
+    from pgdrill.spec import load_spec
+
+    for exercise, path in EXERCISES.items():
+        spec = load_spec(EXERCISES_DIR / exercise / "exercise.yaml", checks.load_all())
+        phase, task = re.match(r"techshop-(\d)-(\d)-", exercise).groups()
+        assert spec.order == 100 + 10 * int(phase) + int(task)
+        assert spec.incident.seed == "grading" and spec.incident.scale == 1
+        assert [f.path for f in spec.files] == [path]
+        assert (EXERCISES_DIR / exercise / path).exists()
+        assert (SOLUTIONS_DIR / exercise / path).exists()
+        assert (SOLUTIONS_DIR / exercise / "NOTES.md").read_text().strip()
+        assert not (EXERCISES_DIR / exercise / "NOTES.md").exists()
+
+
+# ------------------------------------------------------------------------------------------
+# Copying the lab's answers
+
+
+def _literal_query(conn, captured) -> str:
+    """A query returning exactly the rows ``captured`` held, as constants (what a learner who
+    pastes the lab's output into their file submits)."""
+    cols = [sql.Identifier(c).as_string(conn) for c in captured.columns]
+    if not captured.rows:
+        return "SELECT " + ", ".join(f"NULL AS {c}" for c in cols) + " WHERE false"
+    values = ",\n       ".join(
+        "(" + ", ".join([str(n)] + [sql.Literal(v).as_string(conn) for v in row]) + ")"
+        for n, row in enumerate(captured.rows))
+    return (f"SELECT {', '.join(cols)}\nFROM (VALUES {values})\n     AS lab(row_number, {', '.join(cols)})\n"
+            "ORDER BY row_number")
+
+
+def literal_submission(server, templates, scale, exercise) -> dict[str, str]:
+    """Run the reference solution on a clone of the lab's seed (with the exercise's background
+    activity, if any) and freeze every named result into literals."""
+    import checks
+    from fixtures.activity import Activity
+    from fixtures.templates import FixtureKey
+    from pgdrill.runner import run_sql_text
+    from pgdrill.spec import load_spec
+
+    spec = load_spec(EXERCISES_DIR / exercise / "exercise.yaml", checks.load_all())
+    path = EXERCISES[exercise]
+    with templates.clone(FixtureKey("techshop", scale, LAB_SEED)) as lab:
+        activity = Activity(server, lab.dbname, seed=LAB_SEED).start(spec.incident.activity) \
+            if spec.incident.activity else None
+        try:
+            run = run_sql_text(server, lab.dbname, (SOLUTIONS_DIR / exercise / path).read_text())
+        finally:
+            if activity is not None:
+                activity.stop()
+        with lab.connect() as conn:
+            parts = [f"-- name: {name}\n{_literal_query(conn, captured)};\n"
+                     for name, captured in run.captured.items()]
+    assert run.captured and not any(c.error for c in run.captured.values())
+    return {path: "-- Answers copied from the lab.\n\n" + "\n".join(parts)}
+
+
+# exercise -> (checks whose answer differs between the lab and the grading copy, what the same
+# literals score on the lab's own seed: "pass" when the answers are a pure function of the
+# seed, "fail" when they change with every run — pids, commit times — or None: not re-graded)
+HARD_CODED = {
+    "techshop-1-1-assess": (["table-sizes", "row-counts"], "pass"),
+    "techshop-1-2-connections": (["long-running", "idle-in-transaction", "blocking", "connection-errors"], "fail"),
+    "techshop-1-3-recent-changes": (["last-modified"], "fail"),
+    "techshop-2-1-slow-queries": (["search-rows-returned", "search-rows-removed", "status-actual-rows"], None),
+    "techshop-2-2-index-usage": (["index-usage"], None),
+    "techshop-2-3-statistics-bloat": (["stale-statistics", "status-statistics", "dead-tuple-counts"], "pass"),
+}
+
+
+@pytest.mark.parametrize("exercise", list(HARD_CODED))
+def test_answers_copied_from_the_lab_fail_on_the_grading_seed(grade, pg_server, templates, incident_key, exercise):
+    must_fail, on_lab_seed = HARD_CODED[exercise]
+    literal = literal_submission(pg_server, templates, incident_key.scale, exercise)
+    other = grade(exercise, literal, seed=OTHER_SEED)
+    results = by_id(other)
+    for check_id in must_fail:
+        assert results[check_id].status is not Status.PASSED, (check_id, results[check_id].message)
+        assert "missing" in results[check_id].message or "reports" in results[check_id].message
+    assert other.points < other.max_points
+    if on_lab_seed == "pass":
+        # Where they were copied the literals are right: the failures above come from the
+        # seed, not from the copying.
+        same = grade(exercise, literal, seed=LAB_SEED)
+        assert not failed(same), failed(same)
+    elif on_lab_seed == "fail":
+        # pids and commit times change every time the incident is set up: even the lab's own
+        # seed does not reproduce them.
+        same = by_id(grade(exercise, literal, seed=LAB_SEED))
+        assert all(same[c].status is not Status.PASSED for c in must_fail)
+
+
+# ------------------------------------------------------------------------------------------
+# Half-done submissions: partial credit, and feedback that names the reason
+
+
+def half_done(exercise):
+    return SUBMISSIONS / exercise / "half-done"
+
+
+def test_assess_half_done_forgets_categories(grade):
+    result = grade("techshop-1-1-assess", half_done("techshop-1-1-assess"))
+    checks = by_id(result)
+    assert checks["database-size"].status is Status.PASSED
+    assert checks["table-sizes"].status is Status.PASSED
+    counts = checks["row-counts"]
+    assert counts.status is Status.FAILED and counts.points == 0
+    assert "1 expected row(s) are missing" in counts.message
+    assert "categories" in text_of(counts)
+    assert result.points == 6
+
+
+def test_connections_half_done_lists_its_own_session(grade):
+    result = grade("techshop-1-2-connections", half_done("techshop-1-2-connections"))
+    checks = by_id(result)
+    assert checks["app-connections"].status is Status.PASSED
+    assert checks["idle-in-transaction"].status is Status.PASSED
+    running = checks["long-running"]
+    assert running.status is Status.FAILED
+    assert "1 row(s) should not be there" in running.message
+    assert "learner" in text_of(running)                 # the extra row is the learner's own session
+    assert "pg_backend_pid()" in running.feedback
+    for missing in ("blocking", "connection-errors"):
+        assert "did not run a query named" in checks[missing].message
+    assert result.points == 4
+
+
+def test_recent_changes_half_done_sorts_by_name(grade):
+    result = grade("techshop-1-3-recent-changes", half_done("techshop-1-3-recent-changes"))
+    checks = by_id(result)
+    assert checks["missing-foreign-keys"].status is Status.PASSED
+    assert checks["backup-status"].status is Status.PASSED
+    assert "Right rows, wrong order" in checks["last-modified"].message
+    assert "did not run a query named" in checks["undocumented-indexes"].message
+    assert result.points == 5
+
+
+def test_slow_queries_half_done_ranks_the_whole_server(grade):
+    result = grade("techshop-2-1-slow-queries", half_done("techshop-2-1-slow-queries"))
+    checks = by_id(result)
+    assert checks["search-rows-returned"].status is Status.PASSED
+    assert checks["search-rows-removed"].status is Status.PASSED
+    slowest = checks["slowest-queries"]
+    assert slowest.status is Status.FAILED
+    assert "should not be there" in slowest.message
+    assert "dbid" in slowest.feedback
+    for missing in ("status-planner-rows", "status-actual-rows"):
+        assert "did not run a query named" in checks[missing].message
+    assert result.points == 4
+
+
+def test_slow_queries_a_plan_number_copied_wrong_is_explained(grade):
+    """The plan checks show the plan's node and number next to the learner's."""
+    reference = (SOLUTIONS_DIR / "techshop-2-1-slow-queries" / "slow_queries.sql").read_text()
+    # A learner who counts the laptops case-insensitively has not read the plan's filter.
+    wrong = reference.replace("count(*) FILTER (WHERE name LIKE '%laptop%')      AS rows_returned",
+                              "count(*) FILTER (WHERE name ILIKE '%laptop%')     AS rows_returned")
+    assert wrong != reference
+    check = by_id(grade("techshop-2-1-slow-queries", {"slow_queries.sql": wrong}))["search-rows-returned"]
+    assert check.status is Status.FAILED
+    assert "the plan's Seq Scan on products reports Actual Rows" in check.message
+    assert "Seq Scan" in text_of(check) and "LIKE '%laptop%'" in text_of(check)
+
+
+def test_index_usage_half_done_counts_unique_indexes_as_unused(grade):
+    result = grade("techshop-2-2-index-usage", half_done("techshop-2-2-index-usage"))
+    checks = by_id(result)
+    assert checks["index-usage"].status is Status.PASSED
+    assert checks["fk-without-index"].status is Status.PASSED
+    unused = checks["unused-indexes"]
+    assert unused.status is Status.FAILED
+    assert "should not be there" in unused.message
+    assert "customers_email_key" in text_of(unused)      # a UNIQUE index is not "unused"
+    assert "indisunique" in unused.feedback
+    assert result.points == 5
+
+
+def test_statistics_half_done_trusts_n_live_tup(grade):
+    result = grade("techshop-2-3-statistics-bloat", half_done("techshop-2-3-statistics-bloat"))
+    checks = by_id(result)
+    assert checks["stale-statistics"].status is Status.PASSED
+    assert checks["dead-tuple-counts"].status is Status.PASSED
+    share = checks["dead-tuple-share"]
+    assert share.status is Status.FAILED
+    assert "100.00" in text_of(share)                   # the scenario's query: 100 % dead
+    assert "n_live_tup" in share.feedback and "reltuples" in share.feedback
+    assert result.points == 5
+
+
+# ------------------------------------------------------------------------------------------
+# plan_value_matches, the check written for these exercises, case by case
+
+
+PLAN_SETUP = """
+CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL);
+INSERT INTO items SELECT g, CASE WHEN g % 7 = 0 THEN 'Laptop ' ELSE 'Phone ' END || g FROM generate_series(1, 500) g;
+ANALYZE items;
+"""
+SEARCH = "SELECT id, name FROM items WHERE name LIKE 'Laptop%' ORDER BY name LIMIT 5"
+
+
+@pytest.fixture
+def plan_db(make_clone):
+    from pathlib import Path as _Path
+
+    from checks.base import CheckContext
+    from fixtures.sandbox import GRADER, LEARNER
+    from pgdrill.runner import run_sql_text
+
+    clone = make_clone(fixture="empty")
+    with clone.connect(LEARNER) as conn:
+        conn.execute(PLAN_SETUP)
+    opened = []
+
+    def grader():
+        if not opened:
+            opened.append(clone.connect(GRADER, purpose="grader"))
+        return opened[0]
+
+    def context(learner_sql: str) -> CheckContext:
+        run = run_sql_text(clone.server, clone.dbname, learner_sql)
+        return CheckContext(exercise_id="t", exercise_dir=_Path("."), submission_dir=_Path("."), manifest={},
+                            grader=grader, learner=lambda: None, captured=run.captured,
+                            server=clone.server, dbname=clone.dbname)
+
+    yield context
+    for conn in opened:
+        conn.close()
+
+
+def test_plan_value_matches_a_computed_number(plan_db):
+    from checks.results import plan_value_matches
+
+    ctx = plan_db("-- name: search\nSELECT count(*) FILTER (WHERE name LIKE 'Laptop%') AS returned,"
+                  " count(*) FILTER (WHERE name NOT LIKE 'Laptop%') AS removed FROM items;")
+    for column, field in (("returned", "Actual Rows"), ("removed", "Rows Removed by Filter")):
+        out = plan_value_matches(ctx, query="search", column=column, explain=SEARCH, relation="items", field=field)
+        assert out.passed, out.message
+        assert field in out.message
+
+
+def test_plan_value_matches_shows_the_plan_node_when_wrong(plan_db):
+    from checks.results import plan_value_matches
+
+    ctx = plan_db("-- name: search\nSELECT 70 AS removed;")
+    out = plan_value_matches(ctx, query="search", column="removed", explain=SEARCH, relation="items",
+                             field="Rows Removed by Filter")
+    assert not out.passed
+    assert "returned 70" in out.message and "Rows Removed by Filter = 429" in out.message
+    node = next(e for e in out.evidence if e.title == "The plan's node")
+    assert node.rows[0][0] == "Seq Scan" and node.rows[0][1] == "items"
+    assert any(e.kind == "sql" and "LIKE 'Laptop%'" in e.body for e in out.evidence)
+
+
+def test_plan_value_matches_text_fields_and_tolerance(plan_db):
+    from checks.results import plan_value_matches
+
+    ctx = plan_db("-- name: scan\nSELECT 'Seq Scan' AS node, 74 AS about;")
+    assert plan_value_matches(ctx, query="scan", column="node", explain=SEARCH, relation="items",
+                              field="Node Type").passed
+    # 71 rows pass the filter: 74 is within 5 %, not exact.
+    assert not plan_value_matches(ctx, query="scan", column="about", explain=SEARCH, relation="items",
+                                  field="Actual Rows").passed
+    assert plan_value_matches(ctx, query="scan", column="about", explain=SEARCH, relation="items",
+                              field="Actual Rows", relative_tolerance=0.05).passed
+
+
+def test_plan_value_matches_wants_one_row_and_the_named_column(plan_db):
+    from checks.results import plan_value_matches
+
+    ctx = plan_db("-- name: many\nSELECT id FROM items WHERE id < 3;\n-- name: one\nSELECT 1 AS a, 2 AS b;")
+    out = plan_value_matches(ctx, query="many", explain=SEARCH, relation="items", field="Actual Rows")
+    assert not out.passed and "a single row was expected" in out.message
+    out = plan_value_matches(ctx, query="one", column="removed", explain=SEARCH, relation="items",
+                             field="Actual Rows")
+    assert not out.passed and "no column named 'removed'" in out.message
+    out = plan_value_matches(ctx, query="one", explain=SEARCH, relation="items", field="Actual Rows")
+    assert not out.passed and "return just the one value" in out.message
+    out = plan_value_matches(ctx, query="absent", explain=SEARCH, relation="items", field="Actual Rows")
+    assert not out.passed and "did not run a query named 'absent'" in out.message
+
+
+def test_plan_value_matches_spec_and_learner_mistakes(plan_db):
+    from checks.results import ReferenceQueryError, plan_value_matches
+
+    ctx = plan_db("-- name: n\nSELECT 1;")
+    with pytest.raises(ReferenceQueryError, match="no field 'Rows Removed by Index Recheck'"):
+        plan_value_matches(ctx, query="n", explain=SEARCH, relation="items", field="Rows Removed by Index Recheck")
+    with pytest.raises(ReferenceQueryError, match="no node of the plan reads public.orders"):
+        plan_value_matches(ctx, query="n", explain=SEARCH, relation="orders", field="Actual Rows")
+    # The learner dropped the table the plan reads: their doing, explained, not a crash.
+    ctx = plan_db("-- name: n\nSELECT 1;\nDROP TABLE items;")
+    out = plan_value_matches(ctx, query="n", explain=SEARCH, relation="items", field="Actual Rows")
+    assert not out.passed and "fails on your database" in out.message
