@@ -1,0 +1,16 @@
+-- TechShop 4.2: clean up the data without losing any.
+-- Explore first:  python grade.py lab up  &&  python grade.py lab psql
+-- Practise on the lab, then reset it:  python grade.py lab reset
+--
+-- Your file runs statement by statement, like psql: a failed statement is reported and the
+-- next one still runs. Wrap each fix in BEGIN … COMMIT so it happens completely or not at all.
+--
+-- 1. Orphaned order lines: move them to a quarantine table, then delete them.
+-- 2. Duplicate customer accounts: merge each copy into the original account (its orders
+--    too), then rebuild customers_email_key.
+-- 3. Negative stock: fix it, and make the database refuse it from now on.
+-- 4. Orders whose customer was erased: keep them, give them a customer to point at, and
+--    restore the foreign key orders.customer_id → customers.id.
+--
+-- Grade yourself:  python grade.py -e techshop-4-2-cleanup
+

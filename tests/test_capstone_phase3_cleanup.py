@@ -1,0 +1,374 @@
+"""Capstone Phase 3 (3.1 orphans, 3.2 constraints, 3.3 anomalies) and Task 4.2 (clean-up),
+graded end to end on real PostgreSQL: the reference solutions score full marks on two seeds,
+the starters score their documented baselines, and the wrong answers and destructive "fixes"
+lose exactly the points they should, with feedback that names the reason.
+
+Expected rows always come from the grader's reference queries on a clone of the same
+incident; the few ids used here are read from a clone (or its manifest), never written down.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fixtures.templates import FixtureKey
+from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
+from pgdrill.report import Status
+
+ORPHANS = "techshop-3-1-orphans"
+CONSTRAINTS = "techshop-3-2-constraints"
+ANOMALIES = "techshop-3-3-anomalies"
+CLEANUP = "techshop-4-2-cleanup"
+EXERCISES = (ORPHANS, CONSTRAINTS, ANOMALIES, CLEANUP)
+SQL_FILE = {ORPHANS: "orphans.sql", CONSTRAINTS: "constraints.sql", ANOMALIES: "anomalies.sql",
+            CLEANUP: "cleanup.sql"}
+SUBMISSIONS = Path(__file__).parent / "data" / "submissions"
+
+# What the untouched starters score: nothing for the diagnoses; for the clean-up, the checks
+# that guard good data and the constraints that still work (documented in its README).
+STARTER_PASSES = {
+    ORPHANS: set(), CONSTRAINTS: set(), ANOMALIES: set(),
+    CLEANUP: {"items-not-lost", "items-preserved", "customers-not-lost", "customers-preserved",
+              "duplicate-email-refused", "products-preserved", "orders-not-lost", "orders-preserved",
+              "items-fk-kept", "orphan-item-refused"},
+}
+
+
+def by_id(result) -> dict:
+    return {c.check_id: c for c in result.checks}
+
+
+def text_of(check) -> str:
+    """Everything a learner reads about one result: message, teaching text, evidence."""
+    parts = [check.message, check.feedback, check.hint]
+    for ev in check.evidence:
+        parts.append(ev.body)
+        parts.extend(" ".join(row) for row in ev.rows)
+    return "\n".join(parts)
+
+
+def reference_sql(exercise: str) -> str:
+    return (SOLUTIONS_DIR / exercise / SQL_FILE[exercise]).read_text()
+
+
+def errors(result) -> list:
+    return [(s.line, s.sqlstate, s.message) for s in result.statements if s.status != "ok"]
+
+
+@pytest.fixture(scope="module")
+def lab_pairs(templates):
+    """The duplicate accounts of the lab's seed (1), (original id, copy id), read from the table."""
+    with templates.clone(FixtureKey("techshop", 0.1, 1), replay=False) as lab, lab.connect() as conn:
+        conn.execute("SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = off")
+        return [tuple(r) for r in conn.execute(
+            "SELECT min(id), max(id) FROM customers GROUP BY email HAVING count(*) > 1 ORDER BY 1")]
+
+
+# ------------------------------------------------------------------------------ all four
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_reference_solution_scores_full_marks(grade, exercise, seed):
+    result = grade(exercise, SOLUTIONS_DIR / exercise, seed=seed)
+    failed = [(c.check_id, c.message) for c in result.checks if c.status is not Status.PASSED]
+    assert not failed
+    assert result.points == result.max_points > 0
+    # The only statement allowed to fail is the one whose failure is the finding.
+    states = [state for _, state, _ in errors(result)]
+    if exercise == CONSTRAINTS:  # XX001 data_corrupted on PostgreSQL 18, XX002 index_corrupted on 15
+        assert len(states) == 1 and states[0] in ("XX001", "XX002"), errors(result)
+    else:
+        assert states == [], errors(result)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_untouched_starter_scores_its_documented_baseline(grade, exercise):
+    result = grade(exercise, EXERCISES_DIR / exercise)
+    passed = {c.check_id for c in result.checks if c.status is Status.PASSED}
+    assert passed == STARTER_PASSES[exercise]
+    points = sum(c.points for c in result.checks)
+    readme = (EXERCISES_DIR / exercise / "README.md").read_text()
+    assert f"scores {points:g} of {result.max_points:g}" in readme
+    # the README's points table adds up to the spec's total
+    assert f"**{result.max_points:g}**" in readme
+
+
+def test_specs_follow_the_course_conventions():
+    import checks
+    from pgdrill.spec import load_spec
+
+    orders = {}
+    for exercise in EXERCISES:
+        spec = load_spec(EXERCISES_DIR / exercise / "exercise.yaml", checks.load_all())
+        assert spec.incident.seed == "grading" and spec.incident.scale == 1
+        assert [f.path for f in spec.files] == [SQL_FILE[exercise]]
+        assert (EXERCISES_DIR / exercise / SQL_FILE[exercise]).exists()
+        assert (SOLUTIONS_DIR / exercise / "NOTES.md").exists()
+        orders[exercise] = spec.order
+    assert orders == {ORPHANS: 131, CONSTRAINTS: 132, ANOMALIES: 133, CLEANUP: 142}
+
+
+# ------------------------------------------------------------------------------ 3.1 orphans
+
+
+def test_not_in_scores_when_it_returns_the_right_rows_and_lab_ids_do_not_carry_over(grade, templates):
+    """Grading follows rows, not syntax: NOT IN against primary keys is right here. A query
+    that lists the ids seen in the lab (seed 1) passes there and fails on another seed."""
+    with templates.clone(FixtureKey("techshop", 0.1, 1), replay=False) as lab, lab.connect() as conn:
+        ids = [r[0] for r in conn.execute(
+            "SELECT oi.id FROM order_items oi LEFT JOIN orders o ON o.id = oi.order_id WHERE o.id IS NULL")]
+    assert len(ids) == 15
+    sql = (
+        "-- name: orphan_order_items\n"
+        f"SELECT * FROM order_items WHERE id IN ({', '.join(map(str, ids))});\n"
+        "-- name: orders_without_customers\n"
+        "SELECT * FROM orders WHERE customer_id NOT IN (SELECT id FROM customers);\n"
+        "-- name: products_without_categories\n"
+        "SELECT * FROM products WHERE category_id NOT IN (SELECT id FROM categories);\n")
+    lab_seed = by_id(grade(ORPHANS, {"orphans.sql": sql}, seed=1))
+    other_seed = by_id(grade(ORPHANS, {"orphans.sql": sql}, seed=2))
+    assert all(c.status is Status.PASSED for c in lab_seed.values())
+    assert other_seed["orphan-order-items"].status is Status.FAILED
+    assert "missing" in other_seed["orphan-order-items"].message
+    for check_id in ("orders-without-customers", "products-without-categories"):
+        assert other_seed[check_id].status is Status.PASSED
+
+
+def test_not_in_against_a_nullable_column_finds_nothing(incident):
+    """The README's demonstration of the NOT IN trap holds on the incident."""
+    with incident.connect("learner") as conn:
+        not_in = conn.execute(
+            "SELECT count(*) FROM categories WHERE id NOT IN (SELECT parent_id FROM categories)").fetchone()[0]
+        not_exists = conn.execute(
+            "SELECT count(*) FROM categories c WHERE NOT EXISTS "
+            "(SELECT 1 FROM categories s WHERE s.parent_id = c.id)").fetchone()[0]
+        nulls = conn.execute("SELECT count(*) FROM categories WHERE parent_id IS NULL").fetchone()[0]
+    assert nulls > 0 and not_in == 0 and not_exists > 0
+
+
+# ------------------------------------------------------------------------------ 3.2 constraints
+
+
+def test_queries_the_corrupt_index_answers_score_nothing(grade, pg_server):
+    """A self-join on email (eliminated on PostgreSQL 18), a window served in index order by
+    customers_email_key, and an amcheck wrapper that swallows the error."""
+    sql = (SUBMISSIONS / CONSTRAINTS / "trusts-the-index" / "constraints.sql").read_text()
+    result = by_id(grade(CONSTRAINTS, {"constraints.sql": sql}))
+    dup = result["duplicate-emails"]
+    if pg_server.version_num >= 180000:  # self-join elimination: the join "proves" one row
+        assert dup.status is Status.FAILED and "2 expected row(s) are missing" in dup.message
+        assert "self-join elimination" in dup.feedback
+    else:  # PostgreSQL 15 keeps the join and, reading the table, finds the copies
+        assert dup.status is Status.PASSED
+    accounts = result["duplicate-accounts"]
+    assert accounts.status is Status.FAILED
+    assert "4 expected row(s) are missing" in accounts.message
+    assert "self-join elimination" in accounts.feedback and "customers_email_key" in accounts.feedback
+    check = result["email-index-corrupt"]
+    assert check.status is Status.FAILED and "succeeded" in check.message
+    assert "XX00" in text_of(check)  # the swallowed error is shown as what the query returned
+    assert result["negative-stock"].status is Status.PASSED
+
+
+def test_grader_reference_reads_the_table_whatever_the_plan(incident):
+    """The spec's duplicate references find every account even where index scans are forced
+    and the complete plain index is gone."""
+    spec = yaml.safe_load((EXERCISES_DIR / CONSTRAINTS / "exercise.yaml").read_text())
+    refs = {c["id"]: c["with"]["reference"] for c in spec["checks"] if c["check"] == "rows_match"}
+    with incident.connect("learner") as conn:
+        conn.execute("DROP INDEX idx_customers_email")
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("VACUUM customers")
+        emails = conn.execute(refs["duplicate-emails"]).fetchall()
+        accounts = conn.execute(refs["duplicate-accounts"]).fetchall()
+        # the scenario's own query is fooled on this plan
+        scenario = conn.execute("SELECT email, count(*) FROM customers GROUP BY email HAVING count(*) > 1").fetchall()
+    dup = next(f for f in incident.manifest["faults"] if f["id"] == "duplicate_emails")
+    assert len(emails) == len(dup["row_ids"]) and all(n == 2 for _, n in emails)
+    assert {r[0] for r in accounts} == set(dup["data"]["original_customer_ids"]) | set(dup["row_ids"])
+    assert scenario == []
+
+
+# ------------------------------------------------------------------------------ 3.3 anomalies
+
+
+def test_comparing_with_null_finds_nothing(grade):
+    sql = reference_sql(ANOMALIES).replace("OR stock_quantity IS NULL", "OR stock_quantity = NULL")
+    result = by_id(grade(ANOMALIES, {"anomalies.sql": sql}))
+    check = result["products-null-critical"]
+    assert check.status is Status.FAILED and "5 expected row(s) are missing" in check.message
+    assert "IS NULL" in check.feedback
+    assert all(c.status is Status.PASSED for k, c in result.items() if k != "products-null-critical")
+
+
+# ------------------------------------------------------------------------------ 4.2 clean-up
+
+
+def submission(variant: str) -> str:
+    return (SUBMISSIONS / CLEANUP / variant / "cleanup.sql").read_text()
+
+
+def test_truncate_rename_and_dropped_fk_lose_their_points(grade):
+    result = grade(CLEANUP, {"cleanup.sql": submission("truncates-items-renames-emails")})
+    # the scenario's WITH … UPDATE runs as a command, not as a failed query
+    assert errors(result) == []
+    r = by_id(result)
+    assert r["no-orphan-items"].status is Status.PASSED          # TRUNCATE "works"…
+    for check_id in ("orphan-items-quarantined", "items-not-lost", "items-preserved"):
+        assert r[check_id].points == 0, check_id                  # …and destroys the history
+    assert "deleted without a copy" in r["orphan-items-quarantined"].message
+    assert "good data were destroyed" in r["items-not-lost"].message
+    # renaming: the unique index is happy, the person still has two accounts
+    for check_id in ("no-duplicate-emails", "email-index-rebuilt", "email-index-sound", "customers-not-lost"):
+        assert r[check_id].status is Status.PASSED, check_id
+    merged = r["accounts-merged"]
+    assert merged.points == 0
+    assert "2 rows are still there" in merged.message and "_duplicate_" in merged.message
+    assert "Renaming a copy leaves one person with two accounts" in merged.message
+    # stock zeroed but nothing stops the next oversell
+    assert r["no-negative-stock"].status is Status.PASSED
+    assert r["stock-check-constraint"].points == 0 and r["negative-stock-refused"].points == 0
+    assert "it succeeded, so nothing prevents this" in r["negative-stock-refused"].message
+    # the dropped foreign key
+    assert r["items-fk-kept"].points == 0 and "there is none" in r["items-fk-kept"].message
+    assert r["orphan-item-refused"].points == 0
+    assert r["customer-fk-restored"].status is Status.PASSED
+
+
+def test_deleting_accounts_orders_and_the_unique_constraint_loses_their_points(grade):
+    result = grade(CLEANUP, {"cleanup.sql": submission("deletes-accounts-and-orders")})
+    r = by_id(result)
+    # DISABLE TRIGGER ALL is refused to a table owner: foreign-key triggers are system triggers
+    refused = [(line, state, msg) for line, state, msg in errors(result) if "DISABLE TRIGGER" in
+               next(s.sql for s in result.statements if s.line == line)]
+    assert [(state, "system trigger" in msg) for _, state, msg in refused] == [("42501", True)]
+    assert r["items-fk-kept"].status is Status.PASSED and r["orphan-item-refused"].status is Status.PASSED
+    # every account sharing an address deleted: the customer goes with the copy
+    merged = r["accounts-merged"]
+    assert merged.points == 0 and "every row of the group" in merged.message
+    lost = r["customers-not-lost"]
+    assert lost.points == 0 and "4 rows are gone but only 2" in lost.message
+    # the UNIQUE constraint dropped
+    assert r["email-index-rebuilt"].points == 0 and "no index" in r["email-index-rebuilt"].message
+    assert r["email-index-sound"].points == 0
+    assert r["duplicate-email-refused"].points == 0
+    # orders deleted (quarantined or not) to get the foreign key through
+    assert r["orders-have-customers"].status is Status.PASSED and r["customer-fk-restored"].status is Status.PASSED
+    assert r["orders-not-lost"].points == 0 and "only 0" in r["orders-not-lost"].message
+    assert r["items-not-lost"].points == 0 and r["items-preserved"].points == 0
+    assert "Orders are sales records" in r["orders-not-lost"].feedback
+    # what was done right still counts
+    for check_id in ("no-orphan-items", "orphan-items-quarantined", "stock-check-constraint",
+                     "negative-stock-refused"):
+        assert r[check_id].status is Status.PASSED, check_id
+
+
+def test_keeping_the_copy_skipping_reindex_and_unenforced_fk(grade, pg_server):
+    sql = submission("keeps-the-copy-skips-reindex")
+    unenforced = pg_server.version_num >= 180000
+    if unenforced:  # PostgreSQL 18 lets a table owner keep a foreign key that checks nothing
+        sql += "\nALTER TABLE order_items ALTER CONSTRAINT order_items_order_id_fkey NOT ENFORCED;\n"
+    result = grade(CLEANUP, {"cleanup.sql": sql})
+    assert errors(result) == []
+    r = by_id(result)
+    merged = r["accounts-merged"]
+    assert merged.points == 0 and "(the original)" in merged.message
+    changed = r["orders-preserved"]
+    assert changed.points == 0 and "rows changed" in changed.message  # the original's history rewritten
+    rebuilt = r["email-index-rebuilt"]
+    assert rebuilt.points == 0 and "never rebuilt" in rebuilt.message
+    # detaching the customerless orders (customer_id NULL) is an accepted fix
+    for check_id in ("orders-have-customers", "orders-not-lost", "customer-fk-restored", "orphan-order-refused"):
+        assert r[check_id].status is Status.PASSED, check_id
+    if unenforced:
+        assert r["items-fk-kept"].points == 0 and "NOT ENFORCED" in r["items-fk-kept"].message
+        assert r["orphan-item-refused"].points == 0
+    else:
+        assert r["items-fk-kept"].status is Status.PASSED
+
+
+def test_a_merge_with_the_lab_ids_merges_the_wrong_people_on_another_seed(grade, lab_pairs):
+    """The copies take the next serial ids on every seed; the originals do not."""
+    assert len(lab_pairs) == 2
+    merge = "".join(f"UPDATE orders SET customer_id = {orig} WHERE customer_id = {copy};\n"
+                    for orig, copy in lab_pairs)
+    merge += f"DELETE FROM customers WHERE id IN ({', '.join(str(c) for _, c in lab_pairs)});\n"
+    reference = reference_sql(CLEANUP)
+    start = reference.index("BEGIN;\nCREATE TABLE customer_merges")
+    end = reference.index("REINDEX INDEX CONCURRENTLY")
+    sql = reference[:start] + "BEGIN;\n" + merge + "COMMIT;\n" + reference[end:]
+    lab_seed = grade(CLEANUP, {"cleanup.sql": sql}, seed=1)
+    assert lab_seed.points == lab_seed.max_points
+    other = by_id(grade(CLEANUP, {"cleanup.sql": sql}, seed=2))
+    merged = other["accounts-merged"]
+    assert merged.points == 0
+    originals = {str(orig) for orig, _ in lab_pairs}
+    assert re.search(r"references (\d+)", merged.message).group(1) in originals
+
+
+# ------------------------------------------------------------------------------ the new checks, case by case
+
+
+def test_new_checks_partial_credit_and_other_failures(make_clone, pg_server):
+    """query_fails, rows_quarantined, duplicates_merged and index_rebuilt on cases the graded
+    submissions above do not reach: a wrong SQLSTATE or object, half a quarantine, one group
+    merged and one whose copy was deleted with its orders left behind."""
+    from checks import integrity, results
+    from checks.base import CheckContext
+    from pgdrill.runner import run_sql_text
+
+    graded, untouched = make_clone(), make_clone()
+    dup = next(f for f in graded.manifest["faults"] if f["id"] == "duplicate_emails")
+    (first_copy, second_copy) = sorted(dup["row_ids"])
+    run = run_sql_text(pg_server, graded.dbname, f"""
+-- name: wrong_index
+SELECT bt_index_check('customers_pkey', true), 1/0;
+-- name: other_index
+SELECT bt_index_check('idx_customers_email', true);
+""")
+    with graded.connect("pgdrill_grader", purpose="test-grader") as grader, \
+            untouched.connect("pgdrill_grader", purpose="test-baseline") as base, \
+            graded.connect("learner", purpose="test-learner") as learner:
+        ctx = CheckContext(exercise_id="t", exercise_dir=Path("."), submission_dir=Path("."),
+                           manifest=graded.manifest, grader=lambda: grader, learner=lambda: learner,
+                           baseline=lambda: base, captured=run.captured, statements=tuple(run.statements))
+        wrong = results.query_fails(ctx, query="wrong_index", sqlstate=["XX001", "XX002"])
+        assert not wrong.passed and "22012" in wrong.message and "another reason" in wrong.message
+        other = results.query_fails(ctx, query="other_index", sqlstate=["XX001", "XX002"],
+                                    message_contains="customers_email_key")
+        assert not other.passed and "succeeded" in other.message  # the plain index is sound
+        missing = results.query_fails(ctx, query="email_index_check", sqlstate="XX001")
+        assert not missing.passed and "did not run a query named" in missing.message
+
+        # a third of the orphans quarantined, all of them deleted
+        learner.execute("CREATE SCHEMA quarantine")
+        learner.execute("""
+            CREATE TABLE quarantine.lines AS
+            SELECT oi.* FROM order_items oi
+            WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = oi.order_id)
+            ORDER BY oi.id LIMIT 5""")
+        learner.execute("DELETE FROM order_items oi WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = oi.order_id)")
+        kept = integrity.rows_quarantined(ctx, table="order_items", faults=["orphan_order_items"])
+        assert not kept.passed and kept.score == pytest.approx(5 / 15)
+        assert "10 rows were deleted without a copy" in kept.message and "quarantine.lines" in kept.message
+
+        # one group merged properly, the other's copy deleted with its orders left pointing at it
+        learner.execute("""
+            UPDATE orders o SET customer_id = (SELECT min(c.id) FROM customers c WHERE c.email =
+                (SELECT email FROM customers WHERE id = %(copy)s))
+            WHERE o.customer_id = %(copy)s""", {"copy": first_copy})
+        learner.execute("DELETE FROM customers WHERE id IN (%s, %s)", (first_copy, second_copy))
+        merged = integrity.duplicates_merged(ctx, table="customers", columns="email",
+                                             referenced_by=["orders.customer_id"], keep="created_at")
+        assert not merged.passed and merged.score == pytest.approx(0.5)
+        assert f"references {second_copy}" in merged.message
+
+        assert not integrity.index_rebuilt(ctx, index="customers_email_key").passed
+        learner.execute("REINDEX INDEX customers_email_key")
+        assert integrity.index_rebuilt(ctx, index="customers_email_key").passed
+        assert integrity.amcheck_passes(ctx, index="customers_email_key").passed
