@@ -1,0 +1,20 @@
+-- TechShop Task 4.1: create the missing indexes.
+--
+-- The application's slow queries (you found them in Phase 2: pg_stat_statements, the slow-query
+-- log, EXPLAIN). Make each of them use an index:
+--
+--   SELECT * FROM products    WHERE name LIKE '%laptop%';        -- the search box
+--   SELECT * FROM products    WHERE category_id = 51;            -- a category page
+--   SELECT * FROM order_items WHERE order_id = 12345;            -- an order's lines
+--   SELECT * FROM order_items WHERE product_id = 4242;           -- who bought this product
+--   SELECT * FROM orders      WHERE customer_id = 1234;          -- a customer's order history
+--   SELECT * FROM orders      WHERE status = 'pending';          -- the back office's open orders
+--   SELECT * FROM orders      WHERE order_date >= TIMESTAMP '2026-11-16 00:00:00';  -- last week
+--
+-- Also remove the two indexes that cost without helping (Phase 2 found them).
+-- The shop is open while you work: build indexes without blocking its writes.
+--
+-- Try your statements in the lab first (python grade.py lab psql), then grade:
+--   python grade.py -e techshop-4-1-indexes            (scale 10: a few minutes)
+--   python grade.py -e techshop-4-1-indexes --scale 1  (quick, but see README: timing at scale 1)
+

@@ -1,0 +1,16 @@
+-- TechShop Task 4.4, part 2: prove the fixes worked.
+-- One query per proof, each named with a "-- name: …" line directly above it. Each must be a
+-- query that would show the problem if the fix were missing.
+--
+--   orphan_items      one number: order lines whose order does not exist
+--   negative_stock    one number: products with stock_quantity < 0
+--   duplicate_emails  one number: e-mail addresses used by more than one customer
+--   search_plan       EXPLAIN of:  SELECT * FROM products WHERE name LIKE '%laptop%'
+--   order_lines_plan  EXPLAIN of:  SELECT * FROM order_items WHERE order_id = 12345
+--   maintenance       table_name, last_vacuumed, last_analyzed
+--                     for products, orders and order_items (one row each)
+--
+-- Example of the form:
+-- -- name: negative_stock
+-- SELECT count(*) AS negative_stock FROM products WHERE …;
+
