@@ -1,0 +1,365 @@
+"""The prerequisite course (exercises course-01 … course-10), graded end to end on real PostgreSQL.
+
+Nine of the ten exercises run on sample databases other people wrote (Pagila, Chinook,
+Northwind), which is what shows the harness is not TechShop-shaped. For every exercise: the
+reference solution scores full marks, the untouched starter scores exactly the baseline its
+README documents, and one realistic wrong submission (tests/data/submissions/<id>/<variant>/)
+loses the points it should, with feedback that names why. The last part runs checks straight
+against the untouched sample databases: on healthy data they must raise no false alarm, and
+where a sample really is flawed (Pagila's duplicate indexes) they must report exactly the
+flaw an independent catalog query finds.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from psycopg import sql
+
+from checks import catalog, integrity
+from checks.base import CheckContext
+from fixtures.server import ServerError, start_server
+from fixtures.templates import SAMPLE_NAMES, FixtureKey, TemplateCache
+from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
+from pgdrill.report import Status
+
+SUBMISSIONS = Path(__file__).parent / "data" / "submissions"
+COURSE = sorted(p.name for p in EXERCISES_DIR.glob("course-*") if (p / "exercise.yaml").is_file())
+
+# What an untouched starter passes: checks that guard against damage, which doing nothing
+# cannot cause. Each README states the resulting score ("scores N of M").
+STARTER_PASSES = {
+    "course-01-create-tables": set(),
+    "course-02-querying": set(),
+    "course-03-joins": set(),
+    "course-04-aggregation": set(),
+    "course-05-indexes": {"no-invalid-indexes"},
+    "course-06-update-delete": {"good-lines-kept", "nothing-else-lost", "orders-untouched"},
+    "course-07-transactions-constraints": {"new-customer-accepted", "customer-with-invoices-protected",
+                                           "fk-still-enforced-at-commit"},
+    "course-08-vacuum": {"rentals-kept"},
+    "course-09-views-monitoring": set(),
+    "course-10-backup-restore": set(),
+}
+
+
+def load(exercise):
+    import checks
+    from pgdrill.spec import load_spec
+
+    return load_spec(EXERCISES_DIR / exercise / "exercise.yaml", checks.load_all())
+
+
+def by_id(result):
+    return {c.check_id: c for c in result.checks}
+
+
+def not_passed(result) -> set[str]:
+    return {c.check_id for c in result.checks if c.status is not Status.PASSED}
+
+
+def text_of(check) -> str:
+    """Everything a learner reads about one result: message, feedback, hint and evidence."""
+    parts = [check.message, check.feedback, check.hint]
+    for ev in check.evidence:
+        parts.append(ev.body)
+        parts.extend(" | ".join(map(str, r)) for r in ev.rows)
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------------------------
+# The course as a whole
+
+
+def test_ten_exercises_in_course_order():
+    assert COURSE == sorted(STARTER_PASSES)
+    specs = [load(e) for e in COURSE]
+    assert [s.order for s in specs] == list(range(1, 11))
+    assert [int(s.id.split("-")[1]) for s in specs] == list(range(1, 11))
+    fixtures = {s.incident.fixture for s in specs}
+    assert {"empty", "sample:pagila", "sample:chinook", "sample:northwind"} <= fixtures
+    for spec in specs:  # a reference solution for every file the learner writes, and notes
+        assert (SOLUTIONS_DIR / spec.id / "NOTES.md").is_file()
+        for f in spec.files:
+            assert (SOLUTIONS_DIR / spec.id / f.path).is_file(), (spec.id, f.path)
+            assert (EXERCISES_DIR / spec.id / f.path).is_file(), (spec.id, f.path)  # the starter
+
+
+@pytest.mark.parametrize("exercise", COURSE)
+def test_readme_points_table_matches_the_spec(exercise):
+    spec = load(exercise)
+    readme = (EXERCISES_DIR / exercise / "README.md").read_text()
+    total = sum(c.points for c in spec.checks)
+    m = re.search(r"\*\*total\*\*\s*\|\s*\|\s*\*\*(\d+(?:\.\d+)?)\*\*", readme)
+    assert m and float(m.group(1)) == total, f"README total {m and m.group(1)} != spec total {total:g}"
+    missing = [c.id for c in spec.checks if f"`{c.id}`" not in readme]
+    assert not missing, f"README's points table does not list {missing}"
+
+
+# ------------------------------------------------------------------------------------------
+# Reference, starter, wrong submission
+
+
+@pytest.mark.parametrize("exercise", COURSE)
+def test_reference_solution_scores_full_marks(grade, exercise):
+    result = grade(exercise, SOLUTIONS_DIR / exercise)
+    failed = [(c.check_id, c.message) for c in result.checks if c.status is not Status.PASSED]
+    assert not failed
+    assert result.points == result.max_points == sum(c.points for c in load(exercise).checks)
+    errors = [s for s in result.statements if s.status not in ("ok", "skipped")]
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("exercise", COURSE)
+def test_untouched_starter_scores_its_documented_baseline(grade, exercise):
+    result = grade(exercise, EXERCISES_DIR / exercise)
+    passed = {c.check_id for c in result.checks if c.status is Status.PASSED}
+    assert passed == STARTER_PASSES[exercise]
+    assert all(c.points == 0 for c in result.checks if c.check_id not in passed)
+    readme = (EXERCISES_DIR / exercise / "README.md").read_text()
+    assert f"scores {result.points:g} of {result.max_points:g}" in readme
+
+
+# exercise, variant, checks that must not pass, {check: words its feedback must contain}
+WRONG = [
+    ("course-01-create-tables", "scenario-ddl",
+     {"required-columns", "products-category-fk", "products-stock-check", "order-items-quantity-check",
+      "order-items-price-check", "zero-quantity-refused", "negative-stock-refused"},
+     {"negative-stock-refused": ["succeeded", "CHECK (stock_quantity >= 0)"],
+      "required-columns": ["stock_quantity allows NULL", "DEFAULT 0"],
+      "products-category-fk": ["there is none"]}),
+    ("course-02-querying", "case-and-null",
+     {"tracks-without-composer", "love-songs"},
+     {"tracks-without-composer": ["IS NULL"], "love-songs": ["missing", "ILIKE"]}),
+    ("course-03-joins", "inner-join",
+     {"films-not-in-stock"},
+     {"films-not-in-stock": ["missing", "LEFT JOIN"]}),
+    ("course-04-aggregation", "counting-lines",
+     {"orders-per-employee", "average-order-value"},
+     {"orders-per-employee": ["count(DISTINCT"], "average-order-value": ["sum per order", "avg()"]}),
+    ("course-05-indexes", "every-fk-column",
+     {"inventory-film-index", "payment-rental-index", "no-duplicate-indexes"},
+     {"inventory-film-index": ["(store_id, film_id)", "leading"],
+      "payment-rental-index": ["partitioned table"],
+      "no-duplicate-indexes": ["film_actor_film_id_idx", "identical"]}),
+    ("course-06-update-delete", "divide-and-broad-delete",
+     {"prices-restored", "good-lines-kept", "nothing-else-lost"},
+     {"prices-restored": ["changed", "old_price"], "good-lines-kept": ["deleted"],
+      "nothing-else-lost": ["destroyed"]}),
+    ("course-07-transactions-constraints", "plain-unique-no-cascade",
+     {"quantity-check-validated", "email-unique-any-case", "invoice-delete-cascades", "fk-deferrable"},
+     {"quantity-check-validated": ["NOT VALID", "VALIDATE CONSTRAINT"],
+      "email-unique-any-case": ["succeeded", "lower(email)"],
+      "invoice-delete-cascades": ["23503", "ON DELETE CASCADE"],
+      "fk-deferrable": ["DEFERRABLE"]}),
+    ("course-08-vacuum", "analyze-only",
+     {"dead-tuples-reclaimed", "tables-vacuumed", "autovacuum-back-on"},
+     {"dead-tuples-reclaimed": ["public.rental", "dead", "VACUUM"], "tables-vacuumed": ["rental"],
+      "autovacuum-back-on": ["autovacuum_enabled"]}),
+    ("course-09-views-monitoring", "table-not-view",
+     {"product-sales-view"},
+     {"product-sales-view": ["is a table, not a view"]}),
+    ("course-10-backup-restore", "schema-only",
+     {"backup-restores"},
+     {"backup-restores": ["restores 0 of", "the restore 0", "--schema-only"]}),
+]
+
+
+def test_every_exercise_has_a_wrong_submission():
+    assert sorted(w[0] for w in WRONG) == COURSE
+    for exercise, variant, _, _ in WRONG:
+        assert (SUBMISSIONS / exercise / variant).is_dir()
+
+
+@pytest.mark.parametrize("exercise,variant,fails,says", WRONG, ids=[f"{w[0]}:{w[1]}" for w in WRONG])
+def test_wrong_submission_loses_what_it_should(grade, exercise, variant, fails, says):
+    result = grade(exercise, SUBMISSIONS / exercise / variant)
+    assert not_passed(result) == fails
+    checks = by_id(result)
+    for check_id in fails:
+        assert checks[check_id].points < checks[check_id].max_points
+    for check_id, words in says.items():
+        shown = text_of(checks[check_id])
+        for word in words:
+            assert word in shown, f"{check_id}: {word!r} not in feedback:\n{shown}"
+    assert 0 < result.points < result.max_points
+
+
+# ------------------------------------------------------------------------------------------
+# Checks on the untouched samples: no false alarms
+
+
+def sample_ctx(grader_conn, baseline_conn=None) -> CheckContext:
+    return CheckContext(exercise_id="samples", exercise_dir=Path("."), submission_dir=Path("."),
+                        manifest={"faults": []}, grader=lambda: grader_conn, learner=lambda: None,
+                        baseline=(lambda: baseline_conn) if baseline_conn is not None else None)
+
+
+@pytest.fixture(scope="module")
+def samples(templates):
+    """{sample: (graded connection, untouched connection)}, both as pgdrill_grader on their own clones."""
+    clones, conns, out = [], [], {}
+    try:
+        for name in SAMPLE_NAMES:
+            pair = []
+            for _ in range(2):
+                clone = templates.clone(FixtureKey(f"sample:{name}"))
+                clones.append(clone)
+                conn = clone.connect("pgdrill_grader", purpose="test-samples", autocommit=True)
+                conns.append(conn)
+                pair.append(conn)
+            out[name] = tuple(pair)
+        yield out
+    finally:
+        for conn in conns:
+            conn.close()
+        for clone in clones:
+            clone.drop()
+
+
+FOREIGN_KEYS = """
+SELECT c.conrelid::pg_catalog.regclass::pg_catalog.text, a.attname::pg_catalog.text,
+       c.confrelid::pg_catalog.regclass::pg_catalog.text, fa.attname::pg_catalog.text
+FROM pg_catalog.pg_constraint c
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+JOIN pg_catalog.pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[1]
+WHERE c.contype = 'f' AND c.connamespace = 'public'::pg_catalog.regnamespace
+  AND pg_catalog.cardinality(c.conkey) = 1
+ORDER BY 1, 2
+"""
+
+# Identical indexes, found independently of the check: same table, method, key, operator
+# classes, collations, options, expressions and predicate.
+IDENTICAL_INDEXES = """
+SELECT ic.relname::pg_catalog.text
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+WHERE n.nspname = 'public' AND i.indisvalid
+  AND EXISTS (SELECT 1 FROM pg_catalog.pg_index j JOIN pg_catalog.pg_class jc ON jc.oid = j.indexrelid
+              WHERE j.indexrelid <> i.indexrelid AND j.indrelid = i.indrelid AND j.indisvalid
+                AND jc.relam = ic.relam AND j.indkey::text = i.indkey::text
+                AND j.indclass::text = i.indclass::text AND j.indcollation::text = i.indcollation::text
+                AND j.indoption::text = i.indoption::text
+                AND pg_catalog.pg_get_expr(j.indexprs, j.indrelid) IS NOT DISTINCT FROM
+                    pg_catalog.pg_get_expr(i.indexprs, i.indrelid)
+                AND pg_catalog.pg_get_expr(j.indpred, j.indrelid) IS NOT DISTINCT FROM
+                    pg_catalog.pg_get_expr(i.indpred, i.indrelid))
+ORDER BY 1
+"""
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_no_invalid_indexes_on_samples(samples, name):
+    out = catalog.no_invalid_indexes(sample_ctx(samples[name][0]))
+    assert out.passed, out.message
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_duplicate_indexes_reported_exactly_as_the_catalog_has_them(samples, name):
+    conn = samples[name][0]
+    identical = {r[0] for r in conn.execute(IDENTICAL_INDEXES).fetchall()}
+    out = catalog.no_duplicate_indexes(sample_ctx(conn))
+    if not identical:  # Chinook and Northwind: nothing to report, and nothing reported
+        assert out.passed, out.message
+        return
+    # Pagila really ships with identical pairs: the check must name exactly those indexes.
+    assert not out.passed
+    reported = {row[1] for ev in out.evidence for row in ev.rows}
+    assert reported == identical
+    assert name == "pagila"
+
+
+def test_amcheck_passes_on_every_chinook_btree_index(samples):
+    conn = samples["chinook"][0]
+    indexes = [r[0] for r in conn.execute(
+        "SELECT c.relname::pg_catalog.text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_am am ON am.oid = c.relam "
+        "WHERE c.relkind = 'i' AND am.amname = 'btree' "
+        "AND c.relnamespace = 'public'::pg_catalog.regnamespace ORDER BY 1").fetchall()]
+    assert len(indexes) >= 11  # a primary key per table, and an index per foreign key
+    failed = [(ix, out.message) for ix in indexes
+              if not (out := integrity.amcheck_passes(sample_ctx(conn), index=ix)).passed]
+    assert not failed
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_every_declared_foreign_key_has_no_orphans_and_is_recognised(samples, name):
+    conn = samples[name][0]
+    fks = conn.execute(FOREIGN_KEYS).fetchall()
+    assert fks
+    ctx = sample_ctx(conn)
+    for child, column, parent, parent_column in fks:
+        out = integrity.no_orphans(ctx, child=child, column=column, parent=parent, parent_column=parent_column)
+        assert out.passed, (child, column, out.message)
+        out = catalog.constraint_exists(ctx, table=child, kind="foreign_key", columns=[column], references=parent,
+                                        ref_columns=[parent_column])
+        assert out.passed, (child, column, out.message)
+
+
+TABLES_AND_KEYS = """
+SELECT c.relname::pg_catalog.text,
+       (SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_constraint p
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = p.conrelid AND a.attnum = p.conkey[1]
+        WHERE p.conrelid = c.oid AND p.contype = 'p' AND pg_catalog.cardinality(p.conkey) = 1)
+FROM pg_catalog.pg_class c
+WHERE c.relnamespace = 'public'::pg_catalog.regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ORDER BY 1
+"""
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_untouched_samples_count_as_preserved(samples, name):
+    """rows_preserved and nothing_lost on every table (partitioned, tsvector, arrays, bytea,
+    domains, smallint keys, varchar keys…) of an untouched clone against another one."""
+    graded, untouched = samples[name]
+    ctx = sample_ctx(graded, untouched)
+    tables = graded.execute(TABLES_AND_KEYS).fetchall()
+    assert len(tables) >= 11
+    for table, key in tables:
+        out = integrity.rows_preserved(ctx, table=table, key=key)
+        assert out.passed, (table, out.message)
+        out = integrity.nothing_lost(ctx, table=table)
+        assert out.passed, (table, out.message)
+
+
+# ------------------------------------------------------------------------------------------
+# Loading the samples: the same data on PostgreSQL 15 and 18
+
+
+DIGEST = ("SELECT count(*), pg_catalog.md5(pg_catalog.string_agg(pg_catalog.md5(t::pg_catalog.text), '' "
+          "ORDER BY pg_catalog.md5(t::pg_catalog.text))) FROM {} t")
+
+
+def sample_digests(templates: TemplateCache) -> dict:
+    out = {}
+    for name in SAMPLE_NAMES:
+        with templates.clone(FixtureKey(f"sample:{name}")) as clone, clone.connect(purpose="test-digest") as conn:
+            tables = [r[0] for r in conn.execute(
+                "SELECT relname FROM pg_catalog.pg_class WHERE relnamespace = 'public'::pg_catalog.regnamespace "
+                "AND relkind = 'r' ORDER BY 1").fetchall()]
+            out[name] = {t: conn.execute(sql.SQL(DIGEST).format(sql.Identifier("public", t))).fetchone()
+                         for t in tables}
+    return out
+
+
+def test_samples_load_identically_on_both_servers(pg_server, templates):
+    """Every sample lands in its template (Chinook's script creates and switches to a database
+    of its own; the loader must keep it in the template) with the same rows on both servers."""
+    here = sample_digests(templates)
+    for name in SAMPLE_NAMES:
+        assert templates.template(FixtureKey(f"sample:{name}")).manifest["counts"], name
+        assert len(here[name]) >= 11 and sum(count for count, _ in here[name].values()) > 1000
+    with pg_server.connect(purpose="test") as admin:
+        assert admin.execute("SELECT count(*) FROM pg_catalog.pg_database WHERE datname IN "
+                             "('chinook', 'pagila', 'northwind')").fetchone()[0] == 0
+    other_kind = "system" if pg_server.kind != "system" else "embedded"
+    try:
+        other = start_server(other_kind)
+    except (ServerError, OSError) as exc:
+        pytest.skip(f"no {other_kind} server to compare with: {exc}")
+    try:
+        assert sample_digests(TemplateCache(other)) == here
+    finally:
+        other.stop()
