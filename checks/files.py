@@ -16,9 +16,10 @@ The backup script is a program the learner wrote, and the grader runs it:
 - confined by ``fixtures/confine.py``: when the grader is root, as an unprivileged OS user
   of its own (``nobody`` by default; not the server's user, so it cannot read the cluster's
   files or signal the postmaster) that reaches the server through a socket directory of its
-  own and may only log in as ``pgdrill_grader``; without network (a network namespace of its
-  own); with limits on processes and file sizes; and every process it started — even one
-  that left its session — is killed when it ends. It gets a copy of the script, never the
+  own and may only log in as ``pgdrill_grader`` (a restore script: as ``learner``, and only in
+  the scratch database made for it); without network (a network namespace of its own);
+  with limits on processes and file sizes; and every process it started — even one that
+  left its session — is killed when it ends. It gets a copy of the script, never the
   submission folder. Without root the script runs as the grader's own OS user (with the
   time limit and the clean-up), so grade only scripts you would run yourself there.
 
@@ -403,7 +404,7 @@ def _run_learner_program(ctx: CheckContext, script: Path, tmp: Path, *, cwd: Pat
     """
     user = ctx.server.sandbox if ctx.server is not None else None
     copy_dir = tmp / "program"
-    copy_dir.mkdir(mode=0o755)
+    copy_dir.mkdir(mode=0o755, exist_ok=True)
     copy_dir.chmod(0o755)
     copy = copy_dir / script.name
     shutil.copyfile(script, copy)
@@ -871,6 +872,11 @@ def _create_scratch_database(ctx: CheckContext) -> str:
         admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(scratch)))
         admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(scratch),
                                                                         sql.Identifier(GRADER)))
+        if ctx.server.sandbox is not None:
+            # pg_hba.conf lets the sandbox OS user in as learner only where learner is a member of
+            # a role named like the database ("samerole"): this scratch database, nowhere else.
+            admin.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(scratch)))
+            admin.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(scratch), sql.Identifier(LEARNER)))
     with ctx.server.connect(scratch, purpose="janitor") as admin:
         for ext in TEMPLATE_EXTENSIONS:
             try:
@@ -878,6 +884,12 @@ def _create_scratch_database(ctx: CheckContext) -> str:
             except psycopg.Error:
                 pass
     return scratch
+
+
+def _drop_scratch_database(ctx: CheckContext, scratch: str) -> None:
+    ctx.server.drop_database(scratch)
+    with ctx.server.connect(purpose="janitor") as admin:
+        admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(scratch)))
 
 
 def _compare_tables(wanted, original: dict, restored: dict) -> tuple[int, list[str], list[tuple]]:
@@ -947,23 +959,26 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
     if ctx.server is None or ctx.server.bindir is None:
         raise RuntimeError("restore_script_restores needs the server's binaries (ctx.server.bindir)")
     bindir = Path(ctx.server.bindir)
-    shell = shutil.which("bash") or "/bin/sh"
     tmp = Path(tempfile.mkdtemp(prefix="pgdrill-restore-"))
     scratch = None
+    sandbox_host = {"PGHOST": str(ctx.server.sandbox_socket_dir)} if ctx.server.sandbox is not None else {}
     try:
         backup_dir = tmp / "backup"
-        for d in (backup_dir, tmp / "work", tmp / "work-restore", tmp / "home", tmp / "tmp"):
-            d.mkdir()
+        _sandbox_dirs(tmp, ("backup", "work", "work-restore", "home", "tmp"), ctx.server.sandbox)
         env = _client_env(ctx, tmp, bindir, PGUSER=GRADER, PGDATABASE=ctx.dbname, BACKUP_DIR=str(backup_dir),
-                          PGOPTIONS="-c search_path=\"$user\",public")
-        status, _ = _run_sandboxed([shell, str(scripts["backup"])], cwd=tmp / "work", env=env, timeout=timeout,
-                                   out=tmp / "backup.out", err=tmp / "backup.err")
+                          PGOPTIONS="-c search_path=\"$user\",public", **sandbox_host)
+        status, _, _ = _run_learner_program(ctx, scripts["backup"], tmp, cwd=tmp / "work", env=env, timeout=timeout,
+                                            out=tmp / "backup.out", err=tmp / "backup.err")
         output = "\n".join(t for t in (_tail(tmp / "backup.out"), _tail(tmp / "backup.err")) if t)
         out_ev = [Evidence("text", f"Output of {backup} (last lines)", output)] if output else []
         if status is None or status != 0:
             why = f"did not finish within {timeout} s" if status is None else f"exited with status {status}"
             return Outcome(False, f"The backup step failed: {backup} {why}, so there is nothing to restore. "
                                   "Fix the backup first (see the backup check).", tuple(out_ev))
+        links = _links_in(backup_dir)
+        if links:
+            return Outcome(False, f"$BACKUP_DIR holds {', '.join(links[:3])}: a dump is a regular file of its own, "
+                                  "and the grader does not follow links out of $BACKUP_DIR.", tuple(out_ev))
         dump, _ = _find_dump(backup_dir)
         if dump is None:
             return Outcome(False, "The backup step wrote nothing to $BACKUP_DIR, so there is nothing to restore.",
@@ -986,16 +1001,18 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         original = _checksums(ctx.grader(), wanted)
 
         scratch = _create_scratch_database(ctx)
-        renv = _client_env(ctx, tmp, bindir, PGUSER=LEARNER, PGDATABASE=scratch, BACKUP_DIR=str(backup_dir))
-        rstatus, rseconds = _run_sandboxed([shell, str(scripts["restore"])], cwd=tmp / "work-restore", env=renv,
-                                           timeout=timeout, out=tmp / "restore.out", err=tmp / "restore.err")
+        renv = _client_env(ctx, tmp, bindir, PGUSER=LEARNER, PGDATABASE=scratch, BACKUP_DIR=str(backup_dir),
+                           **sandbox_host)
+        rstatus, rseconds, _ = _run_learner_program(ctx, scripts["restore"], tmp, cwd=tmp / "work-restore",
+                                                    env=renv, timeout=timeout, out=tmp / "restore.out",
+                                                    err=tmp / "restore.err")
         routput = "\n".join(t for t in (_tail(tmp / "restore.out"), _tail(tmp / "restore.err")) if t)
         rout_ev = [Evidence("text", f"Output of {restore} (last lines)", routput)] if routput else []
         with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
     finally:
         if scratch is not None:
-            ctx.server.drop_database(scratch)
+            _drop_scratch_database(ctx, scratch)
         shutil.rmtree(tmp, ignore_errors=True)
 
     good, problems, rows = _compare_tables(wanted, original, restored)

@@ -163,7 +163,7 @@ WRONG = [
      {"product-sales-view": ["is a table, not a view"]}),
     ("course-10-backup-restore", "schema-only",
      {"backup-restores"},
-     {"backup-restores": ["restores 0 of", "the restore 0", "--schema-only"]}),
+     {"backup-restores": ["restores 0 of", "the restored copy 0", "--schema-only"]}),
 ]
 
 

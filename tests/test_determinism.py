@@ -1,0 +1,158 @@
+"""The same submission gets the same score every time — also while both cores are busy.
+
+The risky checks are the performance family (plan shape, buffers, medians, speed-up ratios
+against the untouched incident): they must decide on what does not depend on the machine's
+load. Two layers:
+
+- full gradings (clone, learner files, checks) of a few submissions, idle and under load;
+- the checks alone, run 20 times on one graded clone while another process keeps both cores
+  busy (re-grading from scratch 20 times would take minutes and prove no more: the learner's
+  files are not timed).
+
+Scores are compared with each other, never with numbers written here. The CPU load comes from
+two busy-loop processes this test starts, stops by PID, and which end on their own after a
+bounded time in any case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import checks
+from checks.base import CheckContext
+from fixtures import sandbox
+from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, _Connections
+from pgdrill.spec import load_spec
+
+RUNS = 20
+BURN_LIMIT_S = 240  # the burners stop by themselves after this, whatever happens to the test
+BURNER = "import time\nend = time.monotonic() + {limit}\nwhile time.monotonic() < end:\n    pass\n"
+
+REFERENCE, STARTER = SOLUTIONS_DIR, EXERCISES_DIR
+# (exercise, folder): the first drill's reference and untouched starter, and the reference of
+# the indexing task, whose performance checks (buffers, medians, speed-ups) are the risky ones.
+GRADED = [("demo-first-fix", REFERENCE), ("demo-first-fix", STARTER), ("techshop-4-1-indexes", REFERENCE)]
+PERFORMANCE = "techshop-4-1-indexes"
+
+
+def spec_of(exercise: str):
+    return load_spec(EXERCISES_DIR / exercise / "exercise.yaml", checks.load_all())
+
+
+def scores(results) -> tuple:
+    """What must not change between runs: each check's status and points (messages may quote
+    timings, so they are not compared)."""
+    return tuple((c.check_id, c.status.value, c.points) for c in results)
+
+
+@contextlib.contextmanager
+def busy_cores(n: int = 2):
+    """``n`` processes spinning on the CPU; stopped by their PIDs when the block ends."""
+    procs = [subprocess.Popen([sys.executable, "-c", BURNER.format(limit=BURN_LIMIT_S)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(n)]
+    try:
+        time.sleep(0.2)
+        assert all(p.poll() is None for p in procs), "the CPU burners did not start"
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def graded_clone(grader, spec, files_dir: Path):
+    """One clone with the submission's files run on it, and a function that runs the spec's
+    checks on it again (as ``Grader.grade_exercise`` does, minus the clone and the files)."""
+    key = grader.key_for(spec)
+    clone = grader.templates.clone(key)
+    baseline = None
+    conns = _Connections(grader.server, clone.dbname)
+    base_conns = None
+    try:
+        with clone.connect(purpose="setup") as conn:
+            setup_finished_at = conn.execute("SELECT pg_catalog.now()::text").fetchone()[0]
+        run = grader._run_files(spec, files_dir, clone.dbname)
+
+        def baseline_conn():
+            nonlocal baseline, base_conns
+            if baseline is None:
+                baseline = grader.templates.clone(key)
+                base_conns = _Connections(grader.server, baseline.dbname)
+            return base_conns.get(sandbox.GRADER, "grader-baseline")
+
+        ctx = CheckContext(
+            exercise_id=spec.id, exercise_dir=spec.dir, submission_dir=files_dir, manifest=clone.manifest,
+            grader=lambda: conns.get(sandbox.GRADER, "grader"),
+            learner=lambda: conns.get(sandbox.LEARNER, "grader-probe"),
+            baseline=baseline_conn, captured=run.captured, statements=tuple(run.statements),
+            server=grader.server, dbname=clone.dbname,
+            options={"setup_finished_at": setup_finished_at, "activity": None, "seed": key.seed, "scale": key.scale})
+
+        def reset():
+            conns.reset()
+            if base_conns is not None:
+                base_conns.reset()
+
+        yield lambda: scores(grader._run_check(spec, chk, ctx, reset) for chk in spec.checks)
+    finally:
+        conns.close()
+        if base_conns is not None:
+            base_conns.close()
+        clone.drop()
+        if baseline is not None:
+            baseline.drop()
+
+
+def test_full_gradings_agree_idle_and_under_load(grader):
+    runs = {}
+    for exercise, root in GRADED:
+        runs[exercise, root] = [scores(grader.grade_exercise(spec_of(exercise), root / exercise).checks)]
+    with busy_cores():
+        for _ in range(2):
+            for exercise, root in GRADED:
+                runs[exercise, root].append(scores(grader.grade_exercise(spec_of(exercise), root / exercise).checks))
+    for (exercise, root), results in runs.items():
+        assert len(set(results)) == 1, (exercise, root.name, _differences(results))
+    # The runs compared decide something: the reference passes, the starter does not.
+    assert runs["demo-first-fix", REFERENCE][0] != runs["demo-first-fix", STARTER][0]
+
+
+def test_performance_checks_agree_20_times_under_load(grader):
+    """Plan shapes, buffer counts against the untouched incident, medians under 100 ms and
+    speed-up ratios: the indexing task's reference passes every one of them, 20 times out of
+    20, while two other processes keep both cores busy."""
+    spec = spec_of(PERFORMANCE)
+    with graded_clone(grader, spec, REFERENCE / PERFORMANCE) as run_checks:
+        first = run_checks()
+        with busy_cores():
+            again = [run_checks() for _ in range(RUNS - 1)]
+    assert all(status == "passed" for _, status, _ in first), first
+    assert all(r == first for r in again), _differences([first] + again)
+    families = {checks.REGISTRY[c.check].family for c in spec.checks}
+    assert "performance" in families
+
+
+def test_first_drill_checks_agree_20_times_under_load(grader):
+    spec = spec_of("demo-first-fix")
+    with graded_clone(grader, spec, REFERENCE / "demo-first-fix") as run_checks:
+        first = run_checks()
+        with busy_cores():
+            again = [run_checks() for _ in range(RUNS - 1)]
+    assert all(status == "passed" for _, status, _ in first), first
+    assert all(r == first for r in again), _differences([first] + again)
+
+
+def _differences(runs: list[tuple]) -> str:
+    """The checks whose outcome changed between runs, for the failure message."""
+    changed = {}
+    for run in runs:
+        for check_id, status, points in run:
+            changed.setdefault(check_id, set()).add((status, points))
+    return "; ".join(f"{cid}: {sorted(v)}" for cid, v in changed.items() if len(v) > 1) or "no difference"
