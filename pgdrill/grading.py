@@ -15,6 +15,7 @@ are reset.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
@@ -181,6 +182,78 @@ class _StatementWatchdog:
                 admin.close()
 
 
+class _SetupFailed(Exception):
+    pass
+
+
+@dataclass
+class PreparedExercise:
+    """One exercise on its own clone: set up, learner files run, checks runnable."""
+
+    grader: "Grader"
+    spec: ExerciseSpec
+    files_dir: Path
+    key: FixtureKey
+    clone: object
+    run: RunResult | None = None
+    ctx: CheckContext | None = None
+    _activity: Activity | None = None
+    _baseline: object = None
+    _conns: "_Connections | None" = None
+    _base_conns: "_Connections | None" = None
+
+    def setup(self) -> None:
+        server, spec = self.grader.server, self.spec
+        self._conns = _Connections(server, self.clone.dbname)
+        if spec.incident.setup:
+            with self.clone.connect(purpose="setup") as conn:
+                conn.execute(Path(spec.incident.setup).read_text())
+        if spec.incident.activity:
+            self._activity = Activity(server, self.clone.dbname, seed=self.key.seed).start(spec.incident.activity)
+        with self.clone.connect(purpose="setup") as conn:
+            setup_finished_at = conn.execute("SELECT pg_catalog.now()::text").fetchone()[0]
+        self.run = self.grader._run_files(spec, self.files_dir, self.clone.dbname)
+        self.ctx = CheckContext(
+            exercise_id=spec.id, exercise_dir=spec.dir, submission_dir=self.files_dir, manifest=self.clone.manifest,
+            grader=lambda: self._conns.get(sandbox.GRADER, "grader"),
+            learner=lambda: self._conns.get(sandbox.LEARNER, "grader-probe"),
+            baseline=self._baseline_conn, captured=self.run.captured, statements=tuple(self.run.statements),
+            server=server, dbname=self.clone.dbname,
+            options={"setup_finished_at": setup_finished_at, "activity": self._activity, "seed": self.key.seed,
+                     "scale": self.key.scale},
+        )
+
+    def _baseline_conn(self):
+        if self._baseline is None:
+            self._baseline = self.grader.templates.clone(self.key)
+            self._base_conns = _Connections(self.grader.server, self._baseline.dbname)
+        return self._base_conns.get(sandbox.GRADER, "grader-baseline")
+
+    def _sessions_reset(self) -> None:
+        self._conns.reset()
+        if self._base_conns is not None:
+            self._base_conns.reset()
+
+    def run_checks(self) -> tuple[CheckResult, ...]:
+        # The learner's clone is where learner code lives; the baseline is untouched.
+        with _StatementWatchdog(self.grader.server, [self._conns], self.grader.options.check_statement_limit) as watchdog:
+            return tuple(self.grader._run_check(self.spec, chk, self.ctx, self._sessions_reset, watchdog)
+                         for chk in self.spec.checks)
+
+    def result(self) -> ExerciseResult:
+        return ExerciseResult(self.spec.id, self.spec.title, self.run_checks(), tuple(self.run.statements))
+
+    def close(self) -> None:
+        for conns in (self._conns, self._base_conns):
+            if conns is not None:
+                conns.close()
+        if self._activity is not None:
+            self._activity.stop()
+        self.clone.drop()
+        if self._baseline is not None:
+            self._baseline.drop()
+
+
 @dataclass
 class Grader:
     """A grading session on one server; reusable for many submissions."""
@@ -202,61 +275,32 @@ class Grader:
 
     # ------------------------------------------------------------------ one exercise
     def grade_exercise(self, spec: ExerciseSpec, files_dir: Path) -> ExerciseResult:
+        try:
+            with self.prepared(spec, files_dir) as graded:
+                return graded.result()
+        except _SetupFailed as exc:
+            return self._broken(spec, str(exc))
+        except Exception as exc:  # noqa: BLE001 - the grader itself failed; report, never crash
+            return self._broken(spec, f"grading stopped: {exc}")
+
+    @contextlib.contextmanager
+    def prepared(self, spec: ExerciseSpec, files_dir: Path):
+        """A fresh clone with the starting state and the learner's files run on it.
+
+        Yields a :class:`PreparedExercise` whose ``run_checks()`` may be called more than once
+        (the determinism tests do); everything is dropped and reset on exit.
+        """
         key = self.key_for(spec)
         try:
             clone = self.templates.clone(key)
-        except Exception as exc:  # noqa: BLE001 - the grader itself failed; report, never crash
-            return self._broken(spec, f"could not prepare the starting state: {exc}")
-        baseline = None
-        activity = None
-        conns = _Connections(self.server, clone.dbname)
-        base_conns = None
-        try:
-            if spec.incident.setup:
-                with clone.connect(purpose="setup") as conn:
-                    conn.execute(Path(spec.incident.setup).read_text())
-            if spec.incident.activity:
-                activity = Activity(self.server, clone.dbname, seed=key.seed).start(spec.incident.activity)
-            with clone.connect(purpose="setup") as conn:
-                setup_finished_at = conn.execute("SELECT pg_catalog.now()::text").fetchone()[0]
-            run = self._run_files(spec, files_dir, clone.dbname)
-
-            def baseline_conn():
-                nonlocal baseline, base_conns
-                if baseline is None:
-                    baseline = self.templates.clone(key)
-                    base_conns = _Connections(self.server, baseline.dbname)
-                return base_conns.get(sandbox.GRADER, "grader-baseline")
-
-            ctx = CheckContext(
-                exercise_id=spec.id, exercise_dir=spec.dir, submission_dir=files_dir, manifest=clone.manifest,
-                grader=lambda: conns.get(sandbox.GRADER, "grader"),
-                learner=lambda: conns.get(sandbox.LEARNER, "grader-probe"),
-                baseline=baseline_conn, captured=run.captured, statements=tuple(run.statements),
-                server=self.server, dbname=clone.dbname,
-                options={"setup_finished_at": setup_finished_at, "activity": activity, "seed": key.seed,
-                         "scale": key.scale},
-            )
-            def sessions_reset() -> None:
-                conns.reset()
-                if base_conns is not None:
-                    base_conns.reset()
-
-            # The learner's clone is where learner code lives; the baseline is untouched.
-            with _StatementWatchdog(self.server, [conns], self.options.check_statement_limit) as watchdog:
-                results = tuple(self._run_check(spec, chk, ctx, sessions_reset, watchdog) for chk in spec.checks)
-            return ExerciseResult(spec.id, spec.title, results, tuple(run.statements))
         except Exception as exc:  # noqa: BLE001
-            return self._broken(spec, f"grading stopped: {exc}")
+            raise _SetupFailed(f"could not prepare the starting state: {exc}") from exc
+        graded = PreparedExercise(self, spec, files_dir, key, clone)
+        try:
+            graded.setup()
+            yield graded
         finally:
-            conns.close()
-            if base_conns is not None:
-                base_conns.close()
-            if activity is not None:
-                activity.stop()
-            clone.drop()
-            if baseline is not None:
-                baseline.drop()
+            graded.close()
             self._reset_roles()
 
     def _reset_roles(self) -> None:

@@ -23,9 +23,7 @@ import time
 from pathlib import Path
 
 import checks
-from checks.base import CheckContext
-from fixtures import sandbox
-from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, _Connections
+from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
 from pgdrill.spec import load_spec
 
 RUNS = 20
@@ -69,45 +67,9 @@ def busy_cores(n: int = 2):
 @contextlib.contextmanager
 def graded_clone(grader, spec, files_dir: Path):
     """One clone with the submission's files run on it, and a function that runs the spec's
-    checks on it again (as ``Grader.grade_exercise`` does, minus the clone and the files)."""
-    key = grader.key_for(spec)
-    clone = grader.templates.clone(key)
-    baseline = None
-    conns = _Connections(grader.server, clone.dbname)
-    base_conns = None
-    try:
-        with clone.connect(purpose="setup") as conn:
-            setup_finished_at = conn.execute("SELECT pg_catalog.now()::text").fetchone()[0]
-        run = grader._run_files(spec, files_dir, clone.dbname)
-
-        def baseline_conn():
-            nonlocal baseline, base_conns
-            if baseline is None:
-                baseline = grader.templates.clone(key)
-                base_conns = _Connections(grader.server, baseline.dbname)
-            return base_conns.get(sandbox.GRADER, "grader-baseline")
-
-        ctx = CheckContext(
-            exercise_id=spec.id, exercise_dir=spec.dir, submission_dir=files_dir, manifest=clone.manifest,
-            grader=lambda: conns.get(sandbox.GRADER, "grader"),
-            learner=lambda: conns.get(sandbox.LEARNER, "grader-probe"),
-            baseline=baseline_conn, captured=run.captured, statements=tuple(run.statements),
-            server=grader.server, dbname=clone.dbname,
-            options={"setup_finished_at": setup_finished_at, "activity": None, "seed": key.seed, "scale": key.scale})
-
-        def reset():
-            conns.reset()
-            if base_conns is not None:
-                base_conns.reset()
-
-        yield lambda: scores(grader._run_check(spec, chk, ctx, reset) for chk in spec.checks)
-    finally:
-        conns.close()
-        if base_conns is not None:
-            base_conns.close()
-        clone.drop()
-        if baseline is not None:
-            baseline.drop()
+    checks on it again — the grader's own code path (``Grader.prepared``)."""
+    with grader.prepared(spec, files_dir) as prepared:
+        yield lambda: scores(prepared.run_checks())
 
 
 def test_full_gradings_agree_idle_and_under_load(grader):
