@@ -86,6 +86,18 @@ def test_full_gradings_agree_idle_and_under_load(grader):
     assert runs["demo-first-fix", REFERENCE][0] != runs["demo-first-fix", STARTER][0]
 
 
+def test_the_same_submission_graded_20_times_gets_the_same_score(grader):
+    """The issue's own words: one submission, 20 full gradings (a fresh clone, the learner's
+    files, every check each time), half of them while two processes load both cores."""
+    spec = spec_of("demo-first-fix")
+    submission = REFERENCE / "demo-first-fix"
+    results = [scores(grader.grade_exercise(spec, submission).checks) for _ in range(RUNS // 2)]
+    with busy_cores():
+        results += [scores(grader.grade_exercise(spec, submission).checks) for _ in range(RUNS - RUNS // 2)]
+    assert len(results) == RUNS
+    assert len(set(results)) == 1, _differences(results)
+
+
 def test_performance_checks_agree_20_times_under_load(grader):
     """Plan shapes, buffer counts against the untouched incident, medians under 100 ms and
     speed-up ratios: the indexing task's reference passes every one of them, 20 times out of
