@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import atexit
 import re
 import shutil
 import string
@@ -257,6 +258,9 @@ def test_load_all_specs_of_an_empty_course(tmp_path):
 _SCRATCH = Path(tempfile.mkdtemp(prefix="pgdrill-spec-fuzz-"))
 (_SCRATCH / "fuzz").mkdir()
 (_SCRATCH / "fuzz" / "setup.sql").write_text("")
+# Created at import (Hypothesis examples cannot share a function-scoped tmp_path); removed at
+# interpreter exit so test runs leave nothing in /tmp.
+atexit.register(shutil.rmtree, _SCRATCH, True)
 
 
 def _load_text(text: str) -> None:
