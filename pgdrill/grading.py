@@ -166,12 +166,14 @@ class _StatementWatchdog:
                         if age is None or age < self.limit:
                             continue
                         first = stopping.setdefault((pid, query_start), now)
+                        # Record before signalling: the check's thread may see its query fail
+                        # (and ask fired_since) before this thread runs another line.
                         if first == now:
-                            admin.execute("SELECT pg_catalog.pg_cancel_backend(%s)", (pid,))
                             self.events.append((now, pid, "cancelled"))
+                            admin.execute("SELECT pg_catalog.pg_cancel_backend(%s)", (pid,))
                         elif now - first >= self.TERMINATE_GRACE_S:
-                            admin.execute("SELECT pg_catalog.pg_terminate_backend(%s)", (pid,))
                             self.events.append((now, pid, "terminated"))
+                            admin.execute("SELECT pg_catalog.pg_terminate_backend(%s)", (pid,))
                             stopping[(pid, query_start)] = float("inf")
                 except psycopg.Error:
                     if admin is not None:
