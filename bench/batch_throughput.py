@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
+
 
 def make_class(root: Path, exercise: str) -> int:
     reference = ROOT / "solutions" / exercise
@@ -83,11 +85,7 @@ def main() -> int:
         f"2 workers vs 1: {rows[1][2] / rows[2][2]:.2f}× faster (each worker starts its own server and builds "
         "its own template; the single-submission run shows that fixed cost).",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "a") as fh:
-            fh.write("\n" + text)
+    publish(lines, args.markdown)
     return 0
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
+
 from fixtures.server import start_server  # noqa: E402
 from fixtures.templates import FixtureKey, TemplateCache  # noqa: E402
 
@@ -73,11 +75,7 @@ def main() -> int:
     lines.append("The incident build also generates realistic values server-side, plants 18 faults "
                  "(orders deleted under replica role, a corrupted unique index, a failed concurrent "
                  "index build, bloat) and ANALYZEs twice; pgbench -i copies constant-filled rows.")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "a") as fh:
-            fh.write("\n" + text)
+    publish(lines, args.markdown)
     return 0
 
 

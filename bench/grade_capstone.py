@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
+
 
 def child(mode: str, scale: float, server_kind: str) -> None:
     import checks
@@ -97,11 +99,7 @@ def main() -> int:
         f"Speed-up: {naive['seconds'] / cached['seconds']:.1f}× (peak RSS is the grader's Python process; "
         "the server's memory is PostgreSQL's shared_buffers).",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "a") as fh:
-            fh.write("\n" + text)
+    publish(lines, args.markdown)
     return 0
 
 

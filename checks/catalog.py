@@ -16,8 +16,8 @@ from psycopg import sql as psql
 from checks.base import CheckContext, Outcome, check
 from checks.results import ShadowedBuiltins, _error_text, grader_transaction, sql_text
 from checks.sql import (
-    TABLE_KINDS, as_list, display, find_relation, ident_name, missing_relation_message, query,
-    rows_evidence, split_qualified,
+    TABLE_KINDS, as_list, display, find_relation, ident_name, missing_relation_message, project_columns,
+    query, rows_evidence, split_qualified,
 )
 from pgdrill.compare import compare_rows
 from pgdrill.report import Evidence
@@ -569,17 +569,6 @@ def extension_installed(ctx: CheckContext, *, name, schema=None) -> Outcome:
 VIEW_ROW_CAP = 10_000
 
 
-def _project_rows(columns, rows, wanted):
-    """Rows reduced to the ``wanted`` columns (case-insensitive), or (None, the missing name)."""
-    lower = [str(c).lower() for c in columns]
-    idx = []
-    for name in wanted:
-        if name.lower() not in lower:
-            return None, name
-        idx.append(lower.index(name.lower()))
-    return [tuple(r[i] for i in idx) for r in rows], None
-
-
 def _fetch_capped(conn, statement, cursor_name: str):
     with conn.cursor(name=cursor_name) as cur:
         cur.execute(statement)
@@ -651,10 +640,10 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
     shown_cols = view_cols
     if columns:
         wanted = [ident_name(c) for c in as_list(columns)]
-        actual, missing = _project_rows(view_cols, actual, wanted)
+        actual, missing = project_columns(view_cols, actual, wanted)
         if missing is not None:
             return Outcome(False, f"{rel.display} has no column {missing!r} (its columns: {', '.join(view_cols)}).")
-        expected, ref_missing = _project_rows(ref_cols, expected, wanted)
+        expected, ref_missing = project_columns(ref_cols, expected, wanted)
         if ref_missing is not None:
             raise ValueError(f"view_rows_match: the reference query has no column {ref_missing!r}")
         shown_cols = ref_cols = tuple(wanted)

@@ -448,6 +448,15 @@ def _links_in(backup_dir: Path) -> list[str]:
     return bad
 
 
+def _links_refused(backup_dir: Path, evidence) -> Outcome | None:
+    """The failure for a $BACKUP_DIR holding links, which the grader never follows."""
+    links = _links_in(backup_dir)
+    if not links:
+        return None
+    return Outcome(False, f"$BACKUP_DIR holds {', '.join(links[:3])}: a dump is a regular file of its own, "
+                          "and the grader does not follow links out of $BACKUP_DIR.", tuple(evidence))
+
+
 class _TooLarge(Exception):
     pass
 
@@ -604,10 +613,9 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         if status != 0:
             return Outcome(False, f"{script} exited with status {status}, so the backup failed. Run it yourself with "
                                   "the same environment variables and read its error output.", tuple(out_ev))
-        links = _links_in(backup_dir)
-        if links:
-            return Outcome(False, f"$BACKUP_DIR holds {', '.join(links[:3])}: a dump is a regular file of its own, "
-                                  "and the grader does not follow links out of $BACKUP_DIR.", tuple(out_ev))
+        refused = _links_refused(backup_dir, out_ev)
+        if refused is not None:
+            return refused
         dump, candidates = _find_dump(backup_dir)
         if dump is None:
             stray = sorted(p.name for p in work.iterdir())[:5]
@@ -975,10 +983,9 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
             why = f"did not finish within {timeout} s" if status is None else f"exited with status {status}"
             return Outcome(False, f"The backup step failed: {backup} {why}, so there is nothing to restore. "
                                   "Fix the backup first (see the backup check).", tuple(out_ev))
-        links = _links_in(backup_dir)
-        if links:
-            return Outcome(False, f"$BACKUP_DIR holds {', '.join(links[:3])}: a dump is a regular file of its own, "
-                                  "and the grader does not follow links out of $BACKUP_DIR.", tuple(out_ev))
+        refused = _links_refused(backup_dir, out_ev)
+        if refused is not None:
+            return refused
         dump, _ = _find_dump(backup_dir)
         if dump is None:
             return Outcome(False, "The backup step wrote nothing to $BACKUP_DIR, so there is nothing to restore.",

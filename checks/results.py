@@ -33,7 +33,7 @@ import psycopg
 from psycopg import sql
 
 from checks.base import CheckContext, Outcome, check
-from checks.sql import cell, load_sql, rows_evidence
+from checks.sql import cell, load_sql, project_columns, rows_evidence
 from pgdrill.compare import compare_columns, compare_rows
 from pgdrill.report import Evidence
 
@@ -214,17 +214,6 @@ def _truncated_outcome(query: str, captured, expected_count: int | None = None) 
         (rows_evidence(f"First rows of {query}", captured.columns, captured.rows),))
 
 
-def _project(columns: tuple[str, ...], rows, wanted: list[str]):
-    """Rows reduced to the ``wanted`` columns (matched case-insensitively), or a missing name."""
-    lower = [c.lower() for c in columns]
-    idx = []
-    for name in wanted:
-        if name.lower() not in lower:
-            return None, name
-        idx.append(lower.index(name.lower()))
-    return [tuple(r[i] for i in idx) for r in rows], None
-
-
 # ------------------------------------------------------------------------------------------
 # Checks
 
@@ -281,11 +270,11 @@ def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool =
     actual_cols, actual = captured.columns, list(captured.rows)
     if columns:
         wanted = [str(c) for c in columns]
-        actual, missing_name = _project(actual_cols, actual, wanted)
+        actual, missing_name = project_columns(actual_cols, actual, wanted)
         if missing_name is not None:
             return Outcome(False, f"Your query {query!r} has no column named {missing_name!r} "
                                   f"(its columns: {', '.join(actual_cols) or 'none'}).")
-        expected, ref_missing = _project(expected_cols, expected, wanted)
+        expected, ref_missing = project_columns(expected_cols, expected, wanted)
         if ref_missing is not None:
             raise ReferenceQueryError(f"the reference query has no column named {ref_missing!r}")
         expected_cols = actual_cols = tuple(wanted)
@@ -486,23 +475,9 @@ def value_matches(ctx: CheckContext, *, query: str, reference: str, relative_tol
     captured = _captured_or_outcome(ctx, query)
     if isinstance(captured, Outcome):
         return captured
-    if len(captured.rows) != 1:
-        return Outcome(False, f"Your query {query!r} returned {len(captured.rows)} row(s){' (or more)' if captured.truncated else ''}; "
-                              "a single value (one row) was expected.",
-                       (rows_evidence(f"First rows of {query}", captured.columns, captured.rows),))
-    row = captured.rows[0]
-    if column is not None:
-        lower = [c.lower() for c in captured.columns]
-        if str(column).lower() not in lower:
-            return Outcome(False, f"Your query {query!r} has no column named {column!r} "
-                                  f"(its columns: {', '.join(captured.columns)}).")
-        actual = row[lower.index(str(column).lower())]
-    elif len(row) != 1:
-        return Outcome(False, f"Your query {query!r} returned {len(row)} columns ({', '.join(captured.columns)}); "
-                              "return just the one value asked for.",
-                       (rows_evidence(f"Result of {query}", captured.columns, captured.rows),))
-    else:
-        actual = row[0]
+    actual = _one_value(query, captured, column)
+    if isinstance(actual, Outcome):
+        return actual
     try:
         expected = reference_value(reference_connection(ctx, against), reference)
     except ShadowedBuiltins as exc:

@@ -222,3 +222,15 @@ def as_list(value) -> list:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
+
+
+def project_columns(columns, rows, wanted) -> tuple[list[tuple] | None, str | None]:
+    """Rows reduced to the ``wanted`` columns (matched case-insensitively), in that order;
+    or ``(None, the first missing name)``."""
+    lower = [str(c).lower() for c in columns]
+    idx = []
+    for name in wanted:
+        if name.lower() not in lower:
+            return None, name
+        idx.append(lower.index(name.lower()))
+    return [tuple(r[i] for i in idx) for r in rows], None
