@@ -35,6 +35,35 @@ def pytest_addoption(parser):
     group.addoption("--grade-seed", type=int, default=None, help="seed for exercises graded on a hidden seed")
 
 
+_ROOT = Path(__file__).resolve().parent
+
+
+def _grading_route_only(config) -> bool:
+    """True for ``pytest exercises/ …`` (instructors grading), False for the test suite."""
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    exercises = _ROOT / "exercises"
+    return bool(paths) and all(path == exercises or exercises in path.parents for path in paths)
+
+
+def pytest_configure(config):
+    # The test suite never touches the user's template cache: the session (and its xdist
+    # workers, which inherit the environment) share one in a temp folder. Grading through
+    # pytest (`pytest exercises/`) uses the user's cache like grade.py does.
+    if os.environ.get("PYTEST_XDIST_WORKER") or "PGDRILL_CACHE_DIR" in os.environ or _grading_route_only(config):
+        return
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="pgdrill-test-cache-")
+    os.environ["PGDRILL_CACHE_DIR"] = folder
+
+    def remove() -> None:
+        os.environ.pop("PGDRILL_CACHE_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    config.add_cleanup(remove)
+
+
 @pytest.fixture(scope="session")
 def pg_server(request):
     """One throwaway PostgreSQL for the whole session, removed at the end."""
@@ -141,11 +170,16 @@ def _grader(config):
     if grader is None:
         from pgdrill.grading import Grader, GradingOptions
 
+        from fixtures.cache import ClusterCache, cache_disabled
+        from pgdrill.grading import start_grading_server
+
         opt = config.getoption
-        server = start_server(opt("--pg-server"), dsn=opt("--pg-dsn"), bindir=opt("--pg-bindir"))
+        options = GradingOptions(scale=opt("--grade-scale"), seed=opt("--grade-seed"))
+        specs = getattr(config, "_pgdrill_specs", [])
+        server = start_grading_server(specs, options, kind=opt("--pg-server"), dsn=opt("--pg-dsn"),
+                                      bindir=opt("--pg-bindir"), cache=None if cache_disabled() else ClusterCache())
         config.add_cleanup(server.stop)
-        scale = opt("--grade-scale")
-        grader = Grader(server, options=GradingOptions(scale=scale, seed=opt("--grade-seed")))
+        grader = Grader(server, options=options)
         config._pgdrill_grader = grader
     return grader
 
@@ -157,6 +191,8 @@ class ExerciseFile(pytest.File):
 
         spec = load_spec(self.path, checks.load_all())
         self.spec = spec
+        # Every collected spec's starting state is put in the cache before the first is graded.
+        self.config.__dict__.setdefault("_pgdrill_specs", []).append(spec)
         for chk in spec.checks:
             yield CheckItem.from_parent(self, name=f"{spec.id}::{chk.id}", check_id=chk.id)
 

@@ -64,6 +64,7 @@ class BatchOptions:
     exercises: tuple[str, ...] = ()          # only these exercises (default: all)
     exercises_dir: str | None = None         # the specs (default: the repository's exercises/)
     timeout: float = DEFAULT_TIMEOUT
+    cache: bool = True                       # take templates from the cache (fixtures/cache.py)
 
 
 @dataclass(frozen=True)
@@ -125,19 +126,45 @@ def _load_specs(options: BatchOptions):
     return sorted(specs, key=lambda s: s.sort_key)
 
 
+def _cache(options: BatchOptions):
+    from fixtures.cache import ClusterCache, cache_disabled
+
+    return ClusterCache() if options.cache and not cache_disabled() else None
+
+
+def _fill_cache(specs, options: BatchOptions, say) -> None:
+    """Build every template the class needs once, before the workers start copying it."""
+    from fixtures.cache import CacheError
+    from fixtures.server import ServerError
+    from fixtures.templates import ensure_cached
+    from pgdrill.grading import GradingOptions, fixture_key
+
+    cache = _cache(options)
+    if cache is None or (options.server or ("dsn" if options.dsn else "")) == "dsn":
+        return
+    cache.progress = say
+    grading = GradingOptions(scale=options.scale, seed=options.seed)
+    try:
+        ensure_cached(cache, [fixture_key(spec, grading) for spec in specs], kind=options.server,
+                      bindir=options.bindir, progress=say)
+    except (CacheError, ServerError, OSError) as exc:
+        say(f"template cache not filled ({exc}); each worker builds its own templates")
+
+
 def _worker_main(conn, options: BatchOptions) -> None:
     """One worker: its own server, then submissions one by one until told to stop."""
-    from fixtures.server import start_server
     from pgdrill.classroom import unavailable_report
-    from pgdrill.grading import Grader, GradingOptions
+    from pgdrill.grading import Grader, GradingOptions, start_grading_server
 
     specs = _load_specs(options)
     server = None
     problem = ""
     try:
-        kind = options.server or ("dsn" if options.dsn else None)
-        server = start_server(kind, dsn=options.dsn, bindir=options.bindir)
-        grader = Grader(server, options=GradingOptions(scale=options.scale, seed=options.seed))
+        grading = GradingOptions(scale=options.scale, seed=options.seed)
+        # The parent filled the cache before starting us: this only copies it.
+        server = start_grading_server(specs, grading, kind=options.server, dsn=options.dsn, bindir=options.bindir,
+                                      cache=_cache(options))
+        grader = Grader(server, options=grading)
     except Exception as exc:  # noqa: BLE001 - reported per submission, never raised
         problem = f"could not start PostgreSQL: {exc}"
     try:
@@ -215,6 +242,8 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
     if (options.server or ("dsn" if options.dsn else "")) == "dsn" and n > 1:
         say("one server given by --dsn: grading with one worker (workers share no cluster-wide state then)")
         n = 1
+    if subs and options.cache and n > 0:
+        _fill_cache(specs, options, say)
     workers = [_spawn(ctx, options) for _ in range(n)] if subs else []
     restarts = 0
 

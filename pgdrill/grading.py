@@ -23,6 +23,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import psycopg
 
@@ -63,6 +64,49 @@ def resolve_seed(policy, options: GradingOptions) -> int:
     if policy == "grading":
         return options.seed if options.seed is not None else DEFAULT_GRADING_SEED
     return options.learner_seed
+
+
+def _points_text(result: ExerciseResult) -> str:
+    if result.error:
+        return "could not be graded"
+    earned = sum(c.points for c in result.checks if c.visibility == Visibility.VISIBLE)
+    total = sum(c.max_points for c in result.checks if c.visibility == Visibility.VISIBLE)
+    hidden = sum(1 for c in result.checks if c.visibility != Visibility.VISIBLE)
+    return f"{earned:g}/{total:g} points" + (f" (+{hidden} hidden checks)" if hidden else "")
+
+
+def fixture_key(spec: ExerciseSpec, options: GradingOptions) -> FixtureKey:
+    """The starting state ``spec`` is graded on under ``options``."""
+    inc = spec.incident
+    scale = options.scale if options.scale is not None else inc.scale
+    return FixtureKey(inc.fixture, scale if inc.fixture == "techshop" else 1,
+                      resolve_seed(inc.seed, options) if inc.fixture == "techshop" else 1)
+
+
+def start_grading_server(specs, options: GradingOptions, *, kind: str | None = None, dsn: str | None = None,
+                         bindir=None, cache=None, progress=None) -> Server:
+    """A server for grading ``specs``, with their templates ready when ``cache`` is given.
+
+    Missing templates are built into the cache first (``fixtures.templates.ensure_cached``), so
+    the server starts as a copy that already holds them: the second grading builds nothing.
+    A cache that cannot be used is reported and skipped, never fatal.
+    """
+    from fixtures.cache import CacheError
+    from fixtures.server import start_server
+    from fixtures.templates import ensure_cached
+
+    kind = kind or ("dsn" if dsn else None) or os.environ.get("PGDRILL_SERVER") or "embedded"
+    if kind == "dsn":
+        cache = None  # templates stay on that server between runs already
+    if cache is not None:
+        try:
+            ensure_cached(cache, [fixture_key(spec, options) for spec in specs], kind=kind, bindir=bindir,
+                          progress=progress)
+        except (CacheError, OSError) as exc:
+            if progress:
+                progress(f"template cache not used: {exc}")
+            cache = None
+    return start_server(kind, dsn=dsn, bindir=bindir, cache=cache)
 
 
 def submission_dir_for(submission: Path, spec: ExerciseSpec, single: bool) -> Path:
@@ -263,6 +307,8 @@ class Grader:
     server: Server
     templates: TemplateCache | None = None
     options: GradingOptions = field(default_factory=GradingOptions)
+    # Told one line per exercise as it finishes (the CLI prints it on stderr).
+    progress: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         if self.templates is None:
@@ -270,10 +316,7 @@ class Grader:
         checks.load_all()
 
     def key_for(self, spec: ExerciseSpec) -> FixtureKey:
-        inc = spec.incident
-        scale = self.options.scale if self.options.scale is not None else inc.scale
-        return FixtureKey(inc.fixture, scale if inc.fixture == "techshop" else 1,
-                          resolve_seed(inc.seed, self.options) if inc.fixture == "techshop" else 1)
+        return fixture_key(spec, self.options)
 
     # ------------------------------------------------------------------ one exercise
     def grade_exercise(self, spec: ExerciseSpec, files_dir: Path) -> ExerciseResult:
@@ -397,7 +440,15 @@ class Grader:
         started = time.monotonic()
         started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         single = len(specs) == 1
-        exercises = tuple(self.grade_exercise(spec, submission_dir_for(submission, spec, single)) for spec in specs)
+        exercises = []
+        for number, spec in enumerate(specs, 1):
+            began = time.monotonic()
+            result = self.grade_exercise(spec, submission_dir_for(submission, spec, single))
+            exercises.append(result)
+            if self.progress:
+                self.progress(f"[{number}/{len(specs)}] {spec.id}: {_points_text(result)} "
+                              f"({time.monotonic() - began:.1f} s)")
+        exercises = tuple(exercises)
         seeds = sorted({self.key_for(s).seed for s in specs if s.incident.fixture == "techshop"})
         scales = sorted({self.key_for(s).scale for s in specs if s.incident.fixture == "techshop"})
         return GradeReport(
