@@ -177,3 +177,50 @@ def test_no_cache_leaves_no_cache_folder(tmp_path, kind):
     _grade_py("solutions/", "-e", "demo-first-fix", "--scale", "0.05", "--server", kind, "--no-cache", "-q",
               cache_dir=tmp_path / "cache", check=False)
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_ci_cache_key_changes_with_a_fixture_file_only(tmp_path):
+    tree = tmp_path / "tree"
+    for part in ("fixtures", "pgdrill", "checks"):
+        shutil.copytree(ROOT / part, tree / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "grade.py", tree / "grade.py")
+    (tree / "docs").mkdir()
+
+    def key() -> str:
+        proc = subprocess.run([sys.executable, "grade.py", "cache", "key"], cwd=tree, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(tree)}, check=True)
+        return proc.stdout.strip()
+
+    first = key()
+    (tree / "docs" / "notes.md").write_text("not a starting state")
+    (tree / "pgdrill" / "render.py").write_text((tree / "pgdrill" / "render.py").read_text() + "\n# edit\n")
+    assert key() == first
+    schema = tree / "fixtures" / "incident" / "schema.sql"
+    schema.write_text(schema.read_text() + "\n-- edit\n")
+    assert key() != first
+
+
+def test_the_workflow_keeps_the_cache_under_the_graders_key():
+    import yaml
+
+    job = next(iter(yaml.safe_load((ROOT / ".github" / "workflows" / "classroom.yml").read_text())["jobs"].values()))
+    install = next(s for s in job["steps"] if s.get("id") == "install")
+    assert "grade.py\" cache key" in install["run"] and "cache-key=" in install["run"]
+    cached = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@"))
+    assert cached["with"]["path"] == "~/.cache/pgdrill"
+    assert "steps.install.outputs.cache-key" in cached["with"]["key"]
+    order = [s.get("id") or s.get("uses", "") for s in job["steps"]]
+    assert order.index("install") < order.index(cached["uses"]) < order.index("pgdrill")
+
+
+def test_gradescope_grading_after_setup_warm_builds_nothing(tmp_path, kind):
+    """setup.sh runs `grade.py cache warm` into the image; run_autograder must then only copy."""
+    cache_dir = tmp_path / "cache"
+    warm = _grade_py("cache", "warm", "-e", "demo-first-fix", "--scale", "0.05", "--server", kind, cache_dir=cache_dir)
+    assert "templates cached" in warm.stdout
+    record = _entry_path(cache_dir) / "entry.json"
+    before = record.read_bytes(), record.stat().st_mtime_ns
+    graded = _grade_py("solutions/", "-e", "demo-first-fix", "--scale", "0.05", "--server", kind, "--progress",
+                       cache_dir=cache_dir, check=False)
+    assert "[1/1] demo-first-fix" in graded.stderr and "built " not in graded.stderr
+    assert (record.read_bytes(), record.stat().st_mtime_ns) == before
