@@ -139,18 +139,22 @@ def _wanted(args, state: dict) -> tuple[str, dict]:
         fixture, exercise = spec.incident.fixture, spec.id
         dbname = spec.id.replace("-", "_") if spec.incident.setup else _fixture_dbname(fixture)
         spec_scale = spec.incident.scale
+        # A seed the spec pins is the exercise's starting state; "learner" and "grading" mean
+        # the lab's own seed (the grading seed is never shown).
+        spec_seed = spec.incident.seed if type(spec.incident.seed) is int else None
     elif args.fixture:
-        fixture, exercise, dbname, spec_scale = args.fixture, None, _fixture_dbname(args.fixture), None
+        fixture, exercise, dbname, spec_scale, spec_seed = args.fixture, None, _fixture_dbname(args.fixture), None, None
     else:
         dbname = state.get("open", "techshop")
         previous = databases.get(dbname, {"fixture": "techshop", "exercise": None})
-        fixture, exercise, spec_scale = previous["fixture"], previous["exercise"], previous.get("scale")
+        fixture, exercise = previous["fixture"], previous["exercise"]
+        spec_scale, spec_seed = previous.get("scale"), previous.get("seed")
     if fixture != "techshop":
         if args.scale is not None or args.seed is not None:
             raise ServerError(f"--scale and --seed are for the TechShop incident, not {fixture}")
         return dbname, {"fixture": fixture, "exercise": exercise, "scale": 1, "seed": 1}
     scale = args.scale if args.scale is not None else spec_scale if spec_scale is not None else state.get("scale", DEFAULT_SCALE)
-    seed = args.seed if args.seed is not None else state.get("seed", 1)
+    seed = args.seed if args.seed is not None else spec_seed if spec_seed is not None else state.get("seed", 1)
     return dbname, {"fixture": "techshop", "exercise": exercise, "scale": scale, "seed": seed}
 
 
