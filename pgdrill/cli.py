@@ -66,7 +66,7 @@ def grade_parser() -> argparse.ArgumentParser:
         prog="grade.py",
         description="Grade a pgdrill submission and print a scored report with feedback; with --batch, "
                     "grade a whole class into a gradebook. "
-                    "Other commands: 'grade.py lab --help' (a broken TechShop database to explore), "
+                    "Other commands: 'grade.py lab --help' (the broken TechShop database, or any exercise's starting state, to explore), "
                     "'grade.py validate --help' (check every exercise spec), "
                     "'grade.py export-template --help' (write the student repository), "
                     "'grade.py new-exercise --help' (scaffold an exercise).",

@@ -1,21 +1,32 @@
-"""The learner's playground: a persistent, broken TechShop database to explore with psql.
+"""The learner's playground: a persistent database to explore with psql — TechShop or any exercise's.
 
     python grade.py lab up [--scale S] [--seed N]   build (once) and start; prints how to connect
+    python grade.py lab up EXERCISE_ID              open that exercise's starting state instead
+                                                    (its fixture, then its setup.sql if it has one)
+    python grade.py lab up --fixture FIXTURE        open a fixture: techshop, sample:pagila,
+                                                    sample:chinook, sample:northwind or empty
     python grade.py lab up --no-activity            … without the background sessions (--activity
                                                     brings them back; reset remembers the choice)
-    python grade.py lab psql [PSQL ARGS…]           psql as role learner on database techshop
+    python grade.py lab psql [PSQL ARGS…]           psql as role learner on the open database
     python grade.py lab dsn                         the connection URI, for scripts and GUI tools
-    python grade.py lab reset                       back to the planted state, from the template
-    python grade.py lab status                      is it running, which scale and seed
+    python grade.py lab reset                       the open database back to its starting state
+    python grade.py lab status                      is it running, what is open
     python grade.py lab logs [-n LINES]             the server log (connection errors, slow queries)
     python grade.py lab down                        stop the server, keep the files
     python grade.py lab destroy                     stop and delete everything
 
+One database is open at a time: ``lab up`` without a target reopens the last one. Databases
+opened before stay on the server with their changes (``lab up`` on them again keeps them;
+``lab reset`` rebuilds only the open one). The TechShop incident is database ``techshop``, a
+sample is named after itself (``pagila``, ``chinook``, ``northwind``), the empty fixture is
+``scratch``, and an exercise whose spec has a ``setup.sql`` gets a database of its own named
+after the exercise (``course_06_update_delete``).
+
 The lab runs on the same kind of server as grading (embedded PostgreSQL by default) in
-``$PGDRILL_LAB_DIR`` (default ``/var/tmp/pgdrill-lab-<uid>``), with the background activity
-of Phase 1 (a long-running report, a stuck transaction holding a row lock, a blocked stock
-update) kept alive by a small daemon process. The manifest of planted faults is never
-printed unless an instructor asks for it (``lab status --manifest``).
+``$PGDRILL_LAB_DIR`` (default ``/var/tmp/pgdrill-lab-<uid>``). With TechShop open, the
+background activity of Phase 1 (a long-running report, a stuck transaction holding a row
+lock, a blocked stock update) is kept alive by a small daemon process. The manifest of
+planted faults is never printed unless an instructor asks for it (``lab status --manifest``).
 """
 
 from __future__ import annotations
@@ -32,8 +43,10 @@ from pathlib import Path
 from fixtures.server import Server, ServerError, _readable_by_all, server_user
 from fixtures.templates import FixtureKey, TemplateCache
 
-LAB_DB = "techshop"
 DEFAULT_SCALE = 1.0
+# What ``lab up --fixture`` accepts: the fixtures an exercise spec may name.
+FIXTURES = ("techshop", "sample:pagila", "sample:chinook", "sample:northwind", "empty")
+EXERCISES_DIR = Path(__file__).resolve().parents[1] / "exercises"
 
 
 def lab_dir() -> Path:
@@ -47,9 +60,15 @@ def _state_path() -> Path:
 
 def _read_state() -> dict:
     try:
-        return json.loads(_state_path().read_text())
+        state = json.loads(_state_path().read_text())
     except (OSError, ValueError):
         return {}
+    if state and "open" not in state:
+        # A lab from before other databases could be opened: it holds TechShop only.
+        state["open"] = "techshop"
+        state["databases"] = {"techshop": {"fixture": "techshop", "exercise": None,
+                                           "scale": state.get("scale", DEFAULT_SCALE), "seed": state.get("seed", 1)}}
+    return state
 
 
 def _write_state(state: dict) -> None:
@@ -86,10 +105,82 @@ def _server(state: dict, kind: str | None = None, bindir: str | None = None) -> 
     return server
 
 
-def _learner_uri(server: Server) -> str:
-    return f"postgresql://learner@/{LAB_DB}?host={server.socket_dir}&port=5432"
+# ------------------------------------------------------------------ what is open
+def _fixture_dbname(fixture: str) -> str:
+    if fixture == "empty":
+        return "scratch"
+    return fixture.split(":", 1)[-1]
 
 
+def _exercise_spec(exercise_id: str):
+    from pgdrill.spec import SpecError, load_spec
+
+    path = EXERCISES_DIR / exercise_id / "exercise.yaml"
+    if not path.is_file():
+        known = sorted(p.parent.name for p in EXERCISES_DIR.glob("*/exercise.yaml"))
+        raise ServerError(f"no exercise named {exercise_id!r} (known: {', '.join(known)})")
+    try:
+        return load_spec(path)
+    except SpecError as exc:
+        raise ServerError(f"the spec of {exercise_id} is invalid:\n{exc}") from None
+
+
+def _wanted(args, state: dict) -> tuple[str, dict]:
+    """The database ``lab up`` opens, and what it is built from: ``(dbname, descriptor)``.
+
+    A descriptor is ``{fixture, exercise, scale, seed}``; scale and seed matter for TechShop
+    only (the learner's seed: the planted rows differ from those an exercise is graded on).
+    """
+    databases = state.get("databases", {})
+    if args.exercise and args.fixture:
+        raise ServerError("give an exercise or --fixture, not both")
+    if args.exercise:
+        spec = _exercise_spec(args.exercise)
+        fixture, exercise = spec.incident.fixture, spec.id
+        dbname = spec.id.replace("-", "_") if spec.incident.setup else _fixture_dbname(fixture)
+        spec_scale = spec.incident.scale
+        # A seed the spec pins is the exercise's starting state; "learner" and "grading" mean
+        # the lab's own seed (the grading seed is never shown).
+        spec_seed = spec.incident.seed if type(spec.incident.seed) is int else None
+    elif args.fixture:
+        fixture, exercise, dbname, spec_scale, spec_seed = args.fixture, None, _fixture_dbname(args.fixture), None, None
+    else:
+        dbname = state.get("open", "techshop")
+        previous = databases.get(dbname, {"fixture": "techshop", "exercise": None})
+        fixture, exercise = previous["fixture"], previous["exercise"]
+        spec_scale, spec_seed = previous.get("scale"), previous.get("seed")
+    if fixture != "techshop":
+        if args.scale is not None or args.seed is not None:
+            raise ServerError(f"--scale and --seed are for the TechShop incident, not {fixture}")
+        return dbname, {"fixture": fixture, "exercise": exercise, "scale": 1, "seed": 1}
+    scale = args.scale if args.scale is not None else spec_scale if spec_scale is not None else state.get("scale", DEFAULT_SCALE)
+    seed = args.seed if args.seed is not None else spec_seed if spec_seed is not None else state.get("seed", 1)
+    return dbname, {"fixture": "techshop", "exercise": exercise, "scale": scale, "seed": seed}
+
+
+def _key(db: dict) -> FixtureKey:
+    if db["fixture"] == "techshop":
+        return FixtureKey("techshop", db["scale"], db["seed"])
+    return FixtureKey(db["fixture"])
+
+
+def _describe(dbname: str, db: dict) -> str:
+    what = (f"the TechShop incident (scale {db['scale']:g}, seed {db['seed']})" if db["fixture"] == "techshop"
+            else "an empty database" if db["fixture"] == "empty" else f"the {_fixture_dbname(db['fixture']).capitalize()} sample")
+    return f"{what}, as {db['exercise']} starts" if db.get("exercise") else what
+
+
+def _open(state: dict) -> tuple[str, dict]:
+    dbname = state.get("open", "techshop")
+    return dbname, state.get("databases", {}).get(dbname, {"fixture": "techshop", "exercise": None,
+                                                            "scale": DEFAULT_SCALE, "seed": 1})
+
+
+def _learner_uri(server: Server, dbname: str) -> str:
+    return f"postgresql://learner@/{dbname}?host={server.socket_dir}&port=5432"
+
+
+# ------------------------------------------------------------------ background activity
 def _activity_alive(state: dict) -> bool:
     pid = state.get("activity_pid")
     if not pid:
@@ -112,9 +203,15 @@ def _stop_activity(state: dict) -> None:
     state.pop("activity_pid", None)
 
 
+def _wants_activity(state: dict) -> bool:
+    """The Phase 1 sessions belong to the TechShop incident: they run only while it is open."""
+    return state.get("activity", True) and _open(state)[1]["fixture"] == "techshop"
+
+
 def _start_activity(server: Server, state: dict) -> None:
+    dbname, db = _open(state)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pgdrill.lab_activity", str(server.base_dir), LAB_DB, str(state["seed"])],
+        [sys.executable, "-m", "pgdrill.lab_activity", str(server.base_dir), dbname, str(db["seed"])],
         cwd=str(Path(__file__).resolve().parents[1]), start_new_session=True,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(lab_dir() / "activity.log", "ab"),
     )
@@ -128,49 +225,60 @@ def _start_activity(server: Server, state: dict) -> None:
         _say("warning: the background activity did not start; see " + str(lab_dir() / "activity.log"))
 
 
-def _clone_lab_db(server: Server, state: dict) -> None:
+def _clone_lab_db(server: Server, dbname: str, db: dict) -> None:
+    """(Re)create ``dbname`` from its template, then run its exercise's setup.sql, if any."""
     cache = TemplateCache(server, progress=_say)
-    key = FixtureKey("techshop", state["scale"], state["seed"])
-    with _Timer(f"preparing the TechShop incident (scale {state['scale']:g}, seed {state['seed']})"):
+    key = _key(db)
+    with _Timer(f"preparing {_describe(dbname, {**db, 'exercise': None})}"):
         cache.template(key)
-    with _Timer("cloning a fresh techshop database from the template"):
-        server.drop_database(LAB_DB)
-        cache.clone(key, name=LAB_DB)
+    with _Timer(f"cloning a fresh {dbname} database from the template"):
+        server.drop_database(dbname)
+        cache.clone(key, name=dbname)
+    setup = _exercise_spec(db["exercise"]).incident.setup if db.get("exercise") else None
+    if setup:
+        with _Timer(f"running {db['exercise']}'s setup.sql"), server.connect(dbname, purpose="setup") as conn:
+            conn.execute(Path(setup).read_text())
 
 
+# ------------------------------------------------------------------ commands
 def cmd_up(args) -> int:
     state = _read_state()
+    dbname, wanted = _wanted(args, state)
     lab_dir().mkdir(parents=True, exist_ok=True)
     os.chmod(lab_dir(), 0o755)
     if server_user() is not None and not _readable_by_all(lab_dir()):
         raise ServerError(f"{lab_dir()} is not reachable by the server's user (a parent folder is private); "
                           "set PGDRILL_LAB_DIR to a folder under /var/tmp")
-    wanted = {"scale": args.scale if args.scale is not None else state.get("scale", DEFAULT_SCALE),
-              "seed": args.seed if args.seed is not None else state.get("seed", 1)}
     server = _server(state, args.server, args.bindir)
     with _Timer("starting PostgreSQL"):
         server.start()
     state.update(server=server.kind, bindir=str(server.bindir))
-    changed = (state.get("scale"), state.get("seed")) != (wanted["scale"], wanted["seed"])
-    state.update(wanted)
+    databases = state.setdefault("databases", {})
+    if wanted["fixture"] == "techshop":
+        state.update(scale=wanted["scale"], seed=wanted["seed"])  # the defaults of the next TechShop
     with server.connect(purpose="lab") as conn:
-        exists = conn.execute("SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s", (LAB_DB,)).fetchone()
-    if changed or not exists:
+        exists = conn.execute("SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s", (dbname,)).fetchone()
+    # The same fixture under another exercise's name (course-04 and course-09 both open
+    # northwind as it is) keeps the database and the learner's changes in it.
+    rebuild = not exists or dbname not in databases or _key(databases[dbname]) != _key(wanted)
+    if dbname != state.get("open") or rebuild:
         _stop_activity(state)
-        _clone_lab_db(server, state)
+    if rebuild:
+        _clone_lab_db(server, dbname, wanted)
+    databases[dbname] = wanted
+    state["open"] = dbname
     if getattr(args, "activity", None) is not None:
         state["activity"] = args.activity
-    if not state.get("activity", True):
+    if not _wants_activity(state):
         _stop_activity(state)
     elif not _activity_alive(state):
         with _Timer("starting the application's background activity"):
             _start_activity(server, state)
     _write_state(state)
-    print(f"The TechShop incident is up (PostgreSQL {server.version_num // 10000}, scale {state['scale']:g}, "
-          f"seed {state['seed']}).")
+    print(f"Database {dbname} is up: {_describe(dbname, wanted)} (PostgreSQL {server.version_num // 10000}).")
     print("  explore it:       python grade.py lab psql")
-    print(f"  connection URI:   {_learner_uri(server)}")
-    print("  back to broken:   python grade.py lab reset      stop: python grade.py lab down")
+    print(f"  connection URI:   {_learner_uri(server, dbname)}")
+    print("  starting state:   python grade.py lab reset      stop: python grade.py lab down")
     return 0
 
 
@@ -185,27 +293,28 @@ def _running_server() -> tuple[Server, dict]:
 
 
 def cmd_psql(args) -> int:
-    server, _ = _running_server()
+    server, state = _running_server()
     psql = server.bindir / "psql" if server.bindir and (server.bindir / "psql").exists() else "psql"
-    os.execv(str(psql), [str(psql), "-d", _learner_uri(server), *args.psql_args])
+    os.execv(str(psql), [str(psql), "-d", _learner_uri(server, _open(state)[0]), *args.psql_args])
     return 0  # not reached
 
 
 def cmd_dsn(args) -> int:
-    server, _ = _running_server()
-    print(_learner_uri(server))
+    server, state = _running_server()
+    print(_learner_uri(server, _open(state)[0]))
     return 0
 
 
 def cmd_reset(args) -> int:
     server, state = _running_server()
+    dbname, db = _open(state)
     _stop_activity(state)
-    _clone_lab_db(server, state)
-    if state.get("activity", True):
+    _clone_lab_db(server, dbname, db)
+    if _wants_activity(state):
         with _Timer("restarting the background activity"):
             _start_activity(server, state)
     _write_state(state)
-    print("techshop is back to its planted state.")
+    print(f"{dbname} is back to its starting state.")
     return 0
 
 
@@ -216,15 +325,18 @@ def cmd_status(args) -> int:
         return 1
     server = _server(state).attach()
     running = server.is_running()
+    dbname, db = _open(state)
     print(f"lab dir:    {lab_dir()}")
     print(f"server:     {state.get('server')} ({'running' if running else 'stopped'})")
-    print(f"incident:   scale {state.get('scale'):g}, seed {state.get('seed')}")
+    print(f"open:       {dbname} — {_describe(dbname, db)}")
+    others = sorted(set(state.get("databases", {})) - {dbname})
+    if others:
+        print(f"also kept:  {', '.join(others)} ('lab up' with their exercise or fixture opens them again)")
     print(f"activity:   {'running' if _activity_alive(state) else 'stopped'}")
     if running:
-        print(f"connect:    {_learner_uri(server)}")
+        print(f"connect:    {_learner_uri(server, dbname)}")
     if args.manifest:
-        key = FixtureKey("techshop", state["scale"], state["seed"])
-        sidecar = lab_dir() / "cluster" / "manifests" / f"{key.template_name}.json"
+        sidecar = lab_dir() / "cluster" / "manifests" / f"{_key(db).template_name}.json"
         print("\nINSTRUCTOR VIEW — the planted faults (do not show learners):")
         print(sidecar.read_text() if sidecar.exists() else "(no manifest yet)")
     return 0 if running else 1
@@ -270,7 +382,11 @@ def parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split("\n\n", 1)[1])
     sub = p.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="build (once) and start the incident database")
+    up = sub.add_parser("up", help="build (once) and start the incident database, or the starting state of an exercise")
+    up.add_argument("exercise", nargs="?", metavar="EXERCISE_ID",
+                    help="open this exercise's starting state (its fixture and setup.sql), e.g. course-05-indexes")
+    up.add_argument("--fixture", choices=FIXTURES, help="open a fixture as it is (default: what was open last, "
+                                                        "at first techshop)")
     up.add_argument("--scale", type=float, help=f"incident size (default {DEFAULT_SCALE:g}: 100,000 products)")
     up.add_argument("--seed", type=int, help="which rows the faults hit (default 1)")
     up.add_argument("--server", choices=("embedded", "system"), help="PostgreSQL binaries (default embedded)")
@@ -282,7 +398,7 @@ def parser() -> argparse.ArgumentParser:
     ps.add_argument("psql_args", nargs=argparse.REMAINDER)
     ps.set_defaults(func=cmd_psql)
     sub.add_parser("dsn", help="print the connection URI").set_defaults(func=cmd_dsn)
-    sub.add_parser("reset", help="back to the planted state").set_defaults(func=cmd_reset)
+    sub.add_parser("reset", help="the open database back to its starting state").set_defaults(func=cmd_reset)
     st = sub.add_parser("status", help="show what is running")
     st.add_argument("--manifest", action="store_true", help="instructors: also print the planted faults")
     st.set_defaults(func=cmd_status)

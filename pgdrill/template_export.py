@@ -434,15 +434,35 @@ def export_template(out: Path, specs: list[ExerciseSpec], *, solutions_dir: Path
 # The grading bundle
 
 
+def _check_samples(samples_dir: Path, specs: Iterable[ExerciseSpec]) -> None:
+    """Refuse a bundle that would grade a sample-database exercise without its sample.
+
+    Without the sample's SQL every check of the exercise would fail: a bundle that scores
+    the whole class 0 must not be written quietly.
+    """
+    missing = []
+    for spec in specs:
+        fixture = spec.incident.fixture
+        if fixture.startswith("sample:"):
+            folder = Path(samples_dir) / fixture.split(":", 1)[1]
+            if not any(folder.glob("*.sql")):
+                missing.append(Leak(str(folder), 0, f"no SQL for {fixture}, which {spec.id} is graded on"))
+    if missing:
+        raise ExportError("the grading bundle would lack sample databases:", missing)
+
+
 def export_harness(out: Path, specs: list[ExerciseSpec], *, force: bool = False) -> Path:
     """The grader without the solutions: engine, full specs, Gradescope scripts, samples.
 
     The same folder is what the student workflow checks out (a private repository) and what
-    a Gradescope autograder zip holds (``setup.sh`` and ``run_autograder`` at its root).
+    a Gradescope autograder zip holds (``setup.sh`` and ``run_autograder`` at its root). The
+    sample databases travel inside ``fixtures/samples/``; an exercise whose sample is missing
+    is refused before anything is written.
     """
     from fixtures.templates import SAMPLES_DIR
 
     out = Path(out)
+    _check_samples(SAMPLES_DIR, specs)
     _check_target(out, force, "grading bundle", _is_bundle)
     if out.exists():
         _clear_except_git(out)
@@ -460,10 +480,7 @@ def export_harness(out: Path, specs: list[ExerciseSpec], *, force: bool = False)
         if (GRADESCOPE_DIR / name).is_file():
             shutil.copyfile(GRADESCOPE_DIR / name, out / name)
             (out / name).chmod(0o755)
-    samples = sorted({s.incident.fixture.split(":", 1)[1] for s in specs if s.incident.fixture.startswith("sample:")})
-    for name in samples:
-        if (SAMPLES_DIR / name).is_dir():
-            shutil.copytree(SAMPLES_DIR / name, out / "samples" / name, ignore=_IGNORED)
+    _check_samples(out / SAMPLES_DIR.relative_to(ROOT), specs)
     (out / "README.md").write_text(
         "# pgdrill grading bundle\n\n"
         "The grader and the full exercise specs for one course: keep this private (the specs hold\n"

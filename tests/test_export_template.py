@@ -354,3 +354,35 @@ def test_new_exercise_scaffolds_an_exercise_that_validates(tmp_path, grader, req
     assert again.returncode == 2 and "already exists" in again.stderr
     bad = _grade_py("new-exercise", "Bad Id", "--root", str(tmp_path))
     assert bad.returncode == 2 and "not a valid exercise id" in bad.stderr
+
+
+def test_the_bundle_grades_a_sample_exercise_with_its_own_copy_of_the_sample(tmp_path):
+    """The grading bundle carries the samples inside fixtures/ and grades from them, alone."""
+    exercise = "course-02-querying"
+    bundle = tmp_path / "bundle"
+    proc = _grade_py("export-template", str(tmp_path / "student"), "-e", exercise, "--harness", str(bundle))
+    assert proc.returncode == 0, proc.stderr
+    for source in (ROOT / "fixtures" / "samples" / "chinook").iterdir():
+        assert (bundle / "fixtures" / "samples" / "chinook" / source.name).read_bytes() == source.read_bytes()
+    # The bundle's grade.py imports the bundle's own engine, which finds the sample beside itself.
+    report = tmp_path / "report.json"
+    graded = subprocess.run([sys.executable, str(bundle / "grade.py"), str(SOLUTIONS_DIR / exercise), "-e", exercise,
+                             "--format", "json", "--out", str(report)], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=600)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    result = json.loads(report.read_text())
+    assert result["max_points"] > 0 and result["points"] == result["max_points"]
+
+
+def test_the_bundle_refuses_an_exercise_whose_sample_is_missing(tmp_path, monkeypatch):
+    from pgdrill.template_export import export_harness
+
+    monkeypatch.setattr("fixtures.templates.SAMPLES_DIR", tmp_path / "no-samples")
+    with pytest.raises(ExportError) as refused:
+        export_harness(tmp_path / "bundle", [_spec("course-05-indexes"), _spec(DEMO)])
+    assert "sample:pagila" in str(refused.value) and "course-05-indexes" in str(refused.value)
+    assert DEMO not in str(refused.value)  # TechShop needs no sample
+    assert not (tmp_path / "bundle").exists()
+    # The same call with the samples in place writes the bundle.
+    monkeypatch.undo()
+    assert (export_harness(tmp_path / "bundle", [_spec("course-05-indexes")]) / "fixtures" / "samples" / "pagila").is_dir()

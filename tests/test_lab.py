@@ -89,3 +89,55 @@ def test_lab_lifecycle(lab, lab_dir):
 
     lab("up")  # starts again, keeps the data
     assert lab("psql", "-XAtc", "SELECT 1").stdout.strip() == "1"
+
+
+def _copy_rows(dump: Path, table: str) -> int:
+    """Rows of ``table`` in a pg_dump file: the lines of its COPY block, read from the file itself."""
+    lines = dump.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"COPY public.{table} "))
+    return lines.index("\\.", start) - start - 1
+
+
+def test_lab_opens_any_exercise_or_fixture(lab, lab_dir):
+    pagila_dump = ROOT / "fixtures" / "samples" / "pagila" / "pagila-data.sql"
+    films, rentals = _copy_rows(pagila_dump, "film"), _copy_rows(pagila_dump, "rental")
+
+    # An exercise id opens its fixture: course-05-indexes runs on Pagila.
+    up = lab("up", "course-05-indexes")
+    assert "pagila" in up.stdout and "postgresql://learner@/pagila?host=" in up.stdout
+    assert lab("dsn").stdout.strip().startswith("postgresql://learner@/pagila?host=")
+    seen = lab("psql", "-XAtc", "SELECT current_user, (SELECT count(*) FROM film), (SELECT count(*) FROM rental)")
+    assert seen.stdout.strip() == f"learner|{films}|{rentals}"
+    assert "activity:   stopped" in lab("status").stdout  # TechShop's sessions belong to TechShop
+
+    # reset brings back what the learner broke.
+    # (TRUNCATE: a DELETE would check payment's unindexed rental_id key row by row.)
+    lab("psql", "-XAtc", "TRUNCATE rental CASCADE")
+    assert lab("psql", "-XAtc", "SELECT count(*) FROM rental").stdout.strip() == "0"
+    assert "pagila is back" in lab("reset").stdout
+    assert lab("psql", "-XAtc", "SELECT count(*) FROM rental").stdout.strip() == str(rentals)
+
+    # An exercise with a setup.sql gets a database of its own, set up as the grader sets it up.
+    lab("up", "course-06-update-delete")
+    assert lab("dsn").stdout.strip().startswith("postgresql://learner@/course_06_update_delete?host=")
+    logged = lab("psql", "-XAtc", "SELECT count(*) > 0 FROM price_change_log").stdout.strip()
+    assert logged == "t"
+    lab("psql", "-XAtc", "DROP TABLE price_change_log")
+    lab("reset")
+    assert lab("psql", "-XAtc", "SELECT count(*) > 0 FROM price_change_log").stdout.strip() == "t"
+
+    # --fixture opens a sample as it is; the databases opened before are kept, with their changes.
+    lab("psql", "-XAtc", "CREATE TABLE my_notes (note text)")
+    lab("up", "--fixture", "sample:chinook")
+    assert lab("psql", "-XAtc", "SELECT current_database(), count(*) > 0 FROM track").stdout.strip() == "chinook|t"
+    status = lab("status").stdout
+    assert "open:       chinook" in status and "course_06_update_delete" in status and "pagila" in status
+    assert lab("up", "--fixture", "sample:chinook", "--scale", "2", check=False).returncode == 3
+    lab("up", "course-06-update-delete")
+    assert lab("psql", "-XAtc", "SELECT count(*) FROM my_notes").stdout.strip() == "0"
+
+    # down stops the server; up without a target reopens the database that was open.
+    lab("down")
+    assert not _postmaster_running(lab_dir)
+    lab("up")
+    assert lab("psql", "-XAtc", "SELECT current_database()").stdout.strip() == "course_06_update_delete"
