@@ -87,6 +87,23 @@ def content_checksum(conn) -> dict[str, str]:
     return out
 
 
+def layout_checksum(conn) -> dict[str, str]:
+    """md5 of every table's row versions with their places (ctid) in physical order.
+
+    Equal only if the same rows went to the same pages in the same order, and the same dead
+    versions were left behind (they shape where later versions land): what two concurrent
+    writers to one table, or a rewrite racing another session, would change.
+    """
+    out = {}
+    for table in TABLES:
+        out[table] = conn.execute(
+            sql.SQL("SELECT md5(string_agg(t.ctid::text || t::text, E'\\n' ORDER BY t.ctid)) || ' '"
+                    " || pg_catalog.pg_relation_size({}) FROM {} AS t").format(
+                sql.Literal(table), sql.Identifier(table))
+        ).fetchone()[0]
+    return out
+
+
 def catalog_snapshot(conn) -> dict[str, set]:
     """The schema of public as comparable sets: columns, constraints, indexes, sequences, options."""
     snap = {}
@@ -157,11 +174,18 @@ class FreshDatabase:
         self.server.drop_database(self.dbname)
 
 
-def build_fresh(server, *, scale: float, seed: int) -> tuple[dict, dict]:
-    """Build into a throwaway database; return (manifest, content checksum)."""
+def build_fresh(server, *, scale: float, seed: int, connections: int | None = None,
+                layout: bool = False) -> tuple[dict, dict]:
+    """Build into a throwaway database; return (manifest, content checksum).
+
+    With ``layout`` the checksum also covers where every row version sits (layout_checksum).
+    """
     with FreshDatabase(server, f"s{seed}") as db, db.connect() as conn:
-        manifest = build_incident(conn, scale=scale, seed=seed)
-        return manifest, content_checksum(conn)
+        manifest = build_incident(conn, scale=scale, seed=seed, connections=connections)
+        sums = content_checksum(conn)
+        if layout:
+            sums.update({f"{table} layout": value for table, value in layout_checksum(conn).items()})
+        return manifest, sums
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -443,8 +467,11 @@ def test_build_refuses_bad_input(pg_server, bare):
 
 
 def test_a_seed_repeats_and_another_seed_moves_every_fault(pg_server):
-    m1, sum1 = build_fresh(pg_server, scale=SMALL, seed=7)
-    m2, sum2 = build_fresh(pg_server, scale=SMALL, seed=7)
+    # The build runs side by side on several connections: one connection and more
+    # connections than cores (so the steps really interleave) must give the same rows in the
+    # same places, the same dead row versions and the same manifest.
+    m1, sum1 = build_fresh(pg_server, scale=SMALL, seed=7, connections=1, layout=True)
+    m2, sum2 = build_fresh(pg_server, scale=SMALL, seed=7, connections=4, layout=True)
     m3, sum3 = build_fresh(pg_server, scale=SMALL, seed=8)
     assert sum1 == sum2 and m1 == m2
     assert all(sum1[t] != sum3[t] for t in ("customers", "products", "orders", "order_items"))
@@ -485,8 +512,8 @@ def test_same_seed_same_data_on_postgresql_15_and_18(pg_server):
         pytest.skip(f"cannot start a {other_kind} server: {exc}")
     try:
         assert other.version_num // 10000 != pg_server.version_num // 10000
-        here = build_fresh(pg_server, scale=SMALL, seed=11)
-        there = build_fresh(other, scale=SMALL, seed=11)
+        here = build_fresh(pg_server, scale=SMALL, seed=11, layout=True)
+        there = build_fresh(other, scale=SMALL, seed=11, layout=True)
     finally:
         other.stop()
     assert here[1] == there[1]
