@@ -442,8 +442,10 @@ def test_nothing_of_the_generator_is_left_in_the_database(pg_server):
         assert conn.execute("SELECT count(*) FROM pg_catalog.pg_class c "
                             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
                             "WHERE n.nspname LIKE 'pg_temp%%'").fetchone()[0] == 0
-        # the session is handed back as it came
+        # the session is handed back as it came, and the helper sessions are gone
         assert conn.execute("SHOW max_parallel_workers_per_gather").fetchone()[0] != "0"
+        assert conn.execute("SELECT count(*) FROM pg_catalog.pg_stat_activity "
+                            "WHERE datname = current_database()").fetchone()[0] == 1
         # the manifest is JSON and mentions nothing the database could leak
         text = json.dumps(manifest)
         assert json.loads(text) == manifest
@@ -461,6 +463,30 @@ def test_build_refuses_bad_input(pg_server, bare):
             build_incident(conn, scale=0.001, seed=1)
         with pytest.raises(ValueError, match="seed"):
             build_incident(conn, scale=SMALL, seed=-1)
+        with pytest.raises(ValueError, match="connections"):
+            build_incident(conn, scale=SMALL, seed=1, connections=0)
+
+
+def test_helper_sessions_keep_the_callers_settings(pg_server):
+    """What the caller switched off for the build (here pg_stat_statements tracking, as the
+    template cache does) stays off on every session the build opens: no statement of the
+    generator may reach pg_stat_statements, where a learner would read how faults were planted."""
+    with FreshDatabase(pg_server, "quiet") as db, db.connect() as conn:
+        conn.execute("SELECT pg_catalog.set_config('pg_stat_statements.track', 'none', false)")
+        opened = []
+
+        def connect():
+            opened.append(db.connect())
+            return opened[-1]
+
+        build_incident(conn, scale=SMALL, seed=2, connections=3, connect=connect)
+        assert len(opened) == 2 and all(c.closed for c in opened)
+        conn.execute("RESET pg_stat_statements.track")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")  # only to read the entries
+        leaked = conn.execute(
+            "SELECT count(*) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_catalog.pg_database"
+            " WHERE datname = current_database()) AND query LIKE '%%order_items%%'").fetchone()[0]
+        assert leaked == 0
 
 
 # --------------------------------------------------------------------------- seeds
