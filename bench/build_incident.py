@@ -25,6 +25,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from psycopg import sql
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
@@ -75,7 +77,7 @@ def time_pgbench(server, rows: int) -> tuple[float, int, float]:
     dbname = f"bench_pgbench_{scale}"
     server.drop_database(dbname)
     with server.connect(purpose="bench") as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
     params = server.connect_params(dbname)
     cpu = cpu_seconds(server)
     started = time.monotonic()
@@ -93,7 +95,7 @@ def step_seconds(server, scale: float) -> list[tuple[str, float]]:
     dbname = "bench_incident_steps"
     server.drop_database(dbname)
     with server.connect(purpose="bench") as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}" TEMPLATE template0')
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(dbname)))
     steps: list[tuple[str, float]] = []
     try:
         with server.connect(dbname, purpose="build") as conn:
