@@ -70,6 +70,7 @@ class BatchOptions:
 class Submission:
     name: str        # the folder's name; the gradebook's row label
     path: Path       # what is graded: the folder, or its exercises/ sub-folder
+    root: Path | None = None   # the batch folder: below it no link is followed (pgdrill.submission)
 
 
 @dataclass
@@ -94,14 +95,36 @@ class Entry:
 
 
 def find_submissions(root: Path) -> list[Submission]:
-    """One submission per visible sub-folder of ``root``, sorted by name."""
+    """One submission per visible sub-folder of ``root``, sorted by name.
+
+    A sub-folder or an ``exercises/`` that is a symbolic link is still listed, so that its row
+    in the gradebook says why nothing in it was read (the grader follows no link below ``root``).
+    """
     out = []
     for child in sorted(Path(root).iterdir(), key=lambda p: p.name):
-        if child.name.startswith(".") or not child.is_dir():
+        if child.name.startswith(".") or not (child.is_symlink() or child.is_dir()):
             continue
         inner = child / "exercises"
-        out.append(Submission(child.name, inner if inner.is_dir() else child))
+        nested = inner.is_symlink() or (inner.is_dir() and not child.is_symlink())
+        out.append(Submission(child.name, inner if nested else child, Path(root)))
     return out
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(…),
+# =cmd|…, @SUM(…)); tab and carriage return count too, since some programs skip them first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value for the gradebook's CSV: text that a spreadsheet would run as a formula is
+    prefixed with ``'`` (shown as text); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv_row(writer, row) -> None:
+    writer.writerow([csv_cell(v) for v in row])
 
 
 def _safe_name(name: str) -> str:
@@ -149,12 +172,12 @@ def _worker_main(conn, options: BatchOptions) -> None:
                 break
             if task is None:
                 break
-            name, path = task
+            name, path, root = task
             try:
                 if problem:
                     report, why = unavailable_report(specs, problem, str(path)), problem
                 else:
-                    report, why = grader.grade(Path(path), specs), ""
+                    report, why = grader.grade(Path(path), specs, Path(root) if root else None), ""
             except Exception as exc:  # noqa: BLE001
                 why = f"grading stopped: {type(exc).__name__}: {exc}"
                 report = unavailable_report(specs, why, str(path))
@@ -207,7 +230,12 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
     started = time.monotonic()
     specs = _load_specs(options)
     subs = find_submissions(root) if submissions is None else list(submissions)
-    say = progress or (lambda text: None)
+    from pgdrill.render import one_line
+
+    shown = progress or (lambda text: None)
+
+    def say(text: str) -> None:  # a line names a submission folder, which the learner named
+        shown(one_line(text))
     entries: dict[str, Entry] = {}
     pending = deque(subs)
     ctx = multiprocessing.get_context("spawn")
@@ -236,7 +264,8 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
                 if w.ready and w.task is None and pending:
                     w.task = pending.popleft()
                     w.started = time.monotonic()
-                    w.conn.send((w.task.name, str(w.task.path)))
+                    root = w.task.root
+                    w.conn.send((w.task.name, str(w.task.path), str(root) if root is not None else ""))
             if not workers:  # every worker died and none may be restarted
                 while pending:
                     sub = pending.popleft()
@@ -371,7 +400,7 @@ class Gradebook:
                 row.append(fmt_points(ex.points) if ex is not None else "")
             row += [fmt_points(e.points), fmt_points(e.report.max_points),
                     percent(e.points, e.report.max_points), e.problem]
-            writer.writerow(row)
+            _csv_row(writer, row)
         return buf.getvalue()
 
     def checks_csv_text(self) -> str:
@@ -383,8 +412,8 @@ class Gradebook:
         for e in self.entries:
             for ex in e.report.exercises:
                 for c in ex.checks:
-                    writer.writerow([e.submission.name, ex.exercise, c.check_id, c.status.value,
-                                     fmt_points(c.points), fmt_points(c.max_points), c.visibility.value])
+                    _csv_row(writer, [e.submission.name, ex.exercise, c.check_id, c.status.value,
+                                      fmt_points(c.points), fmt_points(c.max_points), c.visibility.value])
         return buf.getvalue()
 
     def html(self) -> str:
