@@ -37,6 +37,7 @@ import csv
 import dataclasses
 import io
 import multiprocessing
+import os
 import re
 import time
 from collections import deque
@@ -45,6 +46,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from pgdrill.report import GradeReport, Status
+
+GRADER_ROOT = Path(__file__).resolve().parents[1]
 
 # The grader enforces statement and file timeouts; this is the last resort for a submission
 # that still does not finish (seconds of wall-clock time per submission).
@@ -101,12 +104,13 @@ def find_submissions(root: Path) -> list[Submission]:
     in the gradebook says why nothing in it was read (the grader follows no link below ``root``).
     """
     out = []
-    for child in sorted(Path(root).iterdir(), key=lambda p: p.name):
+    root = Path(root).absolute()  # the workers do not start in the caller's folder (see _spawn)
+    for child in sorted(root.iterdir(), key=lambda p: p.name):
         if child.name.startswith(".") or not (child.is_symlink() or child.is_dir()):
             continue
         inner = child / "exercises"
         nested = inner.is_symlink() or (inner.is_dir() and not child.is_symlink())
-        out.append(Submission(child.name, inner if nested else child, Path(root)))
+        out.append(Submission(child.name, inner if nested else child, root))
     return out
 
 
@@ -201,7 +205,16 @@ class _Worker:
 def _spawn(ctx, options: BatchOptions) -> _Worker:
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=_worker_main, args=(child, options), daemon=True, name="pgdrill-batch-worker")
-    proc.start()
+    # A spawned worker starts as `python -c …`, which puts its current folder first on the
+    # import path before the grader's own path is restored: started from a folder of
+    # submissions, a student's folder named like a module (multiprocessing, pgdrill …) would
+    # run as the grader. It starts in the grader's own folder instead (paths it gets are absolute).
+    here = os.getcwd()
+    os.chdir(GRADER_ROOT)
+    try:
+        proc.start()
+    finally:
+        os.chdir(here)
     child.close()
     return _Worker(proc, parent)
 

@@ -195,7 +195,8 @@ def cmd_batch(args) -> int:
         return EXIT_INVALID
     options = BatchOptions(
         workers=args.workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
-        bindir=args.bindir, exercises=tuple(s.id for s in specs), exercises_dir=str(args.exercises_dir),
+        bindir=str(Path(args.bindir).absolute()) if args.bindir else None, exercises=tuple(s.id for s in specs),
+        exercises_dir=str(args.exercises_dir.absolute()),  # the workers start in another folder
     )
     print(f"grading {len(submissions)} submissions with {min(args.workers, len(submissions))} workers …",
           file=sys.stderr, flush=True)

@@ -262,17 +262,24 @@ def batch_run(tmp_path_factory, request):
     expected["sparse"] = "the limit is 5 MiB"
     for name in FORMULA_NAMES + ("mallory\x1b[2J\n  ✓ 20/20",):
         shutil.copytree(EXERCISES_DIR / DEMO, folder(name), dirs_exist_ok=True)
+    # Students whose folders are named like modules a worker imports: the instructor runs the
+    # batch from inside the submissions folder, which a worker's `python -c …` start would
+    # put first on its path.
+    canary = base / "canary"
+    for module in ("multiprocessing", "pgdrill", "psycopg"):
+        (root / module).mkdir()
+        (root / module / "__init__.py").write_text(f"open({str(canary)!r}, 'a').write({module!r} + '\\n')\n")
     messages = folder("messages")
     (messages / "solution.sql").write_text(payload_solution())
     (messages / "notes.md").write_text(notes.read_text())
 
     out = base / "gradebook"
     started = time.monotonic()
-    proc = grade_py("--batch", root, "-e", DEMO, "--workers", 1, "--out", out, "--scale", SCALE, "--seed", 1, *args,
-                    timeout=1500)
+    proc = grade_py("--batch", ".", "-e", DEMO, "--workers", 1, "--out", out, "--scale", SCALE, "--seed", 1, *args,
+                    cwd=root, timeout=1500)
     seconds = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return {"out": out, "proc": proc, "expected": expected, "seconds": seconds}
+    return {"out": out, "proc": proc, "expected": expected, "seconds": seconds, "canary": canary}
 
 
 def _batch_report(out: Path, name: str) -> dict:
@@ -298,6 +305,8 @@ def test_batch_refuses_links_pipes_devices_and_sparse_files(batch_run, starter_p
         assert words in text  # the learner's own report says why
     # a pipe never blocks: the whole class is graded well within one submission's time limit
     assert batch_run["seconds"] < 1500
+    # nothing of the students' was imported by a worker started in their folder
+    assert not batch_run["canary"].exists(), batch_run["canary"].read_text()
 
 
 def test_batch_outputs_neutralise_names_and_messages(batch_run, starter_points):
