@@ -269,6 +269,10 @@ def batch_run(tmp_path_factory, request):
     for module in ("multiprocessing", "pgdrill", "psycopg"):
         (root / module).mkdir()
         (root / module / "__init__.py").write_text(f"open({str(canary)!r}, 'a').write({module!r} + '\\n')\n")
+    forged = folder("forged-statistics")  # class 4: the reference, with ANALYZE replaced by a forgery
+    assert "ANALYZE products;" in REFERENCE.read_text()
+    (forged / "solution.sql").write_text(REFERENCE.read_text().replace("ANALYZE products;", FORGED_ANALYZE))
+    shutil.copy(notes, forged / "notes.md")
     messages = folder("messages")
     (messages / "solution.sql").write_text(payload_solution())
     (messages / "notes.md").write_text(notes.read_text())
@@ -280,6 +284,12 @@ def batch_run(tmp_path_factory, request):
     seconds = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {"out": out, "proc": proc, "expected": expected, "seconds": seconds, "canary": canary}
+
+
+FORGED_ANALYZE = """SELECT pg_catalog.pg_restore_relation_stats('schemaname', 'public', 'relname', 'products',
+                                            'reltuples', 1e6::real, 'relpages', 100);
+SELECT pg_catalog.pg_restore_attribute_stats('schemaname', 'public', 'relname', 'products',
+                                             'attname', 'name', 'inherited', false, 'null_frac', 0::real);"""
 
 
 def _batch_report(out: Path, name: str) -> dict:
@@ -307,6 +317,22 @@ def test_batch_refuses_links_pipes_devices_and_sparse_files(batch_run, starter_p
     assert batch_run["seconds"] < 1500
     # nothing of the students' was imported by a worker started in their folder
     assert not batch_run["canary"].exists(), batch_run["canary"].read_text()
+
+
+def test_batch_forged_statistics_earn_nothing(batch_run):
+    """Through --batch: the reference with its ANALYZE replaced by statistics written by hand
+    (PostgreSQL 18's pg_restore_*_stats) scores the reference's points less the analyze check,
+    and each forgery fails with its line (permission denied; on older servers the functions
+    do not exist)."""
+    (forged,) = _batch_report(batch_run["out"], "forged-statistics")["exercises"]
+    (reference,) = _batch_report(batch_run["out"], "reference")["exercises"]
+    failed = [s for s in forged["statements"] if s["status"] == "error"]
+    assert len(failed) == 2 and {s["sqlstate"] for s in failed} <= {"42501", "42883"}, forged["statements"]
+    assert all("\n" not in s["message"].strip() for s in failed)
+    want = {c["check_id"]: c["status"] for c in reference["checks"]}
+    got = {c["check_id"]: c["status"] for c in forged["checks"]}
+    assert got.pop("products-analyzed") != "passed" and want.pop("products-analyzed") == "passed"
+    assert got == want
 
 
 def test_batch_outputs_neutralise_names_and_messages(batch_run, starter_points):
