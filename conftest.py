@@ -147,9 +147,11 @@ class ExerciseFile(pytest.File):
         if not hasattr(self, "_result"):
             from pgdrill.grading import submission_dir_for
 
+            from pgdrill.submission import folder_and_root
+
             submission = self.config.getoption("--submission")
-            root = Path(submission).resolve() if submission else self.path.parent.parent
-            files_dir = submission_dir_for(root, self.spec, single=False)
+            folder, root = folder_and_root(submission) if submission else (self.path.parent.parent,) * 2
+            files_dir = submission_dir_for(folder, self.spec, single=False)
             self._result = _grader(self.config).grade_exercise(self.spec, files_dir, root)
         return self._result
 

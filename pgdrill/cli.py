@@ -133,7 +133,9 @@ def cmd_grade(argv: list[str]) -> int:
     try:
         grader = Grader(server, options=GradingOptions(scale=args.scale, seed=args.seed))
         grader.templates.progress = lambda text: print(text, file=sys.stderr, flush=True)
-        submission, root = _submission_and_root(args.submission)
+        from pgdrill.submission import folder_and_root
+
+        submission, root = folder_and_root(args.submission)
         report = grader.grade(submission, specs, root)
     finally:
         server.stop()
@@ -141,20 +143,6 @@ def cmd_grade(argv: list[str]) -> int:
     if any(e.error for e in report.exercises) and all(c.status.value == "error" for e in report.exercises for c in e.checks):
         return EXIT_GRADER_ERROR
     return EXIT_ALL_PASSED if report.all_passed else EXIT_SOME_FAILED
-
-
-def _submission_and_root(given: Path) -> tuple[Path, Path]:
-    """The folder to grade and the root below which no link is followed (``pgdrill.submission``).
-
-    The path given is trusted as given — unless it is itself a symbolic link (a student
-    repository's ``exercises`` pointing at the course's own files, say): then its parent is the
-    root, and every file is refused with the reason rather than read through the link.
-    """
-    given = given.absolute()
-    if given.is_symlink():
-        root = given.parent.resolve()
-        return root / given.name, root
-    return given.resolve(), given.resolve()
 
 
 def _emit(report, args, audience: str) -> None:

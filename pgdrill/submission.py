@@ -84,23 +84,6 @@ def _open_dirs(root: Path, parts: tuple[str, ...]) -> int:
     return fd
 
 
-def is_plain_dir(root: Path, path: Path) -> bool:
-    """``path`` is a folder reached from ``root`` without following any link."""
-    try:
-        os.close(_open_dirs(Path(root), _parts(Path(root), Path(path))))
-        return True
-    except (Missing, Refused, OSError):
-        return False
-
-
-def check_dir(root: Path, path: Path) -> None:
-    """Raise :class:`Refused` when the folder ``path`` is reached through a link or is not one."""
-    try:
-        os.close(_open_dirs(Path(root), _parts(Path(root), Path(path))))
-    except Missing:
-        pass
-
-
 def read_file(root: Path, path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of the regular file ``path`` below ``root``, at most ``limit`` of them.
 
@@ -152,3 +135,18 @@ def _size(n: int) -> str:
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):.1f} MiB".replace(".0 MiB", " MiB")
     return f"{n // 1024} KiB" if n >= 1024 else f"{n} bytes"
+
+
+def folder_and_root(given: Path) -> tuple[Path, Path]:
+    """The folder to grade and the root below which no link is followed, for a path an
+    instructor or a front end names (``grade.py SUBMISSION``, ``pytest --submission DIR``).
+
+    The path is trusted as given — unless it is itself a symbolic link (a student
+    repository's ``exercises`` pointing at the course's own files, say): then its parent is the
+    root, and every file is refused with the reason rather than read through the link.
+    """
+    given = Path(given).absolute()
+    if given.is_symlink():
+        root = given.parent.resolve()
+        return root / given.name, root
+    return given.resolve(), given.resolve()

@@ -157,7 +157,14 @@ def test_the_reader_refuses_everything_but_plain_files_inside_the_submission(tmp
     (root / "big.sql").write_bytes(b"-- x\n" * 300_000)
     with pytest.raises(submission.Refused, match="the limit is 1 MiB"):
         submission.read_file(root, root / "big.sql", 1024 * 1024)
-    assert not submission.is_plain_dir(root, root / "linked-dir") and submission.is_plain_dir(root, root)
+    # a submission path that is itself a link (grade.py LINK, pytest --submission LINK): its
+    # parent becomes the root, so nothing is read through it
+    (tmp_path / "link-to-sub").symlink_to(root)
+    folder, top = submission.folder_and_root(tmp_path / "link-to-sub")
+    assert top == tmp_path.resolve() and folder == top / "link-to-sub"
+    with pytest.raises(submission.Refused, match="link-to-sub is a symbolic link"):
+        submission.read_file(top, folder / "plain.sql")
+    assert submission.folder_and_root(root) == (root.resolve(), root.resolve())
 
 
 def test_a_pipe_cannot_block_the_reader_even_if_it_appears_late(tmp_path):
