@@ -63,7 +63,10 @@ def _parts(root: Path, path: Path) -> tuple[str, ...]:
 
 def _open_dirs(root: Path, parts: tuple[str, ...]) -> int:
     """A descriptor of the folder ``root/parts…``, every component a real folder (no link)."""
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        raise Missing(str(root)) from None  # no submission folder at all: its files are missing
     try:
         for i, part in enumerate(parts):
             shown = "/".join(parts[: i + 1])

@@ -581,10 +581,8 @@ SELECT pg_catalog.pg_restore_attribute_stats('schemaname', 'public', 'relname', 
                                              'attname', 'status', 'inherited', false,
                                              'null_frac', 0.0::real, 'n_distinct', 5::real);
 SELECT pg_catalog.pg_clear_relation_stats('public', 'order_items');
-ALTER TABLE products RESET (autovacuum_enabled);
-ALTER TABLE orders RESET (autovacuum_enabled);
-ALTER TABLE order_items RESET (autovacuum_enabled);
 """
+# No real fix with them: autovacuum stays off, so nothing but the forgeries could change a check.
 MAINTENANCE = "techshop-4-3-maintenance"
 
 
@@ -614,16 +612,16 @@ def test_faked_statistics_earn_nothing_on_the_maintenance_drill(grade, pg_server
     assert not faked.error, faked.error
     refused = [s for s in faked.statements if s.status == "error"]
     assert len(refused) == 4 and all(s.sqlstate == "42501" for s in refused), faked.statements
+    assert len(faked.statements) == 4
     assert all("\n" not in s.message.strip() for s in refused)
     checks_by_id = {c.check_id: c for c in faked.checks}
     for check_id in ("vacuumed", "statistics-fresh", "statistics-fresh-small-tables"):
         assert checks_by_id[check_id].status is not Status.PASSED, checks_by_id[check_id].message
         assert "\n" not in checks_by_id[check_id].message.strip()
-    # nothing passes that the starter does not pass, but the autovacuum reset (a real fix)
-    started = {c.check_id for c in starter.checks if c.status is Status.PASSED}
-    now = {c.check_id for c in faked.checks if c.status is Status.PASSED}
-    assert now <= started | {"autovacuum-back-on"}, now - started
-    assert faked.points <= starter.points + checks_by_id["autovacuum-back-on"].max_points
+    # nothing passes that the starter does not pass, and no check earns more than it did
+    started = {c.check_id: c.points for c in starter.checks}
+    assert all(c.points <= started[c.check_id] for c in faked.checks), [
+        (c.check_id, c.points, started[c.check_id]) for c in faked.checks if c.points > started[c.check_id]]
 
 
 def test_dead_tuples_are_measured_on_disk_whatever_the_statistics_say(make_clone):
