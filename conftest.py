@@ -1,6 +1,7 @@
 """Shared pytest fixtures: a throwaway server per session, incident templates, fresh clones.
 
-Options:
+Options (declared by the plugin ``pgdrill.pytest_plugin``, which pyproject.toml loads with
+``-p`` before any conftest.py, so that ``--submission DIR`` is read as an option — see there):
   --pg-server embedded|system|dsn   which PostgreSQL (default $PGDRILL_SERVER or embedded)
   --pg-dsn URI                      an existing server's superuser connection (with dsn)
   --pg-bindir DIR                   binaries for --pg-server system (default Debian's 15)
@@ -9,30 +10,12 @@ Options:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from fixtures.server import start_server
 from fixtures.templates import FixtureKey, TemplateCache
-
-
-def pytest_addoption(parser):
-    group = parser.getgroup("pgdrill")
-    group.addoption("--pg-server", default=os.environ.get("PGDRILL_SERVER", "embedded"),
-                    choices=("embedded", "system", "dsn"), help="PostgreSQL to run against")
-    group.addoption("--pg-dsn", default=os.environ.get("PGDRILL_DSN"), help="superuser URI for --pg-server dsn")
-    group.addoption("--pg-bindir", default=os.environ.get("PGDRILL_PG_BINDIR"), help="binaries for --pg-server system")
-    group.addoption("--incident-scale", type=float, default=float(os.environ.get("PGDRILL_SCALE", "0.1")),
-                    help="scale of the TechShop incident used by tests and graded exercises")
-    group.addoption("--incident-seed", type=int, default=int(os.environ.get("PGDRILL_SEED", "1")),
-                    help="seed of the TechShop incident")
-    group.addoption("--submission", default=None,
-                    help="when collecting exercises/*/exercise.yaml: the submission to grade "
-                         "(default: the exercise folders themselves, i.e. the learner's own files)")
-    group.addoption("--grade-scale", type=float, default=None, help="override the exercises' incident scale")
-    group.addoption("--grade-seed", type=int, default=None, help="seed for exercises graded on a hidden seed")
 
 
 _ROOT = Path(__file__).resolve().parent
@@ -200,10 +183,12 @@ class ExerciseFile(pytest.File):
         if not hasattr(self, "_result"):
             from pgdrill.grading import submission_dir_for
 
+            from pgdrill.submission import folder_and_root
+
             submission = self.config.getoption("--submission")
-            root = Path(submission).resolve() if submission else self.path.parent.parent
-            files_dir = submission_dir_for(root, self.spec, single=False)
-            self._result = _grader(self.config).grade_exercise(self.spec, files_dir)
+            folder, root = folder_and_root(submission) if submission else (self.path.parent.parent,) * 2
+            files_dir = submission_dir_for(folder, self.spec, single=False)
+            self._result = _grader(self.config).grade_exercise(self.spec, files_dir, root)
         return self._result
 
 
@@ -232,7 +217,9 @@ class CheckItem(pytest.Item):
             from pgdrill.render import render
 
             check = excinfo.value.args[0]
-            one = GradeReport(submission="", exercises=(ExerciseResult(check.exercise, "", (check,)),))
+            # with the exercise's statement problems: a file that was not read says why here
+            statements = self.parent.graded().statements
+            one = GradeReport(submission="", exercises=(ExerciseResult(check.exercise, "", (check,), statements),))
             return render(one, "text", audience="instructor")
         return super().repr_failure(excinfo)
 

@@ -37,6 +37,7 @@ import csv
 import dataclasses
 import io
 import multiprocessing
+import os
 import re
 import time
 from collections import deque
@@ -45,6 +46,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from pgdrill.report import GradeReport, Status
+
+GRADER_ROOT = Path(__file__).resolve().parents[1]
 
 # The grader enforces statement and file timeouts; this is the last resort for a submission
 # that still does not finish (seconds of wall-clock time per submission).
@@ -71,6 +74,7 @@ class BatchOptions:
 class Submission:
     name: str        # the folder's name; the gradebook's row label
     path: Path       # what is graded: the folder, or its exercises/ sub-folder
+    root: Path | None = None   # the batch folder: below it no link is followed (pgdrill.submission)
 
 
 @dataclass
@@ -95,14 +99,37 @@ class Entry:
 
 
 def find_submissions(root: Path) -> list[Submission]:
-    """One submission per visible sub-folder of ``root``, sorted by name."""
+    """One submission per visible sub-folder of ``root``, sorted by name.
+
+    A sub-folder or an ``exercises/`` that is a symbolic link is still listed, so that its row
+    in the gradebook says why nothing in it was read (the grader follows no link below ``root``).
+    """
     out = []
-    for child in sorted(Path(root).iterdir(), key=lambda p: p.name):
-        if child.name.startswith(".") or not child.is_dir():
+    root = Path(root).absolute()  # the workers do not start in the caller's folder (see _spawn)
+    for child in sorted(root.iterdir(), key=lambda p: p.name):
+        if child.name.startswith(".") or not (child.is_symlink() or child.is_dir()):
             continue
         inner = child / "exercises"
-        out.append(Submission(child.name, inner if inner.is_dir() else child))
+        nested = inner.is_symlink() or (inner.is_dir() and not child.is_symlink())
+        out.append(Submission(child.name, inner if nested else child, root))
     return out
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(…),
+# =cmd|…, @SUM(…)); tab and carriage return count too, since some programs skip them first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value for the gradebook's CSV: text that a spreadsheet would run as a formula is
+    prefixed with ``'`` (shown as text); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv_row(writer, row) -> None:
+    writer.writerow([csv_cell(v) for v in row])
 
 
 def _safe_name(name: str) -> str:
@@ -176,12 +203,12 @@ def _worker_main(conn, options: BatchOptions) -> None:
                 break
             if task is None:
                 break
-            name, path = task
+            name, path, root = task
             try:
                 if problem:
                     report, why = unavailable_report(specs, problem, str(path)), problem
                 else:
-                    report, why = grader.grade(Path(path), specs), ""
+                    report, why = grader.grade(Path(path), specs, Path(root) if root else None), ""
             except Exception as exc:  # noqa: BLE001
                 why = f"grading stopped: {type(exc).__name__}: {exc}"
                 report = unavailable_report(specs, why, str(path))
@@ -205,7 +232,16 @@ class _Worker:
 def _spawn(ctx, options: BatchOptions) -> _Worker:
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=_worker_main, args=(child, options), daemon=True, name="pgdrill-batch-worker")
-    proc.start()
+    # A spawned worker starts as `python -c …`, which puts its current folder first on the
+    # import path before the grader's own path is restored: started from a folder of
+    # submissions, a student's folder named like a module (multiprocessing, pgdrill …) would
+    # run as the grader. It starts in the grader's own folder instead (paths it gets are absolute).
+    here = os.getcwd()
+    os.chdir(GRADER_ROOT)
+    try:
+        proc.start()
+    finally:
+        os.chdir(here)
     child.close()
     return _Worker(proc, parent)
 
@@ -234,7 +270,12 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
     started = time.monotonic()
     specs = _load_specs(options)
     subs = find_submissions(root) if submissions is None else list(submissions)
-    say = progress or (lambda text: None)
+    from pgdrill.render import one_line
+
+    shown = progress or (lambda text: None)
+
+    def say(text: str) -> None:  # a line names a submission folder, which the learner named
+        shown(one_line(text))
     entries: dict[str, Entry] = {}
     pending = deque(subs)
     ctx = multiprocessing.get_context("spawn")
@@ -265,7 +306,8 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
                 if w.ready and w.task is None and pending:
                     w.task = pending.popleft()
                     w.started = time.monotonic()
-                    w.conn.send((w.task.name, str(w.task.path)))
+                    root = w.task.root
+                    w.conn.send((w.task.name, str(w.task.path), str(root) if root is not None else ""))
             if not workers:  # every worker died and none may be restarted
                 while pending:
                     sub = pending.popleft()
@@ -400,7 +442,7 @@ class Gradebook:
                 row.append(fmt_points(ex.points) if ex is not None else "")
             row += [fmt_points(e.points), fmt_points(e.report.max_points),
                     percent(e.points, e.report.max_points), e.problem]
-            writer.writerow(row)
+            _csv_row(writer, row)
         return buf.getvalue()
 
     def checks_csv_text(self) -> str:
@@ -412,8 +454,8 @@ class Gradebook:
         for e in self.entries:
             for ex in e.report.exercises:
                 for c in ex.checks:
-                    writer.writerow([e.submission.name, ex.exercise, c.check_id, c.status.value,
-                                     fmt_points(c.points), fmt_points(c.max_points), c.visibility.value])
+                    _csv_row(writer, [e.submission.name, ex.exercise, c.check_id, c.status.value,
+                                      fmt_points(c.points), fmt_points(c.max_points), c.visibility.value])
         return buf.getvalue()
 
     def html(self) -> str:

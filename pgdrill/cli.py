@@ -162,7 +162,10 @@ def cmd_grade(argv: list[str]) -> int:
     try:
         grader = Grader(server, options=options, progress=_progress(args))
         grader.templates.progress = _progress(args)
-        report = grader.grade(args.submission.resolve(), specs)
+        from pgdrill.submission import folder_and_root
+
+        submission, root = folder_and_root(args.submission)
+        report = grader.grade(submission, specs, root)
     finally:
         server.stop()
     _emit(report, args, audience)
@@ -209,7 +212,8 @@ def cmd_batch(args) -> int:
         return EXIT_INVALID
     options = BatchOptions(
         workers=args.workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
-        bindir=args.bindir, exercises=tuple(s.id for s in specs), exercises_dir=str(args.exercises_dir),
+        bindir=str(Path(args.bindir).absolute()) if args.bindir else None, exercises=tuple(s.id for s in specs),
+        exercises_dir=str(args.exercises_dir.absolute()),  # the workers start in another folder
         cache=_cache(args) is not None,
     )
     print(f"grading {len(submissions)} submissions with {min(args.workers, len(submissions))} workers …",

@@ -34,8 +34,9 @@ from fixtures import sandbox
 from fixtures.activity import Activity
 from fixtures.server import Server
 from fixtures.templates import FixtureKey, TemplateCache
+from pgdrill import submission as submitted
 from pgdrill.report import CheckResult, ExerciseResult, GradeReport, StatementOutcome, Status, Visibility
-from pgdrill.runner import RunResult, run_sql_file
+from pgdrill.runner import RunResult, run_sql_bytes
 from pgdrill.spec import CheckSpec, ExerciseSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,9 +125,13 @@ def start_grading_server(specs, options: GradingOptions, *, kind: str | None = N
 
 
 def submission_dir_for(submission: Path, spec: ExerciseSpec, single: bool) -> Path:
-    """Where this exercise's files are: ``SUBMISSION/<id>/`` or, for one exercise, SUBMISSION itself."""
+    """Where this exercise's files are: ``SUBMISSION/<id>/`` or, for one exercise, SUBMISSION itself.
+
+    ``SUBMISSION/<id>`` counts when it exists at all, a link included (lstat), so that a link
+    there is refused by name rather than silently replaced by SUBMISSION's own files.
+    """
     nested = submission / spec.id
-    if nested.is_dir() or not single:
+    if os.path.lexists(nested) or not single:
         return nested
     return submission
 
@@ -255,6 +260,7 @@ class PreparedExercise:
     files_dir: Path
     key: FixtureKey
     clone: object
+    root: Path | None = None     # the submission's root: nothing below it is reached through a link
     run: RunResult | None = None
     ctx: CheckContext | None = None
     _activity: Activity | None = None
@@ -274,9 +280,11 @@ class PreparedExercise:
             self._activity = Activity(server, self.clone.dbname, seed=self.key.seed).start(spec.incident.activity)
         with self.clone.connect(purpose="setup") as conn:
             setup_finished_at = conn.execute("SELECT pg_catalog.now()::text").fetchone()[0]
-        self.run = self.grader._run_files(spec, self.files_dir, self.clone.dbname)
+        root = self.root if self.root is not None else self.files_dir
+        self.run = self.grader._run_files(spec, self.files_dir, self.clone.dbname, root)
         self.ctx = CheckContext(
             exercise_id=spec.id, exercise_dir=spec.dir, submission_dir=self.files_dir, manifest=self.clone.manifest,
+            submission_root=root,
             grader=lambda: self._conns.get(sandbox.GRADER, "grader"),
             learner=lambda: self._conns.get(sandbox.LEARNER, "grader-probe"),
             baseline=self._baseline_conn, captured=self.run.captured, statements=tuple(self.run.statements),
@@ -341,9 +349,11 @@ class Grader:
         return fixture_key(spec, self.options)
 
     # ------------------------------------------------------------------ one exercise
-    def grade_exercise(self, spec: ExerciseSpec, files_dir: Path) -> ExerciseResult:
+    def grade_exercise(self, spec: ExerciseSpec, files_dir: Path, root: Path | None = None) -> ExerciseResult:
+        """Grade the files in ``files_dir``; ``root`` (default ``files_dir``) is the submission's
+        top, trusted as given: below it no link is followed (``pgdrill.submission``)."""
         try:
-            with self.prepared(spec, files_dir) as graded:
+            with self.prepared(spec, files_dir, root) as graded:
                 return graded.result()
         except _SetupFailed as exc:
             return self._broken(spec, str(exc))
@@ -351,7 +361,7 @@ class Grader:
             return self._broken(spec, f"grading stopped: {exc}")
 
     @contextlib.contextmanager
-    def prepared(self, spec: ExerciseSpec, files_dir: Path):
+    def prepared(self, spec: ExerciseSpec, files_dir: Path, root: Path | None = None):
         """A fresh clone with the starting state and the learner's files run on it.
 
         Yields a :class:`PreparedExercise` whose ``run_checks()`` may be called more than once
@@ -379,7 +389,7 @@ class Grader:
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
-        graded = PreparedExercise(self, spec, files_dir, key, clone, baseline_ready=baseline_ready)
+        graded = PreparedExercise(self, spec, files_dir, key, clone, root, baseline_ready=baseline_ready)
         try:
             graded.setup()
             yield graded
@@ -413,20 +423,30 @@ class Grader:
         except psycopg.Error:
             pass
 
-    def _run_files(self, spec: ExerciseSpec, files_dir: Path, dbname: str) -> RunResult:
+    def _run_files(self, spec: ExerciseSpec, files_dir: Path, dbname: str, root: Path) -> RunResult:
+        """Run the learner's SQL files; for every learner file that is missing or will not be
+        read (a link, a pipe, a device, too large: ``pgdrill.submission``), one line says so."""
         run = RunResult()
         for fspec in spec.files:
-            path = files_dir / fspec.path
-            if not path.exists():
+            try:
+                data = submitted.read_file(root, files_dir / fspec.path, submitted.MAX_FILE_BYTES)
+            except submitted.Missing:
                 if fspec.required:
                     run.statements.append(StatementOutcome(fspec.path, 0, "", "error",
                                                            f"missing file: {fspec.path} was not submitted"))
                 continue
+            except submitted.Refused as exc:
+                run.statements.append(StatementOutcome(fspec.path, 0, "", "refused", f"not read: {exc}"))
+                continue
+            except OSError as exc:
+                run.statements.append(StatementOutcome(fspec.path, 0, "", "error",
+                                                       f"cannot read the file: {exc.strerror}"))
+                continue
             if fspec.run != "sql":
                 continue
-            part = run_sql_file(self.server, dbname, path, display_name=fspec.path,
-                                statement_timeout=spec.timeouts.statement, file_timeout=spec.timeouts.file,
-                                row_cap=self.options.row_cap)
+            part = run_sql_bytes(self.server, dbname, data, display_name=fspec.path,
+                                 statement_timeout=spec.timeouts.statement, file_timeout=spec.timeouts.file,
+                                 row_cap=self.options.row_cap)
             run.statements.extend(part.statements)
             run.captured.update(part.captured)
         return run
@@ -475,14 +495,18 @@ class Grader:
         return ExerciseResult(spec.id, spec.title, results, (), error=why)
 
     # ------------------------------------------------------------------ many exercises
-    def grade(self, submission: Path, specs: list[ExerciseSpec]) -> GradeReport:
+    def grade(self, submission: Path, specs: list[ExerciseSpec], root: Path | None = None) -> GradeReport:
+        """Grade every exercise of ``submission``; ``root`` (default ``submission``) is the
+        folder trusted as given — a batch passes its own folder, so a student's folder that is
+        a link is refused too."""
         started = time.monotonic()
         started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         single = len(specs) == 1
+        root = root if root is not None else submission
         exercises = []
         for number, spec in enumerate(specs, 1):
             began = time.monotonic()
-            result = self.grade_exercise(spec, submission_dir_for(submission, spec, single))
+            result = self.grade_exercise(spec, submission_dir_for(submission, spec, single), root)
             exercises.append(result)
             if self.progress:
                 self.progress(f"[{number}/{len(specs)}] {spec.id}: {_points_text(result)} "

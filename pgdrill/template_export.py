@@ -33,7 +33,7 @@ from typing import Any, Iterable
 from pgdrill.spec import SPEC_FILENAME, ExerciseSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW = ROOT / ".github" / "workflows" / "classroom.yml"
+WORKFLOW = ROOT / "pgdrill" / "templates" / "classroom.yml"
 GRADESCOPE_DIR = ROOT / "autograder" / "gradescope"
 
 # A reference solution's line counts as distinctive from this many characters (whitespace
@@ -338,7 +338,6 @@ Leave `.github/workflows/classroom.yml` as it is: it is how your work gets grade
 
 
 GITIGNORE = """__pycache__/
-.pgdrill-harness/
 pgdrill-results.json
 """
 

@@ -203,7 +203,7 @@ def test_the_ci_cache_key_changes_with_a_fixture_file_only(tmp_path):
 def test_the_workflow_keeps_the_cache_under_the_graders_key():
     import yaml
 
-    job = next(iter(yaml.safe_load((ROOT / ".github" / "workflows" / "classroom.yml").read_text())["jobs"].values()))
+    job = next(iter(yaml.safe_load((ROOT / "pgdrill" / "templates" / "classroom.yml").read_text())["jobs"].values()))
     install = next(s for s in job["steps"] if s.get("id") == "install")
     assert "grade.py\" cache key" in install["run"] and "cache-key=" in install["run"]
     cached = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@"))
