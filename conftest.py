@@ -10,13 +10,13 @@ Options (declared by the plugin ``pgdrill.pytest_plugin``, which pyproject.toml 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from fixtures.server import start_server
 from fixtures.templates import FixtureKey, TemplateCache
-
 
 _ROOT = Path(__file__).resolve().parent
 
