@@ -64,6 +64,7 @@ class BatchOptions:
     exercises: tuple[str, ...] = ()          # only these exercises (default: all)
     exercises_dir: str | None = None         # the specs (default: the repository's exercises/)
     timeout: float = DEFAULT_TIMEOUT
+    unsandboxed_programs: bool = False       # see GradingOptions.unsandboxed_programs
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ def _worker_main(conn, options: BatchOptions) -> None:
     try:
         kind = options.server or ("dsn" if options.dsn else None)
         server = start_server(kind, dsn=options.dsn, bindir=options.bindir)
-        grader = Grader(server, options=GradingOptions(scale=options.scale, seed=options.seed))
+        grader = Grader(server, options=GradingOptions(scale=options.scale, seed=options.seed,
+                                                       unsandboxed_programs=options.unsandboxed_programs))
     except Exception as exc:  # noqa: BLE001 - reported per submission, never raised
         problem = f"could not start PostgreSQL: {exc}"
     try:

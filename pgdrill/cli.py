@@ -67,6 +67,10 @@ def grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="seed for exercises graded on a hidden seed "
                                                  "(default: $PGDRILL_GRADING_SEED or a built-in one)")
     parser.add_argument("--exercises-dir", type=Path, default=ROOT / "exercises", help=argparse.SUPPRESS)
+    parser.add_argument("--allow-unsandboxed-programs", action="store_true",
+                        help="run learner programs (backup/restore scripts) even where no sandbox can start "
+                             "(no root, no bubblewrap): only for submissions you would run yourself; the report "
+                             "says so. Without it such checks are not graded")
     batch = parser.add_argument_group("batch grading")
     batch.add_argument("--batch", type=Path, metavar="SUBMISSIONS_DIR",
                        help="grade every sub-folder of SUBMISSIONS_DIR as one submission (a student's "
@@ -131,7 +135,8 @@ def cmd_grade(argv: list[str]) -> int:
         _emit(report, args, audience)
         return EXIT_GRADER_ERROR
     try:
-        grader = Grader(server, options=GradingOptions(scale=args.scale, seed=args.seed))
+        grader = Grader(server, options=GradingOptions(scale=args.scale, seed=args.seed,
+                                                       unsandboxed_programs=args.allow_unsandboxed_programs))
         grader.templates.progress = lambda text: print(text, file=sys.stderr, flush=True)
         report = grader.grade(args.submission.resolve(), specs)
     finally:
@@ -181,6 +186,7 @@ def cmd_batch(args) -> int:
     options = BatchOptions(
         workers=args.workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
         bindir=args.bindir, exercises=tuple(s.id for s in specs), exercises_dir=str(args.exercises_dir),
+        unsandboxed_programs=args.allow_unsandboxed_programs,
     )
     print(f"grading {len(submissions)} submissions with {min(args.workers, len(submissions))} workers …",
           file=sys.stderr, flush=True)
