@@ -498,7 +498,7 @@ def _run_learner_program(ctx: CheckContext, script: Path, tmp: Path, *, cwd: Pat
     shutil.copyfile(script, copy)
     copy.chmod(0o644)
     report_file = tmp / "confine.json"
-    argv = _confined(ctx, [shutil.which("bash") or "/bin/sh", str(copy)], mode=mode, status_file=report_file,
+    argv = _confined(ctx, [shutil.which("bash", path="/usr/bin:/bin") or "/bin/sh", str(copy)], mode=mode, status_file=report_file,
                      timeout=timeout, binds=[*writable, cwd, tmp / "home"], ro_binds=[copy_dir, *readable], chdir=cwd)
     status, seconds = _run_sandboxed(argv, cwd=cwd, env=env, timeout=timeout + 30, out=out, err=err)
     try:
@@ -763,10 +763,9 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
                               ("table", "rows", "rows restored", "content"), rows, limit=50),
                 Evidence("text", "Dump", f"$BACKUP_DIR/{shown} ({fmt} format); the script took {seconds:.1f} s"
                          + (f"; the newest of {len(candidates)} files it wrote" if len(candidates) > 1 else ""))]
-    evidence += _unsandboxed_note(mode)
     if good == len(wanted):
         return Outcome(True, f"{script} made a {fmt}-format dump that restores all {len(wanted)} table(s) intact.",
-                       tuple(evidence))
+                       tuple(evidence + out_ev))
     if restore_log:
         evidence.append(Evidence("text", "Restore errors (last lines)", restore_log))
     return Outcome(False, f"The dump from {script} restores {good} of {len(wanted)} table(s) intact: "
