@@ -256,7 +256,7 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
                             break
                         seen += 1
                         if stmt.name:  # only named results are kept for the checks
-                            size += _row_size(row)
+                            size += row_size(row)
                             rows.append(row)
                 except psycopg.ProgrammingError as exc:
                     # WITH … UPDATE/DELETE without RETURNING starts like a query but returns no
@@ -317,7 +317,7 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
     return StatementOutcome(file_name, stmt.line, stmt.sql, "ok", note, "", rowcount, elapsed)
 
 
-def _row_size(row) -> int:
+def row_size(row) -> int:
     """Rough size of a row's values: enough to stop keeping rows long before memory is at risk."""
     size = 0
     for value in row:
