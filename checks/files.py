@@ -6,29 +6,39 @@ to 1 MiB.
 
 The backup script is a program the learner wrote, and the grader runs it:
 
-- in a fresh temporary directory (its working directory, ``$HOME`` and ``$TMPDIR``), with
-  stdin closed and a time limit after which its whole process group is killed;
+- in a sandbox (``fixtures/confine.py`` with bubblewrap): a mount namespace of its own that
+  shows ``/usr``, a few harmless files of ``/etc``, its own folders (working directory,
+  ``$HOME``, ``$BACKUP_DIR``), the PostgreSQL client binaries and the one socket directory of
+  its database — not the grader's checkout, not other submissions, not another cluster's
+  socket; a ``/proc`` of its own PID namespace (never the grader's command line); private
+  ``/tmp``, ``/var/tmp`` and ``/dev/shm`` that vanish with it; no network;
+- as an unprivileged OS user of its own (``nobody`` by default; not the server's user, so it
+  cannot read the cluster's files or signal the postmaster), with stdin closed, limits on
+  processes, file sizes, memory and CPU time, and a time limit; every process it started —
+  even one that left its session — is killed when it ends. It gets a copy of the script,
+  never the submission folder;
 - with a scrubbed environment: ``PATH`` starts with the server's own binaries (so
   ``pg_dump`` matches the server version), and only ``PGHOST``, ``PGPORT``, ``PGUSER``,
-  ``PGDATABASE`` and ``BACKUP_DIR`` describe what to back up and where to. ``PGUSER`` is
-  ``pgdrill_grader``, which reads everything and can change nothing (``PGOPTIONS`` gives
-  its sessions the default ``search_path``, so ``pg_dump -t orders`` finds the table);
-- confined by ``fixtures/confine.py``: when the grader is root, as an unprivileged OS user
-  of its own (``nobody`` by default; not the server's user, so it cannot read the cluster's
-  files or signal the postmaster) that reaches the server through a socket directory of its
-  own and may only log in as ``pgdrill_grader`` (a restore script: as ``learner``, and only in
-  the scratch database made for it); without network (a network namespace of its own);
-  with limits on processes and file sizes; and every process it started — even one that
-  left its session — is killed when it ends. It gets a copy of the script, never the
-  submission folder. Without root the script runs as the grader's own OS user (with the
-  time limit and the clean-up), so grade only scripts you would run yourself there.
+  ``PGPASSWORD``, ``PGDATABASE`` and ``BACKUP_DIR`` describe what to back up and where to.
+  ``PGUSER`` is a role made for this one run (``pgdrill_prog_…``, a fresh random password)
+  that may connect to the learner's database only, with at most 8 sessions, and reads
+  everything there (``PGOPTIONS`` gives its sessions the default ``search_path``, so
+  ``pg_dump -t orders`` finds the table). When the script ends, every session of that role
+  is terminated and the role is dropped with whatever it made.
+
+Where no such sandbox can start (the grader is not root, or bubblewrap is missing or cannot
+create namespaces), these checks are not graded — they report why — unless the instructor
+passes ``--allow-unsandboxed-programs``; the report then says that the programs ran without
+the sandbox.
 
 Nothing the script leaves in ``$BACKUP_DIR`` is followed: a symbolic link or a second hard
-link there fails the check (the restore runs as the grader and must not read, say,
-``/etc/shadow`` through it), and a compressed dump may not expand beyond 4 GiB.
+link there fails the check, so does a directory-format dump whose ``toc.dat`` names a path
+with ``..``, and a compressed dump may not expand beyond 4 GiB.
 
 The dump is restored into a scratch database created for the purpose and always dropped,
-as role ``learner`` (its owner), never as a superuser: a dump is SQL the learner controls.
+by ``pg_restore`` or ``psql`` running in the same sandbox as the script, as a role made for
+the restore that owns the scratch database and may connect nowhere else — never as a
+superuser, never as the grader's OS user: a dump is data the learner controls.
 Plain-format dumps go through ``psql`` in ``\\restrict`` mode with a key the dump cannot
 know, so psql meta-commands in it (``\\!`` would run a shell command) are refused.
 """
@@ -671,10 +681,10 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         (pg_dump's custom, directory or tar format, or plain SQL, optionally gzipped). That
         dump, restored into a scratch database (pg_restore, or psql for plain SQL), holds each
         table with the same row count and the same content (an order-independent checksum
-        over all rows) as the learner's database. The script runs confined (family notes):
-        in a temp directory with a scrubbed environment, without network, as an unprivileged
-        OS user that may only log in as `pgdrill_grader`, and everything it started is
-        killed when it ends.
+        over all rows) as the learner's database. The script runs in the sandbox (family
+        notes): it sees its own folders and its database's socket only, has no network,
+        runs as an unprivileged OS user and logs in as a role made for the run that reads
+        that one database; everything it started is killed when it ends.
     Arguments:
         script: the script's path in the submission.
         tables: the tables to compare (`orders` or `schema.table`); default every table in
@@ -1043,8 +1053,9 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         The backup script `backup` runs as in `backup_restores` and leaves a dump in
         `$BACKUP_DIR` — in one of `formats` when given (`custom`, `directory`, `tar`, `plain`,
         `gzip-plain`, `gzip-custom`). Then the restore script `restore` runs with the same
-        `$BACKUP_DIR` and with `PGHOST`, `PGPORT`, `PGUSER` (role `learner`) and `PGDATABASE`
-        naming an empty scratch database that `learner` owns (with the incident's extensions
+        `$BACKUP_DIR` (read-only) and with `PGHOST`, `PGPORT`, `PGUSER`/`PGPASSWORD` (a role made
+        for the run, which owns that database and may connect nowhere else) and `PGDATABASE`
+        naming an empty scratch database (with the incident's extensions
         already installed, as on the production server). It must exit with status 0 within
         `timeout` seconds, and afterwards the scratch database must hold each table with the
         same row count and content (an order-independent checksum) as the learner's database.
@@ -1111,8 +1122,8 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
                                   "pg_restore can list it, restore single tables from it and restore it in "
                                   "parallel (-j); a plain SQL file can only be replayed whole.", tuple(out_ev))
 
-        # The original's checksums are taken before the restore script runs: it connects as role
-        # learner, which could change the learner's own database to match a broken restore.
+        # The original's checksums are taken before the restore script runs (defence in depth:
+        # its role cannot connect to the learner's database, so it cannot change it to match).
         wanted = ([split_qualified(str(t)) for t in tables] if tables
                   else [tuple(r) for r in ctx.grader().execute(load_sql("files_tables")).fetchall()])
         if not wanted:
