@@ -109,7 +109,7 @@ def cmd_grade(argv: list[str]) -> int:
     args = grade_parser().parse_args(argv)
     from fixtures.server import ServerError
     from pgdrill.grading import Grader, GradingOptions
-    from pgdrill.render import default_audience
+    from pgdrill.render import default_audience, redact_seed
     from pgdrill.spec import SpecError
 
     if args.batch is not None:
@@ -137,7 +137,9 @@ def cmd_grade(argv: list[str]) -> int:
     try:
         grader = Grader(server, options=GradingOptions(scale=args.scale, seed=args.seed,
                                                        unsandboxed_programs=args.allow_unsandboxed_programs))
-        grader.templates.progress = lambda text: print(text, file=sys.stderr, flush=True)
+        # A learner-facing run (a CI job log, Gradescope's output) never names the grading seed.
+        shown = (lambda text: text) if audience == "instructor" else redact_seed
+        grader.templates.progress = lambda text: print(shown(text), file=sys.stderr, flush=True)
         report = grader.grade(args.submission.resolve(), specs)
     finally:
         server.stop()
