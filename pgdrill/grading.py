@@ -309,9 +309,10 @@ class Grader:
             self._reset_roles()
 
     def _reset_roles(self) -> None:
-        """Undo role-level settings a submission may have made (``ALTER ROLE learner SET …``,
-        or ``ALTER ROLE pgdrill_grader SET …`` from learner code the grader ran or from a
-        backup script, which connects as the grader), then restore the roles' own settings.
+        """End every learner-side session in the cluster (and drop leftover program roles),
+        undo role-level settings a submission may have made (``ALTER ROLE learner SET …``, or
+        ``ALTER ROLE pgdrill_grader SET …`` from learner code the grader ran), then restore
+        the roles' own settings.
 
         Role settings are cluster-wide and would otherwise leak into the next exercise or the
         next student's submission.

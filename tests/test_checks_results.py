@@ -248,7 +248,7 @@ def test_value_matches_needs_a_single_value(db):
 
 
 MEMORY_PROBE = """
-import json, resource, sys
+import json, sys
 import psycopg
 from checks.results import ReferenceQueryError, run_reference
 with psycopg.connect(sys.argv[1], autocommit=True) as conn:
@@ -257,7 +257,9 @@ with psycopg.connect(sys.argv[1], autocommit=True) as conn:
         outcome = "read"
     except ReferenceQueryError as exc:
         outcome = exc.sqlstate + " " + exc.error
-print(json.dumps({"outcome": outcome, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM is this program's peak (ru_maxrss would include the forking pytest worker's).
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"outcome": outcome, "max_rss_mb": peak_kb / 1024}))
 """
 
 
