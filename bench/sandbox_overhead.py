@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """What the learner-program sandbox and the read caps cost: grading before and after, one run.
 
-    python bench/sandbox_overhead.py [--base REV] [--rounds 3] [--scale 0.1] [--markdown bench/results.md]
+    python bench/sandbox_overhead.py [--base REV] [--rounds 2] [--scale 0.1] [-e EXERCISE]…
+                                     [--markdown bench/results.md]
 
 The yardstick is the same grading with the code of ``--base`` (default: where this branch
 left ``main``), exported with ``git archive`` into a temp folder. Both grade the reference
-solutions of an SQL exercise and of the two exercises with backup and restore scripts (which
-now run in bubblewrap, log in as a role made for the run, and have the grader's restore
-sandboxed too), alternately, ``--rounds`` times each; medians are compared. The scores must
-be the same both ways. Run as root (the sandbox needs it) with bubblewrap installed.
+solutions — of the whole course, or of the ``-e`` exercises (say, only those with backup and
+restore scripts, which now run in bubblewrap, log in as a role made for the run, and have
+the grader's restore sandboxed too) — alternately, ``--rounds`` times each; medians are
+compared. The scores must be the same both ways. Run as root (the sandbox needs it) with
+bubblewrap installed.
 """
 
 from __future__ import annotations
@@ -30,19 +32,16 @@ sys.path.insert(0, str(ROOT))
 
 from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
-EXERCISES = ("demo-first-fix", "course-10-backup-restore", "techshop-5-2-backup")
-
-
 def export(rev: str, into: Path) -> None:
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
 
 
-def grade(tree: Path, scale: float, out: Path) -> tuple[float, float, dict]:
+def grade(tree: Path, scale: float, out: Path, exercises) -> tuple[float, float, dict]:
     """(wall seconds, seconds spent in checks, points per exercise) of one grade.py run."""
     args = [sys.executable, str(tree / "grade.py"), str(tree / "solutions"), "--scale", str(scale),
             "--format", "json", "--audience", "instructor", "--out", str(out)]
-    for exercise in EXERCISES:
+    for exercise in exercises:
         args += ["-e", exercise]
     started = time.monotonic()
     proc = subprocess.run(args, capture_output=True, text=True, cwd=tree, timeout=1800)
@@ -55,10 +54,15 @@ def grade(tree: Path, scale: float, out: Path) -> tuple[float, float, dict]:
     return wall, checks, points
 
 
+def points(encoded: str) -> str:
+    return f"{sum(json.loads(encoded).values()):g}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", help="git revision of the yardstick (default: merge-base of HEAD and main)")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--exercise", "-e", action="append", default=[], help="only these (default: the whole course)")
     ap.add_argument("--scale", type=float, default=0.1)
     ap.add_argument("--markdown", type=Path)
     args = ap.parse_args()
@@ -73,7 +77,7 @@ def main() -> int:
         runs: dict[str, list[tuple[float, float, dict]]] = {"base": [], "sandbox": []}
         for i in range(args.rounds):
             for name, tree in (("base", base_tree), ("sandbox", ROOT)):
-                runs[name].append(grade(tree, args.scale, Path(tmp) / f"{name}-{i}.json"))
+                runs[name].append(grade(tree, args.scale, Path(tmp) / f"{name}-{i}.json", args.exercise))
                 print(f"round {i + 1}: {name} {runs[name][-1][0]:.1f} s", file=sys.stderr, flush=True)
     scores = {name: {json.dumps(r[2], sort_keys=True) for r in rs} for name, rs in runs.items()}
     wall = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
@@ -84,15 +88,16 @@ def main() -> int:
         f"(`python bench/sandbox_overhead.py`)",
         "",
         f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} cores (shared); "
-        f"embedded server; scale {args.scale:g}; reference solutions of {', '.join(EXERCISES)}; "
+        f"embedded server; scale {args.scale:g}; reference solutions of "
+        f"{', '.join(args.exercise) if args.exercise else 'the whole course'}; "
         f"median of {args.rounds} alternating runs each",
         "",
         "| code | grade.py run, wall (s) | time in checks (s) | points |",
-        "|---|---:|---:|---|",
+        "|---|---:|---:|---:|",
         f"| yardstick: {base[:7]} (no sandbox) | {wall['base']:.1f} | {checks['base']:.1f} | "
-        f"{' / '.join(sorted(scores['base']))} |",
+        f"{' / '.join(points(s) for s in sorted(scores['base']))} |",
         f"| {head} (bubblewrap, per-run roles, caps) | {wall['sandbox']:.1f} | {checks['sandbox']:.1f} | "
-        f"{' / '.join(sorted(scores['sandbox']))} |",
+        f"{' / '.join(points(s) for s in sorted(scores['sandbox']))} |",
         "",
         f"Ratio (after / before): wall {wall['sandbox'] / wall['base']:.2f}, checks "
         f"{checks['sandbox'] / checks['base']:.2f}.",

@@ -470,7 +470,9 @@ def _confined(ctx: CheckContext, argv: list[str], *, mode: str, status_file: Pat
     out = [sys.executable, str(CONFINE), "--status", str(status_file), "--timeout", str(timeout),
            "--max-file-bytes", str(SCRIPT_MAX_FILE_BYTES), "--max-processes", str(SCRIPT_MAX_PROCESSES),
            "--max-memory-bytes", str(SCRIPT_MAX_MEMORY_BYTES), "--cpu-seconds", str(int(timeout) + 5),
-           "--sandbox", mode, "--no-network"]
+           "--sandbox", mode]
+    if ctx.server.kind != "dsn":  # the database is a socket file: no network needed
+        out.append("--no-network")
     if user is not None:
         out += ["--user", user.pw_name]
     if chdir is not None:
