@@ -26,6 +26,11 @@ from typing import Any, Callable
 from pgdrill.report import Evidence
 
 
+class NotGradedHere(Exception):
+    """The check cannot run on this grader (say, no sandbox for learner programs); the message
+    says why and what the instructor can do. Reported as an error, never as the learner's fault."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     passed: bool

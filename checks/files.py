@@ -7,35 +7,46 @@ with the reason, and text files are read up to 1 MiB.
 
 The backup script is a program the learner wrote, and the grader runs it:
 
-- in a fresh temporary directory (its working directory, ``$HOME`` and ``$TMPDIR``), with
-  stdin closed and a time limit after which its whole process group is killed;
+- in a sandbox (``fixtures/confine.py`` with bubblewrap): a mount namespace of its own that
+  shows ``/usr``, a few harmless files of ``/etc``, its own folders (working directory,
+  ``$HOME``, ``$BACKUP_DIR``), the PostgreSQL client binaries and the one socket directory of
+  its database — not the grader's checkout, not other submissions, not another cluster's
+  socket; a ``/proc`` of its own PID namespace (never the grader's command line); private
+  ``/tmp``, ``/var/tmp`` and ``/dev/shm`` that vanish with it; no network;
+- as an unprivileged OS user of its own (``nobody`` by default; not the server's user, so it
+  cannot read the cluster's files or signal the postmaster), with stdin closed, limits on
+  processes, file sizes, memory and CPU time, and a time limit; every process it started —
+  even one that left its session — is killed when it ends. It gets a copy of the script,
+  never the submission folder;
 - with a scrubbed environment: ``PATH`` starts with the server's own binaries (so
   ``pg_dump`` matches the server version), and only ``PGHOST``, ``PGPORT``, ``PGUSER``,
-  ``PGDATABASE`` and ``BACKUP_DIR`` describe what to back up and where to. ``PGUSER`` is
-  ``pgdrill_grader``, which reads everything and can change nothing (``PGOPTIONS`` gives
-  its sessions the default ``search_path``, so ``pg_dump -t orders`` finds the table);
-- confined by ``fixtures/confine.py``: when the grader is root, as an unprivileged OS user
-  of its own (``nobody`` by default; not the server's user, so it cannot read the cluster's
-  files or signal the postmaster) that reaches the server through a socket directory of its
-  own and may only log in as ``pgdrill_grader`` (a restore script: as ``learner``, and only in
-  the scratch database made for it); without network (a network namespace of its own);
-  with limits on processes and file sizes; and every process it started — even one that
-  left its session — is killed when it ends. It gets a copy of the script, never the
-  submission folder. Without root the script runs as the grader's own OS user (with the
-  time limit and the clean-up), so grade only scripts you would run yourself there.
+  ``PGPASSWORD``, ``PGDATABASE`` and ``BACKUP_DIR`` describe what to back up and where to.
+  ``PGUSER`` is a role made for this one run (``pgdrill_prog_…``, a fresh random password)
+  that may connect to the learner's database only, with at most 8 sessions, and reads
+  everything there (``PGOPTIONS`` gives its sessions the default ``search_path``, so
+  ``pg_dump -t orders`` finds the table). When the script ends, every session of that role
+  is terminated and the role is dropped with whatever it made.
+
+Where no such sandbox can start (the grader is not root, or bubblewrap is missing or cannot
+create namespaces), these checks are not graded — they report why — unless the instructor
+passes ``--allow-unsandboxed-programs``; the report then says that the programs ran without
+the sandbox.
 
 Nothing the script leaves in ``$BACKUP_DIR`` is followed: a symbolic link or a second hard
-link there fails the check (the restore runs as the grader and must not read, say,
-``/etc/shadow`` through it), and a compressed dump may not expand beyond 4 GiB.
+link there fails the check, so does a directory-format dump whose ``toc.dat`` names a path
+with ``..``, and a compressed dump may not expand beyond 4 GiB.
 
 The dump is restored into a scratch database created for the purpose and always dropped,
-as role ``learner`` (its owner), never as a superuser: a dump is SQL the learner controls.
+by ``pg_restore`` or ``psql`` running in the same sandbox as the script, as a role made for
+the restore that owns the scratch database and may connect nowhere else — never as a
+superuser, never as the grader's OS user: a dump is data the learner controls.
 Plain-format dumps go through ``psql`` in ``\\restrict`` mode with a key the dump cannot
 know, so psql meta-commands in it (``\\!`` would run a shell command) are refused.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import itertools
 import json
@@ -53,11 +64,12 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from checks.base import CheckContext, Outcome, check
+from checks.base import CheckContext, NotGradedHere, Outcome, check
 from checks.results import (ReferenceQueryError, ShadowedBuiltins, as_number, reference_connection, reference_value,
                             values_equal)
 from checks.sql import as_list, display, load_sql, rows_evidence, split_qualified
-from fixtures.sandbox import GRADER, LEARNER, TEMPLATE_EXTENSIONS
+from fixtures import sandbox as roles
+from fixtures.sandbox import GRADER, TEMPLATE_EXTENSIONS
 from pgdrill import submission
 from pgdrill.report import Evidence
 
@@ -65,6 +77,8 @@ MAX_TEXT_BYTES = 1024 * 1024
 CONFINE = Path(__file__).resolve().parents[1] / "fixtures" / "confine.py"
 SCRIPT_MAX_FILE_BYTES = 2 * 1024 ** 3      # per file a learner's script writes
 SCRIPT_MAX_PROCESSES = 256                 # processes of the sandbox user at once
+SCRIPT_MAX_MEMORY_BYTES = 4 * 1024 ** 3    # address space per process of a learner's script
+MAX_TOC_BYTES = 64 * 1024 ** 2             # a directory-format dump's toc.dat, read to vet it
 MAX_EXPANDED_BYTES = 4 * 1024 ** 3         # a gzipped dump, decompressed for the restore
 SCRIPT_TIMEOUT_S = 120
 RESTORE_TIMEOUT_S = 300
@@ -406,13 +420,99 @@ def _sandbox_dirs(tmp: Path, names, user) -> None:
             os.chown(tmp / name, user.pw_uid, user.pw_gid)
 
 
+@functools.lru_cache(maxsize=None)
+def _bwrap_problem(user_name: str | None) -> str | None:
+    """None when bubblewrap starts a sandbox here (dropping to ``user_name``), else why not."""
+    with tempfile.TemporaryDirectory(prefix="pgdrill-probe-") as probe:
+        status = Path(probe) / "status.json"
+        argv = [sys.executable, str(CONFINE), "--status", str(status), "--timeout", "30", "--sandbox", "bwrap"]
+        argv += (["--user", user_name] if user_name else []) + ["--", "/bin/true"]
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            report = json.loads(status.read_text())
+        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            return f"the sandbox launcher failed: {exc}"
+    if report.get("status") == 0:
+        return None
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else f"bubblewrap exited with status {report.get('status')}"
+
+
+def program_sandbox(ctx: CheckContext) -> str:
+    """How learner programs run on this grader: ``"bwrap"`` (the sandbox), or ``"none"`` when
+    it cannot start and the instructor allowed that explicitly. Otherwise the check is not
+    graded here (NotGradedHere says why and what to do)."""
+    server = ctx.server
+    if server is None or server.sandbox is None:
+        problem = ("the grader does not run as root with an unprivileged sandbox OS user, so a learner program "
+                   "could log in as any role")
+    else:
+        problem = _bwrap_problem(server.sandbox.pw_name)
+    if problem is None:
+        return "bwrap"
+    if ctx.options.get("unsandboxed_programs"):
+        return "none"
+    raise NotGradedHere(f"Not graded: this grader cannot sandbox learner programs ({problem}), so it did not run "
+                        "them. An instructor installs bubblewrap and grades as root, or passes "
+                        "--allow-unsandboxed-programs to run them without the sandbox.")
+
+
+def _unsandboxed_note(mode: str) -> list[Evidence]:
+    if mode == "bwrap":
+        return []
+    return [Evidence("text", "Sandbox", "The instructor allowed learner programs to run WITHOUT the sandbox "
+                                        "(--allow-unsandboxed-programs): no mount, PID or user isolation.")]
+
+
+def _client_binds(bindir: Path) -> list[str]:
+    """What the PostgreSQL clients need to run in the sandbox: their installation and the
+    private libraries a pip-installed build finds through its RPATH ($ORIGIN/../../../…libs)."""
+    paths = [bindir.parent]
+    if len(bindir.parents) > 2:
+        paths += sorted(p for p in bindir.parents[2].glob("*postgres*.libs") if p.is_dir())
+    return [str(p) for p in paths if not str(p).startswith("/usr/")]
+
+
+def _confined(ctx: CheckContext, argv: list[str], *, mode: str, status_file: Path, timeout: float,
+              binds=(), ro_binds=(), chdir: Path | None = None) -> list[str]:
+    """The launcher's command line (``fixtures/confine.py``) for ``argv``."""
+    user = ctx.server.sandbox if ctx.server is not None else None
+    out = [sys.executable, str(CONFINE), "--status", str(status_file), "--timeout", str(timeout),
+           "--max-file-bytes", str(SCRIPT_MAX_FILE_BYTES), "--max-processes", str(SCRIPT_MAX_PROCESSES),
+           "--max-memory-bytes", str(SCRIPT_MAX_MEMORY_BYTES), "--cpu-seconds", str(int(timeout) + 5),
+           "--sandbox", mode]
+    if ctx.server.kind != "dsn":  # the database is a socket file: no network needed
+        out.append("--no-network")
+    if user is not None:
+        out += ["--user", user.pw_name]
+    if chdir is not None:
+        out += ["--chdir", str(chdir)]
+    if mode == "bwrap":
+        socket_dir = ctx.server.sandbox_socket_dir
+        for path in [*ro_binds, *_client_binds(Path(ctx.server.bindir)), socket_dir]:
+            out += ["--ro-bind", str(path)]
+        for path in binds:
+            out += ["--bind", str(path)]
+    return out + ["--"] + argv
+
+
+def _program_env(ctx: CheckContext, tmp: Path, mode: str, role: tuple[str, str], dbname: str, **extra) -> dict:
+    """A learner program's environment: its own role and password, the one socket it sees."""
+    env = _client_env(ctx, tmp, Path(ctx.server.bindir), PGUSER=role[0], PGPASSWORD=role[1], PGDATABASE=dbname,
+                      **extra)
+    if ctx.server.sandbox is not None:
+        env["PGHOST"] = str(ctx.server.sandbox_socket_dir)
+    if mode == "bwrap":
+        env["TMPDIR"] = "/tmp"  # private to the sandbox, gone with it
+    return env
+
+
 def _run_learner_program(ctx: CheckContext, script: Path, tmp: Path, *, cwd: Path, env: dict, timeout: float,
-                         out: Path, err: Path) -> tuple[int | None, float, dict]:
+                         out: Path, err: Path, mode: str, writable=(), readable=()) -> tuple[int | None, float, dict]:
     """Run the learner's shell script through ``fixtures/confine.py`` (see the module notes).
 
     Returns (exit status, or None when it ran out of time; seconds; the launcher's report).
     """
-    user = ctx.server.sandbox if ctx.server is not None else None
     copy_dir = tmp / "program"
     copy_dir.mkdir(mode=0o755, exist_ok=True)
     copy_dir.chmod(0o755)
@@ -420,13 +520,8 @@ def _run_learner_program(ctx: CheckContext, script: Path, tmp: Path, *, cwd: Pat
     shutil.copyfile(script, copy)
     copy.chmod(0o644)
     report_file = tmp / "confine.json"
-    argv = [sys.executable, str(CONFINE), "--status", str(report_file), "--timeout", str(timeout),
-            "--max-file-bytes", str(SCRIPT_MAX_FILE_BYTES), "--max-processes", str(SCRIPT_MAX_PROCESSES)]
-    if user is not None:
-        argv += ["--user", user.pw_name]
-    if env.get("PGHOST", "").startswith("/"):  # the server is a socket file: no network needed
-        argv.append("--no-network")
-    argv += ["--", shutil.which("bash") or "/bin/sh", str(copy)]
+    argv = _confined(ctx, [shutil.which("bash", path="/usr/bin:/bin") or "/bin/sh", str(copy)], mode=mode, status_file=report_file,
+                     timeout=timeout, binds=[*writable, cwd, tmp / "home"], ro_binds=[copy_dir, *readable], chdir=cwd)
     status, seconds = _run_sandboxed(argv, cwd=cwd, env=env, timeout=timeout + 30, out=out, err=err)
     try:
         report = json.loads(report_file.read_text())
@@ -458,10 +553,31 @@ def _links_in(backup_dir: Path) -> list[str]:
     return bad
 
 
+def _toc_escapes(backup_dir: Path) -> list[str]:
+    """Directory-format dumps whose ``toc.dat`` names a path with ``..`` (a data file outside
+    the dump, which pg_restore would open). The restore runs sandboxed anyway; this refuses
+    such a dump before it is read. A TOC over 64 MiB is refused too (it is not a real one)."""
+    bad = []
+    for toc in backup_dir.rglob("toc.dat"):
+        if toc.is_symlink() or not toc.is_file():
+            continue
+        rel = str(toc.relative_to(backup_dir))
+        if toc.stat().st_size > MAX_TOC_BYTES:
+            bad.append(f"{rel} (larger than {MAX_TOC_BYTES // 1024 ** 2} MiB)")
+        elif re.search(rb"(?:^|[/\x00-\x1f])\.\.(?:/|$)", toc.read_bytes()):
+            bad.append(f"{rel} (names a file outside the dump: ../)")
+    return bad
+
+
 def _links_refused(backup_dir: Path, evidence) -> Outcome | None:
-    """The failure for a $BACKUP_DIR holding links, which the grader never follows."""
+    """The failure for a $BACKUP_DIR holding links (which the grader never follows) or a
+    dump whose table of contents points outside it."""
     links = _links_in(backup_dir)
     if not links:
+        escapes = _toc_escapes(backup_dir)
+        if escapes:
+            return Outcome(False, f"$BACKUP_DIR holds {', '.join(escapes[:3])}: a dump's files are inside it, "
+                                  "and the grader does not restore one that reaches out.", tuple(evidence))
         return None
     return Outcome(False, f"$BACKUP_DIR holds {', '.join(links[:3])}: a dump is a regular file of its own, "
                           "and the grader does not follow links out of $BACKUP_DIR.", tuple(evidence))
@@ -577,10 +693,10 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         (pg_dump's custom, directory or tar format, or plain SQL, optionally gzipped). That
         dump, restored into a scratch database (pg_restore, or psql for plain SQL), holds each
         table with the same row count and the same content (an order-independent checksum
-        over all rows) as the learner's database. The script runs confined (family notes):
-        in a temp directory with a scrubbed environment, without network, as an unprivileged
-        OS user that may only log in as `pgdrill_grader`, and everything it started is
-        killed when it ends.
+        over all rows) as the learner's database. The script runs in the sandbox (family
+        notes): it sees its own folders and its database's socket only, has no network,
+        runs as an unprivileged OS user and logs in as a role made for the run that reads
+        that one database; everything it started is killed when it ends.
     Arguments:
         script: the script's path in the submission.
         tables: the tables to compare (`orders` or `schema.table`); default every table in
@@ -600,22 +716,25 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         return found
     if ctx.server is None or ctx.server.bindir is None:
         raise RuntimeError("backup_restores needs the server's binaries (ctx.server.bindir)")
+    mode = program_sandbox(ctx)
     bindir = Path(ctx.server.bindir)
     tmp = Path(tempfile.mkdtemp(prefix="pgdrill-backup-"))
-    scratch = None
+    scratch, made = None, []
     try:
         backup_dir, work = tmp / "backup", tmp / "work"
         _sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), ctx.server.sandbox)
-        # pgdrill_grader's own search_path (pg_catalog, pg_temp) would hide the tables from
-        # `pg_dump -t orders`: give the script's sessions the server's default path.
-        env = _client_env(ctx, tmp, bindir, PGUSER=GRADER, PGDATABASE=ctx.dbname, BACKUP_DIR=str(backup_dir),
-                          PGOPTIONS="-c search_path=\"$user\",public")
-        if ctx.server.sandbox is not None:
-            env["PGHOST"] = str(ctx.server.sandbox_socket_dir)
+        with ctx.server.connect(purpose="janitor") as admin:
+            made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
+        # The role's default search_path would not find the tables for `pg_dump -t orders`
+        # the way the application does: give the script's sessions the server's default path.
+        env = _program_env(ctx, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
+                           PGOPTIONS="-c search_path=\"$user\",public")
         status, seconds, _ = _run_learner_program(ctx, found, tmp, cwd=work, env=env, timeout=timeout,
-                                                  out=tmp / "script.out", err=tmp / "script.err")
+                                                  out=tmp / "script.out", err=tmp / "script.err", mode=mode,
+                                                  writable=[backup_dir])
         output = "\n".join(t for t in (_tail(tmp / "script.out"), _tail(tmp / "script.err")) if t)
         out_ev = [Evidence("text", f"Output of {script} (last lines)", output)] if output else []
+        out_ev += _unsandboxed_note(mode)
         if status is None:
             return Outcome(False, f"{script} did not finish within {timeout} s and was stopped. A backup that hangs "
                                   "is no backup: does it wait for input (a password prompt?) or run forever?",
@@ -640,22 +759,10 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
                                   "pg_dump's custom (-Fc), directory (-Fd) or tar (-Ft) format, or plain SQL.",
                            tuple(out_ev))
 
-        with ctx.server.connect(purpose="janitor") as admin:
-            scratch = f"pgdrill_restore_{os.getpid()}_{next(_scratch_counter)}"
-            admin.execute(sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING 'UTF8'").format(
-                sql.Identifier(scratch), sql.Identifier(LEARNER)))
-            admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(scratch)))
-            admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(scratch),
-                                                                            sql.Identifier(GRADER)))
-        with ctx.server.connect(scratch, purpose="janitor") as admin:
-            # The incident's template extensions, so a dump's CREATE EXTENSION finds them in place.
-            for ext in TEMPLATE_EXTENSIONS:
-                try:
-                    admin.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public").format(sql.Identifier(ext)))
-                except psycopg.Error:
-                    pass
+        scratch, owner = _create_scratch_database(ctx)
+        made.append(owner)
         try:
-            restore_status, restore_log = _restore(ctx, tmp, bindir, dump, fmt, scratch)
+            restore_status, restore_log = _restore(ctx, tmp, bindir, dump, fmt, scratch, owner, mode)
         except _TooLarge as exc:
             return Outcome(False, f"$BACKUP_DIR/{shown} is not restored: {exc}.", tuple(out_ev))
         if restore_status is None:
@@ -670,8 +777,7 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
     finally:
-        if scratch is not None:
-            ctx.server.drop_database(scratch)
+        _clean_up(ctx, scratch, made)
         shutil.rmtree(tmp, ignore_errors=True)
 
     good, problems, rows = _compare_tables(wanted, original, restored)
@@ -681,7 +787,7 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
                          + (f"; the newest of {len(candidates)} files it wrote" if len(candidates) > 1 else ""))]
     if good == len(wanted):
         return Outcome(True, f"{script} made a {fmt}-format dump that restores all {len(wanted)} table(s) intact.",
-                       tuple(evidence))
+                       tuple(evidence + out_ev))
     if restore_log:
         evidence.append(Evidence("text", "Restore errors (last lines)", restore_log))
     return Outcome(False, f"The dump from {script} restores {good} of {len(wanted)} table(s) intact: "
@@ -712,31 +818,45 @@ def restore_errors(text: str) -> str:
     return "\n".join(k for k in kept if k)[-OUTPUT_TAIL:]
 
 
-def _restore(ctx: CheckContext, tmp: Path, bindir: Path, dump: Path, fmt: str, scratch: str) -> tuple[int | None, str]:
-    """Restore ``dump`` into ``scratch`` as role learner; (exit status or None, error tail)."""
-    conninfo = ctx.server.conninfo(scratch, LEARNER)
-    env = _client_env(ctx, tmp, bindir, PGUSER=LEARNER, PGDATABASE=scratch)
+def _restore(ctx: CheckContext, tmp: Path, bindir: Path, dump: Path, fmt: str, scratch: str,
+             owner: tuple[str, str], mode: str) -> tuple[int | None, str]:
+    """Restore ``dump`` into ``scratch`` as its owner ``owner`` (a program role), in the same
+    sandbox as the learner's programs: the dump is learner data, and pg_restore follows what
+    its table of contents names. Returns (exit status or None, error tail)."""
+    env = _program_env(ctx, tmp, mode, owner, scratch)
     out, err = tmp / "restore.out", tmp / "restore.err"
+    source = dump
     if fmt in ("custom", "directory", "tar", "gzip-custom"):
-        source = dump
         if fmt == "gzip-custom":
             source = tmp / "restore.dump"
             with gzip.open(dump, "rb") as src, open(source, "wb") as dst:
                 _copy_limited(src, dst)
         argv = [str(bindir / "pg_restore"), "--no-owner", "--no-privileges", "--no-password",
-                "-d", conninfo, str(source)]
+                "-d", scratch, str(source)]
     else:
         psql = bindir / "psql"
         if not _psql_can_restrict(psql):
             raise RuntimeError(f"{psql} has no \\restrict, so a plain-format dump cannot be restored safely")
-        script = tmp / "restore.sql"
+        source = tmp / "restore.sql"
         key = secrets.token_hex(16)
         opener = gzip.open if fmt == "gzip-plain" else open
-        with opener(dump, "rb") as src, open(script, "wb") as dst:
+        with opener(dump, "rb") as src, open(source, "wb") as dst:
             dst.write(f"\\restrict {key}\n".encode())
             _copy_limited(src, dst)
-        argv = [str(psql), "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=0", "-d", conninfo, "-f", str(script)]
-    status, _ = _run_sandboxed(argv, cwd=tmp / "work", env=env, timeout=RESTORE_TIMEOUT_S, out=out, err=err)
+        argv = [str(psql), "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=0", "-d", scratch, "-f", str(source)]
+    if source != dump:
+        source.chmod(0o644)
+    argv = _confined(ctx, argv, mode=mode, status_file=tmp / "restore-confine.json", timeout=RESTORE_TIMEOUT_S,
+                     ro_binds=[source])
+    status, _ = _run_sandboxed(argv, cwd=tmp / "work", env=env, timeout=RESTORE_TIMEOUT_S + 30, out=out, err=err)
+    try:
+        report = json.loads((tmp / "restore-confine.json").read_text())
+    except (OSError, ValueError):
+        report = {}
+    if status is None or report.get("timed_out") or not report:
+        status = None
+    else:
+        status = report.get("status") if report.get("status") is not None else 128 + int(report.get("signal") or 0)
     with open(err, "rb") as fh:
         messages = fh.read(MAX_TEXT_BYTES).decode("utf-8", errors="replace")
     return status, restore_errors(messages)
@@ -881,33 +1001,34 @@ def cron_schedule_valid(ctx: CheckContext, *, path, command_pattern=DEFAULT_CRON
 # A restore procedure, tested
 
 
-def _create_scratch_database(ctx: CheckContext) -> str:
-    """An empty database owned by role learner, with the incident's template extensions."""
+def _create_scratch_database(ctx: CheckContext) -> tuple[str, tuple[str, str]]:
+    """An empty database with the incident's template extensions, owned by a program role
+    made for it (which may connect there and nowhere else): (name, (role, password))."""
     scratch = f"pgdrill_restore_{os.getpid()}_{next(_scratch_counter)}"
     with ctx.server.connect(purpose="janitor") as admin:
+        owner = roles.create_program_role(admin, None, reads_all=False)
         admin.execute(sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING 'UTF8'").format(
-            sql.Identifier(scratch), sql.Identifier(LEARNER)))
+            sql.Identifier(scratch), sql.Identifier(owner[0])))
         admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(scratch)))
-        admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(scratch),
-                                                                        sql.Identifier(GRADER)))
-        if ctx.server.sandbox is not None:
-            # pg_hba.conf lets the sandbox OS user in as learner only where learner is a member of
-            # a role named like the database ("samerole"): this scratch database, nowhere else.
-            admin.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(scratch)))
-            admin.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(scratch), sql.Identifier(LEARNER)))
+        admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}, {}").format(
+            sql.Identifier(scratch), sql.Identifier(GRADER), sql.Identifier(owner[0])))
     with ctx.server.connect(scratch, purpose="janitor") as admin:
+        # The incident's template extensions, so a dump's CREATE EXTENSION finds them in place.
         for ext in TEMPLATE_EXTENSIONS:
             try:
                 admin.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public").format(sql.Identifier(ext)))
             except psycopg.Error:
                 pass
-    return scratch
+    return scratch, owner
 
 
-def _drop_scratch_database(ctx: CheckContext, scratch: str) -> None:
-    ctx.server.drop_database(scratch)
-    with ctx.server.connect(purpose="janitor") as admin:
-        admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(scratch)))
+def _clean_up(ctx: CheckContext, scratch: str | None, made: list) -> None:
+    """Drop the scratch database, then end every session of the program roles and drop them."""
+    if scratch is not None:
+        ctx.server.drop_database(scratch)
+    if made:
+        with ctx.server.connect(purpose="janitor") as admin:
+            roles.drop_program_roles(ctx.server, admin, [name for name, _ in made])
 
 
 def _compare_tables(wanted, original: dict, restored: dict) -> tuple[int, list[str], list[tuple]]:
@@ -944,8 +1065,9 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         The backup script `backup` runs as in `backup_restores` and leaves a dump in
         `$BACKUP_DIR` — in one of `formats` when given (`custom`, `directory`, `tar`, `plain`,
         `gzip-plain`, `gzip-custom`). Then the restore script `restore` runs with the same
-        `$BACKUP_DIR` and with `PGHOST`, `PGPORT`, `PGUSER` (role `learner`) and `PGDATABASE`
-        naming an empty scratch database that `learner` owns (with the incident's extensions
+        `$BACKUP_DIR` (read-only) and with `PGHOST`, `PGPORT`, `PGUSER`/`PGPASSWORD` (a role made
+        for the run, which owns that database and may connect nowhere else) and `PGDATABASE`
+        naming an empty scratch database (with the incident's extensions
         already installed, as on the production server). It must exit with status 0 within
         `timeout` seconds, and afterwards the scratch database must hold each table with the
         same row count and content (an order-independent checksum) as the learner's database.
@@ -976,19 +1098,22 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         scripts[role] = found
     if ctx.server is None or ctx.server.bindir is None:
         raise RuntimeError("restore_script_restores needs the server's binaries (ctx.server.bindir)")
-    bindir = Path(ctx.server.bindir)
+    mode = program_sandbox(ctx)
     tmp = Path(tempfile.mkdtemp(prefix="pgdrill-restore-"))
-    scratch = None
-    sandbox_host = {"PGHOST": str(ctx.server.sandbox_socket_dir)} if ctx.server.sandbox is not None else {}
+    scratch, made = None, []
     try:
         backup_dir = tmp / "backup"
         _sandbox_dirs(tmp, ("backup", "work", "work-restore", "home", "tmp"), ctx.server.sandbox)
-        env = _client_env(ctx, tmp, bindir, PGUSER=GRADER, PGDATABASE=ctx.dbname, BACKUP_DIR=str(backup_dir),
-                          PGOPTIONS="-c search_path=\"$user\",public", **sandbox_host)
+        with ctx.server.connect(purpose="janitor") as admin:
+            made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
+        env = _program_env(ctx, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
+                           PGOPTIONS="-c search_path=\"$user\",public")
         status, _, _ = _run_learner_program(ctx, scripts["backup"], tmp, cwd=tmp / "work", env=env, timeout=timeout,
-                                            out=tmp / "backup.out", err=tmp / "backup.err")
+                                            out=tmp / "backup.out", err=tmp / "backup.err", mode=mode,
+                                            writable=[backup_dir])
         output = "\n".join(t for t in (_tail(tmp / "backup.out"), _tail(tmp / "backup.err")) if t)
         out_ev = [Evidence("text", f"Output of {backup} (last lines)", output)] if output else []
+        out_ev += _unsandboxed_note(mode)
         if status is None or status != 0:
             why = f"did not finish within {timeout} s" if status is None else f"exited with status {status}"
             return Outcome(False, f"The backup step failed: {backup} {why}, so there is nothing to restore. "
@@ -1009,27 +1134,30 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
                                   "pg_restore can list it, restore single tables from it and restore it in "
                                   "parallel (-j); a plain SQL file can only be replayed whole.", tuple(out_ev))
 
-        # The original's checksums are taken before the restore script runs: it connects as role
-        # learner, which could change the learner's own database to match a broken restore.
+        # The original's checksums are taken before the restore script runs (defence in depth:
+        # its role cannot connect to the learner's database, so it cannot change it to match).
         wanted = ([split_qualified(str(t)) for t in tables] if tables
                   else [tuple(r) for r in ctx.grader().execute(load_sql("files_tables")).fetchall()])
         if not wanted:
             raise RuntimeError("the learner's database has no tables to compare")
         original = _checksums(ctx.grader(), wanted)
 
-        scratch = _create_scratch_database(ctx)
-        renv = _client_env(ctx, tmp, bindir, PGUSER=LEARNER, PGDATABASE=scratch, BACKUP_DIR=str(backup_dir),
-                           **sandbox_host)
+        # The backup script's role is gone before the restore script starts.
+        with ctx.server.connect(purpose="janitor") as admin:
+            roles.drop_program_roles(ctx.server, admin, [made.pop()[0]])
+        scratch, owner = _create_scratch_database(ctx)
+        made.append(owner)
+        renv = _program_env(ctx, tmp, mode, owner, scratch, BACKUP_DIR=str(backup_dir))
+        # The restore script may read $BACKUP_DIR, not change what it restores from.
         rstatus, rseconds, _ = _run_learner_program(ctx, scripts["restore"], tmp, cwd=tmp / "work-restore",
                                                     env=renv, timeout=timeout, out=tmp / "restore.out",
-                                                    err=tmp / "restore.err")
+                                                    err=tmp / "restore.err", mode=mode, readable=[backup_dir])
         routput = "\n".join(t for t in (_tail(tmp / "restore.out"), _tail(tmp / "restore.err")) if t)
         rout_ev = [Evidence("text", f"Output of {restore} (last lines)", routput)] if routput else []
         with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
     finally:
-        if scratch is not None:
-            _drop_scratch_database(ctx, scratch)
+        _clean_up(ctx, scratch, made)
         shutil.rmtree(tmp, ignore_errors=True)
 
     good, problems, rows = _compare_tables(wanted, original, restored)

@@ -16,8 +16,12 @@ used by the performance and files families):
 - refusing to run at all while schema ``public`` holds a learner's function or operator
   named like a built-in (``lower(varchar)``): such an overload for a more specific type
   would win over ``pg_catalog`` whatever the path order, and could change the answer;
-- through a server-side cursor read with a row cap, so a reference that returns far more
-  rows than intended costs neither memory nor time.
+- through a server-side cursor read with a row cap and byte caps, so a reference that returns
+  far more rows than intended, or values far larger (a learner's view returning 300 MB
+  strings), costs neither memory nor time: the server measures each row (as text) before
+  sending it and stops the query at the first row over ``REFERENCE_ROW_BYTES``; the grader
+  stops reading after ``REFERENCE_TOTAL_BYTES``. Either is the learner's failure, said in
+  one line.
 """
 
 from __future__ import annotations
@@ -35,10 +39,16 @@ from psycopg import sql
 from checks.base import CheckContext, Outcome, check
 from checks.sql import cell, load_sql, project_columns, rows_evidence
 from pgdrill.compare import compare_columns, compare_rows
+from pgdrill.runner import row_size
 from pgdrill.report import Evidence
 
 REFERENCE_TIMEOUT_S = 30
 REFERENCE_ROW_CAP = 10_000
+REFERENCE_ROW_BYTES = 1024 * 1024         # one row, as text, measured by the server
+REFERENCE_TOTAL_BYTES = 32 * 1024 * 1024  # all rows read, measured by the grader
+REFERENCE_FETCH = 100
+TOO_LARGE_SQLSTATE = "54000"              # program_limit_exceeded
+_ROW_TOO_LARGE = "pgdrill-row-too-large"
 EXAMPLES = 5
 SEARCH_PATH = "pg_catalog, public, pg_temp"
 
@@ -53,7 +63,7 @@ class ReferenceQueryError(RuntimeError):
     """
 
     # undefined_table, undefined_column, undefined_function, undefined_object
-    LEARNER_SQLSTATES = ("42P01", "42703", "42883", "42704")
+    LEARNER_SQLSTATES = ("42P01", "42703", "42883", "42704", TOO_LARGE_SQLSTATE)
 
     def __init__(self, message: str, sqlstate: str = "", error: str = ""):
         super().__init__(message)
@@ -65,6 +75,9 @@ class ReferenceQueryError(RuntimeError):
         return self.sqlstate in self.LEARNER_SQLSTATES
 
     def outcome(self) -> Outcome:
+        if self.sqlstate == TOO_LARGE_SQLSTATE:
+            return Outcome(False, f"The grader stopped reading your database: {self.error}. Something there (a view, "
+                                  "a function, a column) returns far larger values than the incident's data.")
         return Outcome(False, f"The grader's reference query fails on your database: {self.error}. It was written "
                               "for the incident's schema — did you drop or rename a table or column it uses?")
 
@@ -134,18 +147,39 @@ def run_reference(conn, query: str, *, row_cap: int = REFERENCE_ROW_CAP,
 
     Raises ``ShadowedBuiltins`` (see ``grader_transaction``) or ``ReferenceQueryError``.
     """
-    text = sql_text(query)
+    rows: list = []
+    size = 0
     try:
         with grader_transaction(conn, timeout_s=timeout_s):
             with conn.cursor(name="pgdrill_reference") as cur:
-                cur.execute(text)
-                rows = cur.fetchmany(row_cap + 1)
+                cur.execute(size_guarded(sql_text(query)))
+                while len(rows) <= row_cap and (batch := cur.fetchmany(min(REFERENCE_FETCH, row_cap + 1 - len(rows)))):
+                    rows += batch
+                    size += sum(row_size(r) for r in batch)
+                    if size > REFERENCE_TOTAL_BYTES:
+                        raise ReferenceQueryError(
+                            "the reference query", TOO_LARGE_SQLSTATE,
+                            f"its rows exceed {REFERENCE_TOTAL_BYTES // 1024 ** 2} MiB")
                 columns = tuple(d.name for d in (cur.description or ()))
     except psycopg.Error as exc:
+        if _ROW_TOO_LARGE in str(exc):
+            raise ReferenceQueryError("the reference query", TOO_LARGE_SQLSTATE,
+                                      f"a row is larger than {REFERENCE_ROW_BYTES // 1024 ** 2} MiB") from exc
         raise ReferenceQueryError(f"the reference query failed: {_error_text(exc)}",
                                   getattr(exc, "sqlstate", "") or "", _error_text(exc)) from exc
     truncated = len(rows) > row_cap
     return ReferenceRows(columns, tuple(tuple(r) for r in rows[:row_cap]), truncated)
+
+
+def size_guarded(text: str) -> str:
+    """``text`` (a SELECT) wrapped so the server stops at the first row whose text form is
+    larger than REFERENCE_ROW_BYTES, with an error naming _ROW_TOO_LARGE (CASE keeps the
+    failing cast from running for rows within the limit; the size is not a constant, so the
+    planner cannot fold it)."""
+    return (f"SELECT pgdrill_q.* FROM (\n{text}\n) AS pgdrill_q "
+            "CROSS JOIN LATERAL (SELECT pg_catalog.octet_length(pgdrill_q::pg_catalog.text) AS n) AS pgdrill_size "
+            f"WHERE CASE WHEN pgdrill_size.n <= {REFERENCE_ROW_BYTES} THEN true "
+            f"ELSE ('{_ROW_TOO_LARGE} ' || pgdrill_size.n)::pg_catalog.int4 > 0 END")
 
 
 def reference_value(conn, query: str, *, timeout_s: float = REFERENCE_TIMEOUT_S):

@@ -68,6 +68,7 @@ class BatchOptions:
     exercises_dir: str | None = None         # the specs (default: the repository's exercises/)
     timeout: float = DEFAULT_TIMEOUT
     cache: bool = True                       # take templates from the cache (fixtures/cache.py)
+    unsandboxed_programs: bool = False       # see GradingOptions.unsandboxed_programs
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,8 @@ def _worker_main(conn, options: BatchOptions) -> None:
     server = None
     problem = ""
     try:
-        grading = GradingOptions(scale=options.scale, seed=options.seed)
+        grading = GradingOptions(scale=options.scale, seed=options.seed,
+                                 unsandboxed_programs=options.unsandboxed_programs)
         # The parent filled the cache before starting us: this only copies it.
         server = start_grading_server(specs, grading, kind=options.server, dsn=options.dsn, bindir=options.bindir,
                                       cache=_cache(options))

@@ -43,12 +43,18 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
                       help="print no progress lines")
 
 
-def _progress(args):
-    """The stderr printer for progress lines, or None when quiet (not a terminal, unless asked)."""
+def _progress(args, audience: str = "instructor"):
+    """The stderr printer for progress lines, or None when quiet (not a terminal, unless asked).
+
+    A learner-facing run (a CI job log, Gradescope's output) never names the grading seed.
+    """
+    from pgdrill.render import redact_seed
+
     wanted = args.progress if args.progress is not None else sys.stderr.isatty()
     if not wanted:
         return None
-    return lambda text: print(text, file=sys.stderr, flush=True)
+    shown = (lambda text: text) if audience == "instructor" else redact_seed
+    return lambda text: print(shown(text), file=sys.stderr, flush=True)
 
 
 def _cache(args, progress=None):
@@ -93,6 +99,10 @@ def grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="seed for exercises graded on a hidden seed "
                                                  "(default: $PGDRILL_GRADING_SEED or a built-in one)")
     parser.add_argument("--exercises-dir", type=Path, default=ROOT / "exercises", help=argparse.SUPPRESS)
+    parser.add_argument("--allow-unsandboxed-programs", action="store_true",
+                        help="run learner programs (backup/restore scripts) even where no sandbox can start "
+                             "(no root, no bubblewrap): only for submissions you would run yourself; the report "
+                             "says so. Without it such checks are not graded")
     batch = parser.add_argument_group("batch grading")
     batch.add_argument("--batch", type=Path, metavar="SUBMISSIONS_DIR",
                        help="grade every sub-folder of SUBMISSIONS_DIR as one submission (a student's "
@@ -120,11 +130,11 @@ def _load_specs(exercises_dir: Path, only: list[str]):
     return sorted(specs, key=lambda s: s.sort_key)
 
 
-def _start_server(args, specs, options):
+def _start_server(args, specs, options, audience: str = "instructor"):
     """The grading server, its templates taken from (and built into) the cache."""
     from pgdrill.grading import start_grading_server
 
-    progress = _progress(args)
+    progress = _progress(args, audience)
     return start_grading_server(specs, options, kind=args.server, dsn=args.dsn, bindir=args.bindir,
                                 cache=_cache(args, progress), progress=progress)
 
@@ -133,7 +143,7 @@ def cmd_grade(argv: list[str]) -> int:
     args = grade_parser().parse_args(argv)
     from fixtures.server import ServerError
     from pgdrill.grading import Grader, GradingOptions
-    from pgdrill.render import default_audience
+    from pgdrill.render import default_audience, redact_seed
     from pgdrill.spec import SpecError
 
     if args.batch is not None:
@@ -148,9 +158,9 @@ def cmd_grade(argv: list[str]) -> int:
     except (SpecError, LookupError) as exc:
         print(f"grade.py: invalid exercise spec:\n{exc}", file=sys.stderr)
         return EXIT_INVALID
-    options = GradingOptions(scale=args.scale, seed=args.seed)
+    options = GradingOptions(scale=args.scale, seed=args.seed, unsandboxed_programs=args.allow_unsandboxed_programs)
     try:
-        server = _start_server(args, specs, options)
+        server = _start_server(args, specs, options, audience)
     except (ServerError, OSError) as exc:
         print(f"grade.py: could not start PostgreSQL: {exc}", file=sys.stderr)
         # Still a report: every check failed with the reason (never a skip, never points).
@@ -160,8 +170,8 @@ def cmd_grade(argv: list[str]) -> int:
         _emit(report, args, audience)
         return EXIT_GRADER_ERROR
     try:
-        grader = Grader(server, options=options, progress=_progress(args))
-        grader.templates.progress = _progress(args)
+        grader = Grader(server, options=options, progress=_progress(args, audience))
+        grader.templates.progress = _progress(args, audience)
         from pgdrill.submission import folder_and_root
 
         submission, root = folder_and_root(args.submission)
@@ -214,7 +224,7 @@ def cmd_batch(args) -> int:
         workers=args.workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
         bindir=str(Path(args.bindir).absolute()) if args.bindir else None, exercises=tuple(s.id for s in specs),
         exercises_dir=str(args.exercises_dir.absolute()),  # the workers start in another folder
-        cache=_cache(args) is not None,
+        cache=_cache(args) is not None, unsandboxed_programs=args.allow_unsandboxed_programs,
     )
     print(f"grading {len(submissions)} submissions with {min(args.workers, len(submissions))} workers …",
           file=sys.stderr, flush=True)

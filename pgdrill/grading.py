@@ -58,6 +58,9 @@ class GradingOptions:
     # Seconds one statement of a check may run before the grader stops it from outside
     # (its sessions' statement_timeout, 60 s, normally fires first).
     check_statement_limit: float = 90.0
+    # Run learner programs (backup/restore scripts) even where no sandbox can start: only by
+    # an instructor's explicit choice (--allow-unsandboxed-programs); the report says so.
+    unsandboxed_programs: bool = False
 
 
 def resolve_seed(policy, options: GradingOptions) -> int:
@@ -290,7 +293,7 @@ class PreparedExercise:
             baseline=self._baseline_conn, captured=self.run.captured, statements=tuple(self.run.statements),
             server=server, dbname=self.clone.dbname,
             options={"setup_finished_at": setup_finished_at, "activity": self._activity, "seed": self.key.seed,
-                     "scale": self.key.scale},
+                     "scale": self.key.scale, "unsandboxed_programs": self.grader.options.unsandboxed_programs},
         )
 
     def _baseline_conn(self):
@@ -398,9 +401,10 @@ class Grader:
             self._reset_roles()
 
     def _reset_roles(self) -> None:
-        """Undo role-level settings a submission may have made (``ALTER ROLE learner SET …``,
-        or ``ALTER ROLE pgdrill_grader SET …`` from learner code the grader ran or from a
-        backup script, which connects as the grader), then restore the roles' own settings.
+        """End every learner-side session in the cluster (and drop leftover program roles),
+        undo role-level settings a submission may have made (``ALTER ROLE learner SET …``, or
+        ``ALTER ROLE pgdrill_grader SET …`` from learner code the grader ran), then restore
+        the roles' own settings.
 
         Role settings are cluster-wide and would otherwise leak into the next exercise or the
         next student's submission.
@@ -408,6 +412,9 @@ class Grader:
         roles = (sandbox.LEARNER, sandbox.GRADER, sandbox.APP)
         try:
             with self.server.connect(purpose="janitor") as conn:
+                # Sessions a learner controls (a backend a script left running, a session filling
+                # max_connections) end here, cluster-wide, before the next exercise starts.
+                sandbox.end_learner_sessions(self.server, conn)
                 for role in roles:
                     conn.execute(psycopg.sql.SQL("ALTER ROLE {} RESET ALL").format(psycopg.sql.Identifier(role)))
                 # Per-database ones vanish with a dropped clone; others (postgres) stay.
@@ -466,6 +473,8 @@ class Grader:
             fraction = outcome.fraction
             status = Status.PASSED if fraction >= 1 else Status.FAILED if fraction <= 0 else Status.PARTIAL
             message, evidence = outcome.message, outcome.evidence
+        except checks.NotGradedHere as exc:
+            fraction, status, message, evidence = 0.0, Status.ERROR, str(exc), ()
         except Exception as exc:  # noqa: BLE001 - one check's crash costs that check only
             fraction, status = 0.0, Status.ERROR
             message = f"internal error in check {chk.check}: {type(exc).__name__}: {exc}"

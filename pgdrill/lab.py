@@ -26,7 +26,8 @@ The lab runs on the same kind of server as grading (embedded PostgreSQL by defau
 ``$PGDRILL_LAB_DIR`` (default ``/var/tmp/pgdrill-lab-<uid>``). With TechShop open, the
 background activity of Phase 1 (a long-running report, a stuck transaction holding a row
 lock, a blocked stock update) is kept alive by a small daemon process. The manifest of
-planted faults is never printed unless an instructor asks for it (``lab status --manifest``).
+planted faults is never printed unless an instructor asks for it (``lab status --manifest``, refused outside pgdrill's
+own repository: the student template and the grading bundle have no ``solutions/``).
 """
 
 from __future__ import annotations
@@ -43,10 +44,17 @@ from pathlib import Path
 from fixtures.server import Server, ServerError, _readable_by_all, server_user
 from fixtures.templates import FixtureKey, TemplateCache
 
+ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCALE = 1.0
 # What ``lab up --fixture`` accepts: the fixtures an exercise spec may name.
 FIXTURES = ("techshop", "sample:pagila", "sample:chinook", "sample:northwind", "empty")
 EXERCISES_DIR = Path(__file__).resolve().parents[1] / "exercises"
+
+
+def instructor_checkout() -> bool:
+    """Whether this is pgdrill's own repository (reference solutions next to the engine),
+    where instructor views are allowed; student templates and grading bundles have none."""
+    return (ROOT / "solutions").is_dir() and (ROOT / "pgdrill" / "cli.py").is_file()
 
 
 def lab_dir() -> Path:
@@ -319,6 +327,10 @@ def cmd_reset(args) -> int:
 
 
 def cmd_status(args) -> int:
+    if args.manifest and not instructor_checkout():
+        print("lab status --manifest is an instructor view: it needs pgdrill's own repository (with its "
+              "solutions/), not a student template or the grading bundle.", file=sys.stderr)
+        return 2
     state = _read_state()
     if not state:
         print("no lab (run: python grade.py lab up)")

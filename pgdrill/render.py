@@ -10,7 +10,9 @@ renderer runs, by ``for_audience``:
   their summed points. The totals therefore stay the real totals — the learner's score is
   the score — but no hidden check's id, name, description, message, feedback, hint or
   evidence, nor which of them passed, reaches the output. The learner view also drops
-  ``seed``, because a grading seed is secret (``seed: grading`` in the spec).
+  ``seed``, because a grading seed is secret (``seed: grading`` in the spec), and
+  ``redact_seed`` keeps it out of the progress lines a learner-facing run prints (a CI job
+  log is the learner's to read).
 
 New formats (Classroom, Gradescope, PrairieLearn) add an ``OutputFormat`` member and a
 function decorated with ``@renderer(fmt)``.
@@ -130,6 +132,15 @@ def for_audience(report: GradeReport, audience: Audience | str, *, due_date_pass
             shown.append(_withheld(ex.exercise, held))
         exercises.append(dataclasses.replace(ex, checks=tuple(shown)))
     return dataclasses.replace(report, exercises=tuple(exercises), seed=None)
+
+
+_SEED_MENTIONS = (re.compile(r"\bseed \d+"), re.compile(r"(_r)\d+(_tmpl)\b"))
+
+
+def redact_seed(text: str) -> str:
+    """``text`` without the seed numbers it names ("seed 4242", a template's ``_r4242_``)."""
+    text = _SEED_MENTIONS[0].sub("seed (hidden)", text)
+    return _SEED_MENTIONS[1].sub(r"\1…\2", text)
 
 
 def _withheld(exercise: str, held: list[CheckResult]) -> CheckResult:

@@ -6,7 +6,14 @@
   just work, because nothing wraps them in one; an explicit BEGIN … COMMIT behaves as in psql.
 - psql meta-commands learners leave in files (``\\timing``, ``\\x``, ``\\d``) are skipped;
   those that would reach outside the database (``\\!``, ``\\o``, ``\\copy``, ``\\i``,
-  ``\\c``) are refused and reported.
+  ``\\c``) are refused and reported, and so is a statement sent with ``\\g FILE``,
+  ``\\gexec``, ``\\gset``, ``\\gdesc`` or ``\\watch``.
+- ``COPY … FROM STDIN`` / ``TO STDOUT`` exchange rows with psql, which the grader does not
+  emulate: the statement is refused, and since the server then waits for data that never
+  comes, its session is replaced. Any session left not idle after an error is replaced too,
+  so one statement never takes the rest of the file down with it.
+- A report lists at most ``MAX_OUTCOMES`` statement outcomes per file, then one line that
+  counts the rest by status: half a million meta-commands make a line, not 100 MB.
 - Time limits are the grader's own: the session's ``statement_timeout`` is only the first
   line, since a learner can ``SET statement_timeout = 0``. A timer cancels the statement a
   little after its limit, and terminates the backend (as superuser) if cancelling does not
@@ -36,6 +43,9 @@ MAX_FILE_BYTES = submission.MAX_FILE_BYTES
 DEFAULT_ROW_CAP = 10_000
 # Bytes of captured rows kept per named statement (the values' text size, roughly).
 MAX_CAPTURE_BYTES = 32 * 1024 * 1024
+# Statement outcomes kept per file in a report; the rest are counted.
+MAX_OUTCOMES = 500
+_COPY = re.compile(r"^\s*copy\b", re.IGNORECASE)
 _RETURNING = re.compile(r"\breturning\b", re.IGNORECASE)
 
 
@@ -190,11 +200,23 @@ def run_sql_text(server, dbname: str, text: str, *, file_name: str = "<sql>", st
     statements = split_sql(text)
     session = LearnerSession(server, dbname, user, statement_timeout)
     started = time.monotonic()
+    kept, unlisted = 0, {}
     try:
         for stmt in statements:
             outcome = _run_one(session, stmt, file_name, result, started, statement_timeout, file_timeout,
                                row_cap, decode_warning)
-            result.statements.append(outcome)
+            if kept < MAX_OUTCOMES:
+                result.statements.append(outcome)
+                kept += 1
+            else:
+                unlisted[outcome.status] = unlisted.get(outcome.status, 0) + 1
+        if unlisted:
+            counts = ", ".join(f"{n} {status}" for status, n in sorted(unlisted.items()))
+            worst = next((st for st in ("timeout", "error", "refused") if st in unlisted), "skipped")
+            result.statements.append(StatementOutcome(
+                file_name, statements[-1].line, "", worst,
+                f"{sum(unlisted.values())} more statements are not listed ({counts}): a report lists the "
+                f"first {MAX_OUTCOMES}"))
         if session.conn is not None and not session.conn.closed:
             status = session.conn.info.transaction_status
             if status != psycopg.pq.TransactionStatus.IDLE:
@@ -214,6 +236,9 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
         if decision.action == "skip":
             return StatementOutcome(file_name, stmt.line, shown, "skipped", decision.reason)
         return StatementOutcome(file_name, stmt.line, shown, "refused", f"not run: {decision.reason}")
+    decision = decide(stmt)
+    if decision.action == "refuse":  # \g FILE, \gexec …: the query would do more than run
+        return StatementOutcome(file_name, stmt.line, stmt.sql, "refused", f"not run: {decision.reason}")
     if "\ufffd" in stmt.sql and decode_warning:
         return StatementOutcome(file_name, stmt.line, stmt.sql, "refused", f"not run: {decode_warning}")
     remaining = file_timeout - (time.monotonic() - started)
@@ -246,7 +271,7 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
                             break
                         seen += 1
                         if stmt.name:  # only named results are kept for the checks
-                            size += _row_size(row)
+                            size += row_size(row)
                             rows.append(row)
                 except psycopg.ProgrammingError as exc:
                     # WITH … UPDATE/DELETE without RETURNING starts like a query but returns no
@@ -280,6 +305,18 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
             return StatementOutcome(file_name, stmt.line, stmt.sql, "timeout",
                                     f"stopped by the grader after {limit:g} s (the session was terminated)",
                                     sqlstate, -1, elapsed)
+        if conn.pgconn.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
+            # The server still waits for this statement's exchange (COPY to or from the client):
+            # nothing else can run on this session, so the next statement gets a new one.
+            session.close()
+            replaced = "; the session was replaced (an open transaction was rolled back)"
+            if _COPY.match(stmt.sql):
+                return StatementOutcome(file_name, stmt.line, stmt.sql, "refused",
+                                        "not run: COPY … FROM STDIN / TO STDOUT exchanges rows with psql, which "
+                                        "the grader does not emulate; use INSERT … VALUES or a SELECT" + replaced,
+                                        sqlstate, -1, elapsed)
+            message = (exc.diag.message_primary or str(exc)).strip() if hasattr(exc, "diag") else str(exc)
+            return StatementOutcome(file_name, stmt.line, stmt.sql, "error", message + replaced, sqlstate, -1, elapsed)
         if deadline.fired or sqlstate == "57014":
             return StatementOutcome(file_name, stmt.line, stmt.sql, "timeout",
                                     f"cancelled: the statement ran longer than {limit:g} s", sqlstate, -1, elapsed)
@@ -295,7 +332,7 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
     return StatementOutcome(file_name, stmt.line, stmt.sql, "ok", note, "", rowcount, elapsed)
 
 
-def _row_size(row) -> int:
+def row_size(row) -> int:
     """Rough size of a row's values: enough to stop keeping rows long before memory is at risk."""
     size = 0
     for value in row:

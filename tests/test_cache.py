@@ -207,7 +207,10 @@ def test_the_workflow_keeps_the_cache_under_the_graders_key():
     install = next(s for s in job["steps"] if s.get("id") == "install")
     assert "grade.py\" cache key" in install["run"] and "cache-key=" in install["run"]
     cached = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@"))
-    assert cached["with"]["path"] == "~/.cache/pgdrill"
+    assert cached["with"]["path"] == "${{ runner.temp }}/pgdrill-cache"
+    grade = next(s for s in job["steps"] if s.get("id") == "pgdrill")
+    assert grade["env"]["PGDRILL_CACHE_DIR"] == cached["with"]["path"]
+    assert "--preserve-env=PGDRILL_CACHE_DIR" in grade["run"]  # grading runs as root through sudo
     assert "steps.install.outputs.cache-key" in cached["with"]["key"]
     order = [s.get("id") or s.get("uses", "") for s in job["steps"]]
     assert order.index("install") < order.index(cached["uses"]) < order.index("pgdrill")

@@ -259,7 +259,8 @@ def test_backup_script_environment_is_scrubbed(ctx_for, monkeypatch):
     monkeypatch.setenv("PGDRILL_SECRET", "do-not-leak")
     write(ctx, "backup.sh", f"""
         test -z "${{PGDRILL_SECRET:-}}" || exit 7
-        test "$PGUSER" = pgdrill_grader || exit 8
+        case "$PGUSER" in pgdrill_prog_*) ;; *) exit 8;; esac  # a role made for this run
+        test -n "$PGPASSWORD" || exit 11
         test "$(command -v pg_dump)" = "{ctx.server.bindir}/pg_dump" || exit 9
         test "$PWD" != "{Path.cwd()}" || exit 10
         pg_dump -Fd -f "$BACKUP_DIR/dir" "$PGDATABASE"

@@ -245,3 +245,42 @@ def test_value_matches_needs_a_single_value(db):
     ctx = db("-- name: t\nSELECT 'on'::text;")
     assert value_matches(ctx, query="t", reference="SELECT 'on'").passed
     assert not value_matches(ctx, query="t", reference="SELECT 'off'").passed
+
+
+MEMORY_PROBE = """
+import json, sys
+import psycopg
+from checks.results import ReferenceQueryError, run_reference
+with psycopg.connect(sys.argv[1], autocommit=True) as conn:
+    try:
+        run_reference(conn, "SELECT * FROM huge")
+        outcome = "read"
+    except ReferenceQueryError as exc:
+        outcome = exc.sqlstate + " " + exc.error
+# VmHWM is this program's peak (ru_maxrss would include the forking pytest worker's).
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"outcome": outcome, "max_rss_mb": peak_kb / 1024}))
+"""
+
+
+@pytest.mark.parametrize("sizes", [(64, 64, 64), tuple([0.5] * 100)], ids=["three 64 MB values", "100 half-MB rows"])
+def test_a_view_of_huge_values_costs_the_grader_no_memory(db, sizes):
+    """Item 8 of the red team: a view the grader's reference query reads returned three 300 MB
+    values and the grader's memory reached 2 GB. Now the server stops at the first row over
+    1 MiB (as text), and the grader stops reading after 32 MiB: measured in a process of its own."""
+    import json
+    import subprocess
+    import sys
+
+    values = ", ".join(f"({int(mb * 1024 * 1024)})" for mb in sizes)
+    with db.clone.connect(LEARNER) as conn:
+        conn.execute(f"CREATE VIEW huge AS SELECT pg_catalog.repeat('x', n) AS v FROM (VALUES {values}) AS s(n)")
+    root = Path(__file__).resolve().parents[1]
+    conninfo = db.clone.server.conninfo(db.clone.dbname, GRADER)
+    proc = subprocess.run([sys.executable, "-c", MEMORY_PROBE, conninfo], capture_output=True, text=True,
+                          timeout=300, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["outcome"].startswith("54000"), report
+    assert ("larger than 1 MiB" if sizes[0] > 1 else "exceed 32 MiB") in report["outcome"]
+    assert report["max_rss_mb"] < 150, report

@@ -93,3 +93,27 @@ def test_every_command_has_help():
     for args in (["--help"], ["lab", "--help"], ["validate", "--help"]):
         proc = grade(*args)
         assert proc.returncode == 0 and "usage:" in proc.stdout, args
+
+
+def test_a_learner_facing_run_never_shows_the_grading_seed(server_args):
+    """Item 9 of the red team: every grading run printed the hidden seed (in its progress
+    lines, which a CI job log shows the learner). The instructor's view still has it."""
+    seed = "918273"
+    learner = grade("solutions", "-e", DEMO, "--seed", seed, *server_args)
+    assert learner.returncode == EXIT_ALL_PASSED, learner.stderr
+    assert "building the TechShop incident" in learner.stderr  # the progress line is there …
+    assert seed not in learner.stdout + learner.stderr  # … without the seed
+    instructor = grade("solutions", "-e", DEMO, "--seed", seed, "--audience", "instructor", *server_args)
+    assert seed in instructor.stdout + instructor.stderr
+
+
+def test_the_lab_manifest_is_an_instructor_view(tmp_path, monkeypatch, capsys):
+    """Outside pgdrill's own repository (a student template, the grading bundle: no
+    solutions/) ``lab status --manifest`` prints no planted fault."""
+    from pgdrill import lab
+
+    assert lab.instructor_checkout()  # this repository
+    monkeypatch.setattr(lab, "ROOT", tmp_path)
+    monkeypatch.setenv("PGDRILL_LAB_DIR", str(tmp_path / "lab"))
+    assert lab.main(["status", "--manifest"]) == 2
+    assert "instructor view" in capsys.readouterr().err

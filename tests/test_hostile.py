@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import socket
 import threading
 import time
@@ -504,6 +505,135 @@ def test_a_restore_script_is_learner_only_in_its_scratch_database(attempt, pg_se
     assert "restore runs as root" not in output and "kept out of postgres" in output
     assert "kept out of pgdrill_" in output  # the graded clone
     assert "got into" not in output, output
+
+
+def _sandboxed(pg_server) -> None:
+    if not AS_ROOT or pg_server.kind == "dsn" or os.environ.get("PGDRILL_SANDBOX_USER") == "":
+        pytest.skip("learner programs are sandboxed only when the grader is root with a sandbox user")
+
+
+def _program_sessions_and_roles(pg_server) -> tuple[list, list]:
+    with pg_server.connect(purpose="test-inspect") as conn:
+        sessions = conn.execute("SELECT usename, state FROM pg_catalog.pg_stat_activity "
+                                "WHERE usename LIKE 'pgdrill\\_prog\\_%'").fetchall()
+        roles = conn.execute("SELECT rolname FROM pg_catalog.pg_roles WHERE rolname LIKE 'pgdrill\\_prog\\_%'").fetchall()
+    return sessions, roles
+
+
+def test_a_backup_script_reads_no_answer_key_and_leaves_no_files(attempt, backup_spec, pg_server, tmp_path):
+    """Items 1 and 5: the checkout, another submission and the grader's command line are out of
+    sight; what it writes to /tmp, /dev/shm and /var/tmp is gone afterwards."""
+    _sandboxed(pg_server)
+    other = tmp_path / "other-learner"
+    other.mkdir()
+    (other / "solution.sql").write_text("SELECT 'ANOTHER-LEARNERS-ANSWER';\n")
+    other.chmod(0o755)  # even where the folder is readable by all
+    (other / "solution.sql").chmod(0o644)
+    marker = f"pgdrill-hostile-{uuid.uuid4().hex[:12]}"
+    canary = Path("/tmp") / f"{marker}-host"
+    canary.write_text("the host's /tmp")
+    root = Path(__file__).resolve().parents[1]
+    script = backup_attack("read_keys", {"REPO_ROOT": root, "OTHER_SUBMISSION": other, "MARKER": marker})
+    try:
+        result = attempt({"backup.sh": script, "RUNBOOK.md": RUNBOOK}, spec=backup_spec)
+    finally:
+        canary.unlink()
+    backup = by_id(result)["backup-restores"]
+    assert backup.status is Status.PASSED, backup.message  # its own backup is still right
+    output = next(e.body for e in backup.evidence if e.title.startswith("Output of backup.sh"))
+    assert "READ " not in output and "ANOTHER-LEARNERS-ANSWER" not in output
+    assert "could not read" in output and "SEEN" not in output, output
+    assert int(output.split("processes seen: ")[1].split()[0]) < 10  # its own PID namespace
+    # /tmp is its own: the host's (this canary) is out of sight; only the mount points of
+    # what it was given show (its folders, the client binaries, the database socket).
+    seen = [line.split("IN TMP: ", 1)[1] for line in output.splitlines() if line.startswith("IN TMP: ")]
+    assert canary.name not in seen
+    assert all(name.startswith(("pgdrill-backup-", "pgdrill-pginstall-", "pgdrill-clusters-")) for name in seen), seen
+    for folder in ("/tmp", "/dev/shm", "/var/tmp"):
+        assert not (Path(folder) / marker).exists(), folder
+
+
+def test_a_backup_script_cannot_sabotage_the_next_learner(attempt, backup_spec, pg_server):
+    """Item 2: its role reaches one database with a few sessions, cannot end anyone else's,
+    and every session it started ends with the check (``attempt`` then grades the next
+    exercise, which must score full marks)."""
+    _sandboxed(pg_server)
+    result = attempt({"backup.sh": backup_attack("sabotage"), "RUNBOOK.md": RUNBOOK}, spec=backup_spec)
+    backup = by_id(result)["backup-restores"]
+    output = next(e.body for e in backup.evidence if e.title.startswith("Output of backup.sh"))
+    assert "kept out of postgres" in output and "kept out of template1" in output, output
+    assert "got into" not in output
+    mine = output.split("sessions of mine: ")[1].split()[0]
+    assert "too many connections for role" in output or int(mine) <= 8, output  # the role's connection limit
+    assert backup.points == 0  # its own sessions used up its limit: pg_dump could not connect
+    assert _program_sessions_and_roles(pg_server) == ([], [])
+
+
+def test_a_backup_script_cannot_reach_another_cluster(attempt, backup_spec, pg_server):
+    """Item 3: a second grader's cluster on the same machine is neither visible (its socket is
+    outside the sandbox) nor open to the sandbox user (no peer mapping, no role of this run)."""
+    _sandboxed(pg_server)
+    from fixtures.server import start_server
+
+    other = start_server(pg_server.kind, bindir=pg_server.bindir if pg_server.kind == "system" else None)
+    try:
+        script = backup_attack("other_cluster", {"OTHER_SOCKET": other.sandbox_socket_dir})
+        result = attempt({"backup.sh": script, "RUNBOOK.md": RUNBOOK}, spec=backup_spec)
+        backup = by_id(result)["backup-restores"]
+        assert backup.status is Status.PASSED, backup.message
+        output = next(e.body for e in backup.evidence if e.title.startswith("Output of backup.sh"))
+        assert "got into" not in output and output.count("kept out of the other cluster") == 4, output
+        # And were the socket visible: the sandbox user is no role there.
+        import subprocess
+
+        psql = Path(other.bindir) / "psql"
+        for role in ("pgdrill_grader", "learner", "postgres"):
+            proc = subprocess.run(["runuser", "-u", pg_server.sandbox.pw_name, "--", str(psql), "-X", "-w",
+                                   "-h", str(other.sandbox_socket_dir), "-U", role, "-d", "postgres", "-c", "SELECT 1"],
+                                  capture_output=True, text=True, timeout=60, cwd="/")
+            assert proc.returncode != 0 and "authentication failed" in proc.stderr, (role, proc.stderr)
+    finally:
+        other.stop()
+
+
+def test_a_dump_whose_toc_names_a_file_outside_it_is_not_restored(attempt, backup_spec, pg_server, tmp_path):
+    """Item 4: a directory-format dump pointing its data at a root-only file."""
+    _sandboxed(pg_server)
+    secret = tmp_path / "secret"
+    secret.write_text("TOPSECRET-" + uuid.uuid4().hex + "\n")
+    secret.chmod(0o600)
+    result = attempt({"backup.sh": backup_attack("toc_escape", {"SECRET_PATH": secret}), "RUNBOOK.md": RUNBOOK},
+                     spec=backup_spec)
+    backup = by_id(result)["backup-restores"]
+    assert backup.points == 0 and "outside the dump" in backup.message, backup.message
+    shown = backup.message + "".join(e.body for e in backup.evidence)
+    assert "TOPSECRET" not in shown
+
+
+def test_without_a_sandbox_programs_are_not_run_unless_the_instructor_allows_it(grader, backup_spec, pg_server,
+                                                                              monkeypatch, tmp_path):
+    """Where bubblewrap cannot start, the check is not graded (an error that says why); with
+    the instructor's flag it runs, and the report says it ran without the sandbox."""
+    _sandboxed(pg_server)
+    from checks import files
+
+    files._bwrap_problem.cache_clear()
+    no_bwrap = tmp_path / "bin"  # a PATH with a shell and no bubblewrap
+    no_bwrap.mkdir()
+    (no_bwrap / "bash").symlink_to(shutil.which("bash"))
+    monkeypatch.setenv("PATH", str(no_bwrap))
+    try:
+        submission = SOLUTIONS_DIR / BACKUP_EXERCISE
+        refused = by_id(grader.grade_exercise(backup_spec, submission))["backup-restores"]
+        assert refused.status is Status.ERROR and refused.message.startswith("Not graded"), refused.message
+        assert "bubblewrap" in refused.message and "--allow-unsandboxed-programs" in refused.message
+        allowed = Grader(pg_server, grader.templates, dataclasses.replace(grader.options, unsandboxed_programs=True))
+        ran = by_id(allowed.grade_exercise(backup_spec, submission))["backup-restores"]
+        assert ran.status is Status.PASSED, ran.message
+        assert any("WITHOUT the sandbox" in e.body for e in ran.evidence)
+    finally:
+        monkeypatch.undo()
+        files._bwrap_problem.cache_clear()
 
 
 # ------------------------------------------------------------------------------ broken specs

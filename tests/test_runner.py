@@ -93,3 +93,36 @@ def test_bad_bytes_and_missing_files(clone, tmp_path):
     assert [s.status for s in result.statements] == ["ok", "refused", "ok"]
     missing = run_sql_file(clone.server, clone.dbname, tmp_path / "nope.sql")
     assert missing.statements[0].status == "error"
+
+
+def test_copy_to_or_from_the_client_is_refused_and_does_not_wedge_the_session(clone):
+    """Item 6 of the red team: before, every statement after a COPY … FROM STDIN failed with
+    "another command is already in progress"."""
+    result = run(clone, "CREATE TABLE t (id int);\nBEGIN;\nCOPY t FROM STDIN;\nINSERT INTO t VALUES (1);\n"
+                        "COPY t TO STDOUT;\nCOPY (SELECT 1) TO STDOUT;\nINSERT INTO t VALUES (2);\n"
+                        "-- name: rows\nSELECT count(*) FROM t;\n")
+    by_line = {s.line: s for s in result.statements}
+    assert [by_line[n].status for n in (3, 5, 6)] == ["refused"] * 3
+    assert "STDIN" in by_line[3].message and "replaced" in by_line[3].message
+    assert by_line[4].status == by_line[7].status == "ok"
+    assert result.captured["rows"].rows == ((2,),)
+    assert not any("transaction" in s.message and s.status == "error" for s in result.statements)
+
+
+def test_query_sending_commands_that_do_more_than_run_are_refused(clone, tmp_path):
+    target = tmp_path / "out.txt"
+    result = run(clone, f"CREATE TABLE t (id int);\nSELECT 1 \\g {target}\nSELECT 'INSERT INTO t VALUES (7)' \\gexec\n"
+                        "SELECT 2 AS two \\gset\n-- name: rows\nSELECT count(*) FROM t;\n")
+    assert [s.status for s in result.statements] == ["ok", "refused", "refused", "refused", "ok"]
+    assert not target.exists() and result.captured["rows"].rows == ((0,),)
+
+
+def test_statement_outcomes_are_capped_in_the_report(clone):
+    """Item 7: 20,000 meta-command lines make 500 outcomes and one line counting the rest."""
+    from pgdrill.runner import MAX_OUTCOMES
+
+    result = run(clone, "\\timing on\n" * 20_000 + "SELECT 1/0;\n")
+    assert len(result.statements) == MAX_OUTCOMES + 1
+    last = result.statements[-1]
+    assert last.status == "error" and f"{20_001 - MAX_OUTCOMES} more statements" in last.message
+    assert "19500 skipped" in last.message and "1 error" in last.message

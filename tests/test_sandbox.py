@@ -119,3 +119,14 @@ def test_learner_may_end_the_applications_sessions_only(clone, learner, pg_serve
         assert info.value.sqlstate == "42501"
         assert learner.execute("SELECT pg_catalog.pg_terminate_backend(%s)", (app.info.backend_pid,)).fetchone() == (True,)
         assert grader.execute("SELECT 1").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("role", [LEARNER, GRADER, "techshop_app"])
+@pytest.mark.parametrize("dbname", ["postgres", "template1"])
+def test_the_maintenance_databases_are_closed_to_every_non_superuser_role(clone, role, dbname):
+    """CONNECT is revoked from PUBLIC there: a learner (or a program given any of these
+    roles) cannot park sessions or objects where no exercise looks."""
+    with clone.connect(purpose="test-inspect") as admin:
+        admin.execute("SELECT 1")  # the superuser still gets in (the server is up)
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        clone.server.connect(dbname, role, purpose="test", retries=1).close()

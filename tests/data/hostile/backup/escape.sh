@@ -14,7 +14,7 @@ psql -X -U postgres -d postgres -c "ALTER ROLE pgdrill_grader SUPERUSER" 2>&1 | 
 psql -X -U learner -c "DROP TABLE public.film CASCADE" 2>&1 | tail -1
 psql -X -c "CREATE TABLE public.loot (x int)" 2>&1 | tail -1
 touch CANARY_TMP 2>&1
-# As pgdrill_grader (the role the script is given), store settings on the grader role: aim
+# As the role the script is given (made for this run), store settings on the grader role: aim
 # the grader's next sessions at schema public first, switch their timeouts off, fake plans.
 psql -X <<'SQL' 2>&1 | tail -2
 ALTER ROLE pgdrill_grader SET search_path = public, pg_catalog;

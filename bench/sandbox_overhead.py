@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""What the learner-program sandbox and the read caps cost: grading before and after, one run.
+
+    python bench/sandbox_overhead.py [--base REV] [--rounds 2] [--scale 0.1] [-e EXERCISE]…
+                                     [--markdown bench/results.md]
+
+The yardstick is the same grading with the code of ``--base`` (default: where this branch
+left ``main``), exported with ``git archive`` into a temp folder. Both grade the reference
+solutions — of the whole course, or of the ``-e`` exercises (say, only those with backup and
+restore scripts, which now run in bubblewrap, log in as a role made for the run, and have
+the grader's restore sandboxed too) — alternately, ``--rounds`` times each; medians are
+compared. The scores must be the same both ways. Run as root (the sandbox needs it) with
+bubblewrap installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
+
+def export(rev: str, into: Path) -> None:
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+
+
+def grade(tree: Path, scale: float, out: Path, exercises) -> tuple[float, float, dict]:
+    """(wall seconds, seconds spent in checks, points per exercise) of one grade.py run."""
+    args = [sys.executable, str(tree / "grade.py"), str(tree / "solutions"), "--scale", str(scale),
+            "--format", "json", "--audience", "instructor", "--out", str(out)]
+    for exercise in exercises:
+        args += ["-e", exercise]
+    started = time.monotonic()
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=tree, timeout=1800)
+    wall = time.monotonic() - started
+    if not out.exists():
+        raise SystemExit(f"{tree}: grade.py wrote no report (exit {proc.returncode}): {proc.stderr[-2000:]}")
+    report = json.loads(out.read_text())
+    checks = sum(c.get("duration_s", 0) for ex in report["exercises"] for c in ex["checks"])
+    points = {ex["exercise"]: sum(c["points"] for c in ex["checks"]) for ex in report["exercises"]}
+    return wall, checks, points
+
+
+def points(encoded: str) -> str:
+    return f"{sum(json.loads(encoded).values()):g}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--base", help="git revision of the yardstick (default: merge-base of HEAD and main)")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--exercise", "-e", action="append", default=[], help="only these (default: the whole course)")
+    ap.add_argument("--scale", type=float, default=0.1)
+    ap.add_argument("--markdown", type=Path)
+    args = ap.parse_args()
+    base = args.base or subprocess.run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], capture_output=True,
+                                       text=True, check=True).stdout.strip()
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="pgdrill-bench-sandbox-") as tmp:
+        base_tree = Path(tmp) / "base"
+        base_tree.mkdir()
+        export(base, base_tree)
+        runs: dict[str, list[tuple[float, float, dict]]] = {"base": [], "sandbox": []}
+        for i in range(args.rounds):
+            for name, tree in (("base", base_tree), ("sandbox", ROOT)):
+                runs[name].append(grade(tree, args.scale, Path(tmp) / f"{name}-{i}.json", args.exercise))
+                print(f"round {i + 1}: {name} {runs[name][-1][0]:.1f} s", file=sys.stderr, flush=True)
+    scores = {name: {json.dumps(r[2], sort_keys=True) for r in rs} for name, rs in runs.items()}
+    wall = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
+    checks = {name: statistics.median(r[1] for r in rs) for name, rs in runs.items()}
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"### Learner-program sandbox and read caps: grading before and after — {stamp} "
+        f"(`python bench/sandbox_overhead.py`)",
+        "",
+        f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} cores (shared); "
+        f"embedded server; scale {args.scale:g}; reference solutions of "
+        f"{', '.join(args.exercise) if args.exercise else 'the whole course'}; "
+        f"median of {args.rounds} alternating runs each",
+        "",
+        "| code | grade.py run, wall (s) | time in checks (s) | points |",
+        "|---|---:|---:|---:|",
+        f"| yardstick: {base[:7]} (no sandbox) | {wall['base']:.1f} | {checks['base']:.1f} | "
+        f"{' / '.join(points(s) for s in sorted(scores['base']))} |",
+        f"| {head} (bubblewrap, per-run roles, caps) | {wall['sandbox']:.1f} | {checks['sandbox']:.1f} | "
+        f"{' / '.join(points(s) for s in sorted(scores['sandbox']))} |",
+        "",
+        f"Ratio (after / before): wall {wall['sandbox'] / wall['base']:.2f}, checks "
+        f"{checks['sandbox'] / checks['base']:.2f}.",
+    ]
+    publish(lines, args.markdown)
+    return 0 if scores["base"] == scores["sandbox"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
