@@ -99,11 +99,12 @@ def test_a_learner_facing_run_never_shows_the_grading_seed(server_args):
     """Item 9 of the red team: every grading run printed the hidden seed (in its progress
     lines, which a CI job log shows the learner). The instructor's view still has it."""
     seed = "918273"
-    learner = grade("solutions", "-e", DEMO, "--seed", seed, *server_args)
+    learner = grade("solutions", "-e", DEMO, "--seed", seed, "--progress", *server_args)
     assert learner.returncode == EXIT_ALL_PASSED, learner.stderr
     assert "building the TechShop incident" in learner.stderr  # the progress line is there …
     assert seed not in learner.stdout + learner.stderr  # … without the seed
-    instructor = grade("solutions", "-e", DEMO, "--seed", seed, "--audience", "instructor", *server_args)
+    instructor = grade("solutions", "-e", DEMO, "--seed", seed, "--audience", "instructor", "--progress",
+                       *server_args)
     assert seed in instructor.stdout + instructor.stderr
 
 
