@@ -16,6 +16,7 @@ are reset.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import threading
@@ -239,8 +240,9 @@ class PreparedExercise:
     def run_checks(self) -> tuple[CheckResult, ...]:
         # The learner's clone is where learner code lives; the baseline is untouched.
         with _StatementWatchdog(self.grader.server, [self._conns], self.grader.options.check_statement_limit) as watchdog:
-            return tuple(self.grader._run_check(self.spec, chk, self.ctx, self._sessions_reset, watchdog)
-                         for chk in self.spec.checks)
+            found = tuple(self.grader._run_check(self.spec, chk, self.ctx, self._sessions_reset, watchdog)
+                          for chk in self.spec.checks)
+        return apply_requirements(self.spec, found)
 
     def result(self) -> ExerciseResult:
         return ExerciseResult(self.spec.id, self.spec.title, self.run_checks(), tuple(self.run.statements))
@@ -254,6 +256,42 @@ class PreparedExercise:
         self.clone.drop()
         if self._baseline is not None:
             self._baseline.drop()
+
+
+def _names(ids) -> str:
+    return ", ".join(ids[:-1]) + " or " + ids[-1] if len(ids) > 1 else ids[0]
+
+
+def apply_requirements(spec: ExerciseSpec, found: tuple[CheckResult, ...]) -> tuple[CheckResult, ...]:
+    """Gated points (``requires:``): a check whose required checks did not do their part
+    scores 0, with a message that says why and what it found on its own.
+
+    Requirements are read on what each check found on its own (``found``), never on another
+    gated result, so two checks may require each other and the order of checks is free.
+    """
+    by_id = {r.check_id: r for r in found}
+    gated = []
+    for chk, result in zip(spec.checks, found):
+        if result.points <= 0:
+            gated.append(result)
+            continue
+        why = ""
+        if chk.requires_any and not any(by_id[i].points > 0 for i in chk.requires_any):
+            why = (f"No points: this check counts only once {_names(list(chk.requires_any))} earns points, "
+                   "and none did — doing nothing damages nothing, so keeping things intact is not yet an "
+                   "achievement.")
+        unmet = [i for i in chk.requires_all if by_id[i].status is not Status.PASSED]
+        if unmet and not why:
+            verb = "passes" if len(unmet) == 1 else "pass"
+            why = (f"No points: this fix counts only when {', '.join(unmet)} {verb} as well, and "
+                   f"{'it does' if len(unmet) == 1 else 'they do'} not — a fix that destroys what it had to "
+                   "keep fixes nothing.")
+        if not why:
+            gated.append(result)
+            continue
+        gated.append(dataclasses.replace(result, points=0.0, status=Status.FAILED,
+                                         message=f"{why} On its own: {result.message}", feedback="", hint=""))
+    return tuple(gated)
 
 
 @dataclass

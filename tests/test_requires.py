@@ -1,0 +1,52 @@
+"""Gated points (``requires:``) as the grader applies them to what each check found on its own.
+
+End-to-end cases on real PostgreSQL are in the exercises' tests (the demo's empty and
+truncating submissions, 4.2's destructive clean-ups); these pin the rules themselves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pgdrill.grading import apply_requirements
+from pgdrill.report import CheckResult, Status
+from pgdrill.spec import CheckSpec, ExerciseSpec
+
+
+def _spec(*checks: CheckSpec) -> ExerciseSpec:
+    return ExerciseSpec(id="x", title="x", checks=checks, path=Path("x/exercise.yaml"))
+
+
+def _found(check_id: str, fraction: float) -> CheckResult:
+    status = Status.PASSED if fraction >= 1 else Status.FAILED if fraction <= 0 else Status.PARTIAL
+    return CheckResult("x", check_id, "c", "d", 2 * fraction, 2, status, f"{check_id} found", feedback="why")
+
+
+FIX = CheckSpec(id="fix", check="c", description="d", requires_all=("kept",))
+KEPT = CheckSpec(id="kept", check="c", description="d", requires_any=("fix", "other-fix"))
+OTHER = CheckSpec(id="other-fix", check="c", description="d")
+
+
+def scores(*fractions: float) -> list[float]:
+    found = tuple(_found(c.id, f) for c, f in zip((FIX, KEPT, OTHER), fractions))
+    return [r.points for r in apply_requirements(_spec(FIX, KEPT, OTHER), found)]
+
+
+def test_a_guard_pays_once_any_fix_earns_something():
+    assert scores(0, 1, 0) == [0, 0, 0]          # nothing done: nothing lost, nothing earned
+    assert scores(0, 1, 0.5) == [0, 2, 1]        # partial credit on another fix is enough
+    assert scores(1, 1, 0) == [2, 2, 0]
+
+
+def test_a_fix_pays_only_when_what_it_had_to_keep_was_kept():
+    assert scores(1, 0, 1) == [0, 0, 2]
+    assert scores(1, 0.5, 1) == [0, 1, 2]        # kept only in part: the fix is not earned
+
+
+def test_gated_results_say_why_and_keep_what_they_found():
+    found = (_found("fix", 1), _found("kept", 0), _found("other-fix", 0))
+    fix, kept, _ = apply_requirements(_spec(FIX, KEPT, OTHER), found)
+    assert fix.status is Status.FAILED and fix.points == 0
+    assert fix.message.startswith("No points: this fix counts only when kept passes")
+    assert fix.message.endswith("On its own: fix found") and fix.feedback == ""
+    assert kept.message == "kept found"          # a failure of its own is left as it is
