@@ -266,31 +266,33 @@ def apply_requirements(spec: ExerciseSpec, found: tuple[CheckResult, ...]) -> tu
     """Gated points (``requires:``): a check whose required checks did not do their part
     scores 0, with a message that says why and what it found on its own.
 
-    Requirements are read on what each check found on its own (``found``), never on another
-    gated result, so two checks may require each other and the order of checks is free.
+    Two passes, so two checks may require each other and the order of checks is free:
+    ``all`` reads what the named checks found on their own (a fix counts only if what it had
+    to keep was kept); ``any`` then reads the fixes as the first pass scored them, so a guard
+    does not pay for a "fix" that was itself voided by destruction (TRUNCATE leaves no orphan).
     """
     by_id = {r.check_id: r for r in found}
-    gated = []
+
+    def void(result: CheckResult, why: str) -> CheckResult:
+        return dataclasses.replace(result, points=0.0, status=Status.FAILED,
+                                   message=f"{why} On its own: {result.message}", feedback="", hint="")
+
+    fixes = []
     for chk, result in zip(spec.checks, found):
-        if result.points <= 0:
-            gated.append(result)
-            continue
-        why = ""
-        if chk.requires_any and not any(by_id[i].points > 0 for i in chk.requires_any):
-            why = (f"No points: this check counts only once {_names(list(chk.requires_any))} earns points, "
-                   "and none did — doing nothing damages nothing, so keeping things intact is not yet an "
-                   "achievement.")
         unmet = [i for i in chk.requires_all if by_id[i].status is not Status.PASSED]
-        if unmet and not why:
-            verb = "passes" if len(unmet) == 1 else "pass"
-            why = (f"No points: this fix counts only when {', '.join(unmet)} {verb} as well, and "
-                   f"{'it does' if len(unmet) == 1 else 'they do'} not — a fix that destroys what it had to "
-                   "keep fixes nothing.")
-        if not why:
-            gated.append(result)
-            continue
-        gated.append(dataclasses.replace(result, points=0.0, status=Status.FAILED,
-                                         message=f"{why} On its own: {result.message}", feedback="", hint=""))
+        if result.points > 0 and unmet:
+            verb, pronoun = ("passes", "it does") if len(unmet) == 1 else ("pass", "they do")
+            result = void(result, f"No points: this fix counts only when {', '.join(unmet)} {verb} as well, and "
+                                  f"{pronoun} not — a fix that destroys what it had to keep fixes nothing.")
+        fixes.append(result)
+    scored = {r.check_id: r for r in fixes}
+    gated = []
+    for chk, result in zip(spec.checks, fixes):
+        if result.points > 0 and chk.requires_any and not any(scored[i].points > 0 for i in chk.requires_any):
+            result = void(result, f"No points: this check counts only once {_names(list(chk.requires_any))} earns "
+                                  "points, and none did — doing nothing damages nothing, so keeping things intact "
+                                  "is not yet an achievement.")
+        gated.append(result)
     return tuple(gated)
 
 

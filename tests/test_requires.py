@@ -43,6 +43,15 @@ def test_a_fix_pays_only_when_what_it_had_to_keep_was_kept():
     assert scores(1, 0.5, 1) == [0, 1, 2]        # kept only in part: the fix is not earned
 
 
+def test_a_fix_voided_by_destruction_does_not_make_other_guards_pay():
+    # "fix" passed on its own (TRUNCATE leaves no orphan) but lost what it had to keep; a
+    # second guard that pays for any fix gets nothing from it.
+    other_guard = CheckSpec(id="fk-kept", check="c", description="d", requires_any=("fix",))
+    spec = _spec(FIX, KEPT, OTHER, other_guard)
+    found = (_found("fix", 1), _found("kept", 0), _found("other-fix", 0), _found("fk-kept", 1))
+    assert [r.points for r in apply_requirements(spec, found)] == [0, 0, 0, 0]
+
+
 def test_gated_results_say_why_and_keep_what_they_found():
     found = (_found("fix", 1), _found("kept", 0), _found("other-fix", 0))
     fix, kept, _ = apply_requirements(_spec(FIX, KEPT, OTHER), found)
