@@ -271,7 +271,7 @@ def apply_requirements(spec: ExerciseSpec, found: tuple[CheckResult, ...]) -> tu
     to keep was kept); ``any`` then reads the fixes as the first pass scored them, so a guard
     does not pay for a "fix" that was itself voided by destruction (TRUNCATE leaves no orphan).
     """
-    by_id = {r.check_id: r for r in found}
+    by_id = {r.check_id: r for r in found}  # a subset of the spec's checks ignores the others' requirements
 
     def void(result: CheckResult, why: str) -> CheckResult:
         return dataclasses.replace(result, points=0.0, status=Status.FAILED,
@@ -279,7 +279,7 @@ def apply_requirements(spec: ExerciseSpec, found: tuple[CheckResult, ...]) -> tu
 
     fixes = []
     for chk, result in zip(spec.checks, found):
-        unmet = [i for i in chk.requires_all if by_id[i].status is not Status.PASSED]
+        unmet = [i for i in chk.requires_all if i in by_id and by_id[i].status is not Status.PASSED]
         if result.points > 0 and unmet:
             verb, pronoun = ("passes", "it does") if len(unmet) == 1 else ("pass", "they do")
             result = void(result, f"No points: this fix counts only when {', '.join(unmet)} {verb} as well, and "
@@ -288,7 +288,8 @@ def apply_requirements(spec: ExerciseSpec, found: tuple[CheckResult, ...]) -> tu
     scored = {r.check_id: r for r in fixes}
     gated = []
     for chk, result in zip(spec.checks, fixes):
-        if result.points > 0 and chk.requires_any and not any(scored[i].points > 0 for i in chk.requires_any):
+        named = [i for i in chk.requires_any if i in scored]
+        if result.points > 0 and named and not any(scored[i].points > 0 for i in named):
             result = void(result, f"No points: this check counts only once {_names(list(chk.requires_any))} earns "
                                   "points, and none did — doing nothing damages nothing, so keeping things intact "
                                   "is not yet an achievement.")
