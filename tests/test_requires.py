@@ -1,14 +1,17 @@
 """Gated points (``requires:``) as the grader applies them to what each check found on its own.
 
-End-to-end cases on real PostgreSQL are in the exercises' tests (the demo's empty and
-truncating submissions, 4.2's destructive clean-ups); these pin the rules themselves.
+The rules themselves, then the whole course graded on real PostgreSQL with an empty
+submission: it scores 0 everywhere. Destructive submissions are in the exercises' own tests
+(the demo's TRUNCATE, 4.2's clean-ups, course 6's broad DELETE).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pgdrill.grading import apply_requirements
+import pytest
+
+from pgdrill.grading import EXERCISES_DIR, apply_requirements
 from pgdrill.report import CheckResult, Status
 from pgdrill.spec import CheckSpec, ExerciseSpec
 
@@ -59,3 +62,17 @@ def test_gated_results_say_why_and_keep_what_they_found():
     assert fix.message.startswith("No points: this fix counts only when kept passes")
     assert fix.message.endswith("On its own: fix found") and fix.feedback == ""
     assert kept.message == "kept found"          # a failure of its own is left as it is
+
+
+# ------------------------------------------------------------------------------------------
+# The whole course on real PostgreSQL: doing nothing earns nothing anywhere
+
+EVERY_EXERCISE = sorted(p.parent.name for p in EXERCISES_DIR.glob("*/exercise.yaml"))
+
+
+@pytest.mark.parametrize("exercise", EVERY_EXERCISE)
+def test_an_empty_submission_scores_0(grade, tmp_path, exercise):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = grade(exercise, empty)
+    assert result.points == 0, [(c.check_id, c.points, c.message) for c in result.checks if c.points]
