@@ -309,6 +309,23 @@ def test_5_1_starter_scores_its_baseline(grade):
     assert errors == ['column "tablename" does not exist']
 
 
+def test_5_1_dead_share_from_reltuples_is_right_and_a_share_of_the_live_rows_is_not(grade):
+    # The README's example (25.1 %) and task 2.3 count the live rows as pg_class.reltuples; the
+    # scenario's n_live_tup is 0 in a fresh clone (100.0 %). Both are right; dividing by the live
+    # rows alone (without the dead ones) is not a share of all row versions.
+    files = {p.name: p.read_text() for p in (SOLUTIONS_DIR / MO).iterdir() if p.suffix in (".sql", ".cron")}
+    scenario = "NULLIF(s.n_live_tup + s.n_dead_tup, 0)"
+    assert scenario in files["monitoring.sql"]
+    reltuples = ("NULLIF(greatest((SELECT c.reltuples FROM pg_class AS c WHERE c.oid = s.relid), 0)::numeric "
+                 "+ s.n_dead_tup, 0)")
+    right = by_id(grade(MO, {**files, "monitoring.sql": files["monitoring.sql"].replace(scenario, reltuples)}))
+    assert right["view-values"].status is Status.PASSED, right["view-values"].message
+    assert "right answer 2 of 2" in right["view-values"].message
+    live_only = "NULLIF((SELECT c.reltuples FROM pg_class AS c WHERE c.oid = s.relid)::numeric, 0)"
+    wrong = by_id(grade(MO, {**files, "monitoring.sql": files["monitoring.sql"].replace(scenario, live_only)}))
+    assert wrong["view-values"].points == 0 and "expected row(s) are missing" in wrong["view-values"].message
+
+
 def test_5_1_name_concatenation_breaks_on_a_quoted_table(grade):
     result = by_id(grade(MO, SUBMISSIONS / MO / "concatenated-names"))
     assert result["view-exists"].status is Status.PASSED
