@@ -624,7 +624,8 @@ def plan_value_matches(ctx: CheckContext, *, query: str, explain: str, relation:
 
 
 @check
-def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: str | None = None) -> Outcome:
+def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: str | None = None,
+                same_error_as: str | None = None) -> Outcome:
     """The learner's named statement failed, with this SQLSTATE.
 
     What it asserts:
@@ -633,19 +634,34 @@ def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: st
         the error message contains that text (case-insensitive). For tasks whose proof *is*
         an error: amcheck's `bt_index_check` raising XX001/XX002 on a corrupt index, a
         `REINDEX` failing with 23505 while duplicates exist. The runner records each
-        statement's outcome, so the error is graded as the server reported it.
+        statement's outcome, so the error is graded as the server reported it. With
+        `same_error_as`, the proof is checked at its source: the grader runs that statement
+        itself (rolled back, on the learner's database and on an untouched copy of the
+        incident), runs the learner's statement again as the learner (rolled back, as a
+        probe), and the two errors must be one and the same: same SQLSTATE, same message word
+        for word, raised by the same function of the server (the error report names it). An
+        error the learner's own code raised (`RAISE … USING ERRCODE = 'XX002'`, even with
+        amcheck's exact words) comes from PL/pgSQL's RAISE and does not count.
     Arguments:
         query: name of the learner's statement (`-- name: query` in their SQL file).
         sqlstate: the expected SQLSTATE code or condition name, or a list of them.
         message_contains: text the error message must contain (e.g. the index's name).
+        same_error_as: SQL whose error, raised when the grader runs it, the learner's error
+            must equal (name functions with their argument types so nothing the learner
+            created can stand in for them).
     Feedback on failure:
         Names the missing statement; says that it succeeded (and what it returned) when
-        it should have failed; or shows the error it failed with instead.
+        it should have failed; shows the error it failed with instead; or says that the error
+        is not the one the statement it claims to be raises on this database.
     Example:
         - check: query_fails
-          with: {query: email_index_check, sqlstate: [XX001, XX002], message_contains: customers_email_key}
+          with:
+            query: email_index_check
+            sqlstate: [XX001, XX002]
+            message_contains: customers_email_key
+            same_error_as: "SELECT bt_index_check('customers_email_key'::pg_catalog.regclass, true)"
     """
-    from checks.probes import _condition, _sqlstate  # one definition of SQLSTATE names
+    from checks.probes import _condition, _sqlstate, run_probe  # one definition of SQLSTATE names
 
     want = [_sqlstate(s) for s in (sqlstate if isinstance(sqlstate, (list, tuple)) else [sqlstate])]
     if not want:
@@ -675,5 +691,50 @@ def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: st
         return Outcome(False, f"Your statement {query!r} failed with {_condition(code)}, but its message does not "
                               f"mention {message_contains!r}: {captured.error}. Run it on the object the task "
                               "names.", shown)
+    if same_error_as:
+        try:
+            raised = _errors_raised_by(ctx, str(same_error_as))
+        except ShadowedBuiltins as exc:
+            return exc.outcome()
+        except ReferenceQueryError as exc:
+            return reference_failed(exc)
+        again = _origin(run_probe(ctx, outcome.sql, timeout=SOURCE_CHECK_TIMEOUT)[0]) if outcome is not None else None
+        if again is None or again not in raised:
+            return Outcome(False, f"Your statement {query!r} failed with {_condition(code)} ({captured.error}), but that "
+                                  f"error is not the one {sql_text(str(same_error_as))} raises: the grader ran your "
+                                  "statement again and the error did not come from the check itself. Only the "
+                                  "check's own error proves the problem; an error your own code raises (RAISE … USING "
+                                  "ERRCODE) proves nothing.", shown)
     return Outcome(True, f"Your statement {query!r} failed as it should ({_condition(code)}: {captured.error}).",
                    shown)
+
+
+# The grader's own check of a proof runs the learner's statement again: amcheck on a large
+# table takes seconds, not the 5 s of a probe.
+SOURCE_CHECK_TIMEOUT = "60s"
+
+
+def _origin(error) -> tuple[str, str, str, str] | None:
+    """What identifies an error: SQLSTATE, message, and the server function that raised it
+    (a PL/pgSQL RAISE reports exec_stmt_raise in pl_exec.c, whatever code and text it gives)."""
+    if error is None:
+        return None
+    diag = error.diag
+    return (diag.sqlstate or "", (diag.message_primary or str(error)).strip(),
+            diag.source_file or "", diag.source_function or "")
+
+
+def _errors_raised_by(ctx: CheckContext, statement: str) -> set[tuple[str, str, str, str]]:
+    """The error ``statement`` raises (see ``_origin``) when the grader runs it, rolled back,
+    on the learner's database and on the untouched incident (where there is one)."""
+    raised = set()
+    connections = [ctx.grader()] + ([ctx.baseline()] if ctx.baseline is not None else [])
+    for conn in connections:
+        try:
+            with grader_transaction(conn):
+                conn.execute(sql_text(statement))
+        except psycopg.Error as exc:
+            raised.add(_origin(exc))
+    if not raised:
+        raise ReferenceQueryError(f"{sql_text(statement)} raised no error on this database: nothing to compare with")
+    return raised

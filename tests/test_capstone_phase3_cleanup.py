@@ -173,6 +173,34 @@ def test_queries_the_corrupt_index_answers_score_nothing(grade, pg_server):
     assert result["negative-stock"].status is Status.PASSED
 
 
+AMCHECK = "-- name: email_index_check\nSELECT bt_index_check('customers_email_key', heapallindexed => true);\n"
+
+
+def test_a_forged_corruption_error_is_no_proof(grade):
+    # The issue's forgery: a DO block RAISEs XX002 naming the index; amcheck never ran.
+    result = by_id(grade(CONSTRAINTS, SUBMISSIONS / CONSTRAINTS / "forged-amcheck-error"))
+    forged = result["email-index-corrupt"]
+    assert forged.points == 0
+    assert "XX002" in forged.message and "not the one" in forged.message and "RAISE" in forged.message
+
+
+def test_amchecks_own_error_counts_and_its_words_raised_by_hand_do_not(grade):
+    reference = reference_sql(CONSTRAINTS)
+    assert AMCHECK in reference
+    # The parent-level check, with the index named by its schema, is amcheck too: it passes.
+    parent = AMCHECK.replace("bt_index_check('customers_email_key'",
+                             "bt_index_parent_check('public.customers_email_key'")
+    honest = by_id(grade(CONSTRAINTS, {"constraints.sql": reference.replace(AMCHECK, parent)}))["email-index-corrupt"]
+    assert honest.status is Status.PASSED, honest.message
+    words = honest.message.split("XX001 data_corrupted: ", 1)[1].rstrip(").")
+    assert words.startswith("heap tuple (") and "customers_email_key" in words
+    # amcheck's very words on this very database, raised by the learner's own code: no proof.
+    copied = ("-- name: email_index_check\nDO $$ BEGIN RAISE EXCEPTION '%', "
+              + "'" + words.replace("'", "''") + "' USING ERRCODE = 'XX001'; END $$;\n")
+    forged = by_id(grade(CONSTRAINTS, {"constraints.sql": reference.replace(AMCHECK, copied)}))["email-index-corrupt"]
+    assert forged.points == 0 and words in forged.message and "not the one" in forged.message
+
+
 def test_grader_reference_reads_the_table_whatever_the_plan(incident):
     """The spec's duplicate references find every account even where index scans are forced
     and the complete plain index is gone."""
