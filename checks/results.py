@@ -26,6 +26,7 @@ import contextlib
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from decimal import Decimal, InvalidOperation
 from typing import Iterator
 
@@ -36,6 +37,7 @@ from checks.base import CheckContext, Outcome, check
 from checks.sql import cell, load_sql, project_columns, rows_evidence
 from pgdrill.compare import compare_columns, compare_rows
 from pgdrill.report import Evidence
+from pgdrill.sqlsplit import split_sql
 
 REFERENCE_TIMEOUT_S = 30
 REFERENCE_ROW_CAP = 10_000
@@ -185,6 +187,12 @@ def _captured_or_outcome(ctx: CheckContext, query: str):
     """The CapturedResult named ``query``, or an Outcome explaining why there is none."""
     captured = ctx.captured.get(query)
     if captured is None:
+        mine = _stopped_statement_named(ctx, query)
+        if mine is not None:
+            return Outcome(False, f"Your query {query!r} ({mine.file}, line {mine.line}) was stopped for running too "
+                                  f"long ({mine.message}), so it returned nothing to compare. Make it faster: "
+                                  "look at its plan (EXPLAIN) for a scan of a large table or a join without a "
+                                  "condition.")
         known = ", ".join(sorted(ctx.captured)) or "none"
         stopped = [s for s in ctx.statements if getattr(s, "status", "") == "timeout"]
         timeout_note = (f" {len(stopped)} statement(s) of your files were stopped for running too long "
@@ -202,6 +210,22 @@ def _captured_or_outcome(ctx: CheckContext, query: str):
             f"to compare: {captured.error}",
             (Evidence("text", f"Error from {query}", captured.error),))
     return captured
+
+
+def _stopped_statement_named(ctx: CheckContext, query: str):
+    """The learner's statement named ``query`` when it was stopped for running too long (the
+    runner keeps no result for it, so its name is read back from the learner's file)."""
+    stopped = [s for s in ctx.statements if getattr(s, "status", "") == "timeout"]
+    for file in {s.file for s in stopped}:
+        try:
+            text = (Path(ctx.submission_dir) / file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        named_lines = {stmt.line for stmt in split_sql(text) if stmt.name == query}
+        for s in stopped:
+            if s.file == file and s.line in named_lines:
+                return s
+    return None
 
 
 def _truncated_outcome(query: str, captured, expected_count: int | None = None) -> Outcome:
@@ -270,10 +294,14 @@ def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool =
     actual_cols, actual = captured.columns, list(captured.rows)
     if columns:
         wanted = [str(c) for c in columns]
+        if not actual_cols and not actual:
+            # No rows and no column names came back (an empty streamed result has no
+            # description): nothing to project, and the count still tells.
+            actual_cols = tuple(wanted)
         actual, missing_name = project_columns(actual_cols, actual, wanted)
         if missing_name is not None:
             return Outcome(False, f"Your query {query!r} has no column named {missing_name!r} "
-                                  f"(its columns: {', '.join(actual_cols) or 'none'}).")
+                                  f"(its columns: {', '.join(actual_cols)}).")
         expected, ref_missing = project_columns(expected_cols, expected, wanted)
         if ref_missing is not None:
             raise ReferenceQueryError(f"the reference query has no column named {ref_missing!r}")
@@ -311,8 +339,29 @@ def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool =
                                       total=cmp.extra_count))
     detail = " and ".join(parts) or (cmp.message or "the rows differ")
     message = (f"Your query {query!r} returned {len(actual)} row(s), the expected result has {len(expected)}: "
-               f"{detail}. A wrong answer here means the diagnosis built on it is wrong too.")
+               f"{detail}. A wrong answer here means the diagnosis built on it is wrong too."
+               f"{_own_maintenance_note(ctx, captured) if against == 'baseline' else ''}")
     return Outcome(False, message, tuple(evidence))
+
+
+_MAINTENANCE = re.compile(r"^(?:\s|--[^\n]*\n|/\*.*?\*/)*(vacuum|analy[sz]e)\b", re.IGNORECASE | re.DOTALL)
+
+
+def _own_maintenance_note(ctx: CheckContext, captured) -> str:
+    """Names the VACUUM or ANALYZE the learner ran before their query: the expected rows
+    describe the incident as it was, and the learner's own maintenance rewrote the statistics
+    and counters a diagnosis reads."""
+    earlier = [s for s in ctx.statements
+               if getattr(s, "status", "") == "ok" and s.file == captured.file and s.line < captured.line
+               and _MAINTENANCE.match(s.sql or "")]
+    if not earlier:
+        return ""
+    first = earlier[0]
+    verb = _MAINTENANCE.match(first.sql).group(1).upper()
+    return (f" Your file ran {verb} ({first.file}, line {first.line}) before this query: it rewrote the statistics "
+            "and counters the query reads, so your rows describe the database after your own maintenance, not "
+            "the incident. The expected rows are the incident's: diagnose first, and leave the maintenance to "
+            "the phase that fixes it.")
 
 
 @check
@@ -341,11 +390,17 @@ def columns_named(ctx: CheckContext, *, query: str, names: list) -> Outcome:
         return Outcome(True, f"Your query {query!r} names its columns {', '.join(expected)}.")
     have = ", ".join(captured.columns) or "none"
     detail = cmp.message[:1].upper() + cmp.message[1:] + "." if cmp.message else ""
+    present = {str(c).casefold() for c in captured.columns}
+    absent = [n for n in expected if n.casefold() not in present]
+    if cmp.count_mismatch and len(captured.columns) < len(expected) and absent:
+        advice = (f"It lacks {', '.join(absent)}: select {'that column' if len(absent) == 1 else 'those columns'} "
+                  "too (with `AS name` where it is computed).")
+    else:
+        advice = "Name each column with `AS name` so whoever reads the result knows what it is."
     return Outcome(
         False,
         f"Your query {query!r} returns columns ({have}); expected ({', '.join(expected)}). "
-        f"{detail + ' ' if detail else ''}Name each column with `AS name` so whoever reads the "
-        "result knows what it is.",
+        f"{detail + ' ' if detail else ''}{advice}",
         (rows_evidence("Column names", ("expected", "yours"),
                        _zip_longest(expected, list(captured.columns)), limit=20),))
 

@@ -284,6 +284,19 @@ def test_dead_tuple_counts_allow_the_counters_drift_not_another_counter(grade):
     assert "missing" in changes["dead-tuple-counts"].message
 
 
+def test_an_analyze_before_the_diagnosis_is_named_as_what_destroyed_the_evidence(grade):
+    # The README forbids ANALYZE and VACUUM: they reset what 2.3 measures. A learner who runs
+    # one first is told that their own statement is why the rows differ.
+    reference = (SOLUTIONS_DIR / "techshop-2-3-statistics-bloat" / "statistics.sql").read_text()
+    result = by_id(grade("techshop-2-3-statistics-bloat", {"statistics.sql": "ANALYZE;\n" + reference}))
+    stale = result["stale-statistics"]
+    assert stale.status is Status.FAILED
+    assert "Your file ran ANALYZE (statistics.sql, line 1) before this query" in stale.message
+    # A wrong answer without any maintenance gets no such note.
+    half = by_id(grade("techshop-2-3-statistics-bloat", half_done("techshop-2-3-statistics-bloat")))
+    assert "Your file ran" not in half["dead-tuple-share"].message
+
+
 # ------------------------------------------------------------------------------------------
 # plan_value_matches, the check written for these exercises, case by case
 
