@@ -75,4 +75,5 @@ def test_an_empty_submission_scores_0(grade, tmp_path, exercise):
     empty = tmp_path / "empty"
     empty.mkdir()
     result = grade(exercise, empty)
+    assert not result.error, result.error  # graded, not skipped: a setup failure would score 0 too
     assert result.points == 0, [(c.check_id, c.points, c.message) for c in result.checks if c.points]
