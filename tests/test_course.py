@@ -361,3 +361,19 @@ def test_samples_load_identically_on_both_servers(pg_server, templates):
         assert sample_digests(TemplateCache(other)) == here
     finally:
         other.stop()
+
+
+def test_a_key_deferred_for_everyone_is_not_the_one_asked_for(grade):
+    # The README asks for a key the import may defer, immediate for everyone else. INITIALLY
+    # DEFERRED lets every session insert a line for a missing invoice until its COMMIT.
+    exercise = "course-07-transactions-constraints"
+    reference = (SOLUTIONS_DIR / exercise / "solution.sql").read_text()
+    assert "DEFERRABLE INITIALLY IMMEDIATE" in reference
+    deferred = reference.replace("DEFERRABLE INITIALLY IMMEDIATE", "DEFERRABLE INITIALLY DEFERRED")
+    result = grade(exercise, {"solution.sql": deferred})
+    # …and the deferrable, cascading key built that way is not the fix either (gated on it).
+    assert not_passed(result) == {"fk-still-enforced-at-commit", "fk-deferrable", "invoice-delete-cascades"}
+    assert "counts only when fk-still-enforced-at-commit passes" in by_id(result)["fk-deferrable"].message
+    check = by_id(result)["fk-still-enforced-at-commit"]
+    assert check.points == 0 and "INITIALLY DEFERRED for everyone" in check.message
+    assert "DEFERRABLE INITIALLY IMMEDIATE" in check.feedback
