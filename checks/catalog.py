@@ -16,7 +16,7 @@ from psycopg import sql as psql
 from checks.base import CheckContext, Outcome, check
 from checks.results import ShadowedBuiltins, _error_text, grader_transaction, sql_text
 from checks.sql import (
-    TABLE_KINDS, as_list, display, find_relation, ident_name, missing_relation_message, project_columns,
+    TABLE_KINDS, answer, as_list, display, find_relation, ident_name, missing_relation_message, project_columns,
     query, rows_evidence, split_qualified,
 )
 from pgdrill.compare import compare_rows
@@ -604,7 +604,8 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
     Feedback on failure:
         Says that the view is missing, or that querying it fails and with which error (a view
         that errors on this database is broken for its users too), or how many expected rows
-        are missing and how many unexpected rows it returns, with up to five of each.
+        are missing and how many unexpected rows it returns, with up to five of each (the
+        expected ones, and the reference query, for instructors only).
     Example:
         - check: view_rows_match
           with:
@@ -666,16 +667,17 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
         if compare_rows(alt, list(actual), mode=mode, numeric_tolerance=numeric_tolerance, max_examples=0).equal:
             return Outcome(True, f"{rel.display} returns the expected {len(alt)} row(s){compared}, as right answer "
                                  f"{i + 1} of {len(alternatives)} computes them.")
-    evidence = [Evidence("sql", "Expected rows come from", ref_text)]
+    evidence = [Evidence("sql", "Expected rows come from", ref_text, instructor_only=True)]
     if cmp.column_count_mismatch:
-        evidence += [rows_evidence("Expected (first rows)", ref_cols, expected),
+        evidence += [answer(rows_evidence("Expected (first rows)", ref_cols, expected)),
                      rows_evidence(f"{rel.display} (first rows)", shown_cols, actual)]
         return Outcome(False, f"{rel.display} returns {len(view_cols)} column(s) ({', '.join(view_cols)}); the "
                               f"expected rows have {len(ref_cols)} ({', '.join(ref_cols)}).", tuple(evidence))
     parts = []
     if cmp.missing_count:
         parts.append(f"{cmp.missing_count} expected row(s) are missing")
-        evidence.append(rows_evidence(f"Missing from {rel.display}", ref_cols, cmp.missing, total=cmp.missing_count))
+        evidence.append(answer(rows_evidence(f"Missing from {rel.display}", ref_cols, cmp.missing,
+                                             total=cmp.missing_count)))
     if cmp.extra_count:
         parts.append(f"{cmp.extra_count} row(s) should not be there")
         evidence.append(rows_evidence(f"Unexpected rows in {rel.display}", shown_cols, cmp.extra,

@@ -34,7 +34,7 @@ import psycopg
 from psycopg import sql
 
 from checks.base import CheckContext, Outcome, check
-from checks.sql import cell, load_sql, project_columns, rows_evidence
+from checks.sql import answer, cell, load_sql, project_columns, rows_evidence
 from pgdrill.compare import compare_columns, compare_rows
 from pgdrill.report import Evidence
 from pgdrill.sqlsplit import split_sql
@@ -268,7 +268,7 @@ def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool =
     Feedback on failure:
         Names the missing query or shows the learner's SQL error; otherwise says how many
         expected rows are missing and how many extra rows came back, with up to five of each
-        as tables, "right rows, wrong order" when only the order differs, a column-count
+        as tables (the expected rows and the reference query are shown to instructors only), "right rows, wrong order" when only the order differs, a column-count
         mismatch, or that the learner's result hit the row cap.
     Example:
         - check: rows_match
@@ -313,26 +313,26 @@ def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool =
         order = " in the right order" if ordered else ""
         return Outcome(True, f"Your query {query!r} returned the expected {len(expected)} row(s){order}.")
 
-    evidence: list[Evidence] = [Evidence("sql", "Expected rows come from", sql_text(reference))]
+    evidence: list[Evidence] = [Evidence("sql", "Expected rows come from", sql_text(reference), instructor_only=True)]
     if cmp.column_count_mismatch:
         message = (f"Your query {query!r} returns {len(actual_cols)} column(s) ({', '.join(actual_cols)}); "
                    f"the expected result has {len(expected_cols)} ({', '.join(expected_cols)}). "
                    "Select exactly the columns the task asks for.")
-        evidence.append(rows_evidence("Expected (first rows)", expected_cols, expected))
+        evidence.append(answer(rows_evidence("Expected (first rows)", expected_cols, expected)))
         evidence.append(rows_evidence("Yours (first rows)", actual_cols, actual))
         return Outcome(False, message, tuple(evidence))
     if cmp.order_only:
         message = (f"Right rows, wrong order: your query {query!r} returned the expected {len(expected)} "
                    "row(s) but not in the order asked for. Add or fix its ORDER BY — without one, "
                    "PostgreSQL may return rows in any order.")
-        evidence.append(rows_evidence("Expected order (first rows)", expected_cols, expected))
+        evidence.append(answer(rows_evidence("Expected order (first rows)", expected_cols, expected)))
         evidence.append(rows_evidence("Your order (first rows)", actual_cols, actual))
         return Outcome(False, message, tuple(evidence))
     parts = []
     if cmp.missing_count:
         parts.append(f"{cmp.missing_count} expected row(s) are missing")
-        evidence.append(rows_evidence("Missing from your result", expected_cols, cmp.missing,
-                                      total=cmp.missing_count))
+        evidence.append(answer(rows_evidence("Missing from your result", expected_cols, cmp.missing,
+                                             total=cmp.missing_count)))
     if cmp.extra_count:
         parts.append(f"{cmp.extra_count} row(s) should not be there")
         evidence.append(rows_evidence("Unexpected rows in your result", actual_cols, cmp.extra,
@@ -546,7 +546,7 @@ def value_matches(ctx: CheckContext, *, query: str, reference: str, relative_tol
         False,
         f"Your query {query!r} returned {cell(actual)}; expected {cell(expected)}{tol}.",
         (rows_evidence("Value", ("expected", "yours"), [(expected, actual)]),
-         Evidence("sql", "Expected value comes from", sql_text(reference))))
+         Evidence("sql", "Expected value comes from", sql_text(reference), instructor_only=True)))
 
 
 # ------------------------------------------------------------------------------------------

@@ -284,6 +284,28 @@ def test_dead_tuple_counts_allow_the_counters_drift_not_another_counter(grade):
     assert "missing" in changes["dead-tuple-counts"].message
 
 
+def test_a_failed_diagnosis_shows_learners_counts_and_their_rows_never_the_answer(grade):
+    from pgdrill.render import Audience, render
+    from pgdrill.report import GradeReport
+
+    exercise = "techshop-1-1-assess"
+    result = grade(exercise, half_done(exercise))
+    counts = by_id(result)["row-counts"]
+    assert counts.status is Status.FAILED
+    answer = [e for e in counts.evidence if e.instructor_only]
+    assert {e.title for e in answer} >= {"Expected rows come from"}
+    reference = next(e.body for e in answer if e.title == "Expected rows come from")
+    report = GradeReport(submission="s", exercises=(result,))
+    for fmt in ("text", "json", "gradescope", "classroom"):
+        learner = render(report, fmt)
+        assert "1 expected row(s) are missing" in learner
+        assert reference.splitlines()[0] not in learner and "instructors only" in learner
+    for fmt in ("text", "json"):
+        assert reference.splitlines()[0] in render(report, fmt, audience=Audience.INSTRUCTOR)
+    # Gradescope shows a visible test's output to the student whatever the audience.
+    assert reference.splitlines()[0] not in render(report, "gradescope", audience=Audience.INSTRUCTOR)
+
+
 def test_an_analyze_before_the_diagnosis_is_named_as_what_destroyed_the_evidence(grade):
     # The README forbids ANALYZE and VACUUM: they reset what 2.3 measures. A learner who runs
     # one first is told that their own statement is why the rows differ.
