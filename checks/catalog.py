@@ -16,7 +16,7 @@ from psycopg import sql as psql
 from checks.base import CheckContext, Outcome, check
 from checks.results import ShadowedBuiltins, _error_text, grader_transaction, sql_text
 from checks.sql import (
-    TABLE_KINDS, as_list, display, find_relation, ident_name, missing_relation_message, project_columns,
+    TABLE_KINDS, answer, as_list, display, find_relation, ident_name, missing_relation_message, project_columns,
     query, rows_evidence, split_qualified,
 )
 from pgdrill.compare import compare_rows
@@ -589,10 +589,14 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
         columns named in ``columns`` (by name) — as a bag (or a set) of rows, numbers within
         ``numeric_tolerance``. Unlike ``rows_match`` this needs no named learner query and
         grades what the view shows now, not what it showed while the learner's file ran: for a
-        monitoring view over live statistics, the moment matters.
+        monitoring view over live statistics, the moment matters. ``reference`` may list more
+        than one query when more than one answer is right (a share of dead rows computed from
+        n_live_tup, or from pg_class.reltuples, or from an exact count): the view passes when
+        it matches any of them, all read in the same transaction.
     Arguments:
         name: the view (or table), ``name`` or ``schema.name``.
-        reference: SQL returning the rows the view should return.
+        reference: SQL returning the rows the view should return, or a list of such queries,
+            each a right answer; failures are reported against the first.
         columns: optional list of column names to compare (by name) instead of all columns.
         mode: ``bag`` (duplicates count) or ``set``.
         numeric_tolerance: largest difference at which two numbers are still equal.
@@ -600,7 +604,8 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
     Feedback on failure:
         Says that the view is missing, or that querying it fails and with which error (a view
         that errors on this database is broken for its users too), or how many expected rows
-        are missing and how many unexpected rows it returns, with up to five of each.
+        are missing and how many unexpected rows it returns, with up to five of each (the
+        expected ones, and the reference query, for instructors only).
     Example:
         - check: view_rows_match
           with:
@@ -613,7 +618,9 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
     nsp, vname = split_qualified(name, schema)
     if rel is None:
         return Outcome(False, f"There is no view {display(nsp, vname)}, so there is nothing to compare.")
-    ref_text = sql_text(str(reference))
+    alternatives = [sql_text(str(r)) for r in (reference if isinstance(reference, (list, tuple)) else [reference])]
+    ref_text = alternatives[0]
+    others: list[tuple] = []
     try:
         with grader_transaction(conn):
             conn.execute("SELECT pg_catalog.set_config('stats_fetch_consistency', 'snapshot', true)")
@@ -627,11 +634,13 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
                                (Evidence("sql", "The grader ran", f"SELECT * FROM {rel.display}"),))
             try:
                 ref_cols, ref_rows, ref_cut = _fetch_capped(conn, ref_text, "pgdrill_view_reference")
+                for i, text in enumerate(alternatives[1:], start=1):
+                    others.append(_fetch_capped(conn, text, f"pgdrill_view_reference_{i}"))
             except psycopg.Error as exc:
                 raise RuntimeError(f"the reference query failed: {_error_text(exc)}") from exc
     except ShadowedBuiltins as exc:
         return exc.outcome()
-    if ref_cut:
+    if ref_cut or any(cut for _, _, cut in others):
         raise RuntimeError(f"the reference query returned more than {VIEW_ROW_CAP} rows")
     if view_cut:
         return Outcome(False, f"{rel.display} returns more than {VIEW_ROW_CAP} rows; the reference returns "
@@ -651,16 +660,24 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
     compared = f" (comparing {', '.join(shown_cols)})" if columns else ""
     if cmp.equal:
         return Outcome(True, f"{rel.display} returns the expected {len(expected)} row(s){compared}.")
-    evidence = [Evidence("sql", "Expected rows come from", ref_text)]
+    for i, (alt_cols, alt_rows, _) in enumerate(others, start=1):
+        alt = list(alt_rows)
+        if columns:
+            alt, _ = project_columns(alt_cols, alt, [ident_name(c) for c in as_list(columns)])
+        if compare_rows(alt, list(actual), mode=mode, numeric_tolerance=numeric_tolerance, max_examples=0).equal:
+            return Outcome(True, f"{rel.display} returns the expected {len(alt)} row(s){compared}, as right answer "
+                                 f"{i + 1} of {len(alternatives)} computes them.")
+    evidence = [Evidence("sql", "Expected rows come from", ref_text, instructor_only=True)]
     if cmp.column_count_mismatch:
-        evidence += [rows_evidence("Expected (first rows)", ref_cols, expected),
+        evidence += [answer(rows_evidence("Expected (first rows)", ref_cols, expected)),
                      rows_evidence(f"{rel.display} (first rows)", shown_cols, actual)]
         return Outcome(False, f"{rel.display} returns {len(view_cols)} column(s) ({', '.join(view_cols)}); the "
                               f"expected rows have {len(ref_cols)} ({', '.join(ref_cols)}).", tuple(evidence))
     parts = []
     if cmp.missing_count:
         parts.append(f"{cmp.missing_count} expected row(s) are missing")
-        evidence.append(rows_evidence(f"Missing from {rel.display}", ref_cols, cmp.missing, total=cmp.missing_count))
+        evidence.append(answer(rows_evidence(f"Missing from {rel.display}", ref_cols, cmp.missing,
+                                             total=cmp.missing_count)))
     if cmp.extra_count:
         parts.append(f"{cmp.extra_count} row(s) should not be there")
         evidence.append(rows_evidence(f"Unexpected rows in {rel.display}", shown_cols, cmp.extra,

@@ -732,8 +732,11 @@ def nothing_lost(ctx: CheckContext, *, table, allowed_loss=None, schema="public"
     lost = before - have
     ev = (rows_evidence("Row counts", ("table", "incident", "now", "may be removed"),
                         [(rel.display, before, have, allowed)]),)
+    if lost <= 0:
+        added = f" ({_plural(-lost, 'row')} added)" if lost < 0 else ""
+        return Outcome(True, f"{rel.display} has {have} rows, {before} in the incident: none removed{added}.", ev)
     if lost <= allowed:
-        detail = f"{_plural(max(lost, 0), 'row')} removed" + (f", {allowed} allowed" if allowed else "")
+        detail = f"{_plural(lost, 'row')} removed" + (f", {allowed} allowed" if allowed else "")
         return Outcome(True, f"{rel.display} has {have} of {before} rows ({detail}).", ev)
     excess = lost - allowed
     return Outcome(False, f"{rel.display} has {have} rows, {before} in the incident: {_plural(lost, 'row')} "

@@ -30,6 +30,7 @@ import contextlib
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from decimal import Decimal, InvalidOperation
 from typing import Iterator
 
@@ -37,10 +38,11 @@ import psycopg
 from psycopg import sql
 
 from checks.base import CheckContext, Outcome, check
-from checks.sql import cell, load_sql, project_columns, rows_evidence
+from checks.sql import answer, cell, load_sql, project_columns, rows_evidence
 from pgdrill.compare import compare_columns, compare_rows
 from pgdrill.runner import row_size
 from pgdrill.report import Evidence
+from pgdrill.sqlsplit import split_sql
 
 REFERENCE_TIMEOUT_S = 30
 REFERENCE_ROW_CAP = 10_000
@@ -219,6 +221,12 @@ def _captured_or_outcome(ctx: CheckContext, query: str):
     """The CapturedResult named ``query``, or an Outcome explaining why there is none."""
     captured = ctx.captured.get(query)
     if captured is None:
+        mine = _stopped_statement_named(ctx, query)
+        if mine is not None:
+            return Outcome(False, f"Your query {query!r} ({mine.file}, line {mine.line}) was stopped for running too "
+                                  f"long ({mine.message}), so it returned nothing to compare. Make it faster: "
+                                  "look at its plan (EXPLAIN) for a scan of a large table or a join without a "
+                                  "condition.")
         known = ", ".join(sorted(ctx.captured)) or "none"
         stopped = [s for s in ctx.statements if getattr(s, "status", "") == "timeout"]
         timeout_note = (f" {len(stopped)} statement(s) of your files were stopped for running too long "
@@ -236,6 +244,22 @@ def _captured_or_outcome(ctx: CheckContext, query: str):
             f"to compare: {captured.error}",
             (Evidence("text", f"Error from {query}", captured.error),))
     return captured
+
+
+def _stopped_statement_named(ctx: CheckContext, query: str):
+    """The learner's statement named ``query`` when it was stopped for running too long (the
+    runner keeps no result for it, so its name is read back from the learner's file)."""
+    stopped = [s for s in ctx.statements if getattr(s, "status", "") == "timeout"]
+    for file in {s.file for s in stopped}:
+        try:
+            text = (Path(ctx.submission_dir) / file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        named_lines = {stmt.line for stmt in split_sql(text) if stmt.name == query}
+        for s in stopped:
+            if s.file == file and s.line in named_lines:
+                return s
+    return None
 
 
 def _truncated_outcome(query: str, captured, expected_count: int | None = None) -> Outcome:
@@ -278,7 +302,7 @@ def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool =
     Feedback on failure:
         Names the missing query or shows the learner's SQL error; otherwise says how many
         expected rows are missing and how many extra rows came back, with up to five of each
-        as tables, "right rows, wrong order" when only the order differs, a column-count
+        as tables (the expected rows and the reference query are shown to instructors only), "right rows, wrong order" when only the order differs, a column-count
         mismatch, or that the learner's result hit the row cap.
     Example:
         - check: rows_match
@@ -304,10 +328,14 @@ def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool =
     actual_cols, actual = captured.columns, list(captured.rows)
     if columns:
         wanted = [str(c) for c in columns]
+        if not actual_cols and not actual:
+            # No rows and no column names came back (an empty streamed result has no
+            # description): nothing to project, and the count still tells.
+            actual_cols = tuple(wanted)
         actual, missing_name = project_columns(actual_cols, actual, wanted)
         if missing_name is not None:
             return Outcome(False, f"Your query {query!r} has no column named {missing_name!r} "
-                                  f"(its columns: {', '.join(actual_cols) or 'none'}).")
+                                  f"(its columns: {', '.join(actual_cols)}).")
         expected, ref_missing = project_columns(expected_cols, expected, wanted)
         if ref_missing is not None:
             raise ReferenceQueryError(f"the reference query has no column named {ref_missing!r}")
@@ -319,34 +347,55 @@ def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool =
         order = " in the right order" if ordered else ""
         return Outcome(True, f"Your query {query!r} returned the expected {len(expected)} row(s){order}.")
 
-    evidence: list[Evidence] = [Evidence("sql", "Expected rows come from", sql_text(reference))]
+    evidence: list[Evidence] = [Evidence("sql", "Expected rows come from", sql_text(reference), instructor_only=True)]
     if cmp.column_count_mismatch:
         message = (f"Your query {query!r} returns {len(actual_cols)} column(s) ({', '.join(actual_cols)}); "
                    f"the expected result has {len(expected_cols)} ({', '.join(expected_cols)}). "
                    "Select exactly the columns the task asks for.")
-        evidence.append(rows_evidence("Expected (first rows)", expected_cols, expected))
+        evidence.append(answer(rows_evidence("Expected (first rows)", expected_cols, expected)))
         evidence.append(rows_evidence("Yours (first rows)", actual_cols, actual))
         return Outcome(False, message, tuple(evidence))
     if cmp.order_only:
         message = (f"Right rows, wrong order: your query {query!r} returned the expected {len(expected)} "
                    "row(s) but not in the order asked for. Add or fix its ORDER BY — without one, "
                    "PostgreSQL may return rows in any order.")
-        evidence.append(rows_evidence("Expected order (first rows)", expected_cols, expected))
+        evidence.append(answer(rows_evidence("Expected order (first rows)", expected_cols, expected)))
         evidence.append(rows_evidence("Your order (first rows)", actual_cols, actual))
         return Outcome(False, message, tuple(evidence))
     parts = []
     if cmp.missing_count:
         parts.append(f"{cmp.missing_count} expected row(s) are missing")
-        evidence.append(rows_evidence("Missing from your result", expected_cols, cmp.missing,
-                                      total=cmp.missing_count))
+        evidence.append(answer(rows_evidence("Missing from your result", expected_cols, cmp.missing,
+                                             total=cmp.missing_count)))
     if cmp.extra_count:
         parts.append(f"{cmp.extra_count} row(s) should not be there")
         evidence.append(rows_evidence("Unexpected rows in your result", actual_cols, cmp.extra,
                                       total=cmp.extra_count))
     detail = " and ".join(parts) or (cmp.message or "the rows differ")
     message = (f"Your query {query!r} returned {len(actual)} row(s), the expected result has {len(expected)}: "
-               f"{detail}. A wrong answer here means the diagnosis built on it is wrong too.")
+               f"{detail}. A wrong answer here means the diagnosis built on it is wrong too."
+               f"{_own_maintenance_note(ctx, captured) if against == 'baseline' else ''}")
     return Outcome(False, message, tuple(evidence))
+
+
+_MAINTENANCE = re.compile(r"^(?:\s|--[^\n]*\n|/\*.*?\*/)*(vacuum|analy[sz]e)\b", re.IGNORECASE | re.DOTALL)
+
+
+def _own_maintenance_note(ctx: CheckContext, captured) -> str:
+    """Names the VACUUM or ANALYZE the learner ran before their query: the expected rows
+    describe the incident as it was, and the learner's own maintenance rewrote the statistics
+    and counters a diagnosis reads."""
+    earlier = [s for s in ctx.statements
+               if getattr(s, "status", "") == "ok" and s.file == captured.file and s.line < captured.line
+               and _MAINTENANCE.match(s.sql or "")]
+    if not earlier:
+        return ""
+    first = earlier[0]
+    verb = _MAINTENANCE.match(first.sql).group(1).upper()
+    return (f" Your file ran {verb} ({first.file}, line {first.line}) before this query: it rewrote the statistics "
+            "and counters the query reads, so your rows describe the database after your own maintenance, not "
+            "the incident. The expected rows are the incident's: diagnose first, and leave the maintenance to "
+            "the phase that fixes it.")
 
 
 @check
@@ -375,11 +424,17 @@ def columns_named(ctx: CheckContext, *, query: str, names: list) -> Outcome:
         return Outcome(True, f"Your query {query!r} names its columns {', '.join(expected)}.")
     have = ", ".join(captured.columns) or "none"
     detail = cmp.message[:1].upper() + cmp.message[1:] + "." if cmp.message else ""
+    present = {str(c).casefold() for c in captured.columns}
+    absent = [n for n in expected if n.casefold() not in present]
+    if cmp.count_mismatch and len(captured.columns) < len(expected) and absent:
+        advice = (f"It lacks {', '.join(absent)}: select {'that column' if len(absent) == 1 else 'those columns'} "
+                  "too (with `AS name` where it is computed).")
+    else:
+        advice = "Name each column with `AS name` so whoever reads the result knows what it is."
     return Outcome(
         False,
         f"Your query {query!r} returns columns ({have}); expected ({', '.join(expected)}). "
-        f"{detail + ' ' if detail else ''}Name each column with `AS name` so whoever reads the "
-        "result knows what it is.",
+        f"{detail + ' ' if detail else ''}{advice}",
         (rows_evidence("Column names", ("expected", "yours"),
                        _zip_longest(expected, list(captured.columns)), limit=20),))
 
@@ -525,7 +580,7 @@ def value_matches(ctx: CheckContext, *, query: str, reference: str, relative_tol
         False,
         f"Your query {query!r} returned {cell(actual)}; expected {cell(expected)}{tol}.",
         (rows_evidence("Value", ("expected", "yours"), [(expected, actual)]),
-         Evidence("sql", "Expected value comes from", sql_text(reference))))
+         Evidence("sql", "Expected value comes from", sql_text(reference), instructor_only=True)))
 
 
 # ------------------------------------------------------------------------------------------
@@ -658,7 +713,8 @@ def plan_value_matches(ctx: CheckContext, *, query: str, explain: str, relation:
 
 
 @check
-def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: str | None = None) -> Outcome:
+def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: str | None = None,
+                same_error_as: str | None = None) -> Outcome:
     """The learner's named statement failed, with this SQLSTATE.
 
     What it asserts:
@@ -667,19 +723,34 @@ def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: st
         the error message contains that text (case-insensitive). For tasks whose proof *is*
         an error: amcheck's `bt_index_check` raising XX001/XX002 on a corrupt index, a
         `REINDEX` failing with 23505 while duplicates exist. The runner records each
-        statement's outcome, so the error is graded as the server reported it.
+        statement's outcome, so the error is graded as the server reported it. With
+        `same_error_as`, the proof is checked at its source: the grader runs that statement
+        itself (rolled back, on the learner's database and on an untouched copy of the
+        incident), runs the learner's statement again as the learner (rolled back, as a
+        probe), and the two errors must be one and the same: same SQLSTATE, same message word
+        for word, raised by the same function of the server (the error report names it). An
+        error the learner's own code raised (`RAISE … USING ERRCODE = 'XX002'`, even with
+        amcheck's exact words) comes from PL/pgSQL's RAISE and does not count.
     Arguments:
         query: name of the learner's statement (`-- name: query` in their SQL file).
         sqlstate: the expected SQLSTATE code or condition name, or a list of them.
         message_contains: text the error message must contain (e.g. the index's name).
+        same_error_as: SQL whose error, raised when the grader runs it, the learner's error
+            must equal (name functions with their argument types so nothing the learner
+            created can stand in for them).
     Feedback on failure:
         Names the missing statement; says that it succeeded (and what it returned) when
-        it should have failed; or shows the error it failed with instead.
+        it should have failed; shows the error it failed with instead; or says that the error
+        is not the one the statement it claims to be raises on this database.
     Example:
         - check: query_fails
-          with: {query: email_index_check, sqlstate: [XX001, XX002], message_contains: customers_email_key}
+          with:
+            query: email_index_check
+            sqlstate: [XX001, XX002]
+            message_contains: customers_email_key
+            same_error_as: "SELECT bt_index_check('customers_email_key'::pg_catalog.regclass, true)"
     """
-    from checks.probes import _condition, _sqlstate  # one definition of SQLSTATE names
+    from checks.probes import _condition, _sqlstate, run_probe  # one definition of SQLSTATE names
 
     want = [_sqlstate(s) for s in (sqlstate if isinstance(sqlstate, (list, tuple)) else [sqlstate])]
     if not want:
@@ -709,5 +780,50 @@ def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: st
         return Outcome(False, f"Your statement {query!r} failed with {_condition(code)}, but its message does not "
                               f"mention {message_contains!r}: {captured.error}. Run it on the object the task "
                               "names.", shown)
+    if same_error_as:
+        try:
+            raised = _errors_raised_by(ctx, str(same_error_as))
+        except ShadowedBuiltins as exc:
+            return exc.outcome()
+        except ReferenceQueryError as exc:
+            return reference_failed(exc)
+        again = _origin(run_probe(ctx, outcome.sql, timeout=SOURCE_CHECK_TIMEOUT)[0]) if outcome is not None else None
+        if again is None or again not in raised:
+            return Outcome(False, f"Your statement {query!r} failed with {_condition(code)} ({captured.error}), but that "
+                                  f"error is not the one {sql_text(str(same_error_as))} raises: the grader ran your "
+                                  "statement again and the error did not come from the check itself. Only the "
+                                  "check's own error proves the problem; an error your own code raises (RAISE … USING "
+                                  "ERRCODE) proves nothing.", shown)
     return Outcome(True, f"Your statement {query!r} failed as it should ({_condition(code)}: {captured.error}).",
                    shown)
+
+
+# The grader's own check of a proof runs the learner's statement again: amcheck on a large
+# table takes seconds, not the 5 s of a probe.
+SOURCE_CHECK_TIMEOUT = "60s"
+
+
+def _origin(error) -> tuple[str, str, str, str] | None:
+    """What identifies an error: SQLSTATE, message, and the server function that raised it
+    (a PL/pgSQL RAISE reports exec_stmt_raise in pl_exec.c, whatever code and text it gives)."""
+    if error is None:
+        return None
+    diag = error.diag
+    return (diag.sqlstate or "", (diag.message_primary or str(error)).strip(),
+            diag.source_file or "", diag.source_function or "")
+
+
+def _errors_raised_by(ctx: CheckContext, statement: str) -> set[tuple[str, str, str, str]]:
+    """The error ``statement`` raises (see ``_origin``) when the grader runs it, rolled back,
+    on the learner's database and on the untouched incident (where there is one)."""
+    raised = set()
+    connections = [ctx.grader()] + ([ctx.baseline()] if ctx.baseline is not None else [])
+    for conn in connections:
+        try:
+            with grader_transaction(conn):
+                conn.execute(sql_text(statement))
+        except psycopg.Error as exc:
+            raised.add(_origin(exc))
+    if not raised:
+        raise ReferenceQueryError(f"{sql_text(statement)} raised no error on this database: nothing to compare with")
+    return raised

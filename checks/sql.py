@@ -16,6 +16,8 @@ learner named is ever spliced into SQL text.
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import re
 from dataclasses import dataclass
@@ -207,6 +209,11 @@ def rows_evidence(title: str, columns, rows, *, limit: int = EVIDENCE_ROWS, tota
         title = f"{title} (first {len(shown)} of {len(shown) + more})"
     return Evidence(kind="rows", title=title, columns=tuple(str(c) for c in columns),
                     rows=tuple(tuple(cell(v) for v in r) for r in shown))
+
+
+def answer(evidence: Evidence) -> Evidence:
+    """``evidence`` marked as the answer (expected rows of the graded seed): for instructors only."""
+    return dataclasses.replace(evidence, instructor_only=True)
 
 
 def cursor_evidence(title: str, cur, *, total: int | None = None, limit: int = EVIDENCE_ROWS) -> Evidence:

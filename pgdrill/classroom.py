@@ -81,9 +81,15 @@ _WORKFLOW_COMMAND = re.compile(r"(?m)^(\s*)::")
 
 
 def check_text(check: CheckResult, *, instructor: bool = False) -> str:
-    """A check's result as plain text: what was checked, what was found, why, a hint, evidence."""
-    from pgdrill.render import _text_evidence
+    """A check's result as plain text: what was checked, what was found, why, a hint, evidence.
 
+    Students read this text on every front end (Gradescope shows a visible test's output even
+    when the file is rendered for the instructor), so the answer — evidence marked
+    ``instructor_only`` — never goes into it.
+    """
+    from pgdrill.render import _text_evidence, _without_answers
+
+    check = _without_answers(check)
     lines = [check.description.strip()]
     if instructor and check.check:
         lines.append(f"Check: {check.check} ({check.visibility.value})")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import threading
@@ -313,8 +314,9 @@ class PreparedExercise:
     def run_checks(self) -> tuple[CheckResult, ...]:
         # The learner's clone is where learner code lives; the baseline is untouched.
         with _StatementWatchdog(self.grader.server, [self._conns], self.grader.options.check_statement_limit) as watchdog:
-            return tuple(self.grader._run_check(self.spec, chk, self.ctx, self._sessions_reset, watchdog)
-                         for chk in self.spec.checks)
+            found = tuple(self.grader._run_check(self.spec, chk, self.ctx, self._sessions_reset, watchdog)
+                          for chk in self.spec.checks)
+        return apply_requirements(self.spec, found)
 
     def result(self) -> ExerciseResult:
         return ExerciseResult(self.spec.id, self.spec.title, self.run_checks(), tuple(self.run.statements))
@@ -331,6 +333,45 @@ class PreparedExercise:
                 self.baseline_ready.result().drop()
         if self._baseline is not None:
             self._baseline.drop()
+
+
+def _names(ids) -> str:
+    return ", ".join(ids[:-1]) + " or " + ids[-1] if len(ids) > 1 else ids[0]
+
+
+def apply_requirements(spec: ExerciseSpec, found: tuple[CheckResult, ...]) -> tuple[CheckResult, ...]:
+    """Gated points (``requires:``): a check whose required checks did not do their part
+    scores 0, with a message that says why and what it found on its own.
+
+    Two passes, so two checks may require each other and the order of checks is free:
+    ``all`` reads what the named checks found on their own (a fix counts only if what it had
+    to keep was kept); ``any`` then reads the fixes as the first pass scored them, so a guard
+    does not pay for a "fix" that was itself voided by destruction (TRUNCATE leaves no orphan).
+    """
+    by_id = {r.check_id: r for r in found}  # a subset of the spec's checks ignores the others' requirements
+
+    def void(result: CheckResult, why: str) -> CheckResult:
+        return dataclasses.replace(result, points=0.0, status=Status.FAILED,
+                                   message=f"{why} On its own: {result.message}", feedback="", hint="")
+
+    fixes = []
+    for chk, result in zip(spec.checks, found):
+        unmet = [i for i in chk.requires_all if i in by_id and by_id[i].status is not Status.PASSED]
+        if result.points > 0 and unmet:
+            verb, pronoun = ("passes", "it does") if len(unmet) == 1 else ("pass", "they do")
+            result = void(result, f"No points: this fix counts only when {', '.join(unmet)} {verb} as well, and "
+                                  f"{pronoun} not — a fix that destroys what it had to keep fixes nothing.")
+        fixes.append(result)
+    scored = {r.check_id: r for r in fixes}
+    gated = []
+    for chk, result in zip(spec.checks, fixes):
+        named = [i for i in chk.requires_any if i in scored]
+        if result.points > 0 and named and not any(scored[i].points > 0 for i in named):
+            result = void(result, f"No points: this check counts only once {_names(list(chk.requires_any))} earns "
+                                  "points, and none did — doing nothing damages nothing, so keeping things intact "
+                                  "is not yet an achievement.")
+        gated.append(result)
+    return tuple(gated)
 
 
 @dataclass

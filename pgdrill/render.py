@@ -10,9 +10,11 @@ renderer runs, by ``for_audience``:
   their summed points. The totals therefore stay the real totals — the learner's score is
   the score — but no hidden check's id, name, description, message, feedback, hint or
   evidence, nor which of them passed, reaches the output. The learner view also drops
-  ``seed``, because a grading seed is secret (``seed: grading`` in the spec), and
-  ``redact_seed`` keeps it out of the progress lines a learner-facing run prints (a CI job
-  log is the learner's to read).
+  ``seed``, because a grading seed is secret (``seed: grading`` in the spec), and every
+  evidence marked ``instructor_only`` — reference queries and the expected rows of the graded
+  seed, which are the answer: the learner keeps the counts, their own rows, the why and
+  the hint, and a note that the expected answer is for instructors. ``redact_seed`` keeps the
+  seed out of the progress lines a learner-facing run prints (a CI job log is the learner's to read).
 
 New formats (Classroom, Gradescope, PrairieLearn) add an ``OutputFormat`` member and a
 function decorated with ``@renderer(fmt)``.
@@ -126,7 +128,7 @@ def for_audience(report: GradeReport, audience: Audience | str, *, due_date_pass
         return report
     exercises = []
     for ex in report.exercises:
-        shown = [c for c in ex.checks if shown_to_learner(c, due_date_passed=due_date_passed)]
+        shown = [_without_answers(c) for c in ex.checks if shown_to_learner(c, due_date_passed=due_date_passed)]
         held = [c for c in ex.checks if not shown_to_learner(c, due_date_passed=due_date_passed)]
         if held:
             shown.append(_withheld(ex.exercise, held))
@@ -141,6 +143,19 @@ def redact_seed(text: str) -> str:
     """``text`` without the seed numbers it names ("seed 4242", a template's ``_r4242_``)."""
     text = _SEED_MENTIONS[0].sub("seed (hidden)", text)
     return _SEED_MENTIONS[1].sub(r"\1…\2", text)
+
+
+ANSWER_WITHHELD = Evidence("text", "Expected answer",
+                           "The expected rows and the query that produces them are shown to instructors only; "
+                           "the message says how many rows are missing or should not be there, and your own "
+                           "rows are shown as they came back.")
+
+
+def _without_answers(check: CheckResult) -> CheckResult:
+    kept = tuple(e for e in check.evidence if not e.instructor_only)
+    if len(kept) == len(check.evidence):
+        return check
+    return dataclasses.replace(check, evidence=kept + (ANSWER_WITHHELD,))
 
 
 def _withheld(exercise: str, held: list[CheckResult]) -> CheckResult:

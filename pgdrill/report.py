@@ -24,6 +24,8 @@ class Evidence:
     """Something a learner can look at to understand a result.
 
     kind: "plan" (EXPLAIN text), "rows" (a small table), "sql" (a statement), "text".
+    instructor_only: the answer itself (a reference query, the expected rows of a graded seed):
+    renderers show it to instructors, never to learners (see ``pgdrill.render.for_audience``).
     """
 
     kind: str
@@ -31,6 +33,7 @@ class Evidence:
     body: str = ""
     columns: tuple[str, ...] = ()
     rows: tuple[tuple[str, ...], ...] = ()
+    instructor_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,9 @@ class CheckSpec:
     hint: str = ""
     visibility: str = "visible"          # "visible" | "hidden" | "after_due_date"
     line: int = 0                        # line of the check's entry in exercise.yaml
+    # Gated points (``requires:``): ids of checks of which one must earn something / all must pass.
+    requires_any: tuple[str, ...] = ()
+    requires_all: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -528,6 +531,15 @@ def _semantic_problems(data: dict, path: Path, lines: Mapping, problem, known_ch
             out.append(problem(["checks", i, "points"], f"must be a finite number, got {c['points']!r}"))
         if known_checks is not None:
             out.extend(_check_problems(i, c, lines, known_checks, problem))
+    ids = {c["id"] for c in data["checks"]}
+    for i, c in enumerate(data["checks"]):
+        for kind, names in c["requires"].items():
+            for j, name in enumerate(names):
+                if name == c["id"]:
+                    out.append(problem(["checks", i, "requires", kind, j], f"check {name!r} cannot require itself"))
+                elif name not in ids:
+                    out.append(problem(["checks", i, "requires", kind, j],
+                                       f"no check {name!r} in this exercise{_closest(name, ids)}"))
     return out
 
 
@@ -610,6 +622,8 @@ def _build(data: dict, path: Path, lines: Mapping) -> ExerciseSpec:
             hint=c["hint"],
             visibility=c["visibility"],
             line=line_of(lines, ["checks", i]),
+            requires_any=tuple(c["requires"].get("any", ())),
+            requires_all=tuple(c["requires"].get("all", ())),
         )
         for i, c in enumerate(data["checks"])
     )

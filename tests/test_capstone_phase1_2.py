@@ -270,6 +270,55 @@ def test_statistics_half_done_trusts_n_live_tup(grade):
     assert result.points == 5
 
 
+def test_dead_tuple_counts_allow_the_counters_drift_not_another_counter(grade):
+    # Two clones of one seed differ by what on-access pruning removed while each replayed its
+    # traffic (0.03 % seen under load): counts off by that much are the right answer. Counting
+    # the changes instead (n_tup_upd + n_tup_del) misses the pruned versions and must fail.
+    def dead_tuples(expression):
+        return {"statistics.sql": "-- name: dead_tuples\n"
+                f"SELECT relname AS table_name, {expression} AS n_dead_tup FROM pg_stat_user_tables\n"}
+    drifted = by_id(grade("techshop-2-3-statistics-bloat", dead_tuples("n_dead_tup + round(n_dead_tup * 0.0003)")))
+    assert drifted["dead-tuple-counts"].status is Status.PASSED, drifted["dead-tuple-counts"].message
+    changes = by_id(grade("techshop-2-3-statistics-bloat", dead_tuples("n_tup_upd + n_tup_del")))
+    assert changes["dead-tuple-counts"].status is Status.FAILED
+    assert "missing" in changes["dead-tuple-counts"].message
+
+
+def test_a_failed_diagnosis_shows_learners_counts_and_their_rows_never_the_answer(grade):
+    from pgdrill.render import Audience, render
+    from pgdrill.report import GradeReport
+
+    exercise = "techshop-1-1-assess"
+    result = grade(exercise, half_done(exercise))
+    counts = by_id(result)["row-counts"]
+    assert counts.status is Status.FAILED
+    answer = [e for e in counts.evidence if e.instructor_only]
+    assert {e.title for e in answer} >= {"Expected rows come from"}
+    reference = next(e.body for e in answer if e.title == "Expected rows come from")
+    report = GradeReport(submission="s", exercises=(result,))
+    for fmt in ("text", "json", "gradescope", "classroom"):
+        learner = render(report, fmt)
+        assert "1 expected row(s) are missing" in learner
+        assert reference.splitlines()[0] not in learner and "instructors only" in learner
+    for fmt in ("text", "json"):
+        assert reference.splitlines()[0] in render(report, fmt, audience=Audience.INSTRUCTOR)
+    # Gradescope shows a visible test's output to the student whatever the audience.
+    assert reference.splitlines()[0] not in render(report, "gradescope", audience=Audience.INSTRUCTOR)
+
+
+def test_an_analyze_before_the_diagnosis_is_named_as_what_destroyed_the_evidence(grade):
+    # The README forbids ANALYZE and VACUUM: they reset what 2.3 measures. A learner who runs
+    # one first is told that their own statement is why the rows differ.
+    reference = (SOLUTIONS_DIR / "techshop-2-3-statistics-bloat" / "statistics.sql").read_text()
+    result = by_id(grade("techshop-2-3-statistics-bloat", {"statistics.sql": "ANALYZE;\n" + reference}))
+    stale = result["stale-statistics"]
+    assert stale.status is Status.FAILED
+    assert "Your file ran ANALYZE (statistics.sql, line 1) before this query" in stale.message
+    # A wrong answer without any maintenance gets no such note.
+    half = by_id(grade("techshop-2-3-statistics-bloat", half_done("techshop-2-3-statistics-bloat")))
+    assert "Your file ran" not in half["dead-tuple-share"].message
+
+
 # ------------------------------------------------------------------------------------------
 # plan_value_matches, the check written for these exercises, case by case
 

@@ -32,9 +32,7 @@ SUBMISSIONS = Path(__file__).parent / "data" / "submissions"
 # that guard good data and the constraints that still work (documented in its README).
 STARTER_PASSES = {
     ORPHANS: set(), CONSTRAINTS: set(), ANOMALIES: set(),
-    CLEANUP: {"items-not-lost", "items-preserved", "customers-not-lost", "customers-preserved",
-              "duplicate-email-refused", "products-preserved", "orders-not-lost", "orders-preserved",
-              "items-fk-kept", "orphan-item-refused"},
+    CLEANUP: set(),
 }
 
 
@@ -175,6 +173,34 @@ def test_queries_the_corrupt_index_answers_score_nothing(grade, pg_server):
     assert result["negative-stock"].status is Status.PASSED
 
 
+AMCHECK = "-- name: email_index_check\nSELECT bt_index_check('customers_email_key', heapallindexed => true);\n"
+
+
+def test_a_forged_corruption_error_is_no_proof(grade):
+    # The issue's forgery: a DO block RAISEs XX002 naming the index; amcheck never ran.
+    result = by_id(grade(CONSTRAINTS, SUBMISSIONS / CONSTRAINTS / "forged-amcheck-error"))
+    forged = result["email-index-corrupt"]
+    assert forged.points == 0
+    assert "XX002" in forged.message and "not the one" in forged.message and "RAISE" in forged.message
+
+
+def test_amchecks_own_error_counts_and_its_words_raised_by_hand_do_not(grade):
+    reference = reference_sql(CONSTRAINTS)
+    assert AMCHECK in reference
+    # The parent-level check, with the index named by its schema, is amcheck too: it passes.
+    parent = AMCHECK.replace("bt_index_check('customers_email_key'",
+                             "bt_index_parent_check('public.customers_email_key'")
+    honest = by_id(grade(CONSTRAINTS, {"constraints.sql": reference.replace(AMCHECK, parent)}))["email-index-corrupt"]
+    assert honest.status is Status.PASSED, honest.message
+    words = honest.message.split("XX001 data_corrupted: ", 1)[1].rstrip(").")
+    assert words.startswith("heap tuple (") and "customers_email_key" in words
+    # amcheck's very words on this very database, raised by the learner's own code: no proof.
+    copied = ("-- name: email_index_check\nDO $$ BEGIN RAISE EXCEPTION '%', "
+              + "'" + words.replace("'", "''") + "' USING ERRCODE = 'XX001'; END $$;\n")
+    forged = by_id(grade(CONSTRAINTS, {"constraints.sql": reference.replace(AMCHECK, copied)}))["email-index-corrupt"]
+    assert forged.points == 0 and words in forged.message and "not the one" in forged.message
+
+
 def test_grader_reference_reads_the_table_whatever_the_plan(incident):
     """The spec's duplicate references find every account even where index scans are forced
     and the complete plain index is gone."""
@@ -218,14 +244,18 @@ def test_truncate_rename_and_dropped_fk_lose_their_points(grade):
     # the scenario's WITH … UPDATE runs as a command, not as a failed query
     assert errors(result) == []
     r = by_id(result)
-    assert r["no-orphan-items"].status is Status.PASSED          # TRUNCATE "works"…
+    # TRUNCATE leaves no orphan, and destroys the history: that "fix" earns nothing
+    assert r["no-orphan-items"].points == 0 and "counts only when items-not-lost" in r["no-orphan-items"].message
     for check_id in ("orphan-items-quarantined", "items-not-lost", "items-preserved"):
-        assert r[check_id].points == 0, check_id                  # …and destroys the history
+        assert r[check_id].points == 0, check_id
     assert "deleted without a copy" in r["orphan-items-quarantined"].message
     assert "good data were destroyed" in r["items-not-lost"].message
-    # renaming: the unique index is happy, the person still has two accounts
-    for check_id in ("no-duplicate-emails", "email-index-rebuilt", "email-index-sound", "customers-not-lost"):
+    # renaming: the unique index is happy, the person still has two accounts — each address
+    # appearing once is no merge
+    for check_id in ("email-index-rebuilt", "email-index-sound", "customers-not-lost"):
         assert r[check_id].status is Status.PASSED, check_id
+    assert r["no-duplicate-emails"].points == 0
+    assert "counts only when accounts-merged passes" in r["no-duplicate-emails"].message
     merged = r["accounts-merged"]
     assert merged.points == 0
     assert "2 rows are still there" in merged.message and "_duplicate_" in merged.message
@@ -238,6 +268,23 @@ def test_truncate_rename_and_dropped_fk_lose_their_points(grade):
     assert r["items-fk-kept"].points == 0 and "there is none" in r["items-fk-kept"].message
     assert r["orphan-item-refused"].points == 0
     assert r["customer-fk-restored"].status is Status.PASSED
+
+
+def test_truncating_items_and_deleting_the_copies_scores_next_to_nothing(grade):
+    result = grade(CLEANUP, {"cleanup.sql": submission("truncates-items-deletes-copies")})
+    assert errors(result) == []
+    r = by_id(result)
+    # Both symptoms are gone on their own…
+    gone = r["no-orphan-items"]
+    assert gone.points == 0 and "counts only when items-not-lost passes" in gone.message
+    assert "On its own: " in gone.message
+    unique = r["no-duplicate-emails"]
+    assert unique.points == 0 and "counts only when accounts-merged passes" in unique.message
+    # …and the guards of what was destroyed or never touched pay nothing for it.
+    for check_id in ("items-fk-kept", "orphan-item-refused", "orders-not-lost", "orders-preserved",
+                     "products-preserved"):
+        assert r[check_id].points == 0 and "counts only once" in r[check_id].message, check_id
+    assert result.points <= 2, [(c.check_id, c.points) for c in result.checks if c.points]
 
 
 def test_deleting_accounts_orders_and_the_unique_constraint_loses_their_points(grade):
@@ -257,14 +304,16 @@ def test_deleting_accounts_orders_and_the_unique_constraint_loses_their_points(g
     assert r["email-index-rebuilt"].points == 0 and "no index" in r["email-index-rebuilt"].message
     assert r["email-index-sound"].points == 0
     assert r["duplicate-email-refused"].points == 0
-    # orders deleted (quarantined or not) to get the foreign key through
-    assert r["orders-have-customers"].status is Status.PASSED and r["customer-fk-restored"].status is Status.PASSED
+    # orders deleted (quarantined or not) to get the foreign key through: no order without a
+    # customer and a valid foreign key, both earned by destruction, so neither counts
+    for check_id in ("orders-have-customers", "customer-fk-restored"):
+        assert r[check_id].points == 0 and "counts only when orders-not-lost passes" in r[check_id].message
     assert r["orders-not-lost"].points == 0 and "only 0" in r["orders-not-lost"].message
     assert r["items-not-lost"].points == 0 and r["items-preserved"].points == 0
+    assert r["no-orphan-items"].points == 0          # the deleted orders took good lines with them
     assert "Orders are sales records" in r["orders-not-lost"].feedback
     # what was done right still counts
-    for check_id in ("no-orphan-items", "orphan-items-quarantined", "stock-check-constraint",
-                     "negative-stock-refused"):
+    for check_id in ("orphan-items-quarantined", "stock-check-constraint", "negative-stock-refused"):
         assert r[check_id].status is Status.PASSED, check_id
 
 

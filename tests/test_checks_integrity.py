@@ -288,6 +288,14 @@ def test_nothing_lost_allows_the_fault_rows(db):
     assert integrity.nothing_lost(db.ctx, table="customers").passed
 
 
+def test_nothing_lost_says_rows_were_added_not_that_more_than_all_are_left(db):
+    # Placeholder rows (like the erased customers' in 4.2) add rows: "12 of 10 rows" would read as nonsense.
+    db.run("INSERT INTO products (id, name, stock_quantity) "
+           "SELECT 1000 + g, 'Placeholder ' || g, 0 FROM generate_series(1, 2) AS g")
+    out = integrity.nothing_lost(db.ctx, table="products")
+    assert out.passed and out.message == "public.products has 12 rows, 10 in the incident: none removed (2 rows added)."
+
+
 def test_nothing_lost_truncate_scores_zero(db):
     db.run("TRUNCATE order_items")
     out = integrity.nothing_lost(db.ctx, table="order_items")

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from checks.base import CheckContext
-from checks.performance import (fewer_buffers_than_baseline, index_can_serve, index_scans_on, median_time_under,
-                                no_plan_faking_settings, speedup_over_baseline, uses_index)
+from checks.performance import (YARDSTICK_REFERENCE_MS, fewer_buffers_than_baseline, index_can_serve, index_scans_on,
+                                machine_slowdown, median_time_under, no_plan_faking_settings, speedup_over_baseline,
+                                uses_index)
 from fixtures.sandbox import GRADER, LEARNER
 
 PRODUCTS = """
@@ -197,6 +198,37 @@ def test_median_time_and_speedup(shop):
     learner_runs(clone, "CREATE INDEX ON products (name); ANALYZE products;")
     out = speedup_over_baseline(ctx(with_baseline=True), query=query, factor=3, runs=5, warmup=1)
     assert out.passed, out.message
+
+
+def _hashes(n: int) -> str:
+    """A query doing n/50,000 times the yardstick's work (checks/sql/performance_yardstick.sql)."""
+    return (f"SELECT pg_catalog.sum(pg_catalog.length(pg_catalog.md5(g::pg_catalog.text))) "
+            f"FROM pg_catalog.generate_series(1, {n}) AS g")
+
+
+def test_machine_slowdown_is_the_yardsticks_median_over_its_reference_time():
+    assert machine_slowdown([2 * YARDSTICK_REFERENCE_MS, 3 * YARDSTICK_REFERENCE_MS, 100.0]) == 3.0
+    assert machine_slowdown([YARDSTICK_REFERENCE_MS / 2] * 3) == 1.0  # a fast machine never tightens a limit
+
+
+def test_median_time_limit_follows_the_machine_whatever_its_load(shop):
+    # Limits of twice the yardstick's reference time: a query doing the yardstick's work passes
+    # and one doing three times its work fails — on an idle machine and on one so loaded that
+    # both take many times their idle time, because the limit stretches with the yardstick
+    # measured in the same run (the bare limit would fail the first one under load).
+    clone, ctx = shop
+    limit = 2 * YARDSTICK_REFERENCE_MS
+    light = median_time_under(ctx(), query=_hashes(50_000), ms=limit, runs=5, warmup=1)
+    assert light.passed, light.message
+    yard = next(e for e in light.evidence if e.title == "Machine speed (yardstick)")
+    assert "yardstick times (ms)" in yard.body and f"limit of {limit:g} ms" in yard.body
+    heavy = median_time_under(ctx(), query=_hashes(150_000), ms=limit, runs=5, warmup=1)
+    assert not heavy.passed, heavy.message
+    assert "it should take under" in heavy.message
+    # calibrate: false keeps the bare limit and runs no yardstick.
+    bare = median_time_under(ctx(), query=_hashes(50_000), ms=0.001, runs=1, warmup=0, calibrate=False)
+    assert not bare.passed and "it should take under 0.001 ms." in bare.message
+    assert not [e for e in bare.evidence if e.title == "Machine speed (yardstick)"]
 
 
 def test_plan_checks_never_write(shop):

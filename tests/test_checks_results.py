@@ -284,3 +284,47 @@ def test_a_view_of_huge_values_costs_the_grader_no_memory(db, sizes):
     assert report["outcome"].startswith("54000"), report
     assert ("larger than 1 MiB" if sizes[0] > 1 else "exceed 32 MiB") in report["outcome"]
     assert report["max_rss_mb"] < 150, report
+
+
+# ------------------------------------------------------------------------------ feedback that does not mislead
+
+def _graded_file(db, tmp_path, text: str, *, statement_timeout: float = 10.0) -> CheckContext:
+    """A context as the grader builds it: the learner's file on disk, run by the real runner."""
+    (tmp_path / "answer.sql").write_text(text)
+    run = run_sql_text(db.clone.server, db.clone.dbname, text, file_name="answer.sql",
+                       statement_timeout=statement_timeout)
+    ctx = db(captured=run.captured)
+    ctx.submission_dir = tmp_path
+    ctx.statements = tuple(run.statements)
+    return ctx
+
+
+def test_a_named_query_that_timed_out_is_named_as_such(db, tmp_path):
+    ctx = _graded_file(db, tmp_path, "-- name: other\nSELECT 1;\n\n-- name: orphans\nSELECT pg_sleep(3), 1 AS id;\n",
+                       statement_timeout=0.5)
+    out = rows_match(ctx, query="orphans", reference=ORPHANS)
+    assert not out.passed
+    assert out.message.startswith("Your query 'orphans' (answer.sql, line 5) was stopped for running too long")
+    assert "did not run a query named" not in out.message
+    # a name that really is missing still says so
+    out = rows_match(ctx, query="nowhere", reference=ORPHANS)
+    assert "You did not run a query named 'nowhere'" in out.message
+
+
+def test_a_query_returning_no_rows_is_compared_by_count_not_by_missing_columns(db):
+    ctx = db("-- name: orphans\nSELECT oi.id, oi.order_id FROM order_items oi WHERE false;")
+    out = rows_match(ctx, query="orphans", reference=ORPHANS, columns=["id", "order_id"])
+    assert not out.passed and "has no column" not in out.message
+    assert "returned 0 row(s), the expected result has 2" in out.message
+    out = rows_match(ctx, query="orphans", reference=ORPHANS + " AND false", columns=["id", "order_id"])
+    assert out.passed, out.message
+
+
+def test_columns_named_asks_for_a_missing_column_not_for_an_alias(db):
+    ctx = db("-- name: lines\nSELECT id, order_id FROM order_items;")
+    out = columns_named(ctx, query="lines", names=["id", "order_id", "qty"])
+    assert not out.passed and "It lacks qty: select that column too" in out.message
+    assert "Name each column" not in out.message
+    ctx = db("-- name: lines\nSELECT id, order_id, qty * price FROM order_items;")
+    out = columns_named(ctx, query="lines", names=["id", "order_id", "amount"])
+    assert not out.passed and "Name each column with `AS name`" in out.message

@@ -28,21 +28,10 @@ from pgdrill.report import Status
 SUBMISSIONS = Path(__file__).parent / "data" / "submissions"
 COURSE = sorted(p.name for p in EXERCISES_DIR.glob("course-*") if (p / "exercise.yaml").is_file())
 
-# What an untouched starter passes: checks that guard against damage, which doing nothing
-# cannot cause. Each README states the resulting score ("scores N of M").
-STARTER_PASSES = {
-    "course-01-create-tables": set(),
-    "course-02-querying": set(),
-    "course-03-joins": set(),
-    "course-04-aggregation": set(),
-    "course-05-indexes": {"no-invalid-indexes"},
-    "course-06-update-delete": {"good-lines-kept", "nothing-else-lost", "orders-untouched"},
-    "course-07-transactions-constraints": {"new-customer-accepted", "customer-with-invoices-protected",
-                                           "fk-still-enforced-at-commit"},
-    "course-08-vacuum": {"rentals-kept"},
-    "course-09-views-monitoring": set(),
-    "course-10-backup-restore": set(),
-}
+# What an untouched starter passes: nothing. Checks that guard against damage, which doing
+# nothing cannot cause, pay only once a fix earns points (requires: any). Each README states
+# the resulting score ("scores N of M").
+STARTER_PASSES = {exercise: set() for exercise in COURSE}
 
 
 def load(exercise):
@@ -145,17 +134,23 @@ WRONG = [
       "payment-rental-index": ["partitioned table"],
       "no-duplicate-indexes": ["film_actor_film_id_idx", "identical"]}),
     ("course-06-update-delete", "divide-and-broad-delete",
-     {"prices-restored", "good-lines-kept", "nothing-else-lost"},
+     {"prices-restored", "good-lines-kept", "nothing-else-lost", "no-orphan-lines", "orders-untouched"},
      {"prices-restored": ["changed", "old_price"], "good-lines-kept": ["deleted"],
-      "nothing-else-lost": ["destroyed"]}),
+      "nothing-else-lost": ["destroyed"],
+      # the broad DELETE leaves no orphan, and destroyed the real lines: that fix counts nothing
+      "no-orphan-lines": ["counts only when good-lines-kept, nothing-else-lost pass"],
+      "orders-untouched": ["counts only once no-orphan-lines or prices-restored earns points"]}),
     ("course-07-transactions-constraints", "plain-unique-no-cascade",
-     {"quantity-check-validated", "email-unique-any-case", "invoice-delete-cascades", "fk-deferrable"},
+     {"quantity-check-validated", "email-unique-any-case", "invoice-delete-cascades", "fk-deferrable",
+      "fk-still-enforced-at-commit"},
      {"quantity-check-validated": ["NOT VALID", "VALIDATE CONSTRAINT"],
       "email-unique-any-case": ["succeeded", "lower(email)"],
       "invoice-delete-cascades": ["23503", "ON DELETE CASCADE"],
-      "fk-deferrable": ["DEFERRABLE"]}),
+      "fk-deferrable": ["DEFERRABLE"],
+      # the invoice key was left as it was: that it still works is no achievement yet
+      "fk-still-enforced-at-commit": ["counts only once fk-deferrable or invoice-delete-cascades earns"]}),
     ("course-08-vacuum", "analyze-only",
-     {"dead-tuples-reclaimed", "tables-vacuumed", "autovacuum-back-on"},
+     {"dead-tuples-reclaimed", "tables-vacuumed", "autovacuum-back-on", "rentals-kept"},
      {"dead-tuples-reclaimed": ["public.rental", "dead", "VACUUM"], "tables-vacuumed": ["rental"],
       "autovacuum-back-on": ["autovacuum_enabled"]}),
     ("course-09-views-monitoring", "table-not-view",
@@ -184,7 +179,10 @@ def test_wrong_submission_loses_what_it_should(grade, exercise, variant, fails, 
         shown = text_of(checks[check_id])
         for word in words:
             assert word in shown, f"{check_id}: {word!r} not in feedback:\n{shown}"
-    assert 0 < result.points < result.max_points
+    # Partly right, so partly scored — except a submission whose every "fix" destroyed what it
+    # had to keep (course 6's broad DELETE): gated points leave it nothing.
+    destroyed_everything = variant == "divide-and-broad-delete"
+    assert (result.points == 0) if destroyed_everything else (0 < result.points < result.max_points)
 
 
 # ------------------------------------------------------------------------------------------
@@ -363,3 +361,19 @@ def test_samples_load_identically_on_both_servers(pg_server, templates):
         assert sample_digests(TemplateCache(other)) == here
     finally:
         other.stop()
+
+
+def test_a_key_deferred_for_everyone_is_not_the_one_asked_for(grade):
+    # The README asks for a key the import may defer, immediate for everyone else. INITIALLY
+    # DEFERRED lets every session insert a line for a missing invoice until its COMMIT.
+    exercise = "course-07-transactions-constraints"
+    reference = (SOLUTIONS_DIR / exercise / "solution.sql").read_text()
+    assert "DEFERRABLE INITIALLY IMMEDIATE" in reference
+    deferred = reference.replace("DEFERRABLE INITIALLY IMMEDIATE", "DEFERRABLE INITIALLY DEFERRED")
+    result = grade(exercise, {"solution.sql": deferred})
+    # …and the deferrable, cascading key built that way is not the fix either (gated on it).
+    assert not_passed(result) == {"fk-still-enforced-at-commit", "fk-deferrable", "invoice-delete-cascades"}
+    assert "counts only when fk-still-enforced-at-commit passes" in by_id(result)["fk-deferrable"].message
+    check = by_id(result)["fk-still-enforced-at-commit"]
+    assert check.points == 0 and "INITIALLY DEFERRED for everyone" in check.message
+    assert "DEFERRABLE INITIALLY IMMEDIATE" in check.feedback

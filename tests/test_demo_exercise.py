@@ -37,15 +37,19 @@ def test_reference_solution_scores_full_marks(grade, seed):
 def test_untouched_starter_scores_its_documented_baseline(grade):
     result = grade(EXERCISE, EXERCISES_DIR / EXERCISE)
     passed = {c.check_id for c in result.checks if c.status is Status.PASSED}
-    assert passed == {"items-preserved", "nothing-else-lost", "products-preserved"}
-    assert result.points == 5
-    assert "5 of 20" in (EXERCISES_DIR / EXERCISE / "README.md").read_text()
+    assert passed == set() and result.points == 0
+    # The guards found nothing damaged, and say that they pay once a fix does.
+    kept = {c.check_id: c for c in result.checks}["nothing-else-lost"]
+    assert "counts only once no-orphans-left earns points" in kept.message and "On its own:" in kept.message
+    assert "0 of 20" in (EXERCISES_DIR / EXERCISE / "README.md").read_text()
 
 
 def test_truncating_scores_badly_and_says_why(grade):
     result = by_id(grade(EXERCISE, {"solution.sql": REFERENCE + "\nTRUNCATE order_items;\n", "notes.md": NOTES}))
-    assert result["no-orphans-left"].status is Status.PASSED  # the naive fix "works"…
-    assert result["nothing-else-lost"].points == 0             # …but destroyed the history
+    # The naive fix leaves no orphan, but it destroyed the history: no points for either.
+    assert result["no-orphans-left"].points == 0
+    assert "counts only when items-preserved, nothing-else-lost pass" in result["no-orphans-left"].message
+    assert result["nothing-else-lost"].points == 0
     assert result["items-preserved"].points == 0
     assert "removed" in result["nothing-else-lost"].message
 

@@ -46,7 +46,7 @@ def test_reference_solution_exits_0_and_renders_every_format(tmp_path, server_ar
 def test_starter_exits_1_with_feedback(server_args):
     proc = grade("-e", DEMO, *server_args)
     assert proc.returncode == EXIT_SOME_FAILED
-    assert "5/20" in proc.stdout
+    assert "0/20" in proc.stdout
     assert "orphan_items" in proc.stdout  # tells the learner what is missing
 
 

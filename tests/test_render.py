@@ -244,6 +244,30 @@ def test_hidden_checks_do_not_leak_to_learners(fmt):
     assert "987654321" in instructor
 
 
+def _answer_report() -> GradeReport:
+    """A failed rows check whose evidence holds the answer (reference SQL, expected rows)."""
+    evidence = (Evidence("sql", "Expected rows come from", "SELECT ANSWERSQL FROM t", instructor_only=True),
+                Evidence("rows", "Missing from your result", columns=("name",), rows=(("ANSWERROW",),),
+                         instructor_only=True),
+                Evidence("rows", "Unexpected rows in your result", columns=("name",), rows=(("MYROW",),)))
+    ex = ExerciseResult("e", "E", (_check("rows", Status.FAILED, 0, 2, message="1 expected row(s) are missing",
+                                          feedback="WHYTEXT", hint="HINTTEXT", evidence=evidence),))
+    return GradeReport("s", (ex,))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_learners_never_see_the_answer_instructors_do(fmt):
+    learner = render(_answer_report(), fmt)
+    assert "ANSWERSQL" not in learner and "ANSWERROW" not in learner
+    for kept in ("MYROW", "1 expected row(s) are missing", "WHYTEXT", "HINTTEXT", "instructors only"):
+        assert kept in learner, kept
+    instructor = render(_answer_report(), fmt, audience=Audience.INSTRUCTOR)
+    if fmt in HUMAN or fmt is OutputFormat.JSON:
+        assert "ANSWERSQL" in instructor and "ANSWERROW" in instructor
+    else:  # an autograder's test output is read by students whatever the audience
+        assert "ANSWERSQL" not in instructor and "ANSWERROW" not in instructor
+
+
 @pytest.mark.parametrize("fmt", HUMAN)
 def test_after_due_date_checks_show_once_the_deadline_passed(fmt):
     out = render(sample_report(), fmt, due_date_passed=True)

@@ -132,6 +132,9 @@ def test_full_spec_keeps_every_value():
     assert [c.line for c in spec.checks] == [24, 35, 41]
     assert spec.max_points == 3.5
     assert spec.get_check("later").points == 1.5
+    later = spec.get_check("later")
+    assert (later.requires_any, later.requires_all) == (("trigram-index", "same-results"), ("trigram-index",))
+    assert spec.get_check("trigram-index").requires_any == spec.get_check("trigram-index").requires_all == ()
 
 
 def test_merge_keys_and_anchors():
