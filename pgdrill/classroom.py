@@ -122,6 +122,13 @@ def grader_failed(report: GradeReport) -> bool:
     return not report.exercises or all(ex.error for ex in report.exercises)
 
 
+def grader_problems(report: GradeReport) -> list[str]:
+    """Why the grader (not the submission) could not grade: an exercise it could not prepare or
+    run, or nothing graded at all. Empty when the grade is the submission's own."""
+    problems = sorted({ex.error for ex in report.exercises if ex.error})
+    return problems or (["no exercise was graded"] if not report.exercises else [])
+
+
 def unavailable_report(specs: Iterable, why: str, submission: str = "") -> GradeReport:
     """Every check of every spec as an error scoring 0: the grader itself could not run."""
     exercises = tuple(
@@ -406,38 +413,82 @@ def publish_github(report: GradeReport, result_json: str, *, instructor: bool = 
 
 def _gradescope_visibility(check: CheckResult) -> str:
     if _withheld(check):
-        return "visible"  # the learner view's stand-in reveals nothing but a count and points
+        return "hidden"  # the learner view's stand-in: its points are hidden results too
     return {Visibility.HIDDEN: "hidden", Visibility.AFTER_DUE_DATE: "after_due_date"}.get(check.visibility, "visible")
 
 
+def student_visible_summary(report: GradeReport, visible) -> str:
+    """The submission-level text for a front end whose students see only some checks.
+
+    Points are those of the checks ``visible(check)`` says students see — never a total that
+    includes the others — plus "not graded" reasons and the learner's statement errors.
+    """
+    from pgdrill.render import fmt_points
+
+    shown = [(ex, [c for c in ex.checks if visible(c)]) for ex in report.exercises]
+    points = sum(c.points for _, cs in shown for c in cs)
+    max_points = sum(c.max_points for _, cs in shown for c in cs)
+    lines = [f"pgdrill: {fmt_points(points)} / {fmt_points(max_points)} points in the checks shown here"]
+    for ex, cs in shown:
+        lines.append(f"- {ex.title} [{ex.exercise}]: {fmt_points(sum(c.points for c in cs))} / "
+                     f"{fmt_points(sum(c.max_points for c in cs))}")
+        if ex.error:
+            lines.append(f"  not graded: {ex.error}")
+        lines += ["  " + line for line in statement_lines(ex)]
+    if any(not visible(c) for ex in report.exercises for c in ex.checks):
+        lines.append("Some checks are not shown yet: their results, and your total, appear when your "
+                     "instructor releases them.")
+    if not report.exercises:
+        lines.append("No exercise was graded.")
+    return _cap("\n".join(lines), MAX_TOTAL_OUTPUT)
+
+
 def gradescope_result(report: GradeReport, *, instructor: bool = False) -> dict:
-    """Gradescope's results.json (see docs/classroom.md for the field sources)."""
+    """Gradescope's results.json (see docs/classroom.md for the field sources).
+
+    Students see the tests whose visibility is ``visible``, the top-level ``output`` and, only
+    when no test is withheld, the total. So nothing they see carries a withheld check's
+    result: ``output`` counts the visible checks only, the visible tests' texts name no check
+    or visibility (those go to ``extra_data``, which Gradescope stores but never shows), visible
+    tests are numbered without gaps, and the top-level ``score`` is left out whenever a test is
+    withheld (Gradescope then adds up the tests itself and hides that total from students).
+    """
     tests = []
     for i, ex in enumerate(report.exercises, 1):
-        for j, c in enumerate(ex.checks, 1):
+        # visible tests first, so that their numbers 1, 2, 3 … leave no gap where a hidden one is
+        ordered = sorted(ex.checks, key=lambda c: _gradescope_visibility(c) != "visible")
+        for j, c in enumerate(ordered, 1):
             test = {
                 "name": check_name(ex, c),
                 "number": f"{i}.{j}",
                 "score": float(c.points),
                 "max_score": float(c.max_points),
                 "status": "passed" if c.status is Status.PASSED else "failed",
-                "output": check_text(c, instructor=instructor),
+                "output": check_text(c),
+                "output_format": "text",
                 "visibility": _gradescope_visibility(c),
-                "tags": [ex.exercise] + ([c.check] if instructor and c.check else []),
+                "tags": [ex.exercise],
             }
+            if instructor and c.check:
+                test["extra_data"] = {"check": c.check, "visibility": c.visibility.value}
             tests.append(test)
+    withheld = any(t["visibility"] != "visible" for t in tests)
     result = {
-        "score": float(report.points),
-        "output": summary_text(report, with_meta=False),
+        "output": student_visible_summary(report, lambda c: _gradescope_visibility(c) == "visible"),
+        "output_format": "text",
+        "stdout_visibility": "hidden",
         "execution_time": int(round(report.duration_s)),
         "tests": tests,
     }
+    if not withheld:
+        result = {"score": float(report.points), **result}
     if instructor:
         # extra_data is stored for the instructor, never shown to students: the grading seed
         # may be secret.
         result["extra_data"] = {"pgdrill": {
             "seed": report.seed, "scale": report.scale, "server_version": report.server_version,
             "started_at": report.started_at, "submission": report.submission,
+            "points": report.points, "max_points": report.max_points,
         }}
     return result
 
@@ -460,13 +511,26 @@ def prairielearn_result(report: GradeReport, *, instructor: bool = False) -> dic
                 "output": check_text(c, instructor=instructor),
             })
     score = report.points / report.max_points if report.max_points > 0 else 0.0
-    result = {
-        "gradable": True,
-        "score": min(1.0, max(0.0, score)),
-        "message": summary_text(report, with_meta=False).splitlines()[0],
-        "output": summary_text(report, with_meta=instructor),
-        "tests": tests,
-    }
+    problems = grader_problems(report)
+    if problems:
+        # The grader (not the submission) failed: "not gradable" costs the student no attempt
+        # and no points, and says why; a score of 0 would do both.
+        result = {
+            "gradable": False,
+            "format_errors": [f"The grader could not run, so this submission was not graded: {why}" for why in problems],
+            "message": "Not graded: the grader could not run (no points lost, no attempt used). "
+                       "Please tell your instructor.",
+            "output": summary_text(report, with_meta=instructor),
+            "tests": tests,
+        }
+    else:
+        result = {
+            "gradable": True,
+            "score": min(1.0, max(0.0, score)),
+            "message": summary_text(report, with_meta=False).splitlines()[0],
+            "output": summary_text(report, with_meta=instructor),
+            "tests": tests,
+        }
     if instructor:
         result["pgdrill"] = {"seed": report.seed, "scale": report.scale, "server_version": report.server_version}
     return result
