@@ -379,6 +379,8 @@ def job_summary(report: GradeReport, *, instructor: bool = False) -> str:
     room = JOB_SUMMARY_LIMIT - len(head.encode("utf-8")) - 200
     if len(details.encode("utf-8")) > room:  # GitHub would drop the whole summary: cut the tail instead
         details = details.encode("utf-8")[:max(0, room)].decode("utf-8", "ignore").rstrip()
+        if details.count("```") % 2:  # a code block cut open would swallow what follows
+            details += "\n```"
         details += "\n\n… (the rest is cut: GitHub keeps at most 1 MiB of job summary per step)"
     return head + "\n".join(["", "", "<details><summary>Feedback for every check</summary>", "", details, "",
                               "</details>", ""])

@@ -324,7 +324,9 @@ incident, runs your SQL on a fresh copy of it and scores each check. Open the ru
 **Actions** tab, then the latest run) and look at its **Summary**: every check is listed with
 its points, and every failed check with what was expected, what was found and a hint.
 Where your course uses GitHub Classroom, the same points go to the Classroom dashboard as
-whole numbers.
+whole numbers ("Points N/M" in the run's annotations). The reporter's own console line
+("Total points for pgdrill") counts passed checks instead of points and can show a different
+figure: the Summary and the recorded points are your grade.
 
 The grader uses its own random data set: ids and counts differ from the ones you see while
 exploring, so queries must find the problems, not list them.

@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # pgdrill's own workflows (the student template's) and the grading bundle's class regrade
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + [ROOT / "autograder" / "regrade" / "regrade.yml"]
 CLASSROOM = ROOT / ".github" / "workflows" / "classroom.yml"
-CURRENT_MAJORS = {"actions/checkout": "v6", "actions/setup-python": "v6",
+# The current major of every action the workflows use (node24 releases; actionlint flags the
+# node20 ones): checkout 6.0.2 and setup-python 6.2.0 were current when this was written.
+CURRENT_MAJORS = {"actions/checkout": "v6", "actions/setup-python": "v6", "actions/cache": "v5",
+                  "actions/upload-artifact": "v7", "actions/download-artifact": "v8",
                   "classroom-resources/autograding-grading-reporter": "v1"}
 
 
@@ -73,10 +76,16 @@ def test_classroom_workflow_follows_classrooms_conventions():
     grading = next(s for s in steps if s.get("id") == RUNNER_ID)  # the runner id is the grading step's id
     assert "--format classroom" in grading["run"]
     assert reporter["env"] == {results_env_name(RUNNER_ID): "${{ steps.%s.outputs.result }}" % RUNNER_ID}
-    for step in steps:
-        if "uses" in step:
-            action, major = step["uses"].split("@")
-            assert CURRENT_MAJORS.get(action, major) == major, step["uses"]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_at_its_current_major(path):
+    data = yaml.safe_load(path.read_text())
+    uses = [step["uses"] for job in data["jobs"].values() for step in job["steps"] if "uses" in step]
+    assert uses
+    for use in uses:
+        action, major = use.split("@")
+        assert CURRENT_MAJORS[action] == major, use
 
 
 CONFIG = {"HARNESS_REPO": "course/pgdrill-bundle", "HAS_TOKEN": "true", "SCALE": ""}
@@ -109,3 +118,33 @@ def test_configuration_step_passes_a_complete_configuration():
     for env in (CONFIG, {**CONFIG, "SCALE": "0.2"}):
         proc = _config_step(env)
         assert proc.returncode == 0 and "::error" not in proc.stdout, proc.stdout
+
+
+REGRADE = ROOT / "autograder" / "regrade" / "regrade.yml"
+
+
+def _plan(env: dict, tmp_path: Path) -> tuple[subprocess.CompletedProcess, str]:
+    data = yaml.safe_load(REGRADE.read_text())
+    step = data["jobs"]["plan"]["steps"][0]
+    out = tmp_path / "out"
+    out.write_text("")
+    proc = subprocess.run(["bash", "-e", "-c", step["run"]], capture_output=True, text=True, timeout=30,
+                          env={"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(out), **env})
+    return proc, out.read_text()
+
+
+def test_regrade_plans_one_matrix_entry_per_chunk_and_checks_its_inputs(tmp_path):
+    import json
+
+    good = {"CHUNKS": "4", "SCALE": "", "HAS_TOKEN": "true"}
+    proc, out = _plan(good, tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert json.loads(out.strip().split("=", 1)[1]) == [1, 2, 3, 4]  # what fromJSON gives the matrix
+    assert _plan({**good, "CHUNKS": "1"}, tmp_path)[1].strip() == "chunks=[1]"
+    data = yaml.safe_load(REGRADE.read_text())
+    assert data["jobs"]["grade"]["strategy"]["matrix"]["chunk"] == "${{ fromJSON(needs.plan.outputs.chunks) }}"
+    for change, says in (({"CHUNKS": "0"}, "from 1 to 20"), ({"CHUNKS": "21"}, "from 1 to 20"),
+                         ({"CHUNKS": "four"}, "whole number"), ({"SCALE": "big"}, "scale must be a number"),
+                         ({"HAS_TOKEN": "false"}, "PGDRILL_CLASS_TOKEN")):
+        proc, out = _plan({**good, **change}, tmp_path)
+        assert proc.returncode == 1 and says in proc.stdout and out == "", change
