@@ -1,6 +1,7 @@
 """Shared pytest fixtures: a throwaway server per session, incident templates, fresh clones.
 
-Options:
+Options (declared by the plugin ``pgdrill.pytest_plugin``, which pyproject.toml loads with
+``-p`` before any conftest.py, so that ``--submission DIR`` is read as an option — see there):
   --pg-server embedded|system|dsn   which PostgreSQL (default $PGDRILL_SERVER or embedded)
   --pg-dsn URI                      an existing server's superuser connection (with dsn)
   --pg-bindir DIR                   binaries for --pg-server system (default Debian's 15)
@@ -17,22 +18,33 @@ import pytest
 from fixtures.server import start_server
 from fixtures.templates import FixtureKey, TemplateCache
 
+_ROOT = Path(__file__).resolve().parent
 
-def pytest_addoption(parser):
-    group = parser.getgroup("pgdrill")
-    group.addoption("--pg-server", default=os.environ.get("PGDRILL_SERVER", "embedded"),
-                    choices=("embedded", "system", "dsn"), help="PostgreSQL to run against")
-    group.addoption("--pg-dsn", default=os.environ.get("PGDRILL_DSN"), help="superuser URI for --pg-server dsn")
-    group.addoption("--pg-bindir", default=os.environ.get("PGDRILL_PG_BINDIR"), help="binaries for --pg-server system")
-    group.addoption("--incident-scale", type=float, default=float(os.environ.get("PGDRILL_SCALE", "0.1")),
-                    help="scale of the TechShop incident used by tests and graded exercises")
-    group.addoption("--incident-seed", type=int, default=int(os.environ.get("PGDRILL_SEED", "1")),
-                    help="seed of the TechShop incident")
-    group.addoption("--submission", default=None,
-                    help="when collecting exercises/*/exercise.yaml: the submission to grade "
-                         "(default: the exercise folders themselves, i.e. the learner's own files)")
-    group.addoption("--grade-scale", type=float, default=None, help="override the exercises' incident scale")
-    group.addoption("--grade-seed", type=int, default=None, help="seed for exercises graded on a hidden seed")
+
+def _grading_route_only(config) -> bool:
+    """True for ``pytest exercises/ …`` (instructors grading), False for the test suite."""
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    exercises = _ROOT / "exercises"
+    return bool(paths) and all(path == exercises or exercises in path.parents for path in paths)
+
+
+def pytest_configure(config):
+    # The test suite never touches the user's template cache: the session (and its xdist
+    # workers, which inherit the environment) share one in a temp folder. Grading through
+    # pytest (`pytest exercises/`) uses the user's cache like grade.py does.
+    if os.environ.get("PYTEST_XDIST_WORKER") or "PGDRILL_CACHE_DIR" in os.environ or _grading_route_only(config):
+        return
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="pgdrill-test-cache-")
+    os.environ["PGDRILL_CACHE_DIR"] = folder
+
+    def remove() -> None:
+        os.environ.pop("PGDRILL_CACHE_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    config.add_cleanup(remove)
 
 
 @pytest.fixture(scope="session")
@@ -141,11 +153,16 @@ def _grader(config):
     if grader is None:
         from pgdrill.grading import Grader, GradingOptions
 
+        from fixtures.cache import ClusterCache, cache_disabled
+        from pgdrill.grading import start_grading_server
+
         opt = config.getoption
-        server = start_server(opt("--pg-server"), dsn=opt("--pg-dsn"), bindir=opt("--pg-bindir"))
+        options = GradingOptions(scale=opt("--grade-scale"), seed=opt("--grade-seed"))
+        specs = getattr(config, "_pgdrill_specs", [])
+        server = start_grading_server(specs, options, kind=opt("--pg-server"), dsn=opt("--pg-dsn"),
+                                      bindir=opt("--pg-bindir"), cache=None if cache_disabled() else ClusterCache())
         config.add_cleanup(server.stop)
-        scale = opt("--grade-scale")
-        grader = Grader(server, options=GradingOptions(scale=scale, seed=opt("--grade-seed")))
+        grader = Grader(server, options=options)
         config._pgdrill_grader = grader
     return grader
 
@@ -157,6 +174,8 @@ class ExerciseFile(pytest.File):
 
         spec = load_spec(self.path, checks.load_all())
         self.spec = spec
+        # Every collected spec's starting state is put in the cache before the first is graded.
+        self.config.__dict__.setdefault("_pgdrill_specs", []).append(spec)
         for chk in spec.checks:
             yield CheckItem.from_parent(self, name=f"{spec.id}::{chk.id}", check_id=chk.id)
 
@@ -164,10 +183,12 @@ class ExerciseFile(pytest.File):
         if not hasattr(self, "_result"):
             from pgdrill.grading import submission_dir_for
 
+            from pgdrill.submission import folder_and_root
+
             submission = self.config.getoption("--submission")
-            root = Path(submission).resolve() if submission else self.path.parent.parent
-            files_dir = submission_dir_for(root, self.spec, single=False)
-            self._result = _grader(self.config).grade_exercise(self.spec, files_dir)
+            folder, root = folder_and_root(submission) if submission else (self.path.parent.parent,) * 2
+            files_dir = submission_dir_for(folder, self.spec, single=False)
+            self._result = _grader(self.config).grade_exercise(self.spec, files_dir, root)
         return self._result
 
 
@@ -196,7 +217,9 @@ class CheckItem(pytest.Item):
             from pgdrill.render import render
 
             check = excinfo.value.args[0]
-            one = GradeReport(submission="", exercises=(ExerciseResult(check.exercise, "", (check,)),))
+            # with the exercise's statement problems: a file that was not read says why here
+            statements = self.parent.graded().statements
+            one = GradeReport(submission="", exercises=(ExerciseResult(check.exercise, "", (check,), statements),))
             return render(one, "text", audience="instructor")
         return super().repr_failure(excinfo)
 

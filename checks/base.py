@@ -65,6 +65,8 @@ class CheckContext:
     server: Any = None
     dbname: str = ""
     options: dict = field(default_factory=dict)
+    # The submission's top folder: below it nothing is read through a link (pgdrill.submission).
+    submission_root: Path | None = None
 
 
 @dataclass(frozen=True)

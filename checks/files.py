@@ -1,8 +1,9 @@
 """Files: what the learner hands in besides SQL — the incident report and the backup script.
 
-Files are read from the submission directory only: a path that leaves it (``../``, an
-absolute path, a symbolic link pointing elsewhere) is refused, and text files are read up
-to 1 MiB.
+Files are read from the submission directory only, as ``pgdrill/submission.py`` reads them:
+a path that leaves it (``../``, an absolute path), a symbolic link anywhere on the way (even
+one pointing inside), a second hard link, a pipe, a device or a file over 5 MiB is refused
+with the reason, and text files are read up to 1 MiB.
 
 The backup script is a program the learner wrote, and the grader runs it:
 
@@ -57,6 +58,7 @@ from checks.results import (ReferenceQueryError, ShadowedBuiltins, as_number, re
                             values_equal)
 from checks.sql import as_list, display, load_sql, rows_evidence, split_qualified
 from fixtures.sandbox import GRADER, LEARNER, TEMPLATE_EXTENSIONS
+from pgdrill import submission
 from pgdrill.report import Evidence
 
 MAX_TEXT_BYTES = 1024 * 1024
@@ -76,23 +78,31 @@ _scratch_counter = itertools.count(1)
 
 
 def resolve_submission_file(ctx: CheckContext, path: str) -> Path | Outcome:
-    """The file ``path`` inside the submission directory, or an Outcome saying why not."""
-    root = Path(ctx.submission_dir).resolve()
-    candidate = (root / path)
-    try:
-        resolved = candidate.resolve()
-    except OSError:
-        resolved = candidate
-    if Path(path).is_absolute() or not resolved.is_relative_to(root):
+    """The file ``path`` inside the submission directory, or an Outcome saying why not.
+
+    It must be a regular file of at most ``submission.MAX_FILE_BYTES`` reached without any
+    link from the submission's root (``pgdrill.submission``): a link to the course's own files,
+    a pipe or a device is refused with the reason.
+    """
+    folder = Path(ctx.submission_dir)
+    root = Path(ctx.submission_root) if ctx.submission_root is not None else folder
+    if Path(path).is_absolute():
         return Outcome(False, f"{path} is outside the submission folder; the grader only reads files inside it.")
-    if not resolved.is_file():
+    try:
+        submission.read_file(root, folder / path, submission.MAX_FILE_BYTES)
+    except submission.Missing:
         return Outcome(False, f"The file {path} was not found in your submission. Create it (at exactly that path) "
                               "and submit again.")
-    return resolved
+    except (submission.Refused, OSError) as exc:
+        why = exc if isinstance(exc, submission.Refused) else exc.strerror
+        return Outcome(False, f"The grader did not read {path}: {why}.")
+    return folder / path
 
 
 def read_text(path: Path) -> str:
-    with open(path, "rb") as fh:
+    """At most ``MAX_TEXT_BYTES`` of a file ``resolve_submission_file`` accepted (still no link, no pipe)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    with open(fd, "rb") as fh:
         data = fh.read(MAX_TEXT_BYTES)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

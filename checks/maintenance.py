@@ -4,8 +4,14 @@ They read the cumulative statistics (pg_stat_all_tables). Those lag: a backend p
 counters when a transaction ends at most once a second and when it exits, so a check reads
 after ``pg_stat_clear_snapshot()`` and, while the answer is still "no", retries for up to
 ``ctx.options["stats_wait"]`` seconds (default 2). VACUUM and ANALYZE publish their
-timestamps at once. A clone starts with empty counters (they are kept per database OID), so
-where counters are silent and pgstattuple is installed, dead tuples are measured on disk.
+timestamps at once. A clone starts with empty counters (they are kept per database OID).
+
+What a learner could write is never the evidence: dead tuples are measured on disk with
+pgstattuple wherever it is installed, and the functions with which PostgreSQL 18 lets a
+table's owner write reltuples or pg_statistic (``pg_restore_relation_stats`` …) are revoked
+from PUBLIC by the sandbox (``fixtures/sandbox.py``), so the estimates these checks compare
+with are the server's own. The analyze and vacuum timestamps are only set by ANALYZE and
+VACUUM themselves.
 """
 
 from __future__ import annotations
@@ -183,13 +189,15 @@ def dead_tuples_below(ctx: CheckContext, *, tables, ratio=0.1, source="auto", sc
     """Dead row versions make up less than a given share of these tables.
 
     What it asserts:
-        For each table, dead / (live + dead) tuples < ``ratio``, from the cumulative
-        statistics (n_dead_tup, and n_live_tup — or the planner's reltuples while a
-        fresh clone's counters have not counted the live rows yet), read again for a
-        moment while they say "too many" because they lag. With ``source: auto`` a table
-        whose counters are still empty in this clone is measured on disk with
-        pgstattuple_approx when the extension is installed; ``pgstattuple`` measures
-        every table on disk, ``stats`` never does.
+        For each table, dead / (live + dead) tuples < ``ratio``, measured on disk with
+        pgstattuple_approx whenever the extension is installed (``source: auto``, the
+        default, and ``pgstattuple``): the real state, not statistics — PostgreSQL 18
+        lets a table's owner write its reltuples (``pg_restore_relation_stats``, which
+        the sandbox revokes as well). Only without pgstattuple, or with ``source:
+        stats``, the cumulative statistics stand in (n_dead_tup, and n_live_tup — or
+        the planner's reltuples while a fresh clone's counters have not counted the
+        live rows yet), read again for a moment while they say "too many" because they
+        lag.
     Arguments:
         tables: a table or a list of tables.
         ratio: the largest acceptable dead share, between 0 and 1 (default 0.1).
@@ -225,23 +233,22 @@ def dead_tuples_below(ctx: CheckContext, *, tables, ratio=0.1, source="auto", sc
         return live, s["n_dead_tup"], "statistics"
 
     measured: dict[int, tuple[int, int, str]] = {}
-    if source != "pgstattuple":
-        results = _poll(_wait(ctx), conn, lambda: [(r, from_stats(_stats(conn, r.oid, None))) for r in rels],
+    on_disk = [] if fn is None else rels
+    for rel in on_disk:
+        try:
+            live, dead = conn.execute(sql_query(conn, "maintenance_pgstattuple", fn=fn), {"oid": rel.oid}).fetchone()
+        except psycopg.errors.QueryCanceled:
+            raise
+        except psycopg.Error:
+            if source == "pgstattuple":
+                raise
+            continue
+        measured[rel.oid] = (int(live), int(dead), "pgstattuple")
+    unmeasured = [rel for rel in rels if rel.oid not in measured]
+    if unmeasured:
+        results = _poll(_wait(ctx), conn, lambda: [(r, from_stats(_stats(conn, r.oid, None))) for r in unmeasured],
                         lambda rs: all(m[2] == "statistics" and share(m[0], m[1]) < limit for _, m in rs))
-        measured = {rel.oid: m for rel, m in results}
-    if fn is not None:
-        for rel in rels:
-            if source == "pgstattuple" or measured[rel.oid][2] == "unknown":
-                try:
-                    live, dead = conn.execute(sql_query(conn, "maintenance_pgstattuple", fn=fn),
-                                              {"oid": rel.oid}).fetchone()
-                except psycopg.errors.QueryCanceled:
-                    raise
-                except psycopg.Error:
-                    if source == "pgstattuple":
-                        raise
-                    continue
-                measured[rel.oid] = (int(live), int(dead), "pgstattuple")
+        measured.update({rel.oid: m for rel, m in results})
     ok, ev_rows = 0, []
     for rel in rels:
         live, dead, src = measured[rel.oid]

@@ -37,6 +37,7 @@ import csv
 import dataclasses
 import io
 import multiprocessing
+import os
 import re
 import time
 from collections import deque
@@ -45,6 +46,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from pgdrill.report import GradeReport, Status
+
+GRADER_ROOT = Path(__file__).resolve().parents[1]
 
 # The grader enforces statement and file timeouts; this is the last resort for a submission
 # that still does not finish (seconds of wall-clock time per submission).
@@ -64,12 +67,14 @@ class BatchOptions:
     exercises: tuple[str, ...] = ()          # only these exercises (default: all)
     exercises_dir: str | None = None         # the specs (default: the repository's exercises/)
     timeout: float = DEFAULT_TIMEOUT
+    cache: bool = True                       # take templates from the cache (fixtures/cache.py)
 
 
 @dataclass(frozen=True)
 class Submission:
     name: str        # the folder's name; the gradebook's row label
     path: Path       # what is graded: the folder, or its exercises/ sub-folder
+    root: Path | None = None   # the batch folder: below it no link is followed (pgdrill.submission)
 
 
 @dataclass
@@ -94,14 +99,37 @@ class Entry:
 
 
 def find_submissions(root: Path) -> list[Submission]:
-    """One submission per visible sub-folder of ``root``, sorted by name."""
+    """One submission per visible sub-folder of ``root``, sorted by name.
+
+    A sub-folder or an ``exercises/`` that is a symbolic link is still listed, so that its row
+    in the gradebook says why nothing in it was read (the grader follows no link below ``root``).
+    """
     out = []
-    for child in sorted(Path(root).iterdir(), key=lambda p: p.name):
-        if child.name.startswith(".") or not child.is_dir():
+    root = Path(root).absolute()  # the workers do not start in the caller's folder (see _spawn)
+    for child in sorted(root.iterdir(), key=lambda p: p.name):
+        if child.name.startswith(".") or not (child.is_symlink() or child.is_dir()):
             continue
         inner = child / "exercises"
-        out.append(Submission(child.name, inner if inner.is_dir() else child))
+        nested = inner.is_symlink() or (inner.is_dir() and not child.is_symlink())
+        out.append(Submission(child.name, inner if nested else child, root))
     return out
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(…),
+# =cmd|…, @SUM(…)); tab and carriage return count too, since some programs skip them first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value for the gradebook's CSV: text that a spreadsheet would run as a formula is
+    prefixed with ``'`` (shown as text); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv_row(writer, row) -> None:
+    writer.writerow([csv_cell(v) for v in row])
 
 
 def _safe_name(name: str) -> str:
@@ -125,19 +153,45 @@ def _load_specs(options: BatchOptions):
     return sorted(specs, key=lambda s: s.sort_key)
 
 
+def _cache(options: BatchOptions):
+    from fixtures.cache import ClusterCache, cache_disabled
+
+    return ClusterCache() if options.cache and not cache_disabled() else None
+
+
+def _fill_cache(specs, options: BatchOptions, say) -> None:
+    """Build every template the class needs once, before the workers start copying it."""
+    from fixtures.cache import CacheError
+    from fixtures.server import ServerError
+    from fixtures.templates import ensure_cached
+    from pgdrill.grading import GradingOptions, fixture_key
+
+    cache = _cache(options)
+    if cache is None or (options.server or ("dsn" if options.dsn else "")) == "dsn":
+        return
+    cache.progress = say
+    grading = GradingOptions(scale=options.scale, seed=options.seed)
+    try:
+        ensure_cached(cache, [fixture_key(spec, grading) for spec in specs], kind=options.server,
+                      bindir=options.bindir, progress=say)
+    except (CacheError, ServerError, OSError) as exc:
+        say(f"template cache not filled ({exc}); each worker builds its own templates")
+
+
 def _worker_main(conn, options: BatchOptions) -> None:
     """One worker: its own server, then submissions one by one until told to stop."""
-    from fixtures.server import start_server
     from pgdrill.classroom import unavailable_report
-    from pgdrill.grading import Grader, GradingOptions
+    from pgdrill.grading import Grader, GradingOptions, start_grading_server
 
     specs = _load_specs(options)
     server = None
     problem = ""
     try:
-        kind = options.server or ("dsn" if options.dsn else None)
-        server = start_server(kind, dsn=options.dsn, bindir=options.bindir)
-        grader = Grader(server, options=GradingOptions(scale=options.scale, seed=options.seed))
+        grading = GradingOptions(scale=options.scale, seed=options.seed)
+        # The parent filled the cache before starting us: this only copies it.
+        server = start_grading_server(specs, grading, kind=options.server, dsn=options.dsn, bindir=options.bindir,
+                                      cache=_cache(options))
+        grader = Grader(server, options=grading)
     except Exception as exc:  # noqa: BLE001 - reported per submission, never raised
         problem = f"could not start PostgreSQL: {exc}"
     try:
@@ -149,12 +203,12 @@ def _worker_main(conn, options: BatchOptions) -> None:
                 break
             if task is None:
                 break
-            name, path = task
+            name, path, root = task
             try:
                 if problem:
                     report, why = unavailable_report(specs, problem, str(path)), problem
                 else:
-                    report, why = grader.grade(Path(path), specs), ""
+                    report, why = grader.grade(Path(path), specs, Path(root) if root else None), ""
             except Exception as exc:  # noqa: BLE001
                 why = f"grading stopped: {type(exc).__name__}: {exc}"
                 report = unavailable_report(specs, why, str(path))
@@ -178,7 +232,16 @@ class _Worker:
 def _spawn(ctx, options: BatchOptions) -> _Worker:
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=_worker_main, args=(child, options), daemon=True, name="pgdrill-batch-worker")
-    proc.start()
+    # A spawned worker starts as `python -c …`, which puts its current folder first on the
+    # import path before the grader's own path is restored: started from a folder of
+    # submissions, a student's folder named like a module (multiprocessing, pgdrill …) would
+    # run as the grader. It starts in the grader's own folder instead (paths it gets are absolute).
+    here = os.getcwd()
+    os.chdir(GRADER_ROOT)
+    try:
+        proc.start()
+    finally:
+        os.chdir(here)
     child.close()
     return _Worker(proc, parent)
 
@@ -207,7 +270,12 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
     started = time.monotonic()
     specs = _load_specs(options)
     subs = find_submissions(root) if submissions is None else list(submissions)
-    say = progress or (lambda text: None)
+    from pgdrill.render import one_line
+
+    shown = progress or (lambda text: None)
+
+    def say(text: str) -> None:  # a line names a submission folder, which the learner named
+        shown(one_line(text))
     entries: dict[str, Entry] = {}
     pending = deque(subs)
     ctx = multiprocessing.get_context("spawn")
@@ -215,6 +283,8 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
     if (options.server or ("dsn" if options.dsn else "")) == "dsn" and n > 1:
         say("one server given by --dsn: grading with one worker (workers share no cluster-wide state then)")
         n = 1
+    if subs and options.cache and n > 0:
+        _fill_cache(specs, options, say)
     workers = [_spawn(ctx, options) for _ in range(n)] if subs else []
     restarts = 0
 
@@ -236,7 +306,8 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
                 if w.ready and w.task is None and pending:
                     w.task = pending.popleft()
                     w.started = time.monotonic()
-                    w.conn.send((w.task.name, str(w.task.path)))
+                    root = w.task.root
+                    w.conn.send((w.task.name, str(w.task.path), str(root) if root is not None else ""))
             if not workers:  # every worker died and none may be restarted
                 while pending:
                     sub = pending.popleft()
@@ -374,8 +445,8 @@ class Gradebook:
         for e in self.entries:
             for ex in e.report.exercises:
                 for c in ex.checks:
-                    writer.writerow([e.submission.name, ex.exercise, c.check_id, c.status.value,
-                                     fmt_points(c.points), fmt_points(c.max_points), c.visibility.value])
+                    _csv_row(writer, [e.submission.name, ex.exercise, c.check_id, c.status.value,
+                                      fmt_points(c.points), fmt_points(c.max_points), c.visibility.value])
         return buf.getvalue()
 
     def html(self) -> str:

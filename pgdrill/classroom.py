@@ -29,6 +29,7 @@ import enum
 import json
 import math
 import os
+import re
 from typing import Iterable
 
 from pgdrill.report import CheckResult, ExerciseResult, GradeReport, Status, Visibility
@@ -68,6 +69,18 @@ def _cap(text: str, limit: int) -> str:
     return text[: limit - 40].rstrip() + f"\n… ({len(text) - limit + 40} more characters cut)"
 
 
+def inert_text(text: str) -> str:
+    """Text for a front end's JSON, which shows it as plain text and logs it: control characters
+    shown as visible escapes (``render.terminal_safe``), and no line that GitHub Actions would
+    take for a workflow command (``::error::…``, ``::add-mask::…``) when the reporter prints it."""
+    from pgdrill.render import terminal_safe
+
+    return _WORKFLOW_COMMAND.sub(r"\1: :", terminal_safe(text))
+
+
+_WORKFLOW_COMMAND = re.compile(r"(?m)^(\s*)::")
+
+
 def check_text(check: CheckResult, *, instructor: bool = False) -> str:
     """A check's result as plain text: what was checked, what was found, why, a hint, evidence."""
     from pgdrill.render import _text_evidence
@@ -84,7 +97,7 @@ def check_text(check: CheckResult, *, instructor: bool = False) -> str:
             lines.append(f"Hint: {check.hint.strip()}")
         for ev in check.evidence:
             lines.extend(_text_evidence(ev, ""))
-    return _cap("\n".join(lines), MAX_TEST_OUTPUT)
+    return _cap(inert_text("\n".join(lines)), MAX_TEST_OUTPUT)
 
 
 def statement_lines(ex: ExerciseResult) -> list[str]:
@@ -114,7 +127,7 @@ def summary_text(report: GradeReport, *, with_meta: bool) -> str:
         lines += ["  " + line for line in statement_lines(ex)]
     if not report.exercises:
         lines.append("No exercise was graded.")
-    return _cap("\n".join(lines), MAX_TOTAL_OUTPUT)
+    return _cap(inert_text("\n".join(lines)), MAX_TOTAL_OUTPUT)
 
 
 def grader_failed(report: GradeReport) -> bool:
@@ -255,7 +268,9 @@ def _classroom_status(check: CheckResult) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
-    text = " ".join(text.split())
+    """One inert line (``inert_text``: the reporter prints it into the Actions log) of at most
+    ``limit`` characters."""
+    text = " ".join(inert_text(" ".join(text.split())).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -442,7 +457,7 @@ def student_visible_summary(report: GradeReport, visible) -> str:
                      "instructor releases them.")
     if not report.exercises:
         lines.append("No exercise was graded.")
-    return _cap("\n".join(lines), MAX_TOTAL_OUTPUT)
+    return _cap(inert_text("\n".join(lines)), MAX_TOTAL_OUTPUT)
 
 
 def gradescope_result(report: GradeReport, *, instructor: bool = False) -> dict:
@@ -489,7 +504,7 @@ def gradescope_result(report: GradeReport, *, instructor: bool = False) -> dict:
         # may be secret.
         result["extra_data"] = {"pgdrill": {
             "seed": report.seed, "scale": report.scale, "server_version": report.server_version,
-            "started_at": report.started_at, "submission": report.submission,
+            "started_at": report.started_at, "submission": inert_text(report.submission),
             "points": report.points, "max_points": report.max_points,
         }}
     return result
@@ -509,7 +524,8 @@ def prairielearn_result(report: GradeReport, *, instructor: bool = False) -> dic
                 "description": " ".join(c.description.split()),
                 "points": float(c.points),
                 "max_points": float(c.max_points),
-                "message": c.message or ("passed" if c.status is Status.PASSED else c.status.value),
+                "message": inert_text(c.message) if c.message else ("passed" if c.status is Status.PASSED
+                                                                     else c.status.value),
                 "output": check_text(c, instructor=instructor),
             })
     score = report.points / report.max_points if report.max_points > 0 else 0.0
@@ -519,7 +535,8 @@ def prairielearn_result(report: GradeReport, *, instructor: bool = False) -> dic
         # and no points, and says why; a score of 0 would do both.
         result = {
             "gradable": False,
-            "format_errors": [f"The grader could not run, so this submission was not graded: {why}" for why in problems],
+            "format_errors": [inert_text(f"The grader could not run, so this submission was not graded: {why}")
+                              for why in problems],
             "message": "Not graded: the grader could not run (no points lost, no attempt used). "
                        "Please tell your instructor.",
             "output": summary_text(report, with_meta=instructor),

@@ -7,6 +7,7 @@
     python grade.py export-template OUT [--harness DIR]
     python grade.py new-exercise ID
     python grade.py lab up|psql|dsn|reset|status|logs|down|destroy
+    python grade.py cache status|clear|key|warm
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ EXIT_INVALID = 2        # the submission or a spec is invalid
 EXIT_GRADER_ERROR = 3   # the grader itself could not run (no server, broken install)
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBCOMMANDS = ("lab", "validate", "export-template", "new-exercise", "gradebook")
+SUBCOMMANDS = ("lab", "validate", "export-template", "new-exercise", "cache", "gradebook")
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +33,31 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dsn", help="superuser connection URI of an existing server (implies --server dsn)")
     group.add_argument("--bindir", help="PostgreSQL binaries for --server system "
                                         "(default /usr/lib/postgresql/15/bin)")
+    group.add_argument("--no-cache", action="store_true",
+                       help="build the starting states afresh instead of using the template cache "
+                            "($PGDRILL_CACHE_DIR, default ~/.cache/pgdrill; PGDRILL_CACHE=off also disables it)")
+    talk = parser.add_mutually_exclusive_group()
+    talk.add_argument("--progress", action="store_true", default=None,
+                      help="print a line per exercise and what long builds are doing on stderr "
+                           "(the default when stderr is a terminal)")
+    talk.add_argument("--quiet", "-q", dest="progress", action="store_false",
+                      help="print no progress lines")
+
+
+def _progress(args):
+    """The stderr printer for progress lines, or None when quiet (not a terminal, unless asked)."""
+    wanted = args.progress if args.progress is not None else sys.stderr.isatty()
+    if not wanted:
+        return None
+    return lambda text: print(text, file=sys.stderr, flush=True)
+
+
+def _cache(args, progress=None):
+    from fixtures.cache import ClusterCache, cache_disabled
+
+    if getattr(args, "no_cache", False) or cache_disabled():
+        return None
+    return ClusterCache(progress=progress)
 
 
 def grade_parser() -> argparse.ArgumentParser:
@@ -141,11 +167,13 @@ def _specs_or_report(args):
         return None
 
 
-def _start_server(args):
-    from fixtures.server import start_server
+def _start_server(args, specs, options):
+    """The grading server, its templates taken from (and built into) the cache."""
+    from pgdrill.grading import start_grading_server
 
-    kind = args.server or ("dsn" if args.dsn else None)
-    return start_server(kind, dsn=args.dsn, bindir=args.bindir)
+    progress = _progress(args)
+    return start_grading_server(specs, options, kind=args.server, dsn=args.dsn, bindir=args.bindir,
+                                cache=_cache(args, progress), progress=progress)
 
 
 def cmd_grade(argv: list[str]) -> int:
@@ -164,8 +192,9 @@ def cmd_grade(argv: list[str]) -> int:
     specs = _specs_or_report(args)
     if specs is None:
         return EXIT_INVALID
+    options = GradingOptions(scale=args.scale, seed=args.seed)
     try:
-        server = _start_server(args)
+        server = _start_server(args, specs, options)
     except (ServerError, OSError) as exc:
         print(f"grade.py: could not start PostgreSQL: {exc}", file=sys.stderr)
         # Still a report: every check failed with the reason (never a skip, never points).
@@ -175,9 +204,12 @@ def cmd_grade(argv: list[str]) -> int:
         _emit(report, args, audience)
         return EXIT_GRADER_ERROR
     try:
-        grader = Grader(server, options=GradingOptions(scale=args.scale, seed=args.seed))
-        grader.templates.progress = lambda text: print(text, file=sys.stderr, flush=True)
-        report = grader.grade(args.submission.resolve(), specs)
+        grader = Grader(server, options=options, progress=_progress(args))
+        grader.templates.progress = _progress(args)
+        from pgdrill.submission import folder_and_root
+
+        submission, root = folder_and_root(args.submission)
+        report = grader.grade(submission, specs, root)
     finally:
         server.stop()
     _emit(report, args, audience)
@@ -229,7 +261,9 @@ def cmd_batch(args) -> int:
         return EXIT_INVALID
     options = BatchOptions(
         workers=args.workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
-        bindir=args.bindir, exercises=tuple(s.id for s in specs), exercises_dir=str(args.exercises_dir),
+        bindir=str(Path(args.bindir).absolute()) if args.bindir else None, exercises=tuple(s.id for s in specs),
+        exercises_dir=str(args.exercises_dir.absolute()),  # the workers start in another folder
+        cache=_cache(args) is not None,
     )
     print(f"grading {len(submissions)} submissions with {min(args.workers, len(submissions))} workers …",
           file=sys.stderr, flush=True)
@@ -278,14 +312,15 @@ def cmd_validate(argv: list[str]) -> int:
     from pgdrill.grading import Grader, GradingOptions
 
     solutions_dir = args.solutions_dir or args.exercises_dir.parent / "solutions"
+    options = GradingOptions(scale=args.scale, seed=args.seed)
     try:
-        server = _start_server(args)
+        server = _start_server(args, specs, options)
     except (ServerError, OSError) as exc:
         print(f"grade.py validate: could not start PostgreSQL: {exc}", file=sys.stderr)
         return EXIT_GRADER_ERROR
     failed = 0
     try:
-        grader = Grader(server, options=GradingOptions(scale=args.scale, seed=args.seed))
+        grader = Grader(server, options=options)
         for spec in specs:
             problems, score = _reference_problems(grader, spec, solutions_dir / spec.id)
             failed += bool(problems)
@@ -447,6 +482,73 @@ def cmd_gradebook(argv: list[str]) -> int:
     return EXIT_ALL_PASSED if book.entries else EXIT_INVALID
 
 
+def cmd_cache(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="grade.py cache",
+        description="The template cache: built starting states kept between runs in $PGDRILL_CACHE_DIR "
+                    "(default $XDG_CACHE_HOME/pgdrill or ~/.cache/pgdrill), so the second grading builds nothing.")
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sub.add_parser("status", help="what is cached, for which server, and its size on disk")
+    sub.add_parser("clear", help="delete every cached cluster (waits for graders using it) and say what was freed")
+    key = sub.add_parser("key", help="print a key that changes whenever the starting states' sources change "
+                                     "(for CI caches such as actions/cache)")
+    key.add_argument("--exercises-dir", type=Path, default=ROOT / "exercises", help=argparse.SUPPRESS)
+    warm = sub.add_parser("warm", help="build the templates the chosen exercises need into the cache now "
+                                       "(e.g. in a Gradescope setup.sh or a CI step)")
+    warm.add_argument("--exercise", "-e", action="append", default=[], metavar="ID",
+                      help="only this exercise's starting state (repeatable; default: all)")
+    warm.add_argument("--exercises-dir", type=Path, default=ROOT / "exercises", help=argparse.SUPPRESS)
+    warm.add_argument("--scale", type=float, help="override every exercise's incident scale")
+    warm.add_argument("--seed", type=int, help="seed for exercises graded on a hidden seed")
+    warm.add_argument("--server", choices=("embedded", "system"), default=None, help="PostgreSQL to build with")
+    warm.add_argument("--bindir", help="PostgreSQL binaries for --server system")
+    args = parser.parse_args(argv)
+    from fixtures.cache import ClusterCache, human_bytes
+
+    cache = ClusterCache(progress=lambda text: print(text, file=sys.stderr, flush=True))
+    if args.action == "status":
+        rows = cache.status()
+        print(f"template cache: {cache.root}")
+        if not rows:
+            print("  empty")
+        for row in rows:
+            state = f", {row['damaged']} damaged files (rebuilt on next use)" if row["damaged"] else ""
+            print(f"  {row['server_id']} (PostgreSQL {row['version_num'] // 10000}): "
+                  f"{human_bytes(row['bytes'])}{state}")
+            for name in row["templates"]:
+                print(f"    {name}")
+        print(f"  total {human_bytes(sum(r['bytes'] for r in rows))}")
+        return EXIT_ALL_PASSED
+    if args.action == "clear":
+        freed = cache.clear()
+        print(f"cleared {cache.root}: {human_bytes(freed)} freed")
+        return EXIT_ALL_PASSED
+    if args.action == "key":
+        from fixtures.templates import sources_key
+
+        print(sources_key())
+        return EXIT_ALL_PASSED
+    from fixtures.server import ServerError
+    from fixtures.templates import ensure_cached
+    from pgdrill.grading import GradingOptions, fixture_key
+    from pgdrill.spec import SpecError
+
+    try:
+        specs = _load_specs(args.exercises_dir, args.exercise)
+    except (SpecError, LookupError) as exc:
+        print(f"grade.py cache warm: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    options = GradingOptions(scale=args.scale, seed=args.seed)
+    try:
+        entry = ensure_cached(cache, [fixture_key(spec, options) for spec in specs], kind=args.server,
+                              bindir=args.bindir, progress=cache.progress)
+    except (ServerError, OSError) as exc:
+        print(f"grade.py cache warm: could not build: {exc}", file=sys.stderr)
+        return EXIT_GRADER_ERROR
+    print(f"{len(entry.templates)} templates cached in {entry.path}")
+    return EXIT_ALL_PASSED
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "lab":
@@ -461,4 +563,6 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_new_exercise(argv[1:])
     if argv and argv[0] == "gradebook":
         return cmd_gradebook(argv[1:])
+    if argv and argv[0] == "cache":
+        return cmd_cache(argv[1:])
     return cmd_grade(argv)

@@ -79,6 +79,13 @@ def exact_percent(points: float, max_points: float) -> str:
     return "0" if text == "-0" else text
 
 
+def _row(writer, row) -> None:
+    """A CSV row whose text cannot run as a spreadsheet formula (pgdrill.batch.csv_cell)."""
+    from pgdrill.batch import csv_cell
+
+    writer.writerow([csv_cell(v) for v in row])
+
+
 def _student(roster: dict[str, Student] | None, folder: str) -> Student:
     return (roster or {}).get(folder) or Student(folder)
 
@@ -90,7 +97,7 @@ def generic_csv(book, roster: dict[str, Student] | None = None) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     who = ["student_id", "email", "name"] if roster is not None else []
-    writer.writerow(["submission", *who, *[s.id for s in book.specs], "total", "max_points", "percent", "problem"])
+    _row(writer, ["submission", *who, *[s.id for s in book.specs], "total", "max_points", "percent", "problem"])
     for e in book.entries:
         st = _student(roster, e.submission.name)
         row = [e.submission.name] + ([st.student_id, st.email, st.name] if roster is not None else [])
@@ -99,7 +106,7 @@ def generic_csv(book, roster: dict[str, Student] | None = None) -> str:
             row.append(fmt_points(ex.points) if ex is not None else "")
         row += [fmt_points(e.points), fmt_points(e.report.max_points),
                 exact_percent(e.points, e.report.max_points), e.problem]
-        writer.writerow(row)
+        _row(writer, row)
     return buf.getvalue()
 
 
@@ -112,11 +119,11 @@ def canvas_csv(book, roster: dict[str, Student] | None = None, assignment: str =
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
-    writer.writerow(["Points Possible", "", "", "", "", fmt_points(book.max_points)])
+    _row(writer, ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
+    _row(writer, ["Points Possible", "", "", "", "", fmt_points(book.max_points)])
     for e in book.entries:
         st = _student(roster, e.submission.name)
-        writer.writerow([st.name or e.submission.name, "", st.student_id, st.email, "", fmt_points(e.points)])
+        _row(writer, [st.name or e.submission.name, "", st.student_id, st.email, "", fmt_points(e.points)])
     return buf.getvalue()
 
 
@@ -128,10 +135,10 @@ def moodle_csv(book, roster: dict[str, Student] | None = None, assignment: str =
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["ID number", "Email address", "Full name", f"{assignment} (Real)"])
+    _row(writer, ["ID number", "Email address", "Full name", f"{assignment} (Real)"])
     for e in book.entries:
         st = _student(roster, e.submission.name)
-        writer.writerow([st.student_id, st.email, st.name or e.submission.name, fmt_points(e.points)])
+        _row(writer, [st.student_id, st.email, st.name or e.submission.name, fmt_points(e.points)])
     return buf.getvalue()
 
 

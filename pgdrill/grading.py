@@ -15,6 +15,7 @@ are reset.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import os
@@ -23,6 +24,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import psycopg
 
@@ -32,8 +34,9 @@ from fixtures import sandbox
 from fixtures.activity import Activity
 from fixtures.server import Server
 from fixtures.templates import FixtureKey, TemplateCache
+from pgdrill import submission as submitted
 from pgdrill.report import CheckResult, ExerciseResult, GradeReport, StatementOutcome, Status, Visibility
-from pgdrill.runner import RunResult, run_sql_file
+from pgdrill.runner import RunResult, run_sql_bytes
 from pgdrill.spec import CheckSpec, ExerciseSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,10 +68,70 @@ def resolve_seed(policy, options: GradingOptions) -> int:
     return options.learner_seed
 
 
+def needs_baseline(spec: ExerciseSpec) -> bool:
+    """Whether some check of ``spec`` reads the untouched baseline clone.
+
+    Told by the checks themselves: a check function that refers to the baseline by name
+    (``ctx.baseline``, a ``_baseline`` helper) needs it, and so does one given ``against: baseline``.
+    """
+    for chk in spec.checks:
+        names = set(checks.REGISTRY[chk.check].func.__code__.co_names)
+        if chk.args.get("against") == "baseline" or names & {"baseline", "_baseline", "_on_baseline"}:
+            return True
+    return False
+
+
+def _points_text(result: ExerciseResult) -> str:
+    if result.error:
+        return "could not be graded"
+    earned = sum(c.points for c in result.checks if c.visibility == Visibility.VISIBLE)
+    total = sum(c.max_points for c in result.checks if c.visibility == Visibility.VISIBLE)
+    hidden = sum(1 for c in result.checks if c.visibility != Visibility.VISIBLE)
+    return f"{earned:g}/{total:g} points" + (f" (+{hidden} hidden checks)" if hidden else "")
+
+
+def fixture_key(spec: ExerciseSpec, options: GradingOptions) -> FixtureKey:
+    """The starting state ``spec`` is graded on under ``options``."""
+    inc = spec.incident
+    scale = options.scale if options.scale is not None else inc.scale
+    return FixtureKey(inc.fixture, scale if inc.fixture == "techshop" else 1,
+                      resolve_seed(inc.seed, options) if inc.fixture == "techshop" else 1)
+
+
+def start_grading_server(specs, options: GradingOptions, *, kind: str | None = None, dsn: str | None = None,
+                         bindir=None, cache=None, progress=None) -> Server:
+    """A server for grading ``specs``, with their templates ready when ``cache`` is given.
+
+    Missing templates are built into the cache first (``fixtures.templates.ensure_cached``), so
+    the server starts as a copy that already holds them: the second grading builds nothing.
+    A cache that cannot be used is reported and skipped, never fatal.
+    """
+    from fixtures.cache import CacheError
+    from fixtures.server import start_server
+    from fixtures.templates import ensure_cached
+
+    kind = kind or ("dsn" if dsn else None) or os.environ.get("PGDRILL_SERVER") or "embedded"
+    if kind == "dsn":
+        cache = None  # templates stay on that server between runs already
+    if cache is not None:
+        try:
+            ensure_cached(cache, [fixture_key(spec, options) for spec in specs], kind=kind, bindir=bindir,
+                          progress=progress)
+        except (CacheError, OSError) as exc:
+            if progress:
+                progress(f"template cache not used: {exc}")
+            cache = None
+    return start_server(kind, dsn=dsn, bindir=bindir, cache=cache)
+
+
 def submission_dir_for(submission: Path, spec: ExerciseSpec, single: bool) -> Path:
-    """Where this exercise's files are: ``SUBMISSION/<id>/`` or, for one exercise, SUBMISSION itself."""
+    """Where this exercise's files are: ``SUBMISSION/<id>/`` or, for one exercise, SUBMISSION itself.
+
+    ``SUBMISSION/<id>`` counts when it exists at all, a link included (lstat), so that a link
+    there is refused by name rather than silently replaced by SUBMISSION's own files.
+    """
     nested = submission / spec.id
-    if nested.is_dir() or not single:
+    if os.path.lexists(nested) or not single:
         return nested
     return submission
 
@@ -197,10 +260,13 @@ class PreparedExercise:
     files_dir: Path
     key: FixtureKey
     clone: object
+    root: Path | None = None     # the submission's root: nothing below it is reached through a link
     run: RunResult | None = None
     ctx: CheckContext | None = None
     _activity: Activity | None = None
     _baseline: object = None
+    # The baseline clone being made while the learner's clone is (see Grader.prepared).
+    baseline_ready: "concurrent.futures.Future | None" = None
     _conns: "_Connections | None" = None
     _base_conns: "_Connections | None" = None
 
@@ -214,9 +280,11 @@ class PreparedExercise:
             self._activity = Activity(server, self.clone.dbname, seed=self.key.seed).start(spec.incident.activity)
         with self.clone.connect(purpose="setup") as conn:
             setup_finished_at = conn.execute("SELECT pg_catalog.now()::text").fetchone()[0]
-        self.run = self.grader._run_files(spec, self.files_dir, self.clone.dbname)
+        root = self.root if self.root is not None else self.files_dir
+        self.run = self.grader._run_files(spec, self.files_dir, self.clone.dbname, root)
         self.ctx = CheckContext(
             exercise_id=spec.id, exercise_dir=spec.dir, submission_dir=self.files_dir, manifest=self.clone.manifest,
+            submission_root=root,
             grader=lambda: self._conns.get(sandbox.GRADER, "grader"),
             learner=lambda: self._conns.get(sandbox.LEARNER, "grader-probe"),
             baseline=self._baseline_conn, captured=self.run.captured, statements=tuple(self.run.statements),
@@ -227,7 +295,10 @@ class PreparedExercise:
 
     def _baseline_conn(self):
         if self._baseline is None:
-            self._baseline = self.grader.templates.clone(self.key)
+            if self.baseline_ready is not None:
+                self._baseline, self.baseline_ready = self.baseline_ready.result(), None
+            else:
+                self._baseline = self.grader.templates.clone(self.key, record=False)
             self._base_conns = _Connections(self.grader.server, self._baseline.dbname)
         return self._base_conns.get(sandbox.GRADER, "grader-baseline")
 
@@ -252,6 +323,9 @@ class PreparedExercise:
         if self._activity is not None:
             self._activity.stop()
         self.clone.drop()
+        if self.baseline_ready is not None:  # made, never used
+            with contextlib.suppress(Exception):
+                self.baseline_ready.result().drop()
         if self._baseline is not None:
             self._baseline.drop()
 
@@ -263,6 +337,8 @@ class Grader:
     server: Server
     templates: TemplateCache | None = None
     options: GradingOptions = field(default_factory=GradingOptions)
+    # Told one line per exercise as it finishes (the CLI prints it on stderr).
+    progress: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         if self.templates is None:
@@ -270,15 +346,14 @@ class Grader:
         checks.load_all()
 
     def key_for(self, spec: ExerciseSpec) -> FixtureKey:
-        inc = spec.incident
-        scale = self.options.scale if self.options.scale is not None else inc.scale
-        return FixtureKey(inc.fixture, scale if inc.fixture == "techshop" else 1,
-                          resolve_seed(inc.seed, self.options) if inc.fixture == "techshop" else 1)
+        return fixture_key(spec, self.options)
 
     # ------------------------------------------------------------------ one exercise
-    def grade_exercise(self, spec: ExerciseSpec, files_dir: Path) -> ExerciseResult:
+    def grade_exercise(self, spec: ExerciseSpec, files_dir: Path, root: Path | None = None) -> ExerciseResult:
+        """Grade the files in ``files_dir``; ``root`` (default ``files_dir``) is the submission's
+        top, trusted as given: below it no link is followed (``pgdrill.submission``)."""
         try:
-            with self.prepared(spec, files_dir) as graded:
+            with self.prepared(spec, files_dir, root) as graded:
                 return graded.result()
         except _SetupFailed as exc:
             return self._broken(spec, str(exc))
@@ -286,18 +361,35 @@ class Grader:
             return self._broken(spec, f"grading stopped: {exc}")
 
     @contextlib.contextmanager
-    def prepared(self, spec: ExerciseSpec, files_dir: Path):
+    def prepared(self, spec: ExerciseSpec, files_dir: Path, root: Path | None = None):
         """A fresh clone with the starting state and the learner's files run on it.
 
         Yields a :class:`PreparedExercise` whose ``run_checks()`` may be called more than once
         (the determinism tests do); everything is dropped and reset on exit.
         """
         key = self.key_for(spec)
+        # The untouched baseline, when the checks will want one, is cloned (and its traffic
+        # replayed) on a second thread while the learner's clone is: both are done before the
+        # learner's first statement, so nothing the learner measures or reads overlaps it.
         try:
-            clone = self.templates.clone(key)
+            self.templates.template(key)  # found or built here, once, before two threads clone it
         except Exception as exc:  # noqa: BLE001
             raise _SetupFailed(f"could not prepare the starting state: {exc}") from exc
-        graded = PreparedExercise(self, spec, files_dir, key, clone)
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1) if needs_baseline(spec) else None
+        baseline_ready = pool.submit(self.templates.clone, key, record=False) if pool else None
+        try:
+            clone = self.templates.clone(key)
+            if baseline_ready is not None:
+                concurrent.futures.wait([baseline_ready])
+        except Exception as exc:  # noqa: BLE001
+            if baseline_ready is not None:
+                with contextlib.suppress(Exception):
+                    baseline_ready.result().drop()
+            raise _SetupFailed(f"could not prepare the starting state: {exc}") from exc
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        graded = PreparedExercise(self, spec, files_dir, key, clone, root, baseline_ready=baseline_ready)
         try:
             graded.setup()
             yield graded
@@ -331,20 +423,30 @@ class Grader:
         except psycopg.Error:
             pass
 
-    def _run_files(self, spec: ExerciseSpec, files_dir: Path, dbname: str) -> RunResult:
+    def _run_files(self, spec: ExerciseSpec, files_dir: Path, dbname: str, root: Path) -> RunResult:
+        """Run the learner's SQL files; for every learner file that is missing or will not be
+        read (a link, a pipe, a device, too large: ``pgdrill.submission``), one line says so."""
         run = RunResult()
         for fspec in spec.files:
-            path = files_dir / fspec.path
-            if not path.exists():
+            try:
+                data = submitted.read_file(root, files_dir / fspec.path, submitted.MAX_FILE_BYTES)
+            except submitted.Missing:
                 if fspec.required:
                     run.statements.append(StatementOutcome(fspec.path, 0, "", "error",
                                                            f"missing file: {fspec.path} was not submitted"))
                 continue
+            except submitted.Refused as exc:
+                run.statements.append(StatementOutcome(fspec.path, 0, "", "refused", f"not read: {exc}"))
+                continue
+            except OSError as exc:
+                run.statements.append(StatementOutcome(fspec.path, 0, "", "error",
+                                                       f"cannot read the file: {exc.strerror}"))
+                continue
             if fspec.run != "sql":
                 continue
-            part = run_sql_file(self.server, dbname, path, display_name=fspec.path,
-                                statement_timeout=spec.timeouts.statement, file_timeout=spec.timeouts.file,
-                                row_cap=self.options.row_cap)
+            part = run_sql_bytes(self.server, dbname, data, display_name=fspec.path,
+                                 statement_timeout=spec.timeouts.statement, file_timeout=spec.timeouts.file,
+                                 row_cap=self.options.row_cap)
             run.statements.extend(part.statements)
             run.captured.update(part.captured)
         return run
@@ -393,11 +495,23 @@ class Grader:
         return ExerciseResult(spec.id, spec.title, results, (), error=why)
 
     # ------------------------------------------------------------------ many exercises
-    def grade(self, submission: Path, specs: list[ExerciseSpec]) -> GradeReport:
+    def grade(self, submission: Path, specs: list[ExerciseSpec], root: Path | None = None) -> GradeReport:
+        """Grade every exercise of ``submission``; ``root`` (default ``submission``) is the
+        folder trusted as given — a batch passes its own folder, so a student's folder that is
+        a link is refused too."""
         started = time.monotonic()
         started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         single = len(specs) == 1
-        exercises = tuple(self.grade_exercise(spec, submission_dir_for(submission, spec, single)) for spec in specs)
+        root = root if root is not None else submission
+        exercises = []
+        for number, spec in enumerate(specs, 1):
+            began = time.monotonic()
+            result = self.grade_exercise(spec, submission_dir_for(submission, spec, single), root)
+            exercises.append(result)
+            if self.progress:
+                self.progress(f"[{number}/{len(specs)}] {spec.id}: {_points_text(result)} "
+                              f"({time.monotonic() - began:.1f} s)")
+        exercises = tuple(exercises)
         seeds = sorted({self.key_for(s).seed for s in specs if s.incident.fixture == "techshop"})
         scales = sorted({self.key_for(s).scale for s in specs if s.incident.fixture == "techshop"})
         return GradeReport(

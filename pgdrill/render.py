@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import jinja2
+import markupsafe
 
 from pgdrill.report import (
     CheckResult,
@@ -219,6 +220,30 @@ def _visibility_note(check: CheckResult) -> str:
 # Text
 
 
+# Learner text (error messages, query results, file and folder names) reaches every output.
+# For a terminal, these characters are commands, not text: C0 controls but newline and tab
+# (ESC starts cursor moves and colours, CR and BS overwrite what was printed), DEL, the C1
+# controls (U+009B is a one-byte CSI), and the invisible Unicode format characters that
+# reorder or hide text (bidirectional overrides and isolates, zero-width characters).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def _visible_escape(m: re.Match) -> str:
+    code = ord(m[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: Any) -> str:
+    """Text with every control character shown as a visible escape (``\\x1b``, ``\\u202e``):
+    nothing in it can move the cursor, recolour, overwrite or reorder what is printed."""
+    return _CONTROL.sub(_visible_escape, str(text).replace("\r\n", "\n"))
+
+
+def one_line(text: Any) -> str:
+    """Learner text that must stay on its line (a name, a file name): line breaks become ``↵``."""
+    return terminal_safe(str(text).replace("\r\n", "\n").replace("\n", "↵"))
+
+
 def _indent(text: str, prefix: str) -> list[str]:
     return [prefix + line if line else prefix.rstrip() for line in str(text).splitlines()] or [prefix.rstrip()]
 
@@ -271,7 +296,7 @@ def _text_evidence(ev: Evidence, prefix: str) -> list[str]:
 @renderer(OutputFormat.TEXT)
 def render_text(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
     out: list[str] = []
-    head = f"pgdrill report: {report.submission}" if report.submission else "pgdrill report"
+    head = f"pgdrill report: {one_line(report.submission)}" if report.submission else "pgdrill report"
     out.append(f"{head} — {fmt_points(report.points)}/{fmt_points(report.max_points)} points "
                f"({percent(report.points, report.max_points)}%)")
     meta = _meta_line(report)
@@ -316,21 +341,31 @@ def render_text(report: GradeReport, audience: Audience = Audience.LEARNER) -> s
     out.append("")
     out.append(f"Total: {fmt_points(report.points)}/{fmt_points(report.max_points)} points"
                + (f" · {tally}" if tally else ""))
-    return "\n".join(out) + "\n"
+    # Every line above may carry learner text; here it loses its control characters. Lines
+    # it brings are indented under their check, so none can pass for a score or the total.
+    return terminal_safe("\n".join(out)) + "\n"
 
 
 # --------------------------------------------------------------------------------------------
 # Markdown and HTML (jinja2)
 
-# Backslash-escaping ASCII punctuation is always valid CommonMark; these are the characters
-# that can start markup inline (emphasis, code, links, HTML, entities, tables, strikethrough).
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&!#])")
+# Backslash-escaping ASCII punctuation is always valid CommonMark. Learner text gets escaped
+# what can start markup inline (emphasis, code, links, HTML, entities, tables, strikethrough),
+# what GitHub turns into a link by itself (``https://…``, ``www.…``, ``name@host``), and,
+# at the start of each line, what would open a block there: a list item (``-``, ``+``,
+# ``1.``), a setext underline (``===``, ``---``), a quote or heading (``>``, ``#``, escaped
+# anyway). None of it can then forge a line of the grader's (a heading, a "✓ 20/20" item).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&!#@])")
+_MD_AUTOLINK = re.compile(r"(?i)(:)(?=//)|(?<=www)(\.)")
+_MD_BLOCK_START = re.compile(r"^([-+=])|^(\d+)([.)])")
 
 
 def md_escape(text: Any) -> str:
-    """Inline Markdown text, one line (for headings and table cells)."""
-    text = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Inline Markdown text, one line (for headings, table cells and each line of a block)."""
+    text = " ".join(terminal_safe(text).split())
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_AUTOLINK.sub(lambda m: "\\" + m[0], text)
+    return _MD_BLOCK_START.sub(lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], text)
 
 
 def md_block(text: Any) -> str:
@@ -341,7 +376,7 @@ def md_block(text: Any) -> str:
 
 def md_code(text: Any) -> str:
     """An inline code span that survives backticks and pipes."""
-    text = " ".join(str(text).split())
+    text = " ".join(terminal_safe(text).split())
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
@@ -350,10 +385,16 @@ def md_code(text: Any) -> str:
 
 def md_fence(body: Any, lang: str = "") -> str:
     """A fenced code block longer than any run of backticks inside ``body``."""
-    body = str(body).rstrip("\n")
+    body = terminal_safe(body).rstrip("\n")
     longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{lang}\n{body}\n{fence}"
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return terminal_safe(value)
+    return value
 
 
 def _environment(autoescape: bool) -> jinja2.Environment:
@@ -364,6 +405,9 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Every value a template prints loses its control characters first: in HTML too, a
+        # bidirectional override would show "\u202e02/02" as "20/20".
+        finalize=_printable,
     )
     env.filters.update(pts=fmt_points, md=md_escape, md_block=md_block, md_code=md_code, md_fence=md_fence)
     env.globals.update(

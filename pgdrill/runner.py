@@ -28,10 +28,11 @@ from pathlib import Path
 import psycopg
 
 from fixtures.sandbox import LEARNER
+from pgdrill import submission
 from pgdrill.report import StatementOutcome
 from pgdrill.sqlsplit import Statement, classify, decide, split_sql
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = submission.MAX_FILE_BYTES
 DEFAULT_ROW_CAP = 10_000
 # Bytes of captured rows kept per named statement (the values' text size, roughly).
 MAX_CAPTURE_BYTES = 32 * 1024 * 1024
@@ -150,20 +151,34 @@ def _decode(data: bytes) -> tuple[str, str]:
 def run_sql_file(server, dbname: str, path: Path, *, display_name: str | None = None,
                  statement_timeout: float = 10.0, file_timeout: float = 120.0,
                  row_cap: int = DEFAULT_ROW_CAP, user: str = LEARNER) -> RunResult:
-    """Run one learner file; never raises for anything the file contains."""
+    """Run one learner file; never raises for anything the file contains.
+
+    The file is read as :func:`pgdrill.submission.read_file` reads a submission: not through
+    a link, only a regular file, at most ``MAX_FILE_BYTES``; otherwise one line says why.
+    """
     name = display_name or path.name
     result = RunResult()
     try:
-        data = path.read_bytes()
+        data = submission.read_file(path.parent, path, MAX_FILE_BYTES)
+    except submission.Missing:
+        result.statements.append(StatementOutcome(name, 0, "", "error", f"missing file: {name} was not found"))
+        return result
+    except submission.Refused as exc:
+        result.statements.append(StatementOutcome(name, 0, "", "refused", f"not read: {exc}"))
+        return result
     except OSError as exc:
         result.statements.append(StatementOutcome(name, 0, "", "error", f"cannot read the file: {exc.strerror}"))
         return result
-    if len(data) > MAX_FILE_BYTES:
-        result.statements.append(StatementOutcome(
-            name, 0, "", "refused", f"the file is {len(data) // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB"))
-        return result
+    return run_sql_bytes(server, dbname, data, display_name=name, statement_timeout=statement_timeout,
+                         file_timeout=file_timeout, row_cap=row_cap, user=user, result=result)
+
+
+def run_sql_bytes(server, dbname: str, data: bytes, *, display_name: str = "<sql>",
+                  statement_timeout: float = 10.0, file_timeout: float = 120.0,
+                  row_cap: int = DEFAULT_ROW_CAP, user: str = LEARNER, result: RunResult | None = None) -> RunResult:
+    """Run a learner file's bytes (already read, within ``MAX_FILE_BYTES``)."""
     text, warning = _decode(data)
-    return run_sql_text(server, dbname, text, file_name=name, statement_timeout=statement_timeout,
+    return run_sql_text(server, dbname, text, file_name=display_name, statement_timeout=statement_timeout,
                         file_timeout=file_timeout, row_cap=row_cap, user=user, decode_warning=warning,
                         result=result)
 

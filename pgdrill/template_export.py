@@ -33,7 +33,7 @@ from typing import Any, Iterable
 from pgdrill.spec import SPEC_FILENAME, ExerciseSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW = ROOT / ".github" / "workflows" / "classroom.yml"
+WORKFLOW = ROOT / "pgdrill" / "templates" / "classroom.yml"
 GRADESCOPE_DIR = ROOT / "autograder" / "gradescope"
 # The class regrade (docs/classroom.md, "Class regrade"): the bundle's own workflow and its
 # chunk script.
@@ -343,7 +343,6 @@ Leave `.github/workflows/classroom.yml` as it is: it is how your work gets grade
 
 
 GITIGNORE = """__pycache__/
-.pgdrill-harness/
 pgdrill-results.json
 """
 

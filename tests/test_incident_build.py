@@ -87,6 +87,23 @@ def content_checksum(conn) -> dict[str, str]:
     return out
 
 
+def layout_checksum(conn) -> dict[str, str]:
+    """md5 of every table's row versions with their places (ctid) in physical order.
+
+    Equal only if the same rows went to the same pages in the same order, and the same dead
+    versions were left behind (they shape where later versions land): what two concurrent
+    writers to one table, or a rewrite racing another session, would change.
+    """
+    out = {}
+    for table in TABLES:
+        out[table] = conn.execute(
+            sql.SQL("SELECT md5(string_agg(t.ctid::text || t::text, E'\\n' ORDER BY t.ctid)) || ' '"
+                    " || pg_catalog.pg_relation_size({}) FROM {} AS t").format(
+                sql.Literal(table), sql.Identifier(table))
+        ).fetchone()[0]
+    return out
+
+
 def catalog_snapshot(conn) -> dict[str, set]:
     """The schema of public as comparable sets: columns, constraints, indexes, sequences, options."""
     snap = {}
@@ -157,11 +174,18 @@ class FreshDatabase:
         self.server.drop_database(self.dbname)
 
 
-def build_fresh(server, *, scale: float, seed: int) -> tuple[dict, dict]:
-    """Build into a throwaway database; return (manifest, content checksum)."""
+def build_fresh(server, *, scale: float, seed: int, connections: int | None = None,
+                layout: bool = False) -> tuple[dict, dict]:
+    """Build into a throwaway database; return (manifest, content checksum).
+
+    With ``layout`` the checksum also covers where every row version sits (layout_checksum).
+    """
     with FreshDatabase(server, f"s{seed}") as db, db.connect() as conn:
-        manifest = build_incident(conn, scale=scale, seed=seed)
-        return manifest, content_checksum(conn)
+        manifest = build_incident(conn, scale=scale, seed=seed, connections=connections)
+        sums = content_checksum(conn)
+        if layout:
+            sums.update({f"{table} layout": value for table, value in layout_checksum(conn).items()})
+        return manifest, sums
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -418,8 +442,10 @@ def test_nothing_of_the_generator_is_left_in_the_database(pg_server):
         assert conn.execute("SELECT count(*) FROM pg_catalog.pg_class c "
                             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
                             "WHERE n.nspname LIKE 'pg_temp%%'").fetchone()[0] == 0
-        # the session is handed back as it came
+        # the session is handed back as it came, and the helper sessions are gone
         assert conn.execute("SHOW max_parallel_workers_per_gather").fetchone()[0] != "0"
+        assert conn.execute("SELECT count(*) FROM pg_catalog.pg_stat_activity "
+                            "WHERE datname = current_database()").fetchone()[0] == 1
         # the manifest is JSON and mentions nothing the database could leak
         text = json.dumps(manifest)
         assert json.loads(text) == manifest
@@ -437,14 +463,41 @@ def test_build_refuses_bad_input(pg_server, bare):
             build_incident(conn, scale=0.001, seed=1)
         with pytest.raises(ValueError, match="seed"):
             build_incident(conn, scale=SMALL, seed=-1)
+        with pytest.raises(ValueError, match="connections"):
+            build_incident(conn, scale=SMALL, seed=1, connections=0)
+
+
+def test_helper_sessions_keep_the_callers_settings(pg_server):
+    """What the caller switched off for the build (here pg_stat_statements tracking, as the
+    template cache does) stays off on every session the build opens: no statement of the
+    generator may reach pg_stat_statements, where a learner would read how faults were planted."""
+    with FreshDatabase(pg_server, "quiet") as db, db.connect() as conn:
+        conn.execute("SELECT pg_catalog.set_config('pg_stat_statements.track', 'none', false)")
+        opened = []
+
+        def connect():
+            opened.append(db.connect())
+            return opened[-1]
+
+        build_incident(conn, scale=SMALL, seed=2, connections=3, connect=connect)
+        assert len(opened) == 2 and all(c.closed for c in opened)
+        conn.execute("RESET pg_stat_statements.track")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")  # only to read the entries
+        leaked = conn.execute(
+            "SELECT count(*) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_catalog.pg_database"
+            " WHERE datname = current_database()) AND query LIKE '%%order_items%%'").fetchone()[0]
+        assert leaked == 0
 
 
 # --------------------------------------------------------------------------- seeds
 
 
 def test_a_seed_repeats_and_another_seed_moves_every_fault(pg_server):
-    m1, sum1 = build_fresh(pg_server, scale=SMALL, seed=7)
-    m2, sum2 = build_fresh(pg_server, scale=SMALL, seed=7)
+    # The build runs side by side on several connections: one connection and more
+    # connections than cores (so the steps really interleave) must give the same rows in the
+    # same places, the same dead row versions and the same manifest.
+    m1, sum1 = build_fresh(pg_server, scale=SMALL, seed=7, connections=1, layout=True)
+    m2, sum2 = build_fresh(pg_server, scale=SMALL, seed=7, connections=4, layout=True)
     m3, sum3 = build_fresh(pg_server, scale=SMALL, seed=8)
     assert sum1 == sum2 and m1 == m2
     assert all(sum1[t] != sum3[t] for t in ("customers", "products", "orders", "order_items"))
@@ -485,8 +538,8 @@ def test_same_seed_same_data_on_postgresql_15_and_18(pg_server):
         pytest.skip(f"cannot start a {other_kind} server: {exc}")
     try:
         assert other.version_num // 10000 != pg_server.version_num // 10000
-        here = build_fresh(pg_server, scale=SMALL, seed=11)
-        there = build_fresh(other, scale=SMALL, seed=11)
+        here = build_fresh(pg_server, scale=SMALL, seed=11, layout=True)
+        there = build_fresh(other, scale=SMALL, seed=11, layout=True)
     finally:
         other.stop()
     assert here[1] == there[1]

@@ -19,9 +19,11 @@ import yaml
 from pgdrill.classroom import RUNNER_ID, results_env_name
 
 ROOT = Path(__file__).resolve().parents[1]
-# pgdrill's own workflows (the student template's) and the grading bundle's class regrade
-WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + [ROOT / "autograder" / "regrade" / "regrade.yml"]
-CLASSROOM = ROOT / ".github" / "workflows" / "classroom.yml"
+CLASSROOM = ROOT / "pgdrill" / "templates" / "classroom.yml"   # the student template's workflow
+# every workflow pgdrill ships: the student template's, the grading bundle's class regrade, and
+# any of pgdrill's own
+WORKFLOWS = [CLASSROOM, ROOT / "autograder" / "regrade" / "regrade.yml",
+             *sorted((ROOT / ".github" / "workflows").glob("*.yml"))]
 # The current major of every action the workflows use (node24 releases; actionlint flags the
 # node20 ones): checkout 6.0.2 and setup-python 6.2.0 were current when this was written.
 CURRENT_MAJORS = {"actions/checkout": "v6", "actions/setup-python": "v6", "actions/cache": "v5",

@@ -36,3 +36,12 @@ fi
 # Fail now rather than on the first submission: the specs must load.
 cd "$SOURCE"
 /opt/pgdrill-venv/bin/python grade.py validate
+
+# Build every starting state now, into the image (grade.py's template cache, ~/.cache/pgdrill):
+# each submission then copies them instead of building the incident. Set the same
+# PGDRILL_SCALE and PGDRILL_GRADING_SEED here as in run_autograder, or the grading run builds
+# the ones it lacks (correct, only slower).
+warm=(cache warm)
+for id in ${PGDRILL_EXERCISES:-}; do warm+=(--exercise "$id"); done
+if [ -n "${PGDRILL_SCALE:-}" ]; then warm+=(--scale "$PGDRILL_SCALE"); fi
+/opt/pgdrill-venv/bin/python grade.py "${warm[@]}"

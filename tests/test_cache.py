@@ -1,0 +1,226 @@
+"""The template cache (fixtures/cache.py): built starting states kept between runs.
+
+Each test uses a cache folder of its own and real servers; graders run as separate processes
+(tests/data/cache_client.py) where the test is about what another run finds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixtures.cache import ClusterCache
+from fixtures.server import start_server
+from fixtures.templates import FixtureKey, TemplateCache, ensure_cached
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT = ROOT / "tests" / "data" / "cache_client.py"
+SMALL = FixtureKey("techshop", 0.05, 7)
+EMPTY = FixtureKey("empty")
+
+
+@pytest.fixture
+def kind(request):
+    kind = request.config.getoption("--pg-server")
+    if kind == "dsn":
+        pytest.skip("the cache holds clusters of our own; a dsn server keeps its templates itself")
+    return kind
+
+
+def client(cache_dir: Path, kind: str, keys, tree: Path = ROOT, wait: bool = True):
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env.pop("PGDRILL_CACHE_DIR", None)
+    args = [sys.executable, str(CLIENT), str(cache_dir), kind,
+            json.dumps([{"fixture": k.fixture, "scale": k.scale, "seed": k.seed} for k in keys])]
+    proc = subprocess.Popen(args, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return finish(proc) if wait else proc
+
+
+def finish(proc) -> dict:
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def built(result: dict) -> list[str]:
+    return [line.split()[1] for line in result["progress"] if line.startswith("built ")]
+
+
+def test_second_run_builds_nothing_and_finds_the_same_data(tmp_path, kind):
+    first = client(tmp_path / "cache", kind, [SMALL, EMPTY])
+    assert sorted(built(first)) == sorted([SMALL.template_name, EMPTY.template_name])
+    second = client(tmp_path / "cache", kind, [SMALL, EMPTY])
+    assert built(second) == []
+    assert second["copied_with"] == sorted([SMALL.template_name, EMPTY.template_name])
+    assert second["rows"] == first["rows"] and first["rows"][SMALL.template_name] > 0
+
+
+def test_a_grading_leaves_the_cached_files_untouched(tmp_path, kind):
+    cache = ClusterCache(tmp_path / "cache")
+    entry = ensure_cached(cache, [SMALL], kind=kind)
+    oid = entry.templates[SMALL.template_name].oid
+    template_files = [p for p in (entry.data_dir / "base" / str(oid)).iterdir() if p.is_file()]
+    assert template_files and all(p.stat().st_mode & 0o777 == 0o400 for p in template_files)
+    server = start_server(kind, cache=cache)
+    try:
+        assert server.cached is not None and SMALL.template_name in server.cached.templates
+        templates = TemplateCache(server)
+        with templates.clone(SMALL) as clone, clone.connect() as conn:
+            conn.execute("DELETE FROM order_items")
+            conn.execute("VACUUM FULL order_items")
+        # Dropping the template in this cluster only unlinks this cluster's names for the files.
+        server.drop_database(SMALL.template_name)
+    finally:
+        server.stop()
+    again = cache.entry(entry.server_id)
+    assert again is not None and again.damaged_files() == []
+    assert SMALL.template_name in again.templates
+
+
+def test_a_changed_fixture_file_rebuilds_only_its_template(tmp_path, kind):
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT / "fixtures", tree / "fixtures", ignore=shutil.ignore_patterns("__pycache__"))
+    first = client(tmp_path / "cache", kind, [SMALL, EMPTY], tree)
+    assert len(built(first)) == 2
+    fault = tree / "fixtures" / "incident" / "faults" / "null_stock.sql"
+    fault.write_text(fault.read_text() + "\n-- an instructor's edit\n")
+    second = client(tmp_path / "cache", kind, [SMALL, EMPTY], tree)
+    assert built(second) == [SMALL.template_name]
+    assert client(tmp_path / "cache", kind, [SMALL, EMPTY], tree)["progress"] == []
+
+
+def _entry_path(cache_dir: Path) -> Path:
+    (path,) = [p for p in (cache_dir / "v1").iterdir() if p.is_dir()]
+    return path
+
+
+def test_a_damaged_template_file_is_rebuilt_not_trusted(tmp_path, kind):
+    first = client(tmp_path / "cache", kind, [SMALL, EMPTY])
+    entry = json.loads((_entry_path(tmp_path / "cache") / "entry.json").read_text())
+    oid = next(t["oid"] for t in entry["templates"] if t["name"] == SMALL.template_name)
+    victim = max((p for p in (_entry_path(tmp_path / "cache") / "data" / "base" / str(oid)).iterdir()),
+                 key=lambda p: p.stat().st_size)
+    with open(victim, "r+b") as fh:  # a disk error, a stray tool: same size, other bytes
+        fh.seek(8192 * 3)
+        fh.write(b"\xff" * 64)
+    second = client(tmp_path / "cache", kind, [SMALL, EMPTY])
+    assert built(second) == [SMALL.template_name]
+    assert second["rows"] == first["rows"]
+
+
+@pytest.mark.parametrize("damage", ["record", "catalog"])
+def test_a_damaged_entry_is_discarded_and_built_again(tmp_path, kind, damage):
+    first = client(tmp_path / "cache", kind, [EMPTY])
+    path = _entry_path(tmp_path / "cache")
+    if damage == "record":
+        (path / "entry.json").write_text("{ not json")
+    else:
+        control = path / "data" / "global" / "pg_control"
+        os.utime(control, ns=(0, 0))
+    second = client(tmp_path / "cache", kind, [EMPTY])
+    assert any("discarding" in line for line in second["progress"])
+    assert built(second) == [EMPTY.template_name]
+    assert second["rows"] == first["rows"]
+
+
+def test_two_graders_at_once_build_each_template_once(tmp_path, kind):
+    procs = [client(tmp_path / "cache", kind, [SMALL], wait=False) for _ in range(2)]
+    results = [finish(proc) for proc in procs]
+    assert sum(len(built(r)) for r in results) == 1
+    assert results[0]["rows"] == results[1]["rows"]
+    assert all(r["copied_with"] == [SMALL.template_name] for r in results)
+
+
+def _grade_py(*args, cache_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PGDRILL_CACHE_DIR": str(cache_dir)}
+    proc = subprocess.run([sys.executable, str(ROOT / "grade.py"), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_cache_status_and_clear_from_the_command_line(tmp_path, kind):
+    client(tmp_path / "cache", kind, [EMPTY])
+    status = _grade_py("cache", "status", cache_dir=tmp_path / "cache").stdout
+    assert EMPTY.template_name in status and " MB" in status and str(tmp_path / "cache") in status
+    cleared = _grade_py("cache", "clear", cache_dir=tmp_path / "cache").stdout
+    freed = float(cleared.split(": ")[1].split()[0])
+    assert "freed" in cleared and freed > 1
+    assert "empty" in _grade_py("cache", "status", cache_dir=tmp_path / "cache").stdout
+    assert not any(p.is_dir() for p in (tmp_path / "cache" / "v1").iterdir())
+
+
+def test_grade_py_twice_the_second_builds_nothing(tmp_path, kind):
+    args = ["solutions/", "-e", "demo-first-fix", "--scale", "0.05", "--server", kind, "--format", "json", "--progress"]
+    first = _grade_py(*args, cache_dir=tmp_path / "cache", check=False)
+    second = _grade_py(*args, cache_dir=tmp_path / "cache", check=False)
+    assert "built pgdrill_techshop" in first.stderr
+    assert "building" not in second.stderr and "built " not in second.stderr
+    assert "[1/1] demo-first-fix" in second.stderr
+    scores = [json.loads(p.stdout)["points"] for p in (first, second)]
+    assert scores[0] == scores[1] > 0
+
+
+def test_the_cache_key_follows_the_sources(tmp_path):
+    key = _grade_py("cache", "key", cache_dir=tmp_path).stdout.strip()
+    assert key.startswith("pgdrill-templates-") and key == _grade_py("cache", "key", cache_dir=tmp_path).stdout.strip()
+
+
+def test_no_cache_leaves_no_cache_folder(tmp_path, kind):
+    _grade_py("solutions/", "-e", "demo-first-fix", "--scale", "0.05", "--server", kind, "--no-cache", "-q",
+              cache_dir=tmp_path / "cache", check=False)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_the_ci_cache_key_changes_with_a_fixture_file_only(tmp_path):
+    tree = tmp_path / "tree"
+    for part in ("fixtures", "pgdrill", "checks"):
+        shutil.copytree(ROOT / part, tree / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "grade.py", tree / "grade.py")
+    (tree / "docs").mkdir()
+
+    def key() -> str:
+        proc = subprocess.run([sys.executable, "grade.py", "cache", "key"], cwd=tree, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(tree)}, check=True)
+        return proc.stdout.strip()
+
+    first = key()
+    (tree / "docs" / "notes.md").write_text("not a starting state")
+    (tree / "pgdrill" / "render.py").write_text((tree / "pgdrill" / "render.py").read_text() + "\n# edit\n")
+    assert key() == first
+    schema = tree / "fixtures" / "incident" / "schema.sql"
+    schema.write_text(schema.read_text() + "\n-- edit\n")
+    assert key() != first
+
+
+def test_the_workflow_keeps_the_cache_under_the_graders_key():
+    import yaml
+
+    job = next(iter(yaml.safe_load((ROOT / "pgdrill" / "templates" / "classroom.yml").read_text())["jobs"].values()))
+    install = next(s for s in job["steps"] if s.get("id") == "install")
+    assert "grade.py\" cache key" in install["run"] and "cache-key=" in install["run"]
+    cached = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@"))
+    assert cached["with"]["path"] == "~/.cache/pgdrill"
+    assert "steps.install.outputs.cache-key" in cached["with"]["key"]
+    order = [s.get("id") or s.get("uses", "") for s in job["steps"]]
+    assert order.index("install") < order.index(cached["uses"]) < order.index("pgdrill")
+
+
+def test_gradescope_grading_after_setup_warm_builds_nothing(tmp_path, kind):
+    """setup.sh runs `grade.py cache warm` into the image; run_autograder must then only copy."""
+    cache_dir = tmp_path / "cache"
+    warm = _grade_py("cache", "warm", "-e", "demo-first-fix", "--scale", "0.05", "--server", kind, cache_dir=cache_dir)
+    assert "templates cached" in warm.stdout
+    record = _entry_path(cache_dir) / "entry.json"
+    before = record.read_bytes(), record.stat().st_mtime_ns
+    graded = _grade_py("solutions/", "-e", "demo-first-fix", "--scale", "0.05", "--server", kind, "--progress",
+                       cache_dir=cache_dir, check=False)
+    assert "[1/1] demo-first-fix" in graded.stderr and "built " not in graded.stderr
+    assert (record.read_bytes(), record.stat().st_mtime_ns) == before
