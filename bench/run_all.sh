@@ -9,3 +9,4 @@ python3 bench/build_incident.py --scales 1 10 "${server_args[@]}" --markdown ben
 python3 bench/grade_capstone.py --scale 1 "${server_args[@]}" --markdown bench/results.md
 python3 bench/batch_throughput.py --markdown bench/results.md
 python3 bench/warm_grading.py "${server_args[@]}" --markdown bench/results.md
+python3 bench/regrade_fanout.py --markdown bench/results.md

@@ -393,6 +393,8 @@ class Gradebook:
     entries: list[Entry]
     seconds: float = 0.0
     workers: int = 1
+    roster: dict | None = None         # folder -> pgdrill.gradebook.Student (``--roster``)
+    assignment: str = "pgdrill"        # the learning platforms' column name
 
     @property
     def max_points(self) -> float:
@@ -432,20 +434,9 @@ class Gradebook:
 
     # ---------------------------------------------------------------- files
     def csv_text(self) -> str:
-        from pgdrill.render import fmt_points, percent
+        from pgdrill.gradebook import generic_csv
 
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["submission", *[s.id for s in self.specs], "total", "max_points", "percent", "problem"])
-        for e in self.entries:
-            row = [e.submission.name]
-            for spec in self.specs:
-                ex = e.exercise(spec.id)
-                row.append(fmt_points(ex.points) if ex is not None else "")
-            row += [fmt_points(e.points), fmt_points(e.report.max_points),
-                    percent(e.points, e.report.max_points), e.problem]
-            _csv_row(writer, row)
-        return buf.getvalue()
+        return generic_csv(self, self.roster)
 
     def checks_csv_text(self) -> str:
         from pgdrill.render import fmt_points
@@ -475,23 +466,32 @@ class Gradebook:
 
         out_dir = Path(out_dir)
         (out_dir / "reports").mkdir(parents=True, exist_ok=True)
+        from pgdrill.gradebook import canvas_csv, moodle_csv, write_index
+
         files = {
             "csv": out_dir / "gradebook.csv",
             "checks": out_dir / "checks.csv",
             "html": out_dir / "gradebook.html",
+            "canvas": out_dir / "canvas.csv",
+            "moodle": out_dir / "moodle.csv",
         }
         files["csv"].write_text(self.csv_text(), encoding="utf-8")
+        files["canvas"].write_text(canvas_csv(self, self.roster, self.assignment), encoding="utf-8")
+        files["moodle"].write_text(moodle_csv(self, self.roster, self.assignment), encoding="utf-8")
         files["checks"].write_text(self.checks_csv_text(), encoding="utf-8")
         files["html"].write_text(self.html(), encoding="utf-8")
         used: set[str] = set()
+        stems = {}
         for e in self.entries:
             stem = _safe_name(e.submission.name)
             while stem in used:
                 stem += "_"
             used.add(stem)
+            stems[e.submission.name] = stem
             (out_dir / "reports" / f"{stem}.json").write_text(
                 render(e.report, "json", audience="instructor"), encoding="utf-8")
             (out_dir / "reports" / f"{stem}.txt").write_text(render(e.report, "text"), encoding="utf-8")
+        files["index"] = write_index(self, out_dir, stems)
         return files
 
 

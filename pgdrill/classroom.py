@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import enum
 import json
 import math
 import os
@@ -140,6 +141,13 @@ def grader_failed(report: GradeReport) -> bool:
     return not report.exercises or all(ex.error for ex in report.exercises)
 
 
+def grader_problems(report: GradeReport) -> list[str]:
+    """Why the grader (not the submission) could not grade: an exercise it could not prepare or
+    run, or nothing graded at all. Empty when the grade is the submission's own."""
+    problems = sorted({ex.error for ex in report.exercises if ex.error})
+    return problems or (["no exercise was graded"] if not report.exercises else [])
+
+
 def unavailable_report(specs: Iterable, why: str, submission: str = "") -> GradeReport:
     """Every check of every spec as an error scoring 0: the grader itself could not run."""
     exercises = tuple(
@@ -224,6 +232,40 @@ def whole_points(report: GradeReport) -> list[WholePoints]:
 # --------------------------------------------------------------------------------------------
 # GitHub Classroom / Actions
 
+# The reporter reads a runner's result from ONE environment variable, <RUNNER_ID>_RESULTS
+# (base64 JSON). Linux refuses to start a process whose environment holds a string longer than
+# MAX_ARG_STRLEN (32 pages: 131072 bytes, counting "NAME=", the value and the closing NUL): the
+# reporter step would die with "Argument list too long" and Classroom would record nothing.
+RUNNER_ID = "pgdrill"
+ENV_STRING_LIMIT = 131_072
+# What the base64 result may take: the limit less the name, "=" and NUL, less room to spare.
+RESULT_BUDGET = ENV_STRING_LIMIT - 4_096
+# The reporter prints every test's name, and a test's message only when its status is "error"
+# (its console-results.js); the rest of the feedback lives in the job summary.
+REPORTER_NAME_CHARS = 160
+REPORTER_MESSAGE_CHARS = 500
+# GitHub drops a step's job summary larger than 1 MiB; ours stays under it with room to spare.
+JOB_SUMMARY_LIMIT = 1_000_000
+
+
+class ClassroomDetail(str, enum.Enum):
+    """How much the Classroom result holds: the first level that fits the budget is sent."""
+
+    CHECKS = "checks"                          # one test per check, messages of errored tests
+    CHECKS_NO_MESSAGES = "checks-no-messages"  # one test per check, no messages at all
+    EXERCISES = "exercises"                    # one test per exercise
+    TOTAL = "total"                            # one test for the whole submission
+
+
+def results_env_name(runner_id: str = RUNNER_ID) -> str:
+    """The environment variable the reporter reads a runner's result from."""
+    return f"{runner_id.strip().upper()}_RESULTS"
+
+
+def env_string_bytes(name: str, value: str) -> int:
+    """Bytes one environment string takes in a new process: NAME=value and its NUL."""
+    return len(name.encode("utf-8")) + 1 + len(value.encode("utf-8")) + 1
+
 
 def _classroom_status(check: CheckResult) -> str:
     if check.status is Status.PASSED:
@@ -231,39 +273,92 @@ def _classroom_status(check: CheckResult) -> str:
     return "error" if check.status is Status.ERROR else "fail"
 
 
-def classroom_result(report: GradeReport, *, instructor: bool = False) -> dict:
-    """The runner result the autograding-grading-reporter reads (see docs/classroom.md)."""
-    points = whole_points(report)
-    tests = []
-    for wp in points:
-        tests.append({
-            "name": check_name(wp.exercise, wp.check),
-            "status": _classroom_status(wp.check),
-            "score": wp.score,
-            "message": check_text(wp.check, instructor=instructor),
-            "test_code": f"{wp.exercise.exercise}/{wp.check.check_id}" if not _withheld(wp.check) else wp.exercise.exercise,
-            "filename": "",
-            "line_no": 0,
-            "duration": int(round(wp.check.duration_s * 1000)),
-        })
+def _one_line(text: str, limit: int) -> str:
+    """One inert line (``inert_text``: the reporter prints it into the Actions log) of at most
+    ``limit`` characters."""
+    text = " ".join(inert_text(" ".join(text.split())).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _runner_status(report: GradeReport) -> str:
     if grader_failed(report):
-        status = "error"
-    elif report.all_passed:
-        status = "pass"
-    else:
-        status = "fail"
+        return "error"
+    return "pass" if report.all_passed else "fail"
+
+
+def _classroom_test(name: str, status: str, score: int, message: str = "") -> dict:
+    test = {"name": _one_line(name, REPORTER_NAME_CHARS) or "check", "status": status, "score": score,
+            "line_no": 0}  # the reporter prints " - line N" for any line_no but 0
+    if message and status == "error":
+        test["message"] = _one_line(message, REPORTER_MESSAGE_CHARS)
+    return test
+
+
+def _classroom_tests(points: list[WholePoints], detail: ClassroomDetail) -> list[dict]:
+    if detail in (ClassroomDetail.CHECKS, ClassroomDetail.CHECKS_NO_MESSAGES):
+        with_message = detail is ClassroomDetail.CHECKS
+        return [_classroom_test(check_name(wp.exercise, wp.check), _classroom_status(wp.check), wp.score,
+                                (wp.check.message or wp.check.description) if with_message else "")
+                for wp in points]
+    groups: dict[str, list[WholePoints]] = {}
+    for wp in points:
+        key = wp.exercise.exercise if detail is ClassroomDetail.EXERCISES else "total"
+        groups.setdefault(key, []).append(wp)
+    tests = []
+    for key, group in groups.items():
+        statuses = {_classroom_status(wp.check) for wp in group}
+        errors = sorted({wp.exercise.error for wp in group if wp.exercise.error})
+        status = ("error" if statuses == {"error"} else "pass" if statuses == {"pass"} else "fail")
+        passed = sum(wp.check.status is Status.PASSED for wp in group)
+        if detail is ClassroomDetail.EXERCISES:
+            name = f"{key} · {group[0].exercise.title}: {passed} of {len(group)} checks passed"
+        else:
+            name = f"pgdrill: {passed} of {len(group)} checks passed (every check in the job summary)"
+        tests.append(_classroom_test(name, status, sum(wp.score for wp in group), "; ".join(errors)))
+    return tests
+
+
+def classroom_result_at(report: GradeReport, detail: ClassroomDetail | str) -> dict:
+    """The runner result at one level of detail (``classroom_result`` picks the level)."""
+    points = whole_points(report)
     return {
         "version": 1,
-        "status": status,
+        "status": _runner_status(report),
         "max_score": sum(wp.max_score for wp in points),
-        "message": summary_text(report, with_meta=instructor),
-        "tests": tests,
+        "tests": _classroom_tests(points, ClassroomDetail(detail)),
     }
 
 
+def fit_classroom_result(report: GradeReport, budget: int = RESULT_BUDGET) -> tuple[dict, ClassroomDetail]:
+    """The most detailed runner result whose base64 fits ``budget``, and its level.
+
+    Every level records the same points (the sum of the tests' whole scores); the last one is
+    a single test, which fits any sane budget.
+    """
+    for detail in ClassroomDetail:
+        result = classroom_result_at(report, detail)
+        if len(encode_runner_result(result)) <= budget:
+            return result, detail
+    return result, detail
+
+
+def classroom_result(report: GradeReport, *, instructor: bool = False, budget: int = RESULT_BUDGET) -> dict:
+    """The runner result the autograding-grading-reporter reads (see docs/classroom.md).
+
+    Compact and within ``budget`` (base64 characters): the reporter shows names, points and the
+    messages of errored tests only, so that is all it gets; the full feedback goes to the job
+    summary. ``instructor`` changes nothing here: the reporter's console is the student's.
+    """
+    return fit_classroom_result(report, budget)[0]
+
+
+def compact_json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_runner_result(result: dict | str) -> str:
-    """Base64 of the JSON text, as the reporter expects in ``<RUNNER_ID>_RESULTS``."""
-    text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
+    """Base64 of the compact JSON text, as the reporter expects in ``<RUNNER_ID>_RESULTS``."""
+    text = result if isinstance(result, str) else compact_json(result)
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
@@ -293,12 +388,23 @@ def job_summary(report: GradeReport, *, instructor: bool = False) -> str:
         what = md_escape(c.description) if _withheld(c) else f"{md_code(c.check_id)} {md_escape(c.description)}"
         lines.append(f"| {mark(c)} | {md_code(wp.exercise.exercise)} | {what} | "
                      f"{fmt_points(c.points)} / {fmt_points(c.max_points)} | {wp.score} / {wp.max_score} |")
+    _, detail = fit_classroom_result(report)
+    if detail is not ClassroomDetail.CHECKS:
+        lines += ["", f"The result sent to GitHub Classroom was shortened to fit one environment variable "
+                      f"(level: {detail.value}); the points are the same, and every check is listed here."]
     if grader_failed(report):
         lines += ["", "> **The grader could not run:** "
                   + md_escape("; ".join(sorted({ex.error for ex in report.exercises if ex.error})) or "nothing was graded")]
     details = render(report, "markdown", audience="instructor" if instructor else "learner")
-    lines += ["", "<details><summary>Feedback for every check</summary>", "", details, "", "</details>", ""]
-    return "\n".join(lines)
+    head = "\n".join(lines)
+    room = JOB_SUMMARY_LIMIT - len(head.encode("utf-8")) - 200
+    if len(details.encode("utf-8")) > room:  # GitHub would drop the whole summary: cut the tail instead
+        details = details.encode("utf-8")[:max(0, room)].decode("utf-8", "ignore").rstrip()
+        if details.count("```") % 2:  # a code block cut open would swallow what follows
+            details += "\n```"
+        details += "\n\n… (the rest is cut: GitHub keeps at most 1 MiB of job summary per step)"
+    return head + "\n".join(["", "", "<details><summary>Feedback for every check</summary>", "", details, "",
+                              "</details>", ""])
 
 
 def publish_github(report: GradeReport, result_json: str, *, instructor: bool = False,
@@ -330,38 +436,82 @@ def publish_github(report: GradeReport, result_json: str, *, instructor: bool = 
 
 def _gradescope_visibility(check: CheckResult) -> str:
     if _withheld(check):
-        return "visible"  # the learner view's stand-in reveals nothing but a count and points
+        return "hidden"  # the learner view's stand-in: its points are hidden results too
     return {Visibility.HIDDEN: "hidden", Visibility.AFTER_DUE_DATE: "after_due_date"}.get(check.visibility, "visible")
 
 
+def student_visible_summary(report: GradeReport, visible) -> str:
+    """The submission-level text for a front end whose students see only some checks.
+
+    Points are those of the checks ``visible(check)`` says students see — never a total that
+    includes the others — plus "not graded" reasons and the learner's statement errors.
+    """
+    from pgdrill.render import fmt_points
+
+    shown = [(ex, [c for c in ex.checks if visible(c)]) for ex in report.exercises]
+    points = sum(c.points for _, cs in shown for c in cs)
+    max_points = sum(c.max_points for _, cs in shown for c in cs)
+    lines = [f"pgdrill: {fmt_points(points)} / {fmt_points(max_points)} points in the checks shown here"]
+    for ex, cs in shown:
+        lines.append(f"- {ex.title} [{ex.exercise}]: {fmt_points(sum(c.points for c in cs))} / "
+                     f"{fmt_points(sum(c.max_points for c in cs))}")
+        if ex.error:
+            lines.append(f"  not graded: {ex.error}")
+        lines += ["  " + line for line in statement_lines(ex)]
+    if any(not visible(c) for ex in report.exercises for c in ex.checks):
+        lines.append("Some checks are not shown yet: their results, and your total, appear when your "
+                     "instructor releases them.")
+    if not report.exercises:
+        lines.append("No exercise was graded.")
+    return _cap(inert_text("\n".join(lines)), MAX_TOTAL_OUTPUT)
+
+
 def gradescope_result(report: GradeReport, *, instructor: bool = False) -> dict:
-    """Gradescope's results.json (see docs/classroom.md for the field sources)."""
+    """Gradescope's results.json (see docs/classroom.md for the field sources).
+
+    Students see the tests whose visibility is ``visible``, the top-level ``output`` and, only
+    when no test is withheld, the total. So nothing they see carries a withheld check's
+    result: ``output`` counts the visible checks only, the visible tests' texts name no check
+    or visibility (those go to ``extra_data``, which Gradescope stores but never shows), visible
+    tests are numbered without gaps, and the top-level ``score`` is left out whenever a test is
+    withheld (Gradescope then adds up the tests itself and hides that total from students).
+    """
     tests = []
     for i, ex in enumerate(report.exercises, 1):
-        for j, c in enumerate(ex.checks, 1):
+        # visible tests first, so that their numbers 1, 2, 3 … leave no gap where a hidden one is
+        ordered = sorted(ex.checks, key=lambda c: _gradescope_visibility(c) != "visible")
+        for j, c in enumerate(ordered, 1):
             test = {
                 "name": check_name(ex, c),
                 "number": f"{i}.{j}",
                 "score": float(c.points),
                 "max_score": float(c.max_points),
                 "status": "passed" if c.status is Status.PASSED else "failed",
-                "output": check_text(c, instructor=instructor),
+                "output": check_text(c),
+                "output_format": "text",
                 "visibility": _gradescope_visibility(c),
-                "tags": [ex.exercise] + ([c.check] if instructor and c.check else []),
+                "tags": [ex.exercise],
             }
+            if instructor and c.check:
+                test["extra_data"] = {"check": c.check, "visibility": c.visibility.value}
             tests.append(test)
+    withheld = any(t["visibility"] != "visible" for t in tests)
     result = {
-        "score": float(report.points),
-        "output": summary_text(report, with_meta=False),
+        "output": student_visible_summary(report, lambda c: _gradescope_visibility(c) == "visible"),
+        "output_format": "text",
+        "stdout_visibility": "hidden",
         "execution_time": int(round(report.duration_s)),
         "tests": tests,
     }
+    if not withheld:
+        result = {"score": float(report.points), **result}
     if instructor:
         # extra_data is stored for the instructor, never shown to students: the grading seed
         # may be secret.
         result["extra_data"] = {"pgdrill": {
             "seed": report.seed, "scale": report.scale, "server_version": report.server_version,
             "started_at": report.started_at, "submission": inert_text(report.submission),
+            "points": report.points, "max_points": report.max_points,
         }}
     return result
 
@@ -385,13 +535,27 @@ def prairielearn_result(report: GradeReport, *, instructor: bool = False) -> dic
                 "output": check_text(c, instructor=instructor),
             })
     score = report.points / report.max_points if report.max_points > 0 else 0.0
-    result = {
-        "gradable": True,
-        "score": min(1.0, max(0.0, score)),
-        "message": summary_text(report, with_meta=False).splitlines()[0],
-        "output": summary_text(report, with_meta=instructor),
-        "tests": tests,
-    }
+    problems = grader_problems(report)
+    if problems:
+        # The grader (not the submission) failed: "not gradable" costs the student no attempt
+        # and no points, and says why; a score of 0 would do both.
+        result = {
+            "gradable": False,
+            "format_errors": [inert_text(f"The grader could not run, so this submission was not graded: {why}")
+                              for why in problems],
+            "message": "Not graded: the grader could not run (no points lost, no attempt used). "
+                       "Please tell your instructor.",
+            "output": summary_text(report, with_meta=instructor),
+            "tests": tests,
+        }
+    else:
+        result = {
+            "gradable": True,
+            "score": min(1.0, max(0.0, score)),
+            "message": summary_text(report, with_meta=False).splitlines()[0],
+            "output": summary_text(report, with_meta=instructor),
+            "tests": tests,
+        }
     if instructor:
         result["pgdrill"] = {"seed": report.seed, "scale": report.scale, "server_version": report.server_version}
     return result

@@ -2,6 +2,7 @@
 
     python grade.py [SUBMISSION_DIR] [--exercise ID …] [--format FMT] [--out FILE]
     python grade.py --batch SUBMISSIONS_DIR [--workers N] [--out DIR]
+    python grade.py gradebook merge REPORTS… [--out DIR] | gradebook chunk ROSTER --chunk I/N
     python grade.py validate [--solutions]
     python grade.py export-template OUT [--harness DIR]
     python grade.py new-exercise ID
@@ -21,7 +22,7 @@ EXIT_INVALID = 2        # the submission or a spec is invalid
 EXIT_GRADER_ERROR = 3   # the grader itself could not run (no server, broken install)
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBCOMMANDS = ("lab", "validate", "export-template", "new-exercise", "cache")
+SUBCOMMANDS = ("lab", "validate", "export-template", "new-exercise", "cache", "gradebook")
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +76,8 @@ def grade_parser() -> argparse.ArgumentParser:
                     "Other commands: 'grade.py lab --help' (the broken TechShop database, or any exercise's starting state, to explore), "
                     "'grade.py validate --help' (check every exercise spec), "
                     "'grade.py export-template --help' (write the student repository), "
-                    "'grade.py new-exercise --help' (scaffold an exercise).",
+                    "'grade.py new-exercise --help' (scaffold an exercise), "
+                    "'grade.py gradebook --help' (merge the gradebooks of a class regrade's chunks).",
         epilog="Exit codes: 0 all checks passed, 1 some checks failed, 2 invalid submission or spec, "
                "3 the grader could not run.",
     )
@@ -110,8 +112,42 @@ def grade_parser() -> argparse.ArgumentParser:
                             "writes gradebook.csv, checks.csv, gradebook.html and reports/ to --out")
     batch.add_argument("--workers", type=int, default=2,
                        help="grader processes for --batch, each with its own PostgreSQL (default: 2)")
+    _gradebook_options(batch)
+    batch.add_argument("--chunk", type=_chunk_arg, metavar="I/N",
+                       help="grade only share I of N of the submissions (sorted by folder name), as one job "
+                            "of a class regrade does; 'grade.py gradebook merge' joins the shares")
     _server_options(parser)
     return parser
+
+
+def _gradebook_options(group) -> None:
+    group.add_argument("--roster", type=Path, metavar="CSV",
+                       help="CSV mapping submission folders to students: folder, and any of student_id, email, "
+                            "name, repo; the gradebooks then carry them (canvas.csv and moodle.csv match on them)")
+    group.add_argument("--assignment", default="pgdrill",
+                       help="the assignment's column name in canvas.csv and moodle.csv (default: pgdrill)")
+
+
+def _chunk_arg(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not I/N, e.g. 2/5") from None
+    if count < 1 or not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"chunk {text} does not exist (I from 1 to N)")
+    return index, count
+
+
+def _load_roster(path):
+    from pgdrill.gradebook import RosterError, load_roster
+
+    if path is None:
+        return None
+    try:
+        return load_roster(path)
+    except (RosterError, OSError) as exc:
+        print(f"grade.py: invalid roster:\n{exc}", file=sys.stderr)
+        return False
 
 
 def _load_specs(exercises_dir: Path, only: list[str]):
@@ -130,6 +166,17 @@ def _load_specs(exercises_dir: Path, only: list[str]):
     return sorted(specs, key=lambda s: s.sort_key)
 
 
+def _specs_or_report(args):
+    """The specs --exercise chooses, or None after saying on stderr why they cannot be loaded."""
+    from pgdrill.spec import SpecError
+
+    try:
+        return _load_specs(args.exercises_dir, args.exercise)
+    except (SpecError, LookupError) as exc:
+        print(f"grade.py: invalid exercise spec:\n{exc}", file=sys.stderr)
+        return None
+
+
 def _start_server(args, specs, options, audience: str = "instructor"):
     """The grading server, its templates taken from (and built into) the cache."""
     from pgdrill.grading import start_grading_server
@@ -143,8 +190,7 @@ def cmd_grade(argv: list[str]) -> int:
     args = grade_parser().parse_args(argv)
     from fixtures.server import ServerError
     from pgdrill.grading import Grader, GradingOptions
-    from pgdrill.render import default_audience, redact_seed
-    from pgdrill.spec import SpecError
+    from pgdrill.render import default_audience
 
     if args.batch is not None:
         return cmd_batch(args)
@@ -153,10 +199,8 @@ def cmd_grade(argv: list[str]) -> int:
     if not args.submission.is_dir():
         print(f"grade.py: {args.submission} is not a folder", file=sys.stderr)
         return EXIT_INVALID
-    try:
-        specs = _load_specs(args.exercises_dir, args.exercise)
-    except (SpecError, LookupError) as exc:
-        print(f"grade.py: invalid exercise spec:\n{exc}", file=sys.stderr)
+    specs = _specs_or_report(args)
+    if specs is None:
         return EXIT_INVALID
     options = GradingOptions(scale=args.scale, seed=args.seed, unsandboxed_programs=args.allow_unsandboxed_programs)
     try:
@@ -203,17 +247,22 @@ def _emit(report, args, audience: str) -> None:
 
 def cmd_batch(args) -> int:
     from pgdrill.batch import BatchOptions, find_submissions, grade_batch
-    from pgdrill.spec import SpecError
 
-    try:
-        specs = _load_specs(args.exercises_dir, args.exercise)
-    except (SpecError, LookupError) as exc:
-        print(f"grade.py: invalid exercise spec:\n{exc}", file=sys.stderr)
+    specs = _specs_or_report(args)
+    if specs is None:
         return EXIT_INVALID
     if not args.batch.is_dir():
         print(f"grade.py: {args.batch} is not a folder", file=sys.stderr)
         return EXIT_INVALID
+    roster = _load_roster(args.roster)
+    if roster is False:
+        return EXIT_INVALID
     submissions = find_submissions(args.batch)
+    if args.chunk:
+        from pgdrill.gradebook import chunk
+
+        submissions = chunk(submissions, *args.chunk)
+        print(f"chunk {args.chunk[0]}/{args.chunk[1]}: {len(submissions)} submissions", file=sys.stderr)
     if not submissions:
         print(f"grade.py: {args.batch} holds no submission folders", file=sys.stderr)
         return EXIT_INVALID
@@ -230,8 +279,13 @@ def cmd_batch(args) -> int:
           file=sys.stderr, flush=True)
     book = grade_batch(args.batch, options, submissions=submissions,
                        progress=lambda text: print(text, file=sys.stderr, flush=True))
+    book.roster, book.assignment = roster, args.assignment
     out = args.out or Path("gradebook")
     files = book.write(out)
+    from pgdrill.gradebook import roster_problems
+
+    for problem in roster_problems(book, roster) if not args.chunk else []:
+        print(f"grade.py: {problem}", file=sys.stderr)
     print(f"gradebook: {files['csv']}, {files['html']} ({len(book.entries)} submissions, {book.seconds} s)",
           file=sys.stderr)
     graded = [e for e in book.entries if not e.problem]
@@ -388,6 +442,56 @@ def cmd_new_exercise(argv: list[str]) -> int:
     return EXIT_ALL_PASSED
 
 
+def cmd_gradebook(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="grade.py gradebook",
+        description="The gradebook of a class regrade done in chunks (docs/classroom.md, 'Class regrade'): "
+                    "'chunk' lists the roster rows one job grades; 'merge' joins the chunks' gradebook "
+                    "folders (or single JSON reports) into the one gradebook a single batch would write.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    merge = sub.add_parser("merge", help="merge chunk gradebooks into one",
+                           description="Read each REPORTS folder's gradebook.json (a gradebook folder written "
+                                       "by 'grade.py --batch'), or single JSON reports (named by their file), "
+                                       "and write one gradebook: gradebook.csv, checks.csv, canvas.csv, "
+                                       "moodle.csv, gradebook.html, reports/.")
+    merge.add_argument("reports", nargs="+", type=Path, metavar="REPORTS")
+    merge.add_argument("--out", "-o", type=Path, default=Path("gradebook"), help="folder (default: ./gradebook)")
+    merge.add_argument("--exercise", "-e", action="append", default=[], metavar="ID",
+                       help="the exercises graded (default: all)")
+    merge.add_argument("--exercises-dir", type=Path, default=ROOT / "exercises", help=argparse.SUPPRESS)
+    _gradebook_options(merge)
+    chunk_ = sub.add_parser("chunk", help="the roster rows of one chunk",
+                            description="Print the roster rows (folder, then repo, tab-separated) of share I of N, "
+                                        "sorted by folder: what one job of the regrade workflow clones and grades.")
+    chunk_.add_argument("roster", type=Path)
+    chunk_.add_argument("--chunk", type=_chunk_arg, required=True, metavar="I/N")
+    args = parser.parse_args(argv)
+    from pgdrill.gradebook import chunk, merge_gradebooks, roster_problems
+
+    roster = _load_roster(args.roster)
+    if roster is False:
+        return EXIT_INVALID
+    if args.command == "chunk":
+        for folder in chunk(sorted(roster), *args.chunk):
+            print(f"{folder}\t{roster[folder].repo}")
+        return EXIT_ALL_PASSED
+    specs = _specs_or_report(args)
+    if specs is None:
+        return EXIT_INVALID
+    try:
+        book = merge_gradebooks(args.reports, specs)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"grade.py: cannot merge: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    book.roster, book.assignment = roster, args.assignment
+    files = book.write(args.out)
+    for problem in roster_problems(book, roster):
+        print(f"grade.py: {problem}", file=sys.stderr)
+    print(f"gradebook: {files['csv']} ({len(book.entries)} submissions from {len(args.reports)} sources)",
+          file=sys.stderr)
+    return EXIT_ALL_PASSED if book.entries else EXIT_INVALID
+
+
 def cmd_cache(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="grade.py cache",
@@ -467,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_export_template(argv[1:])
     if argv and argv[0] == "new-exercise":
         return cmd_new_exercise(argv[1:])
+    if argv and argv[0] == "gradebook":
+        return cmd_gradebook(argv[1:])
     if argv and argv[0] == "cache":
         return cmd_cache(argv[1:])
     return cmd_grade(argv)

@@ -508,7 +508,10 @@ def _front_end_json(data: dict) -> str:
 def render_classroom(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
     from pgdrill.classroom import classroom_result
 
-    return _front_end_json(classroom_result(report, instructor=audience is Audience.INSTRUCTOR))
+    from pgdrill.classroom import compact_json
+
+    # Compact: the reporter takes it from one environment variable, whose size is capped.
+    return compact_json(classroom_result(report, instructor=audience is Audience.INSTRUCTOR)) + "\n"
 
 
 @renderer(OutputFormat.GRADESCOPE)

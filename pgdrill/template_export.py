@@ -35,6 +35,9 @@ from pgdrill.spec import SPEC_FILENAME, ExerciseSpec
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "pgdrill" / "templates" / "classroom.yml"
 GRADESCOPE_DIR = ROOT / "autograder" / "gradescope"
+# The class regrade (docs/classroom.md, "Class regrade"): the bundle's own workflow and its
+# chunk script.
+REGRADE_DIR = ROOT / "autograder" / "regrade"
 
 # A reference solution's line counts as distinctive from this many characters (whitespace
 # collapsed): shorter lines ("COMMIT;", "## What I found") say nothing about the answer.
@@ -321,7 +324,9 @@ incident, runs your SQL on a fresh copy of it and scores each check. Open the ru
 **Actions** tab, then the latest run) and look at its **Summary**: every check is listed with
 its points, and every failed check with what was expected, what was found and a hint.
 Where your course uses GitHub Classroom, the same points go to the Classroom dashboard as
-whole numbers.
+whole numbers ("Points N/M" in the run's annotations). The reporter's own console line
+("Total points for pgdrill") counts passed checks instead of points and can show a different
+figure: the Summary and the recorded points are your grade.
 
 The grader uses its own random data set: ids and counts differ from the ones you see while
 exploring, so queries must find the problems, not list them.
@@ -479,14 +484,19 @@ def export_harness(out: Path, specs: list[ExerciseSpec], *, force: bool = False)
         if (GRADESCOPE_DIR / name).is_file():
             shutil.copyfile(GRADESCOPE_DIR / name, out / name)
             (out / name).chmod(0o755)
+    shutil.copyfile(REGRADE_DIR / "regrade-chunk.sh", out / "regrade-chunk.sh")
+    (out / "regrade-chunk.sh").chmod(0o755)
+    (out / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REGRADE_DIR / "regrade.yml", out / ".github" / "workflows" / "regrade.yml")
     _check_samples(out / SAMPLES_DIR.relative_to(ROOT), specs)
     (out / "README.md").write_text(
         "# pgdrill grading bundle\n\n"
         "The grader and the full exercise specs for one course: keep this private (the specs hold\n"
         "the answer keys). It never contains the reference solutions. The student workflow checks\n"
         "it out (variable PGDRILL_HARNESS_REPO, secret PGDRILL_HARNESS_TOKEN); zipped as it is,\n"
-        "it is a Gradescope autograder (setup.sh and run_autograder at the root). See pgdrill's\n"
-        "docs/classroom.md.\n", encoding="utf-8")
+        "it is a Gradescope autograder (setup.sh and run_autograder at the root). Its workflow\n"
+        "'Class regrade' (.github/workflows/regrade.yml) regrades a class listed in a roster CSV in\n"
+        "parallel jobs and merges one gradebook. See pgdrill's docs/classroom.md.\n", encoding="utf-8")
     if (out / "solutions").exists():
         raise ExportError(f"{out}/solutions must not exist in a grading bundle")  # pragma: no cover
     return out

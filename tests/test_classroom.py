@@ -9,6 +9,8 @@ fails, a grader whose server does not start.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import itertools
 import json
 import math
 import os
@@ -36,6 +38,11 @@ FRONT_ENDS = {
     "gradescope": "gradescope-results.schema.json",
     "prairielearn": "prairielearn-results.schema.json",
 }
+
+
+def gradescope_total(data: dict) -> float:
+    """What Gradescope records: the top-level score, or else the sum of the tests' scores."""
+    return data["score"] if "score" in data else sum(t["score"] for t in data["tests"])
 
 
 def validate(fmt: str, data: dict) -> None:
@@ -96,7 +103,8 @@ def test_the_schemas_reject_what_the_vendors_reject():
                    {**gs, "tests": [{**gs["tests"][0], "status": "partial"}]}, {"output": "no score at all"}):
         with pytest.raises(jsonschema.ValidationError):
             validate("gradescope", broken)
-    pl = json.loads(render(mixed_report(), "prairielearn"))
+    graded = dataclasses.replace(mixed_report(), exercises=mixed_report().exercises[:1])
+    pl = json.loads(render(graded, "prairielearn"))
     for broken in ({**pl, "score": 1.2}, {k: v for k, v in pl.items() if k != "score"}):
         with pytest.raises(jsonschema.ValidationError):
             validate("prairielearn", broken)
@@ -113,9 +121,13 @@ def test_errors_are_failures_with_their_reason_never_skips_or_points():
         if "gone" in t["name"] or "crash" in t["name"]:
             assert t["status"] == "failed" and t["score"] == 0 and t["output"]
     assert "could not prepare the starting state" in gs["output"]
-    pl = json.loads(render(report, "prairielearn"))
-    assert pl["gradable"] is True
-    assert math.isclose(pl["score"], report.points / report.max_points)
+    pl = json.loads(render(report, "prairielearn"))  # the grader failed on "gone": not gradable, with why
+    assert pl["gradable"] is False and "score" not in pl
+    assert any("could not prepare the starting state" in e for e in pl["format_errors"])
+    graded = dataclasses.replace(report, exercises=report.exercises[:1])
+    pl = json.loads(render(graded, "prairielearn"))
+    assert pl["gradable"] is True and "format_errors" not in pl
+    assert math.isclose(pl["score"], graded.points / graded.max_points)
 
 
 def test_gradescope_keeps_visibility_and_hides_the_seed_from_students():
@@ -124,8 +136,75 @@ def test_gradescope_keeps_visibility_and_hides_the_seed_from_students():
     assert vis["ex · secret"] == "hidden" and vis["ex · later"] == "after_due_date" and vis["ex · full"] == "visible"
     assert "4242" not in data["output"] and "4242" not in json.dumps(data["tests"])  # students see these
     assert data["extra_data"]["pgdrill"]["seed"] == 4242                              # instructors only
-    assert data["score"] == mixed_report().points
+    assert "score" not in data and gradescope_total(data) == mixed_report().points   # Gradescope adds up
     assert [t["number"] for t in data["tests"]][:2] == ["1.1", "1.2"]
+
+
+def student_view(data: dict) -> dict:
+    """Every field of a Gradescope result a student can see: the top-level output, the tests
+    whose visibility is "visible" (all their fields but extra_data), and the total only when no
+    test is withheld (Gradescope hides it otherwise). stdout only if stdout_visibility allows."""
+    tests = data["tests"]
+    withheld = any(t.get("visibility", "visible") != "visible" for t in tests)
+    view = {"output": data.get("output"), "stdout_visibility": data.get("stdout_visibility", "hidden"),
+            "tests": [{k: v for k, v in t.items() if k != "extra_data"}
+                      for t in tests if t.get("visibility", "visible") == "visible"]}
+    if not withheld:
+        view["total"] = gradescope_total(data)
+    return view
+
+
+OUTCOMES = {  # what a withheld check can come out as
+    "passed": dict(status=Status.PASSED, points=1.0, message="all good"),
+    "partial": dict(status=Status.PARTIAL, points=0.5, message="half of it"),
+    "failed": dict(status=Status.FAILED, points=0.0, message="wrong rows"),
+    "error": dict(status=Status.ERROR, points=0.0, message="internal error"),
+}
+
+
+def _with_withheld_outcomes(report: GradeReport, outcomes) -> GradeReport:
+    """``report`` with its hidden and after-the-due-date checks' results replaced, in order."""
+    it = iter(outcomes)
+    exercises = []
+    for ex in report.exercises:
+        checks_ = []
+        for c in ex.checks:
+            if c.visibility is not Visibility.VISIBLE:
+                o = OUTCOMES[next(it)]
+                c = dataclasses.replace(c, status=o["status"], points=o["points"] * c.max_points,
+                                        message=o["message"])
+            checks_.append(c)
+        exercises.append(dataclasses.replace(ex, checks=tuple(checks_)))
+    return dataclasses.replace(report, exercises=tuple(exercises))
+
+
+def _assert_withheld_results_cannot_be_inferred(report: GradeReport) -> None:
+    n = sum(c.visibility is not Visibility.VISIBLE for ex in report.exercises for c in ex.checks)
+    assert n >= 2
+    for audience in Audience:
+        views, totals = set(), set()
+        for combo in itertools.product(OUTCOMES, repeat=n):
+            variant = _with_withheld_outcomes(report, combo)
+            data = json.loads(render(variant, "gradescope", audience=audience))
+            validate("gradescope", data)
+            assert gradescope_total(data) == variant.points  # what Gradescope records is the real grade
+            totals.add(variant.points)
+            views.add(json.dumps(student_view(data), sort_keys=True))
+        assert len(totals) > 1    # the withheld checks' results do change the grade …
+        assert len(views) == 1, audience  # … and nothing a student sees changes with them
+        visible_text = json.loads(next(iter(views)))
+        assert "Check:" not in json.dumps(visible_text)  # no instructor line in a visible test
+
+
+def test_gradescope_students_cannot_infer_hidden_or_after_due_date_results():
+    """Every combination of outcomes of the withheld checks gives students the same view."""
+    _assert_withheld_results_cannot_be_inferred(mixed_report())
+
+
+def test_gradescope_numbers_visible_tests_without_gaps():
+    data = json.loads(render(mixed_report(), "gradescope"))
+    visible = [t["number"] for t in data["tests"] if t["visibility"] == "visible"]
+    assert visible[:4] == ["1.1", "1.2", "1.3", "1.4"] and "2.1" in visible
 
 
 def test_every_test_says_what_was_expected_found_and_why():
@@ -241,7 +320,7 @@ def test_real_results_validate_and_carry_every_check(graded, name):
         validate(fmt, data)
         assert len(data["tests"]) == len(checks_)
     gs = json.loads(render(report, "gradescope"))
-    assert gs["score"] == report.points
+    assert gradescope_total(gs) == report.points
     assert [(t["score"], t["max_score"]) for t in gs["tests"]] == [(c.points, c.max_points) for c in checks_]
     assert [t["status"] == "passed" for t in gs["tests"]] == [c.status is Status.PASSED for c in checks_]
     pl = json.loads(render(report, "prairielearn"))
@@ -251,6 +330,18 @@ def test_real_results_validate_and_carry_every_check(graded, name):
     assert cr["max_score"] == report.max_points  # the demo's points are whole numbers: nothing is lost
     assert [t["score"] for t in cr["tests"]] == [c.points for c in checks_]
     assert cr["status"] == ("pass" if report.all_passed else "fail")
+
+
+def test_real_gradescope_results_hide_withheld_checks_from_students(graded):
+    """The demo graded for real, with some of its checks made hidden / after the due date (the
+    grade does not depend on a check's visibility): students' view is the same whatever the
+    withheld checks scored."""
+    report = graded["starter"]
+    ex = report.exercises[0]
+    relabelled = tuple(dataclasses.replace(c, visibility=(Visibility.HIDDEN, Visibility.AFTER_DUE_DATE)[i % 2])
+                       if i in (1, 4, 7) else c for i, c in enumerate(ex.checks))
+    _assert_withheld_results_cannot_be_inferred(
+        dataclasses.replace(report, exercises=(dataclasses.replace(ex, checks=relabelled),)))
 
 
 def test_reference_scores_full_and_starter_does_not(graded):
@@ -294,9 +385,10 @@ def test_template_build_failure_is_a_failure_for_every_front_end(pg_server, temp
     assert cr["status"] == "error" and all(t["status"] == "error" and t["score"] == 0 for t in cr["tests"])
     assert all("could not prepare the starting state" in t["message"] for t in cr["tests"])
     gs = json.loads(render(report, "gradescope"))
-    assert gs["score"] == 0 and all(t["status"] == "failed" and t["score"] == 0 for t in gs["tests"])
-    pl = json.loads(render(report, "prairielearn"))
-    assert pl["score"] == 0 and all(t["points"] == 0 for t in pl["tests"])
+    assert gradescope_total(gs) == 0 and all(t["status"] == "failed" and t["score"] == 0 for t in gs["tests"])
+    pl = json.loads(render(report, "prairielearn"))  # no attempt used, no points lost: not gradable, and why
+    assert pl["gradable"] is False and "score" not in pl and all(t["points"] == 0 for t in pl["tests"])
+    assert all("could not prepare the starting state" in e for e in pl["format_errors"])
 
 
 def _grade_py(*args, cwd=ROOT, env=None, timeout=300):
@@ -311,7 +403,7 @@ def test_server_that_does_not_start_still_writes_a_zero_result(tmp_path):
     assert proc.returncode == EXIT_GRADER_ERROR
     data = json.loads(out.read_text())
     validate("gradescope", data)
-    assert data["score"] == 0 and data["tests"]
+    assert gradescope_total(data) == 0 and data["tests"]
     assert all(t["status"] == "failed" and "could not start PostgreSQL" in t["output"] for t in data["tests"])
     proc = _grade_py("solutions", "-e", DEMO, "--format", "classroom", "--server", "system",
                      "--bindir", str(tmp_path / "no-such-bin"), env={"GITHUB_OUTPUT": str(tmp_path / "gh")})
@@ -339,7 +431,7 @@ def test_gradescope_run_autograder_grades_a_submission(tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = json.loads((root / "results" / "results.json").read_text())
     validate("gradescope", data)
-    assert data["score"] == spec.max_points and len(data["tests"]) == len(spec.checks)
+    assert gradescope_total(data) == spec.max_points and len(data["tests"]) == len(spec.checks)
     assert data["extra_data"]["pgdrill"]["seed"] == 3
 
     # A grader that dies before writing anything still leaves a zero-point result.
@@ -429,3 +521,31 @@ def test_validate_names_file_line_and_key_of_a_broken_spec(tmp_path):
     line = text.splitlines().index("    points: two") + 1
     assert f"{spec}:{line}: checks[3].points:" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_gradescope_setup_installs_python3_venv_when_venv_cannot_run(tmp_path):
+    """On an image whose python3 lacks ensurepip (Debian without python3-venv), setup.sh installs
+    python3-venv before it makes the virtualenv. apt-get and python3 are stand-ins that record."""
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    log = tmp_path / "calls"
+    (bin_ / "apt-get").write_text(f'#!/bin/sh\necho "apt-get $*" >> {log}\ntouch {tmp_path}/installed\n')
+    (bin_ / "python3").write_text(
+        "#!/bin/sh\n"
+        f'echo "python3 $*" >> {log}\n'
+        'case "$*" in\n'
+        f'  *"import ensurepip"*) [ -e {tmp_path}/installed ] ;;\n'
+        '  *version_info*) echo 3.12 ;;\n'
+        '  *) exit 0 ;;\n'
+        'esac\n')
+    for f in bin_.iterdir():
+        f.chmod(0o755)
+    proc = subprocess.run(["bash", str(ROOT / "autograder" / "gradescope" / "setup.sh")], capture_output=True,
+                          text=True, timeout=60, env={"PATH": f"{bin_}:/usr/bin:/bin",
+                                                      "PGDRILL_AUTOGRADER_ROOT": str(tmp_path)})
+    calls = log.read_text().splitlines()
+    installs = [c for c in calls if c.startswith("apt-get install")]
+    assert any("python3-venv" in c for c in installs) and any("python3.12-venv" in c for c in installs), calls
+    venv = next(i for i, c in enumerate(calls) if c.startswith("python3 -m venv"))
+    assert venv > max(i for i, c in enumerate(calls) if c.startswith("apt-get install"))  # installed first
+    assert proc.returncode != 0  # the stand-in python3 made no virtualenv: the script stops there

@@ -84,6 +84,10 @@ def test_student_repository_contents(exported):
     # the bundle: the grader and the full specs, never the solutions
     assert (bundle / "grade.py").is_file() and (bundle / "exercises" / DEMO / "exercise.yaml").is_file()
     assert (bundle / "setup.sh").is_file() and os.access(bundle / "run_autograder", os.X_OK)
+    # … and the class regrade: its workflow and chunk script (docs/classroom.md, "Class regrade")
+    assert (bundle / ".github" / "workflows" / "regrade.yml").read_text() == \
+        (ROOT / "autograder" / "regrade" / "regrade.yml").read_text()
+    assert os.access(bundle / "regrade-chunk.sh", os.X_OK)
     assert not (bundle / "solutions").exists() and not (bundle / "tests").exists()
 
 
@@ -390,7 +394,7 @@ def test_the_workflow_reports_through_the_classroom_reporter():
     assert runner in steps                                   # the grading step's id …
     assert f"{runner.upper()}_RESULTS" in reporter["env"]    # … names the variable it reads
     assert "always()" in reporter["if"]
-    assert job["name"] == "Autograding Tests"                # the check run the reporter updates
+    assert job["name"] == "Autograding Tests"                # the name GitHub Classroom gives it
     assert "services" not in job                             # PostgreSQL is embedded in the job
 
 

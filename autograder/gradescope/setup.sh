@@ -9,9 +9,15 @@ set -euo pipefail
 SOURCE="${PGDRILL_AUTOGRADER_ROOT:-/autograder}/source"
 
 export DEBIAN_FRONTEND=noninteractive
-if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
+# Debian and Ubuntu split venv and ensurepip out of python3: `python3 -m venv` then fails with
+# "ensurepip is not available". Install what is missing before making the virtualenv.
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1 \
+   || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
+  # the versioned package too (python3.X-venv), where the distribution has one
+  version="$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+  apt-get install -y -qq "python${version}-venv" >/dev/null 2>&1 || true
 fi
 
 # Bubblewrap: learner programs (backup and restore scripts) run in its sandbox; without it
