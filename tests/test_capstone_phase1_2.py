@@ -296,10 +296,12 @@ def test_a_failed_diagnosis_shows_learners_counts_and_their_rows_never_the_answe
     assert {e.title for e in answer} >= {"Expected rows come from"}
     reference = next(e.body for e in answer if e.title == "Expected rows come from")
     report = GradeReport(submission="s", exercises=(result,))
-    for fmt in ("text", "json", "gradescope", "classroom"):
+    for fmt in ("text", "json", "gradescope", "markdown"):
         learner = render(report, fmt)
         assert "1 expected row(s) are missing" in learner
         assert reference.splitlines()[0] not in learner and "instructors only" in learner
+    # The Classroom result carries no feedback (the job summary, Markdown, has it): nor the answer.
+    assert reference.splitlines()[0] not in render(report, "classroom")
     for fmt in ("text", "json"):
         assert reference.splitlines()[0] in render(report, fmt, audience=Audience.INSTRUCTOR)
     # Gradescope shows a visible test's output to the student whatever the audience.
