@@ -392,7 +392,9 @@ def test_5_2_a_restore_that_exits_with_an_error_fails(grade):
     procedure = result["restore-procedure-tested"]
     assert procedure.points == 0
     assert "exited with status 1" in procedure.message
-    assert "must be owner of extension" in text_of(procedure)
+    # The restore runs as a role made for that run: it may not take over the dump's owners
+    # (SET ROLE learner), and pg_restore's ignored errors are shown to the learner.
+    assert "pg_restore: error" in text_of(procedure) and "errors ignored on restore" in text_of(procedure)
 
 
 # ------------------------------------------------------------------------------------------

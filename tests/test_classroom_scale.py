@@ -207,8 +207,9 @@ def test_largest_exercises_real_grading_fits_and_records_pgdrills_total(grader, 
     specs = [s for s in course_specs() if s.id in LARGEST]
     kinds = _submission_kinds(grader, specs, tmp_path)
     _assert_kinds(kinds, tmp_path)
-    starter = kinds["starter"]
-    outcome = run_reporter(RUNNER, step_environment(starter, tmp_path))
+    # A submission with some checks passed and some failed (a starter now scores 0: gated points).
+    partial = kinds["half-done"]
+    outcome = run_reporter(RUNNER, step_environment(partial, tmp_path))
     assert outcome.console_points[RUNNER] != outcome.recorded_points  # the caveat docs/classroom.md states
 
 

@@ -96,7 +96,8 @@ def test_a_session_leaves_nothing_running_or_on_disk(tmp_path):
     """))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     # The probe lives outside the repository: load our conftest as a plugin.
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "pgdrill.pytest_plugin",
+                           "-p", "conftest",
                            "--rootdir", str(tmp_path), str(probe)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
