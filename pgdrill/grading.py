@@ -15,7 +15,6 @@ are reset.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
@@ -70,19 +69,6 @@ def resolve_seed(policy, options: GradingOptions) -> int:
     if policy == "grading":
         return options.seed if options.seed is not None else DEFAULT_GRADING_SEED
     return options.learner_seed
-
-
-def needs_baseline(spec: ExerciseSpec) -> bool:
-    """Whether some check of ``spec`` reads the untouched baseline clone.
-
-    Told by the checks themselves: a check function that refers to the baseline by name
-    (``ctx.baseline``, a ``_baseline`` helper) needs it, and so does one given ``against: baseline``.
-    """
-    for chk in spec.checks:
-        names = set(checks.REGISTRY[chk.check].func.__code__.co_names)
-        if chk.args.get("against") == "baseline" or names & {"baseline", "_baseline", "_on_baseline"}:
-            return True
-    return False
 
 
 def _points_text(result: ExerciseResult) -> str:
@@ -269,8 +255,6 @@ class PreparedExercise:
     ctx: CheckContext | None = None
     _activity: Activity | None = None
     _baseline: object = None
-    # The baseline clone being made while the learner's clone is (see Grader.prepared).
-    baseline_ready: "concurrent.futures.Future | None" = None
     _conns: "_Connections | None" = None
     _base_conns: "_Connections | None" = None
 
@@ -299,10 +283,10 @@ class PreparedExercise:
 
     def _baseline_conn(self):
         if self._baseline is None:
-            if self.baseline_ready is not None:
-                self._baseline, self.baseline_ready = self.baseline_ready.result(), None
-            else:
-                self._baseline = self.grader.templates.clone(self.key, record=False)
+            # Made when a check first asks, never beside the learner's clone: replays that
+            # overlap leave different dead-tuple counts (page pruning), and two clones of one
+            # seed must count the same. Its traffic stays out of pg_stat_statements and the log.
+            self._baseline = self.grader.templates.clone(self.key, record=False)
             self._base_conns = _Connections(self.grader.server, self._baseline.dbname)
         return self._base_conns.get(sandbox.GRADER, "grader-baseline")
 
@@ -328,9 +312,6 @@ class PreparedExercise:
         if self._activity is not None:
             self._activity.stop()
         self.clone.drop()
-        if self.baseline_ready is not None:  # made, never used
-            with contextlib.suppress(Exception):
-                self.baseline_ready.result().drop()
         if self._baseline is not None:
             self._baseline.drop()
 
@@ -412,28 +393,11 @@ class Grader:
         (the determinism tests do); everything is dropped and reset on exit.
         """
         key = self.key_for(spec)
-        # The untouched baseline, when the checks will want one, is cloned (and its traffic
-        # replayed) on a second thread while the learner's clone is: both are done before the
-        # learner's first statement, so nothing the learner measures or reads overlaps it.
-        try:
-            self.templates.template(key)  # found or built here, once, before two threads clone it
-        except Exception as exc:  # noqa: BLE001
-            raise _SetupFailed(f"could not prepare the starting state: {exc}") from exc
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1) if needs_baseline(spec) else None
-        baseline_ready = pool.submit(self.templates.clone, key, record=False) if pool else None
         try:
             clone = self.templates.clone(key)
-            if baseline_ready is not None:
-                concurrent.futures.wait([baseline_ready])
         except Exception as exc:  # noqa: BLE001
-            if baseline_ready is not None:
-                with contextlib.suppress(Exception):
-                    baseline_ready.result().drop()
             raise _SetupFailed(f"could not prepare the starting state: {exc}") from exc
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True)
-        graded = PreparedExercise(self, spec, files_dir, key, clone, root, baseline_ready=baseline_ready)
+        graded = PreparedExercise(self, spec, files_dir, key, clone, root)
         try:
             graded.setup()
             yield graded
