@@ -71,9 +71,45 @@ def load_sql(name: str, server_version_num: int | None = None) -> str:
     return _read(sql_path(name, server_version_num))
 
 
+# Every catalog read of the checks is bounded (``query`` and ``sql_query`` wrap the file's
+# SELECT): what the grader reads there is learner-controlled (a CHECK holding a 300 MB literal,
+# a hundred thousand indexes), and a client-side cursor receives the whole result before the
+# grader sees a row. The server numbers and measures each row and stops the query at the first
+# row past either limit, with an error carrying READ_CAP_MARK that the grader reports as the
+# learner's doing.
+READ_ROW_CAP = 100_000
+READ_ROW_BYTES = 1024 * 1024
+READ_CAP_MARK = "pgdrill-read-cap"
+
+
+def bounded(text: str) -> str:
+    """``text`` (one SELECT, no trailing semicolon) wrapped so its rows keep their names,
+    types and order, and the server raises an error naming READ_CAP_MARK at the first row
+    beyond READ_ROW_CAP rows or larger than READ_ROW_BYTES as text. The limits are read
+    when called, so a test may lower them."""
+    return ("SELECT (pgdrill_g.r).* FROM (SELECT pgdrill_q AS r, pg_catalog.row_number() OVER () AS n, "
+            "pg_catalog.octet_length(pgdrill_q::pg_catalog.text) AS b FROM (\n" + text + "\n) AS pgdrill_q) "
+            f"AS pgdrill_g WHERE CASE WHEN pgdrill_g.n <= {int(READ_ROW_CAP)} AND pgdrill_g.b <= {int(READ_ROW_BYTES)} "
+            f"THEN true ELSE ('{READ_CAP_MARK} row ' || pgdrill_g.n || ', ' || pgdrill_g.b || ' bytes')"
+            "::pg_catalog.int4 > 0 END")
+
+
+def read_cap_exceeded(exc: BaseException) -> str | None:
+    """The learner-facing reason when ``exc`` is a bounded read stopped at its cap, else None."""
+    text = str(exc)
+    if READ_CAP_MARK not in text:
+        return None
+    found = re.search(READ_CAP_MARK + r" row (\d+), (\d+) bytes", text)
+    if found and int(found.group(1)) > READ_ROW_CAP:
+        return (f"Your database holds more than {READ_ROW_CAP:,} rows of what this check reads (indexes, "
+                "constraints, rows of a table): the grader reads no more, and cannot judge it.")
+    return (f"Something in your database that this check reads is larger than {READ_ROW_BYTES // 1024:,} KiB "
+            "as text (definitions or values): the grader reads no more, and cannot judge it.")
+
+
 def query(conn, name: str) -> str:
-    """``load_sql`` for the server behind ``conn``."""
-    return load_sql(name, conn.info.server_version)
+    """``load_sql`` for the server behind ``conn``, bounded (see ``bounded``)."""
+    return bounded(load_sql(name, conn.info.server_version))
 
 
 def sql_query(conn, name: str, **identifiers) -> sql.Composed:

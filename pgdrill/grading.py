@@ -30,6 +30,7 @@ import psycopg
 
 import checks
 from checks.base import CheckContext, Outcome
+from checks.sql import read_cap_exceeded
 from fixtures import sandbox
 from fixtures.activity import Activity
 from fixtures.server import Server
@@ -481,11 +482,14 @@ class Grader:
         except checks.NotGradedHere as exc:
             fraction, status, message, evidence = 0.0, Status.ERROR, str(exc), ()
         except Exception as exc:  # noqa: BLE001 - one check's crash costs that check only
-            fraction, status = 0.0, Status.ERROR
-            message = f"internal error in check {chk.check}: {type(exc).__name__}: {exc}"
-            evidence = ()
-            if os.environ.get("PGDRILL_DEBUG"):
-                traceback.print_exc()
+            fraction, evidence = 0.0, ()
+            capped = read_cap_exceeded(exc) if isinstance(exc, psycopg.Error) else None
+            if capped is not None:  # the learner's database is too big to read: their doing
+                status, message = Status.FAILED, capped
+            else:
+                status, message = Status.ERROR, f"internal error in check {chk.check}: {type(exc).__name__}: {exc}"
+                if os.environ.get("PGDRILL_DEBUG"):
+                    traceback.print_exc()
         stopped = watchdog.fired_since(started) if watchdog is not None else []
         if stopped:
             fraction, status, evidence = 0.0, Status.FAILED, ()

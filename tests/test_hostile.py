@@ -290,6 +290,26 @@ def test_a_billion_rows_and_rows_of_20_mb_are_not_kept(attempt, attack_spec):
     assert huge.status == "ok" and "MiB" in huge.message, huge  # stopped keeping rows after a few
 
 
+def test_catalog_definitions_too_large_to_read_are_the_learners_doing(attempt, attack_spec, monkeypatch):
+    """Catalog definitions reach the grader cut to 64 KiB each; a row of the grader's catalog
+    read that is still larger than its byte cap (lowered here to 100 KB: the bloated index's
+    predicate and definition, 64 KiB each) is stopped by the server before the grader
+    receives it. The check that reads products' indexes fails, blamed on the attempt."""
+    import checks.sql
+    monkeypatch.setattr(checks.sql, "READ_ROW_BYTES", 100_000)
+    result = attempt({"solution.sql": sql_attack("huge_catalog_value"), "notes.md": NOTES}, spec=attack_spec)
+    trigram = by_id(result)["trigram-index"]
+    assert trigram.status is Status.FAILED and "larger than 97 KiB" in trigram.message, trigram.message
+
+
+def test_more_catalog_rows_than_the_grader_reads(attempt, attack_spec, monkeypatch):
+    import checks.sql
+    monkeypatch.setattr(checks.sql, "READ_ROW_CAP", 10)
+    result = attempt({"solution.sql": sql_attack("many_indexes"), "notes.md": NOTES}, spec=attack_spec)
+    trigram = by_id(result)["trigram-index"]
+    assert trigram.status is Status.FAILED and "more than 10 rows" in trigram.message, trigram.message
+
+
 # ------------------------------------------------------------------------------ fooling the checks
 
 def test_catalog_look_alikes_in_public_fool_nothing(attempt, attack_spec, starter_passes):
