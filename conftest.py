@@ -140,6 +140,12 @@ def grade(grader, tmp_path):
 # grades too. Each check of each exercise.yaml is one test item; the exercise is graded once
 # (on its own clone) when its first item runs, and every item reports its own check.
 
+# What one pytest run keeps for grading through exercise items: the grader (started on first
+# use) and every collected spec (whose starting states are put in the cache first).
+GRADER_KEY = pytest.StashKey["object"]()
+SPECS_KEY = pytest.StashKey[list]()
+
+
 def pytest_collect_file(parent, file_path):
     # Only real exercises (exercises/<id>/exercise.yaml), not the spec fixtures under tests/.
     if file_path.name == "exercise.yaml" and file_path.parent.parent.name == "exercises":
@@ -149,7 +155,7 @@ def pytest_collect_file(parent, file_path):
 
 def _grader(config):
     """One grading session per pytest run, started on first use and stopped at exit."""
-    grader = getattr(config, "_pgdrill_grader", None)
+    grader = config.stash.get(GRADER_KEY, None)
     if grader is None:
         from pgdrill.grading import Grader, GradingOptions
 
@@ -158,12 +164,12 @@ def _grader(config):
 
         opt = config.getoption
         options = GradingOptions(scale=opt("--grade-scale"), seed=opt("--grade-seed"))
-        specs = getattr(config, "_pgdrill_specs", [])
+        specs = config.stash.get(SPECS_KEY, [])
         server = start_grading_server(specs, options, kind=opt("--pg-server"), dsn=opt("--pg-dsn"),
                                       bindir=opt("--pg-bindir"), cache=None if cache_disabled() else ClusterCache())
         config.add_cleanup(server.stop)
         grader = Grader(server, options=options)
-        config._pgdrill_grader = grader
+        config.stash[GRADER_KEY] = grader
     return grader
 
 
@@ -175,7 +181,7 @@ class ExerciseFile(pytest.File):
         spec = load_spec(self.path, checks.load_all())
         self.spec = spec
         # Every collected spec's starting state is put in the cache before the first is graded.
-        self.config.__dict__.setdefault("_pgdrill_specs", []).append(spec)
+        self.config.stash.setdefault(SPECS_KEY, []).append(spec)
         for chk in spec.checks:
             yield CheckItem.from_parent(self, name=f"{spec.id}::{chk.id}", check_id=chk.id)
 
@@ -224,4 +230,5 @@ class CheckItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, 0, f"{self.name}"
+        # pytest counts lines from 0; the spec's are 1-based (the line of the check's entry)
+        return self.path, max(self.parent.spec.get_check(self.check_id).line - 1, 0), f"{self.name}"

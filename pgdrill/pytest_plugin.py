@@ -29,3 +29,14 @@ def pytest_addoption(parser):
                          "(default: the exercise folders themselves, i.e. the learner's own files)")
     group.addoption("--grade-scale", type=float, default=None, help="override the exercises' incident scale")
     group.addoption("--grade-seed", type=int, default=None, help="seed for exercises graded on a hidden seed")
+
+
+def pytest_configure(config):
+    # Each check of an exercise.yaml collected as a test item carries a marker named after its
+    # check function (`pytest exercises/ -m rows_match`): registered here, so that pytest knows
+    # them (no PytestUnknownMarkWarning, and `--strict-markers` passes).
+    import checks
+
+    for name, definition in sorted(checks.load_all().items()):
+        summary = (definition.func.__doc__ or "").strip().splitlines()[0] if definition.func.__doc__ else ""
+        config.addinivalue_line("markers", f"{name}: an exercise check graded by {name}. {summary}".rstrip())

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from xml.etree import ElementTree
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,3 +35,26 @@ def test_starter_fails_items_with_the_graders_feedback_and_k_selects():
     assert counts.get("passed", 0) == 0 and counts["failed"] == 5 and counts["deselected"] == 7
     assert "counts only once no-orphans-left earns points" in proc.stdout
     assert "You did not run a query named 'orphan_items'" in proc.stdout
+
+
+def test_check_markers_are_registered_and_items_point_at_their_spec_line():
+    # Every check carries a marker named after its function; pytest knows them all, so
+    # collection is clean under -W error and --strict-markers, and -m selects by check kind.
+    proc = run_pytest("exercises/course-02-querying", "--collect-only", "-W", "error", "--strict-markers",
+                      "-m", "value_matches")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "course-02-querying::tracks-without-composer" in proc.stdout
+    assert "course-02-querying::love-songs" not in proc.stdout  # a rows_match check
+    # Each item is located at the line of its entry in exercise.yaml (pytest's locations are
+    # 0-based, so JUnit's line is the entry's line minus one), not at line 0.
+    spec_lines = (ROOT / "exercises" / "course-02-querying" / "exercise.yaml").read_text().splitlines()
+    entry = next(n for n, text in enumerate(spec_lines, 1) if text.strip() == "- id: tracks-without-composer")
+    report = ROOT / ".pytest-items-junit.xml"
+    try:
+        run_pytest("exercises/course-02-querying", "-k", "tracks-without-composer", f"--junitxml={report}",
+                   "-o", "junit_family=xunit1")  # xunit1 carries file and line
+        case = ElementTree.parse(report).getroot().find(".//testcase")
+    finally:
+        report.unlink(missing_ok=True)
+    assert case is not None and case.get("name").endswith("tracks-without-composer")
+    assert int(case.get("line")) == entry - 1, (case.attrib, entry)
