@@ -131,6 +131,22 @@ def test_a_damaged_entry_is_discarded_and_built_again(tmp_path, kind, damage):
     assert second["rows"] == first["rows"]
 
 
+def test_a_template_recorded_by_another_version_is_rebuilt_not_a_crash(tmp_path, kind):
+    # Another version of pgdrill (a branch, an upgrade) shares the user's cache and records a
+    # key this version does not know: its template is not trusted, and nothing crashes.
+    client(tmp_path / "cache", kind, [EMPTY])
+    record = _entry_path(tmp_path / "cache") / "entry.json"
+    entry = json.loads(record.read_text())
+    for template in entry["templates"]:
+        template["key"]["variant"] = "from-a-newer-version"
+    record.write_text(json.dumps(entry))
+    second = client(tmp_path / "cache", kind, [EMPTY, SMALL])
+    assert SMALL.template_name in built(second)
+    assert json.loads(record.read_text())["templates"] and all(
+        "variant" not in t["key"] for t in json.loads(record.read_text())["templates"])  # recorded anew
+    assert client(tmp_path / "cache", kind, [EMPTY, SMALL])["progress"] == []
+
+
 def test_two_graders_at_once_build_each_template_once(tmp_path, kind):
     procs = [client(tmp_path / "cache", kind, [SMALL], wait=False) for _ in range(2)]
     results = [finish(proc) for proc in procs]

@@ -714,3 +714,26 @@ def test_validate_solutions_names_the_reference_that_fails(course, request):
     assert f"solution.sql:{line}: error [42P01]" in proc.stdout  # the statement that failed, with its line
     assert "check negative-stock-prevented" in proc.stdout and "exercise.yaml:" in proc.stdout
     assert "FAIL demo-first-fix" in proc.stdout
+
+
+def test_validate_solutions_accepts_the_error_a_proof_wants(tmp_path, request):
+    """3.2's reference proves the corruption with a statement that must fail (amcheck's
+    error is the finding): validate counts that error as the proof, not as a broken
+    reference; a reference whose proof is taken out fails, naming the check."""
+    import shutil
+
+    exercise = "techshop-3-2-constraints"
+    shutil.copytree(EXERCISES_DIR / exercise, tmp_path / "exercises" / exercise)
+    shutil.copytree(SOLUTIONS_DIR / exercise, tmp_path / "solutions" / exercise)
+    opt = request.config.getoption
+    server = ["--server", opt("--pg-server")] + (["--dsn", opt("--pg-dsn")] if opt("--pg-dsn") else []) + \
+        (["--bindir", opt("--pg-bindir")] if opt("--pg-bindir") else [])
+    args = ("--exercises-dir", str(tmp_path / "exercises"), "--solutions", "--scale", "0.1", "--seed", "1", *server)
+    proc = validate(*args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"ok   {exercise}" in proc.stdout
+    sol = tmp_path / "solutions" / exercise / "constraints.sql"
+    _edit(sol, "SELECT bt_index_check('customers_email_key', heapallindexed => true);", "SELECT 1;")
+    proc = validate(*args)
+    assert proc.returncode == 2 and f"FAIL {exercise}" in proc.stdout, proc.stdout + proc.stderr
+    assert "check " in proc.stdout and "query_fails" in proc.stdout
