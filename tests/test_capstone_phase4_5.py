@@ -513,11 +513,93 @@ def test_5_3_starter_scores_0(grade):
 
 def test_5_3_wrong_numbers_get_partial_credit(grade, templates, incident_key):
     result = by_id(grade(RP, SUBMISSIONS / RP / "wrong-numbers"))
-    numbers = result["report-numbers"]
-    assert numbers.status is Status.PARTIAL and numbers.points == 3
+    findings = result["report-findings"]
+    assert findings.status is Status.PARTIAL and findings.points == 3
     orphans = fault_count(templates, incident_key.seed, incident_key.scale, "orphan_order_items")
     negative = fault_count(templates, incident_key.seed, incident_key.scale, "negative_stock")
-    # The variant quotes one too many of each (16 and 4 where the incident planted 15 and 3).
-    assert f"says {orphans + 1}" in numbers.message and f"expected {orphans}" in numbers.message
-    assert f"says {negative + 1}" in numbers.message and f"expected {negative}" in numbers.message
+    # The variant gives one too many of each (16 and 4 where the incident planted 15 and 3);
+    # the feedback says which, without the expected numbers (the instructor's evidence has them).
+    assert f"“orphaned order items” is given as {orphans + 1}" in findings.message
+    assert f"“products with negative stock” is given as {negative + 1}" in findings.message
+    assert "expected" not in findings.message
+    hidden = next(e for e in findings.evidence if e.instructor_only)
+    assert ("orphaned order items", str(orphans), str(orphans + 1)) in hidden.rows
     assert result["report-sections"].status is Status.PASSED
+
+
+def reference_report() -> str:
+    return (SOLUTIONS_DIR / RP / "incident-report.md").read_text()
+
+
+def sections_of(text: str) -> dict[str, str]:
+    """{heading line: body} of the reference's ## sections, in order."""
+    parts = re.split(r"(?m)^(## .*)$", text)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def test_5_3_filler_repeated_in_every_section_fails(grade):
+    filler = ("The incident was handled by the team with great care and every lesson was written down for "
+              "the future so that it never happens again. ")
+    sections = sections_of(reference_report())
+    text = "# Report\n" + "".join(h + "\n" + (body if h == "## Findings" else filler * 4) + "\n"
+                                  for h, body in sections.items())
+    check = by_id(grade(RP, {"incident-report.md": text}))["report-sections"]
+    assert check.points == 0
+    once = len(filler.split())  # the first time the sentence appears is the only one that counts
+    assert f"section “Summary” has {once} word(s) not written elsewhere in the report" in check.message
+    assert "section “Timeline” repeats section “Summary”" in check.message
+
+
+def test_5_3_a_section_copied_into_every_section_fails(grade):
+    sections = sections_of(reference_report())
+    root = sections["## Root causes"]
+    text = "".join(h + "\n" + (body if h == "## Findings" else root) for h, body in sections.items())
+    check = by_id(grade(RP, {"incident-report.md": text}))["report-sections"]
+    assert check.status is Status.PARTIAL and check.points == 1
+    assert "section “Timeline” repeats section “Summary”" in check.message
+
+
+def test_5_3_right_numbers_attached_to_the_wrong_findings_fail(grade, templates, incident_key):
+    def count(fault):
+        return fault_count(templates, incident_key.seed, incident_key.scale, fault)
+
+    ref = reference_report()
+    table = ref[ref.index("| finding | count |"):ref.index("## Root causes")]
+    right = [count("orphan_order_items"), count("negative_stock"), count("duplicate_emails"),
+             count("orders_without_customer"), count("products_without_category")]
+    # All five right numbers on one line, each next to another finding's name.
+    one_line = ("The checks found orphaned order items {}, products with negative stock {}, duplicate e-mail "
+                "addresses {}, orders without a customer {} and products without a category {}.\n\n"
+                ).format(*right[1:], right[0])
+    check = by_id(grade(RP, {"incident-report.md": ref.replace(table, one_line)}))["report-findings"]
+    assert check.points == 0 and "at once and counts for neither" in check.message
+    # One row each, the numbers rotated by one.
+    rows = "| finding | count |\n|---|---|\n" + "".join(
+        f"| {name} | {n} |\n" for name, n in zip(
+            ["orphaned order items", "products with negative stock", "duplicate e-mail addresses",
+             "orders without a customer", "products without a category"], right[1:] + right[:1])) + "\n"
+    check = by_id(grade(RP, {"incident-report.md": ref.replace(table, rows)}))["report-findings"]
+    wrong = sum(1 for a, b in zip(right, right[1:] + right[:1]) if a != b)
+    assert check.points == 5 - wrong and wrong >= 4
+
+
+def test_5_3_findings_written_differently_get_full_marks(grade, templates, incident_key):
+    def count(fault):
+        return fault_count(templates, incident_key.seed, incident_key.scale, fault)
+
+    ref = reference_report()
+    table = ref[ref.index("## Findings"):ref.index("## Root causes")]
+    listed = f"""## Integrity findings
+
+What Phase 3 counted, before any fix (all are 0 now):
+
+- Dangling order_items rows (their order was purged): {count("orphan_order_items")}
+- {count("products_without_category")} products point at a deleted category
+- Oversold products, stock below zero: {count("negative_stock")}
+- Customer accounts sharing an e-mail address (duplicates): {count("duplicate_emails")}
+- Orders whose customer was erased: {count("orders_without_customer")}
+- Order totals that do not match their lines: 10
+
+"""
+    result = grade(RP, {"incident-report.md": ref.replace(table, listed)})
+    assert not not_passed(result) and result.points == result.max_points
