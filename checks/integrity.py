@@ -1234,18 +1234,11 @@ def integrity_checks_pass(ctx: CheckContext, *, checks) -> Outcome:
               - {check: no_nulls, with: {table: products, column: stock_quantity}}
               - {check: totals_match_items, with: {allow_added_adjustment: true}}
     """
-    rules = []
-    for i, entry in enumerate(as_list(checks)):
-        name = entry.get("check") if isinstance(entry, dict) else None
-        args = entry.get("with", {}) if isinstance(entry, dict) else None
-        if name not in RULE_CHECKS or not isinstance(args, dict) or set(entry) - {"check", "with"}:
-            raise ValueError(f"integrity_checks_pass: checks[{i}] must be {{check: one of "
-                             f"{', '.join(RULE_CHECKS)}, with: {{…}}}}, not {entry!r}")
-        func = globals()[name]
-        inspect.signature(func).bind(ctx, **args)  # an unknown or missing argument is an exercise bug
-        rules.append((name, args, func))
-    if not rules:
-        raise ValueError("integrity_checks_pass needs at least one check")
+    problems = _rule_problems(checks)
+    if problems:  # an exercise bug: `grade.py validate` reports the same
+        raise ValueError("integrity_checks_pass: " + "; ".join(f"{'.'.join(map(str, where))}: {msg}"
+                                                                for where, msg in problems))
+    rules = [(entry["check"], entry.get("with", {}), globals()[entry["check"]]) for entry in checks]
     rows, failed = [], []
     for name, args, func in rules:
         out = func(ctx, **args)
@@ -1258,3 +1251,30 @@ def integrity_checks_pass(ctx: CheckContext, *, checks) -> Outcome:
         return Outcome(True, f"All {len(rules)} integrity checks pass.", ev)
     return Outcome(False, f"{len(rules) - len(failed)} of {len(rules)} integrity checks pass; still failing: "
                           + " · ".join(failed), ev)
+
+
+def _rule_problems(checks) -> list[tuple[list, str]]:
+    """What is wrong with ``integrity_checks_pass``'s list of checks, as (key path, message)."""
+    if not isinstance(checks, list) or not checks:
+        return [(["checks"], "needs a non-empty list of {check: name, with: {arguments}}")]
+    out: list[tuple[list, str]] = []
+    for i, entry in enumerate(checks):
+        where = ["checks", i]
+        if not isinstance(entry, dict) or set(entry) - {"check", "with"} or "check" not in entry:
+            out.append((where, "must be {check: name, with: {arguments}}"))
+            continue
+        name, args = entry["check"], entry.get("with", {})
+        if name not in RULE_CHECKS:
+            out.append((where + ["check"], f"{name!r} is not a rule check ({', '.join(RULE_CHECKS)})"))
+            continue
+        if not isinstance(args, dict):
+            out.append((where + ["with"], "must be a mapping of arguments"))
+            continue
+        try:
+            inspect.signature(globals()[name]).bind(None, **args)
+        except TypeError as exc:
+            out.append((where + ["with"], f"{name}: {exc}"))
+    return out
+
+
+integrity_checks_pass.argument_problems = lambda args: _rule_problems(args.get("checks"))

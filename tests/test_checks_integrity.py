@@ -284,6 +284,29 @@ def test_integrity_checks_pass_is_all_or_nothing(db):
             integrity.integrity_checks_pass(db.ctx, checks=bad)
 
 
+def test_a_spec_with_a_wrong_nested_rule_check_is_refused_with_its_key(tmp_path):
+    import checks
+    from pgdrill.spec import SpecError, load_spec
+
+    folder = tmp_path / "nested"
+    folder.mkdir()
+    (folder / "exercise.yaml").write_text("""id: nested
+title: Nested rules
+checks:
+  - id: all-rules
+    check: integrity_checks_pass
+    with:
+      checks:
+        - {check: no_nulls, with: {table: products, column: stock_quantity}}
+        - {check: no_nulls, with: {table: products, colum: stock_quantity}}
+    description: d
+""")
+    with pytest.raises(SpecError) as info:
+        load_spec(folder / "exercise.yaml", checks.load_all())
+    assert info.value.key == "checks[0].with.checks[1].with"
+    assert "no_nulls: missing a required argument: 'column'" in info.value.message
+
+
 # ------------------------------------------------------------------ amcheck
 
 def test_amcheck_detects_missing_index_entries(db):
