@@ -14,6 +14,10 @@ Its docstring has fixed sections, from which docs/checks.md is generated:
     Example:
         - check: name
           with: {...}
+
+A check whose arguments nest further (``integrity_checks_pass`` takes a list of checks) may
+carry ``argument_problems(args) -> [(key path, message)]``: ``pgdrill.spec`` reports what it
+returns with file, line and key, as it does for the top-level arguments.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ know, so psql meta-commands in it (``\\!`` would run a shell command) are refuse
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gzip
 import itertools
@@ -142,9 +143,9 @@ def normalise_heading(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def markdown_sections(text: str) -> list[tuple[int, str, str]]:
-    """(level, heading, body) for every heading; a body runs to the next heading of the same
-    or a higher level, so subsections count as their parent's content too."""
+def markdown_spans(text: str) -> list[tuple[int, str, int, int]]:
+    """(level, heading, first body line, end line) for every heading, as line indexes; a body
+    runs to the next heading of the same or a higher level, so subsections are inside it."""
     lines = text.splitlines()
     headings: list[tuple[int, int, str]] = []  # (line index, level, title)
     fence = None
@@ -176,8 +177,21 @@ def markdown_sections(text: str) -> list[tuple[int, str, str]]:
                 end = later_start
                 break
         body_start = start + 2 if start + 1 < len(lines) and _SETEXT.match(lines[start + 1]) else start + 1
-        out.append((level, title, "\n".join(lines[body_start:end])))
+        out.append((level, title, body_start, end))
     return out
+
+
+def markdown_sections(text: str) -> list[tuple[int, str, str]]:
+    """(level, heading, body) for every heading; a body runs to the next heading of the same
+    or a higher level, so subsections count as their parent's content too."""
+    lines = text.splitlines()
+    return [(level, title, "\n".join(lines[start:end])) for level, title, start, end in markdown_spans(text)]
+
+
+def rendered_text(text: str) -> str:
+    """Markdown without its HTML comments (``<!-- … -->``): what a reader of the report sees.
+    A comment's lines are kept empty, so line numbers stay those of the file."""
+    return re.sub(r"<!--.*?(?:-->|\Z)", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
 
 
 def word_count(text: str) -> int:
@@ -191,8 +205,63 @@ def _heading_matches(heading: str, wanted: str) -> bool:
     return h == w or re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", h) is not None
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|\s*\|\s*")
+_SHINGLE = 5          # words per shingle when comparing two sections
+_COPIED_SHARE = 0.5   # a section whose shingles are at least this much another section's is a copy
+
+
+def sentences(text: str) -> list[list[str]]:
+    """The text cut into sentences (also at line breaks and table cells), each as its
+    lower-case words; a sentence without words is left out."""
+    out = []
+    for part in _SENTENCE_END.split(text):
+        words = [w.lower() for w in _WORD.findall(part)]
+        if words:
+            out.append(words)
+    return out
+
+
+def _shingles(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + _SHINGLE]) for i in range(max(0, len(words) - _SHINGLE + 1))}
+
+
+def _own_text(lines: list[str], span: tuple[int, int], others: list[tuple[int, int]]) -> str:
+    """The lines of ``span`` outside the spans of other required sections nested in it."""
+    start, end = span
+    inner = [(a, b) for a, b in others if start <= a and b <= end and (a, b) != span]
+    return "\n".join(line for i, line in enumerate(lines[start:end], start)
+                     if not any(a - 1 <= i < b for a, b in inner))
+
+
+def database_object_names(ctx: CheckContext) -> set[str]:
+    """Lower-case names of the tables, views, indexes, sequences and constraints of the
+    learner's database and of the untouched incident (objects a fix dropped count too),
+    outside the system schemas — read from the catalogues at grading time."""
+    names: set[str] = set()
+    conns = [ctx.grader()]
+    if ctx.baseline is not None and ctx.baseline() is not None:
+        conns.append(ctx.baseline())
+    for conn in conns:
+        names |= {r[0].lower() for r in conn.execute(load_sql("files_object_names", conn.info.server_version))}
+    return names
+
+
+def _mentions(text: str, names: set[str]) -> list[str]:
+    """The names of ``names`` that ``text`` mentions as words (``order_items`` also as
+    "order items"; a name qualified by its table, ``customers.email``, counts for the table)."""
+    words = [w.lower() for w in re.findall(r"[^\W_]+", text)]
+    joined = " " + " ".join(words) + " "
+    found = []
+    for name in names:
+        parts = [w for w in re.split(r"[^0-9a-z]+", name) if w]
+        if parts and " " + " ".join(parts) + " " in joined:
+            found.append(name)
+    return sorted(found)
+
+
 @check
-def report_has_sections(ctx: CheckContext, *, path: str, sections: list, min_words: int = 20) -> Outcome:
+def report_has_sections(ctx: CheckContext, *, path: str, sections: list, min_words: int = 20,
+                        distinct: bool = False, specific: bool = False) -> Outcome:
     """The Markdown report has the required sections, each with real content.
 
     What it asserts:
@@ -200,52 +269,111 @@ def report_has_sections(ctx: CheckContext, *, path: str, sections: list, min_wor
         heading of level 1–3 (`#` to `###`) whose text contains that name — compared without
         case, emphasis, leading numbering like `1.` or `2.3` and a trailing colon — followed by
         at least `min_words` words before the next heading of the same or a higher level
-        (subsections count). An entry may be a list of alternative names.
+        (subsections count; HTML comments do not). An entry may be a list of alternative
+        names. With `distinct`, a sentence counts only where it first appears in the report (a
+        filler sentence repeated, or pasted into every section, counts once), and a section
+        whose word sequences are for the most part another required section's (half of its
+        five-word runs or more) is a copy and does not count.
+        With `specific`, each section must also name at least one object of the database it
+        is about — a table, view, index, sequence or constraint, as the grader reads them
+        from the catalogues of the learner's database and of the untouched incident at
+        grading time (`order_items` may be written "order items"; `customers.email` names
+        `customers`).
     Arguments:
         path: the report's path in the submission, e.g. `incident-report.md`.
         sections: the required section names; an entry can be a list of alternatives.
         min_words: the fewest words a section needs to count as written.
+        distinct: count only sentences not written before, and refuse copied sections.
+        specific: require each section to name an object of the database.
     Feedback on failure:
-        Partial credit per section. Names each missing section and each section that is too
-        short (with its word count), and lists the headings that were found.
+        Partial credit per section. Names each missing section, each section that is too
+        short (with its word count, repeated sentences not counted), copied from another
+        section or naming no object of the database, and lists the headings that were found.
     Example:
         - check: report_has_sections
           with:
             path: incident-report.md
             sections: [Summary, Root cause, [Fixes applied, Remediation], Prevention]
             min_words: 30
+            distinct: true
+            specific: true
     """
     found = resolve_submission_file(ctx, path)
     if isinstance(found, Outcome):
         return found
-    parsed = [(lvl, title, body) for lvl, title, body in markdown_sections(read_text(found)) if lvl <= 3]
+    text = rendered_text(read_text(found))
+    lines = text.splitlines()
+    parsed = [(lvl, title, start, end) for lvl, title, start, end in markdown_spans(text) if lvl <= 3]
     wanted = [[str(a) for a in s] if isinstance(s, (list, tuple)) else [str(s)] for s in sections]
     if not wanted:
         raise ValueError("report_has_sections needs at least one section name")
+    matches = [next(((title, (start, end)) for _, title, start, end in parsed
+                     if any(_heading_matches(title, n) for n in names)), None) for names in wanted]
+    spans = [m[1] for m in matches if m is not None]
+    objects = database_object_names(ctx) if specific else set()
+    # In document order, so that the first appearance of a sentence is the one that counts.
+    order = sorted((i for i, m in enumerate(matches) if m is not None), key=lambda i: matches[i][1])
+    seen_sentences: set[tuple[str, ...]] = set()
+    earlier: list[tuple[str, set]] = []
+    verdicts: dict[int, tuple[str, int, str]] = {}  # index -> (problem or "", words, detail)
+    for i in order:
+        title, span = matches[i]
+        body = _own_text(lines, span, spans) if distinct else "\n".join(lines[span[0]:span[1]])
+        problem, detail = "", ""
+        if distinct:
+            words, all_words = 0, []
+            for sentence in sentences(body):
+                all_words.extend(sentence)
+                if tuple(sentence) not in seen_sentences:
+                    seen_sentences.add(tuple(sentence))
+                    words += len(sentence)
+            mine = _shingles(all_words)
+            copied = next((other for other, theirs in earlier
+                           if mine and len(mine & theirs) >= _COPIED_SHARE * len(mine)), None)
+            earlier.append((title.strip(), mine))
+            if copied is not None:
+                problem = f"section “{title.strip()}” repeats section “{copied}”"
+        else:
+            words = word_count(body)
+        if not problem and words < min_words:
+            problem = (f"section “{title.strip()}” has {words} word(s)"
+                       + (" not written elsewhere in the report" if distinct else "")
+                       + f", at least {min_words} expected")
+        if specific:
+            named = _mentions(body, objects)
+            detail = ", ".join(named[:4]) + (" …" if len(named) > 4 else "") if named else "none"
+            if not problem and not named:
+                problem = (f"section “{title.strip()}” names no table, index or constraint of the database "
+                           "(say which objects it is about)")
+        verdicts[i] = (problem, words, detail)
     rows, problems, good = [], [], 0
-    for names in wanted:
+    for i, names in enumerate(wanted):
         label = " / ".join(names)
-        match = next(((title, body) for _, title, body in parsed if any(_heading_matches(title, n) for n in names)), None)
-        if match is None:
+        if matches[i] is None:
             problems.append(f"no section “{label}”")
-            rows.append((label, "missing", "0"))
+            rows.append((label, "missing", "0") + (("",) if specific else ()))
             continue
-        words = word_count(match[1])
-        if words < min_words:
-            problems.append(f"section “{match[0].strip()}” has {words} word(s), at least {min_words} expected")
-            rows.append((label, match[0].strip(), str(words)))
-            continue
-        good += 1
-        rows.append((label, match[0].strip(), str(words)))
-    evidence = [rows_evidence("Required sections", ("required", "heading found", "words"), rows, limit=50)]
+        problem, words, detail = verdicts[i]
+        rows.append((label, matches[i][0].strip(), str(words)) + ((detail,) if specific else ()))
+        if problem:
+            problems.append(problem)
+        else:
+            good += 1
+    columns = ("required", "heading found", "words") + (("objects named",) if specific else ())
+    evidence = [rows_evidence("Required sections", columns, rows, limit=50)]
     if good == len(wanted):
         return Outcome(True, f"{path} has all {len(wanted)} required sections.", tuple(evidence))
-    headings = [f"{'#' * lvl} {title}" for lvl, title, _ in parsed]
+    headings = [f"{'#' * lvl} {title}" for lvl, title, _, _ in parsed]
     evidence.append(Evidence("text", f"Headings in {path}", "\n".join(headings) or "(no headings at all)"))
+    advice = f"write at least {min_words} words under each"
+    if distinct:
+        advice += ", each section in its own words (repeated sentences count once)"
+    if specific:
+        advice += ", naming the tables, indexes or constraints it is about"
     return Outcome(
         False,
         f"{path} has {good} of {len(wanted)} required sections: {'; '.join(problems)}. Use Markdown headings "
-        f"(`## Root cause`) so readers can find each part, and write at least {min_words} words under each.",
+        f"(`## Root cause`) so readers can find each part, and {advice}.",
         tuple(evidence), score=good / len(wanted))
 
 
@@ -312,6 +440,9 @@ def report_mentions_numbers(ctx: CheckContext, *, path: str, facts: dict, window
         by the grader on the untouched incident (`against: baseline`, the numbers as they were
         when the learner diagnosed them) or on the learner's database (`against: graded`).
         Sizes written like `142 MB` count as bytes. `phrase` may list alternatives split by `|`.
+        Proximity binds a number to a phrase loosely (five right numbers on one line, each
+        next to another finding's name, pass): where each number must belong to its finding,
+        use `report_findings`.
     Arguments:
         path: the report's path in the submission.
         facts: mapping of phrase to expected value (a number, or SQL returning one value).
@@ -376,6 +507,221 @@ def report_mentions_numbers(ctx: CheckContext, *, path: str, facts: dict, window
     return Outcome(False, f"{path} quotes {good} of {total} finding(s) correctly: {'; '.join(problems)}. "
                           "An incident report is read by people who were not there: quote the numbers you found, "
                           "next to what they count.", evidence, score=good / total)
+
+
+# ------------------------------------------------------------------------------------------
+# Findings: one entry per finding, its number bound to it
+
+
+# A number as people write counts and shares: 1234, 1,234, 1 234 (also a thin or no-break
+# space), 12.5, 12.5 % — not part of a word, a time (09:30) or a date.
+_FINDING_NUMBER = re.compile(
+    r"(?<![\w.:/−-])(?P<sign>[-−])?(?P<int>\d{1,3}(?:(?:,|[ \u00a0\u202f\u2009])\d{3})+|\d+)"
+    r"(?:\.(?P<frac>\d+))?(?![\w:/]|\.\d)(?P<pct>\s?%)?")
+_LIST_MARKER = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d+[.)])\s+")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+def written_number(token: re.Match) -> tuple[float, float, bool]:
+    """(value, half a unit of its last written digit, written as a percentage)."""
+    digits = re.sub(r"\D", "", token.group("int"))
+    frac = token.group("frac") or ""
+    value = float(f"{digits}.{frac}" if frac else digits)
+    if token.group("sign"):
+        value = -value
+    return value, 0.5 * 10 ** -len(frac), bool(token.group("pct"))
+
+
+def finding_entries(text: str) -> list[tuple[str, list[re.Match]]]:
+    """(label, numbers) of every line of ``text`` that can be an entry: a table row (the
+    label is its cells that hold no number alone; its numbers, the cells that are one), a
+    list item or a plain line (label: the line; numbers: those in it, in order)."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or _TABLE_SEPARATOR.match(line) or _ATX.match(line) or _FENCE.match(line):
+            continue
+        plain = re.sub(r"[*`]+", "", line)
+        if plain.strip().startswith("|") or plain.count("|") >= 2:
+            cells = [c.strip() for c in plain.strip().strip("|").split("|")]
+            numbers, label = [], []
+            for c in cells:
+                m = _FINDING_NUMBER.fullmatch(c) if c else None
+                (numbers.append(m) if m else label.append(c))
+            out.append((" ".join(label), numbers))
+        else:
+            body = _LIST_MARKER.sub("", plain)
+            out.append((_FINDING_NUMBER.sub(" ", body), list(_FINDING_NUMBER.finditer(body))))
+    return out
+
+
+def _label_words(label: str) -> list[str]:
+    """Lower-case words of a label; ``e-mail`` is one word, ``order_items`` two."""
+    label = re.sub(r"(?<=\w)-(?=\w)", "", label.lower())
+    return [w for w in re.split(r"[^0-9a-z]+", label) if w]
+
+
+def names_finding(words: list[str], pattern: str) -> bool:
+    """Whether ``words`` contain, for every space-separated group of ``pattern``, a word
+    starting with one of the group's ``|``-separated stems ("orphan item|line")."""
+    return all(any(w.startswith(stem) for w in words for stem in group.split("|") if stem)
+               for group in pattern.lower().split())
+
+
+def _finding_specs(findings: dict) -> list[tuple[str, list[str], object, object]]:
+    out = []
+    for name, spec in findings.items():
+        if not isinstance(spec, dict) or "value" not in spec or not spec.get("words"):
+            raise ValueError(f"finding {name!r} needs words: [patterns] and value: (a number or SQL)")
+        out.append((str(name), [str(w) for w in as_list(spec["words"])], spec["value"], spec.get("share_of")))
+    return out
+
+
+@check
+def report_findings(ctx: CheckContext, *, path: str, findings: dict, section=("Findings",),
+                    against: str = "baseline") -> Outcome:
+    """The report's findings section gives each finding its own entry with the right number.
+
+    What it asserts:
+        The Markdown file `path` has a section (heading of any level) named like one of
+        `section`, and in it, for every finding of `findings`, exactly the entries that name
+        that finding — and no other finding — carry its number. An entry is a line of the
+        section: a table row (`| orphaned order items | 15 |`: the finding's name in one
+        cell, the number alone in another; the first such cell is the one read, so a later
+        "after the fix" column is fine), a list item or a plain line (`- orphaned order
+        items: 15`, `- 15 orphaned order items`: its first number). An entry names a finding
+        when it has, for every group of one of the finding's `words` patterns, a word starting
+        with one of the group's stems: `"orphan item|line"` is named by "orphaned order
+        items", "Order lines (orphaned)" and "orphan order_items" alike. An entry that names
+        two findings counts for neither; two entries of one finding must agree. Numbers may
+        be written with thousands separators (`1,234`, `1 234`) and are compared at the
+        precision written (`24 %` matches 24.3); with `share_of`, a percentage of that total
+        counts too. Expected values are the grader's own queries (or numbers), run on the
+        untouched incident of the seed being graded (`against: baseline`, what the learner
+        diagnosed) or on the learner's database (`against: graded`).
+    Arguments:
+        path: the report's path in the submission.
+        findings: mapping of a finding's name to `{words: [patterns], value: number or SQL,
+            share_of: number or SQL (optional)}`.
+        section: the findings section's heading, or a list of alternatives (default Findings).
+        against: `baseline` or `graded`: the database the SQL values are computed on.
+    Feedback on failure:
+        Partial credit per finding. Says which findings have no entry, which entries name two
+        findings at once, and which number stands for a finding where another was expected —
+        without the expected numbers of the graded seed (those are for instructors only).
+    Example:
+        - check: report_findings
+          with:
+            path: incident-report.md
+            findings:
+              orphaned order items:
+                words: ["orphan item|line"]
+                value: "SELECT count(*) FROM order_items AS oi WHERE NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.id = oi.order_id)"
+              products with negative stock:
+                words: ["negative stock|quantit"]
+                value: "SELECT count(*) FROM products WHERE stock_quantity < 0"
+    """
+    found = resolve_submission_file(ctx, path)
+    if isinstance(found, Outcome):
+        return found
+    specs = _finding_specs(findings)
+    if not specs:
+        raise ValueError("report_findings needs at least one finding")
+    names = [str(n) for n in as_list(section)]
+    text = rendered_text(read_text(found))
+    lines = text.splitlines()
+    spans = [(title, start, end) for _, title, start, end in markdown_spans(text)
+             if any(_heading_matches(title, n) for n in names)]
+    if not spans:
+        return Outcome(False, f"{path} has no section “{names[0]}”. Give the findings a section of their own, one "
+                              f"line per finding with its number (`| orphaned order items | 15 |` in a table, or "
+                              f"`- orphaned order items: 15`), so that no number can be read as another's.")
+    body = "\n".join("\n".join(lines[start:end]) for _, start, end in spans)
+    entries = finding_entries(body)
+    conn = None
+
+    def value_of(name, value):
+        nonlocal conn
+        if isinstance(value, str) and as_number(value) is None:
+            conn = conn or reference_connection(ctx, against)
+            try:
+                return reference_value(conn, value)
+            except ReferenceQueryError as exc:
+                if against == "graded" and exc.learner_caused:
+                    raise
+                raise ReferenceQueryError(f"finding {name!r}: {exc}", exc.sqlstate, exc.error) from exc
+        return value
+
+    try:
+        expected = {name: (value_of(name, value), value_of(name, share) if share is not None else None)
+                    for name, _, value, share in specs}
+    except ShadowedBuiltins as exc:
+        return exc.outcome()
+    except ReferenceQueryError as exc:
+        if against == "graded" and exc.learner_caused:
+            return exc.outcome()
+        raise
+    named: dict[str, list[tuple[str, list[re.Match]]]] = {name: [] for name, *_ in specs}
+    ambiguous = []
+    for label, numbers in entries:
+        words = _label_words(label)
+        hits = [name for name, patterns, *_ in specs if any(names_finding(words, pat) for pat in patterns)]
+        if len(hits) == 1:
+            named[hits[0]].append((label, numbers))
+        elif len(hits) > 1 and numbers:  # prose naming two findings without a number is fine
+            ambiguous.append((label.strip(), hits))
+
+    def matches(name, token) -> bool:
+        value, slack, pct = written_number(token)
+        want, share = expected[name]
+        want_n = as_number(want)
+        if want_n is None:
+            return False
+        if pct:
+            share_n = as_number(share) if share is not None else None
+            if not share_n or not share_n[0]:
+                return False
+            want_value = 100.0 * want_n[0] / share_n[0]
+        else:
+            want_value = want_n[0]
+        return abs(value - want_value) <= slack + 1e-9 * max(1.0, abs(want_value))
+
+    rows, hidden, problems, good = [], [], [], 0
+    for name, *_ in specs:
+        said = [(label, nums[0]) for label, nums in named[name] if nums]
+        bare = [label for label, nums in named[name] if not nums]
+        shown = ", ".join(t.group(0).strip() for _, t in said) or "—"
+        hidden.append((name, str(expected[name][0]), shown))
+        if said and all(matches(name, t) for _, t in said):
+            good += 1
+            rows.append((name, shown, "yes"))
+            continue
+        rows.append((name, shown, "no"))
+        if not said and not bare:
+            problems.append(f"no entry names “{name}”")
+        elif not said:
+            problems.append(f"the entry for “{name}” has no number")
+        elif len({t.group(0).strip() for _, t in said}) > 1:
+            problems.append(f"“{name}” has entries with different numbers ({shown}): give it one")
+        else:
+            problems.append(f"“{name}” is given as {shown}, which is not what the incident's data say")
+    for label, hits in ambiguous if good < len(specs) else ():
+        problems.append(f"the entry “{_short(label)}” names {' and '.join(f'“{h}”' for h in hits)} at once and "
+                        "counts for neither")
+    evidence = (rows_evidence("Findings in the report", ("finding", "number given", "right"), rows, limit=50),
+                dataclasses.replace(rows_evidence("Expected findings", ("finding", "expected", "number given"),
+                                                  hidden, limit=50), instructor_only=True))
+    total = len(specs)
+    if good == total:
+        return Outcome(True, f"{path} gives the right number for all {total} findings, each in its own entry.",
+                       evidence)
+    return Outcome(False, f"{path} gives {good} of {total} findings correctly: {'; '.join(problems)}. One line per "
+                          "finding, the number next to what it counts, so that a reader cannot take one number "
+                          "for another's.", evidence, score=good / total)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 # ------------------------------------------------------------------------------------------

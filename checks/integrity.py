@@ -1,11 +1,14 @@
 """Integrity checks: the data obeys its rules, the indexes are sound, and nothing good was lost.
 
 Two kinds. *Rule* checks (``no_orphans``, ``no_duplicates``, ``no_negative_values``,
-``no_nulls``, ``totals_match_items``, ``amcheck_passes``) look at the learner's database
-alone. *Preservation* checks (``rows_preserved``, ``nothing_lost``, ``rows_quarantined``,
+``no_nulls``, ``no_future_values``, ``not_before_parent``, ``totals_match_items``,
+``amcheck_passes``) look at the learner's database alone; ``integrity_checks_pass`` runs a
+list of them as one criterion ("all data integrity checks pass"). *Preservation* checks
+(``rows_preserved``, ``nothing_lost``, ``rows_quarantined``, ``fault_rows_kept``,
 ``duplicates_merged``, ``index_rebuilt``) compare it with an untouched clone of the same
-incident (``ctx.baseline()``), so that "fixing" orphans with ``TRUNCATE`` or duplicates by
-deleting every customer involved scores nothing.
+incident (``ctx.baseline()``) or with the manifest's planted rows, so that "fixing" orphans
+with ``TRUNCATE``, duplicates by deleting every customer involved, or a wrong total by
+deleting the order scores nothing.
 
 Where duplicates are looked for, the table itself is read (index scans off, or a scan the
 planner cannot serve from an index): the incident's corrupt unique index lacks exactly the
@@ -22,6 +25,7 @@ the ones a fix may delete (``nothing_lost``'s default allowance).
 from __future__ import annotations
 
 import contextlib
+import inspect
 import re
 from typing import Iterable, Iterator
 
@@ -313,7 +317,9 @@ def no_duplicates(ctx: CheckContext, *, table, columns, ignore_case=False, schem
                           "history and keep a UNIQUE constraint from being (re)built.", (ev,))
 
 
-def _rows_where(ctx, table, column, schema, condition: str, word: str, why: str) -> Outcome:
+def _rows_where(ctx, table, column, schema, condition: str, word: str, why: str, **values) -> Outcome:
+    """Pass when no row of ``table`` satisfies ``condition`` (``{col}`` is the column, other
+    placeholders are filled from ``values`` as literals)."""
     conn = ctx.grader()
     rel, failed = _relation(conn, table, schema, ctx=ctx)
     if failed:
@@ -321,7 +327,7 @@ def _rows_where(ctx, table, column, schema, condition: str, word: str, why: str)
     (col,), failed = _columns(conn, rel, [column])
     if failed:
         return failed
-    cond = sql.SQL(condition).format(col=sql.Identifier(col))
+    cond = sql.SQL(condition).format(col=sql.Identifier(col), **{k: sql.Literal(v) for k, v in values.items()})
     count, ev = _count_and_sample(conn, "integrity_rows_where", f"Rows of {rel.display} with {word} {col}",
                                   table=rel.ident, condition=cond)
     if count == 0:
@@ -331,25 +337,116 @@ def _rows_where(ctx, table, column, schema, condition: str, word: str, why: str)
 
 
 @check
-def no_negative_values(ctx: CheckContext, *, table, column, schema="public") -> Outcome:
+def no_negative_values(ctx: CheckContext, *, table, column, allow_zero=True, schema="public") -> Outcome:
     """No row has a negative value in this column.
 
     What it asserts:
-        ``column < 0`` holds for no row of ``table`` (NULLs are not negative).
+        ``column < 0`` holds for no row of ``table`` (NULLs are not negative); with
+        ``allow_zero: false``, ``column <= 0`` holds for none (an order total must be
+        positive).
     Arguments:
         table: the table, e.g. products.
         column: the numeric column, e.g. stock_quantity.
+        allow_zero: whether 0 is a valid value (default true).
         schema: schema of an unqualified table name (default public).
     Feedback on failure:
-        How many negative values remain, with a few rows. A negative stock count means
-        items were sold that did not exist; a CHECK (column >= 0) keeps it from recurring.
+        How many negative (or zero) values remain, with a few rows. A negative stock count
+        means items were sold that did not exist; a CHECK (column >= 0) keeps it from recurring.
     Example:
         - check: no_negative_values
           with: {table: products, column: stock_quantity}
+        - check: no_negative_values
+          with: {table: orders, column: total_amount, allow_zero: false}
     """
-    return _rows_where(ctx, table, column, schema, "t.{col} < 0", "negative",
-                       "Negative quantities or amounts are impossible values; correct them and add a "
-                       "CHECK constraint so they cannot come back.")
+    if allow_zero:
+        return _rows_where(ctx, table, column, schema, "t.{col} < 0", "negative",
+                           "Negative quantities or amounts are impossible values; correct them and add a "
+                           "CHECK constraint so they cannot come back.")
+    return _rows_where(ctx, table, column, schema, "t.{col} <= 0", "zero or negative",
+                       "A value that must be positive (an order's total) is zero or below: it is a "
+                       "record that should not exist or one written wrongly; repair it at its cause.")
+
+
+@check
+def no_future_values(ctx: CheckContext, *, table, column, schema="public") -> Outcome:
+    """No row has a timestamp after now in this column.
+
+    What it asserts:
+        ``column`` is later than "now" for no row of ``table``. Now is the later of the
+        server's clock and the incident's own reference time (``reference_time`` of the
+        manifest, the moment the scenario starts), so rows the incident dated up to its
+        Monday morning are never "in the future", whatever the clock of the grading machine.
+    Arguments:
+        table: the table, e.g. orders.
+        column: the timestamp column, e.g. order_date.
+        schema: schema of an unqualified table name (default public).
+    Feedback on failure:
+        How many rows are dated in the future, with a few of them. A future date sorts
+        before every real row in "latest first" lists and breaks reports by month; it is a
+        typing error to correct, not a row to delete.
+    Example:
+        - check: no_future_values
+          with: {table: orders, column: order_date}
+    """
+    reference = str((ctx.manifest or {}).get("reference_time") or "-infinity")
+    return _rows_where(ctx, table, column, schema,
+                       "t.{col} > GREATEST(pg_catalog.now(), {reference}::pg_catalog.timestamptz)",
+                       "future", "Nothing is ordered or created in the future: the date was typed wrong. "
+                       "Correct it (keep the old value somewhere) rather than delete the row.",
+                       reference=reference)
+
+
+@check
+def not_before_parent(ctx: CheckContext, *, child, column, reference, parent, parent_column,
+                      parent_key="id", schema="public") -> Outcome:
+    """No child row is dated before the parent row it belongs to.
+
+    What it asserts:
+        For every row of ``child`` whose ``reference`` finds a row of ``parent`` (by
+        ``parent_key``), ``child.column >= parent.parent_column`` — an order is not placed
+        before its customer's account was created. Rows without a parent, or with a NULL
+        timestamp on either side, are not counted here.
+    Arguments:
+        child: the table of the later events, e.g. orders.
+        column: its timestamp, e.g. order_date.
+        reference: its column referencing the parent, e.g. customer_id.
+        parent: the table of the earlier events, e.g. customers.
+        parent_column: the parent's timestamp, e.g. created_at.
+        parent_key: the parent's column ``reference`` points at (default id).
+        schema: schema of unqualified table names (default public).
+    Feedback on failure:
+        How many child rows predate their parent, with a few of them. One of the two
+        timestamps is wrong; which one, the pattern tells (here: accounts all created within
+        a minute of each other at night, by an import).
+    Example:
+        - check: not_before_parent
+          with: {child: orders, column: order_date, reference: customer_id, parent: customers,
+                 parent_column: created_at}
+    """
+    conn = ctx.grader()
+    crel, failed = _relation(conn, child, schema, ctx=ctx)
+    if failed:
+        return failed
+    prel, failed = _relation(conn, parent, schema, role="parent table", ctx=ctx)
+    if failed:
+        return failed
+    (ccol, cref), failed = _columns(conn, crel, [column, reference])
+    if failed:
+        return failed
+    (pcol, pkey), failed = _columns(conn, prel, [parent_column, parent_key])
+    if failed:
+        return failed
+    count, ev = _count_and_sample(
+        conn, "integrity_before_parent", f"Rows of {crel.display} dated before their {prel.display} row",
+        child=crel.ident, column=sql.Identifier(ccol), reference=sql.Identifier(cref), parent=prel.ident,
+        parent_column=sql.Identifier(pcol), parent_key=sql.Identifier(pkey))
+    if count == 0:
+        return Outcome(True, f"No {crel.display} row is dated before its {prel.display} row "
+                             f"({ccol} ≥ {pcol}).")
+    return Outcome(False, f"{_plural(count, 'row')} of {crel.display} {'is' if count == 1 else 'are'} dated "
+                          f"({ccol}) before the {prel.display} row {'it belongs' if count == 1 else 'they belong'} "
+                          f"to was created ({pcol}). One of the two timestamps is wrong: find which from the "
+                          "pattern, and correct it rather than delete rows.", (ev,) if ev else ())
 
 
 @check
@@ -378,12 +475,17 @@ def no_nulls(ctx: CheckContext, *, table, column, schema="public") -> Outcome:
 @check
 def totals_match_items(ctx: CheckContext, *, orders="orders", items="order_items", order_key="id",
                        item_order_column="order_id", total_column="total_amount", quantity_column="quantity",
-                       price_column="price", tolerance=0.01, schema="public") -> Outcome:
+                       price_column="price", tolerance=0.01, allow_added_adjustment=False,
+                       schema="public") -> Outcome:
     """Every order's stored total equals the sum of its lines (quantity × price).
 
     What it asserts:
         For every row of ``orders``, |total − Σ quantity × price of its items| ≤
-        ``tolerance``. An order without items sums to 0; a NULL total counts as 0.
+        ``tolerance``. An order without items sums to 0; a NULL total counts as 0. With
+        ``allow_added_adjustment``, a numeric column of ``orders`` that the untouched
+        incident did not have may record the difference (a discount the total was charged
+        with): the check then passes when total ± that column equals the lines for every
+        order — whatever the column is called and whichever sign it is kept with.
     Arguments:
         orders: the orders table (default orders).
         items: the order lines table (default order_items).
@@ -393,6 +495,8 @@ def totals_match_items(ctx: CheckContext, *, orders="orders", items="order_items
         quantity_column: line quantity (default quantity).
         price_column: line unit price (default price).
         tolerance: largest allowed difference (default 0.01).
+        allow_added_adjustment: accept a column added since the incident (e.g. a
+            discount) as part of the total (default false; needs the untouched clone).
         schema: schema of unqualified table names (default public).
     Feedback on failure:
         How many orders disagree with their lines, with the largest differences. A stored
@@ -401,6 +505,8 @@ def totals_match_items(ctx: CheckContext, *, orders="orders", items="order_items
     Example:
         - check: totals_match_items
           with: {tolerance: 0.01}
+        - check: totals_match_items
+          with: {allow_added_adjustment: true}
     """
     conn = ctx.grader()
     orel, failed = _relation(conn, orders, schema, ctx=ctx)
@@ -415,14 +521,23 @@ def totals_match_items(ctx: CheckContext, *, orders="orders", items="order_items
     (iorder, qty, price), failed = _columns(conn, irel, [item_order_column, quantity_column, price_column])
     if failed:
         return failed
-    cur = conn.execute(sql_query(conn, "integrity_totals", orders=orel.ident, items=irel.ident,
-                                 order_key=sql.Identifier(okey), item_order=sql.Identifier(iorder),
-                                 total=sql.Identifier(total), quantity=sql.Identifier(qty),
-                                 price=sql.Identifier(price)),
-                       {"tolerance": tolerance, "limit": 5})
-    rows = cur.fetchall()
+    parts = dict(orders=orel.ident, items=irel.ident, order_key=sql.Identifier(okey),
+                 item_order=sql.Identifier(iorder), total=sql.Identifier(total), quantity=sql.Identifier(qty),
+                 price=sql.Identifier(price))
+
+    def mismatches(adjustment: sql.Composable) -> list:
+        return conn.execute(sql_query(conn, "integrity_totals", adjustment=adjustment, **parts),
+                            {"tolerance": tolerance, "limit": 5}).fetchall()
+
+    rows = mismatches(sql.SQL("+ 0"))
     if not rows:
         return Outcome(True, f"Every {orel.display} total matches its lines (within {tolerance}).")
+    for column in _added_numeric_columns(ctx, conn, orel, schema) if allow_added_adjustment else ():
+        for sign in ("+", "-"):
+            term = sql.SQL(sign + " COALESCE(o.{}, 0)").format(sql.Identifier(column))
+            if not mismatches(term):
+                return Outcome(True, f"Every {orel.display} {total} {sign} {column} matches its lines (within "
+                                     f"{tolerance}): {column} records the difference.")
     count = rows[0][-1]
     ev = rows_evidence(f"Orders whose {total} differs from their lines",
                        ("order", total, "lines total", "difference"), [r[:-1] for r in rows], total=count)
@@ -430,6 +545,19 @@ def totals_match_items(ctx: CheckContext, *, orders="orders", items="order_items
                           f"{total} that differs from the sum of {irel.display} quantity × price by more than "
                           f"{tolerance}. Either the invoice or the lines are wrong, and every revenue "
                           "report inherits it.", (ev,))
+
+
+def _added_numeric_columns(ctx: CheckContext, conn, rel: Relation, schema) -> list[str]:
+    """Numeric columns of ``rel`` that the same table in the untouched incident lacks."""
+    if ctx.baseline is None or ctx.baseline() is None:
+        return []
+    base = ctx.baseline()
+    brel = find_relation(base, rel.display, schema)
+    if brel is None:
+        return []
+    before = {c for c, _ in columns_of(base, brel.oid)}
+    numeric = ("numeric", "integer", "bigint", "smallint", "real", "double precision", "money")
+    return [c for c, typ in columns_of(conn, rel.oid) if c not in before and typ.split("(")[0] in numeric]
 
 
 @check
@@ -1021,3 +1149,132 @@ def rows_quarantined(ctx: CheckContext, *, table, faults=None, key="id", schema=
                           + ". Move bad rows to a quarantine table (CREATE TABLE … AS SELECT them, then DELETE "
                           "them, in one transaction) instead of destroying them: whoever investigates the cause "
                           "needs them, and the fix can be undone.", ev, score=len(kept) / total)
+
+
+@check
+def fault_rows_kept(ctx: CheckContext, *, table, faults, key="id", schema="public") -> Outcome:
+    """The rows the faults planted are still in the table: repaired, not deleted.
+
+    What it asserts:
+        Every row of ``table`` that one of the listed faults planted (the manifest's
+        ``row_ids``) still exists there with the same ``key`` — its other columns may have
+        been corrected. A wrong total, a missing category or a date typed wrong is repaired
+        in its row; deleting the row makes every integrity check pass and loses a sale.
+    Arguments:
+        table: the table, e.g. orders.
+        faults: the fault ids whose rows must stay, e.g. [order_total_mismatch, future_orders].
+        key: the column identifying a row (default id).
+        schema: schema of an unqualified table name (default public).
+    Feedback on failure:
+        Partial credit per row. How many of the rows are gone, with their keys and the fault
+        that planted them: these rows are real records with one wrong value.
+    Example:
+        - check: fault_rows_kept
+          with: {table: orders, faults: [order_total_mismatch, negative_total_orders, future_orders]}
+    """
+    conn = ctx.grader()
+    nsp, name = split_qualified(table, schema)
+    wanted = [str(f) for f in as_list(faults)]
+    planted: dict[str, str] = {}
+    for fault in (ctx.manifest or {}).get("faults", []):
+        if str(fault.get("id", "")) in wanted:
+            for k in fault_rows(fault).get(name, set()):
+                planted.setdefault(k, str(fault["id"]))
+    if not planted:
+        raise LookupError(f"faults {', '.join(wanted)} planted no rows in {display(nsp, name)}")
+    rel, failed = _relation(conn, table, schema, ctx=ctx)
+    if failed:
+        return Outcome(False, failed.message + f" The {_plural(len(planted), 'row')} to repair went with it.")
+    (key_col,), failed = _columns(conn, rel, [key])
+    if failed:
+        return failed
+    still = set(_rows_by_key(conn, rel, key_col, [key_col], planted))
+    gone = sorted((k for k in planted if k not in still), key=_natural)
+    total = len(planted)
+    if not gone:
+        return Outcome(True, f"All {_plural(total, 'row')} of {rel.display} the faults planted are still there.")
+    by_fault: dict[str, list[str]] = {}
+    for k in gone:
+        by_fault.setdefault(planted[k], []).append(k)
+    ev = (rows_evidence(f"Planted rows gone from {rel.display}", ("fault", "rows gone", "keys"),
+                        [(f, len(ks), ", ".join(ks[:8]) + (" …" if len(ks) > 8 else "")) for f, ks in by_fault.items()]),)
+    return Outcome(False, f"{_plural(len(gone), 'row')} of the {total} {rel.display} rows with a wrong value "
+                          f"{'is' if len(gone) == 1 else 'are'} gone ({', '.join(by_fault)}). These are real "
+                          "records with one wrong value: correct the value in place (keep the old one in an "
+                          "evidence table) instead of deleting the record.", ev, score=(total - len(gone)) / total)
+
+
+#: The rule checks ``integrity_checks_pass`` may run: they look at the learner's database alone.
+RULE_CHECKS = ("no_orphans", "no_duplicates", "no_negative_values", "no_nulls", "no_future_values",
+               "not_before_parent", "totals_match_items", "amcheck_passes")
+
+
+@check
+def integrity_checks_pass(ctx: CheckContext, *, checks) -> Outcome:
+    """Every listed integrity rule holds at once: the "all data integrity checks pass" criterion.
+
+    What it asserts:
+        Each entry of ``checks`` — a rule check of this family (``no_orphans``,
+        ``no_duplicates``, ``no_negative_values``, ``no_nulls``, ``no_future_values``,
+        ``not_before_parent``, ``totals_match_items``, ``amcheck_passes``) with its
+        arguments — passes on the learner's database. All or nothing: a success criterion
+        is met only when no check fails. Pair it with ``fault_rows_kept`` and
+        ``nothing_lost`` in ``requires: {all: […]}``, since deleting the bad rows also makes
+        every rule hold.
+    Arguments:
+        checks: a list of ``{check: name, with: {arguments}}``, in the order they are reported.
+    Feedback on failure:
+        Which rules still fail, each with its own message (how many rows, a few of them),
+        and how many of the rules hold.
+    Example:
+        - check: integrity_checks_pass
+          with:
+            checks:
+              - {check: no_orphans, with: {child: order_items, column: order_id, parent: orders}}
+              - {check: no_nulls, with: {table: products, column: stock_quantity}}
+              - {check: totals_match_items, with: {allow_added_adjustment: true}}
+    """
+    problems = _rule_problems(checks)
+    if problems:  # an exercise bug: `grade.py validate` reports the same
+        raise ValueError("integrity_checks_pass: " + "; ".join(f"{'.'.join(map(str, where))}: {msg}"
+                                                                for where, msg in problems))
+    rules = [(entry["check"], entry.get("with", {}), globals()[entry["check"]]) for entry in checks]
+    rows, failed = [], []
+    for name, args, func in rules:
+        out = func(ctx, **args)
+        what = f"{name}({', '.join(f'{k}={v}' for k, v in args.items())})"
+        rows.append((what, "holds" if out.passed else "fails", out.message))
+        if not out.passed:
+            failed.append(out.message)
+    ev = (rows_evidence("Integrity checks", ("check", "result", "details"), rows, limit=50),)
+    if not failed:
+        return Outcome(True, f"All {len(rules)} integrity checks pass.", ev)
+    return Outcome(False, f"{len(rules) - len(failed)} of {len(rules)} integrity checks pass; still failing: "
+                          + " · ".join(failed), ev)
+
+
+def _rule_problems(checks) -> list[tuple[list, str]]:
+    """What is wrong with ``integrity_checks_pass``'s list of checks, as (key path, message)."""
+    if not isinstance(checks, list) or not checks:
+        return [(["checks"], "needs a non-empty list of {check: name, with: {arguments}}")]
+    out: list[tuple[list, str]] = []
+    for i, entry in enumerate(checks):
+        where = ["checks", i]
+        if not isinstance(entry, dict) or set(entry) - {"check", "with"} or "check" not in entry:
+            out.append((where, "must be {check: name, with: {arguments}}"))
+            continue
+        name, args = entry["check"], entry.get("with", {})
+        if name not in RULE_CHECKS:
+            out.append((where + ["check"], f"{name!r} is not a rule check ({', '.join(RULE_CHECKS)})"))
+            continue
+        if not isinstance(args, dict):
+            out.append((where + ["with"], "must be a mapping of arguments"))
+            continue
+        try:
+            inspect.signature(globals()[name]).bind(None, **args)
+        except TypeError as exc:
+            out.append((where + ["with"], f"{name}: {exc}"))
+    return out
+
+
+integrity_checks_pass.argument_problems = lambda args: _rule_problems(args.get("checks"))

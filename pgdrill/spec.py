@@ -583,6 +583,11 @@ def _check_problems(i: int, c: dict, lines: Mapping, known_checks, problem) -> l
                     ["checks", i, "with", key],
                     f"check {name!r} takes no argument {key!r}{_closest(key, named)}; arguments: {_arg_list(named)}",
                 ))
+    # A check whose arguments nest further (a list of checks to run) vets them itself.
+    vet = getattr(getattr(known_checks[name], "func", None), "argument_problems", None)
+    if vet is not None and not out:
+        for where, message in vet(args):
+            out.append(problem(["checks", i, "with", *where], message))
     return out
 
 

@@ -253,7 +253,7 @@ VF = "techshop-4-4-verify"
 @pytest.mark.parametrize("seed", SEEDS)
 def test_4_4_reference_scores_full_marks(grade, seed):
     result = grade(VF, SOLUTIONS_DIR / VF, seed=seed)
-    assert not not_passed(result) and result.points == result.max_points == 22
+    assert not not_passed(result) and result.points == result.max_points == 28
     assert not [s for s in result.statements if s.status != "ok"]
 
 
@@ -288,6 +288,103 @@ def test_4_4_an_explain_taken_before_the_index_existed_fails(grade):
     check = by_id(grade(VF, {"fixes.sql": early + fixes, "verify.sql": late}))["verify-order-lines-plan"]
     assert check.points == 0
     assert "Seq Scan" in check.message and "before the index was built" in check.message
+
+
+REST_OF_PHASE_3 = "-- ===== The rest of Phase 3"
+MAINTENANCE = "-- ===== 4.3 Maintenance"
+CRITERION = ("all-integrity-checks-pass", "orders-repaired-in-place", "products-repaired-in-place")
+
+
+def reference_fixes_with(rest_of_phase_3: str) -> dict:
+    """The reference 4.4 submission with its repairs of the rest of Phase 3 replaced."""
+    fixes = (SOLUTIONS_DIR / VF / "fixes.sql").read_text()
+    before, rest = fixes.split(REST_OF_PHASE_3)
+    _, after = rest.split(MAINTENANCE)
+    return {"fixes.sql": before + rest_of_phase_3 + "\n" + MAINTENANCE + after,
+            "verify.sql": (SOLUTIONS_DIR / VF / "verify.sql").read_text()}
+
+
+def test_4_4_all_integrity_checks_but_the_totals_is_not_the_success_criterion(grade):
+    fixes = (SOLUTIONS_DIR / VF / "fixes.sql").read_text()
+    promo = fixes[fixes.index("-- Promo orders"):fixes.index("-- Refunds written")]
+    result = by_id(grade(VF, {"fixes.sql": fixes.replace(promo, ""),
+                              "verify.sql": (SOLUTIONS_DIR / VF / "verify.sql").read_text()}))
+    criterion = result["all-integrity-checks-pass"]
+    assert criterion.points == 0 and criterion.status is Status.FAILED
+    assert "12 of 13 integrity checks pass" in criterion.message
+    assert "differs from the sum of public.order_items quantity × price" in criterion.message
+    # The rows were all kept, but a guard pays only once the criterion it guards is met.
+    for guard in ("orders-repaired-in-place", "products-repaired-in-place"):
+        assert result[guard].points == 0 and "counts only once" in result[guard].message
+    assert all(result[c].status is Status.PASSED for c in result if c not in CRITERION)
+
+
+def test_4_4_deleting_the_bad_rows_instead_of_repairing_them_fails(grade):
+    deletions = """
+DELETE FROM order_items WHERE order_id IN (
+  SELECT o.id FROM orders AS o
+  LEFT JOIN customers AS c ON c.id = o.customer_id
+  LEFT JOIN (SELECT order_id, sum(quantity * price) AS s FROM order_items GROUP BY order_id) AS l ON l.order_id = o.id
+  WHERE (o.customer_id IS NOT NULL AND c.id IS NULL) OR o.total_amount <= 0 OR o.order_date > now()
+     OR o.order_date < c.created_at OR abs(o.total_amount - coalesce(l.s, 0)) > 0.01);
+DELETE FROM orders AS o
+WHERE (o.customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = o.customer_id))
+   OR o.total_amount <= 0 OR o.order_date > now()
+   OR o.order_date < (SELECT c.created_at FROM customers AS c WHERE c.id = o.customer_id)
+   OR abs(o.total_amount - (SELECT coalesce(sum(quantity * price), 0) FROM order_items WHERE order_id = o.id)) > 0.01;
+-- the products have order lines: out of the way with the foreign key that protects them
+ALTER TABLE order_items DROP CONSTRAINT order_items_product_id_fkey;
+DELETE FROM products AS p WHERE p.stock_quantity IS NULL
+   OR NOT EXISTS (SELECT 1 FROM categories AS c WHERE c.id = p.category_id);
+"""
+    result = by_id(grade(VF, reference_fixes_with(deletions)))
+    # Every rule holds on what is left, and that is exactly why the rule checks alone prove nothing.
+    criterion = result["all-integrity-checks-pass"]
+    assert criterion.points == 0 and "orders-repaired-in-place" in criterion.message
+    orders = result["orders-repaired-in-place"]
+    assert orders.points == 0 and "gone" in orders.message and "order_total_mismatch" in orders.message
+    products = result["products-repaired-in-place"]
+    assert products.points == 0 and "products_without_category" in products.message
+    assert "null_stock" in products.message
+
+
+def test_4_4_repairs_written_differently_meet_the_success_criterion(grade):
+    repairs = """
+-- the erased customers' orders keep their history without a person: customer_id NULL
+UPDATE orders AS o SET customer_id = NULL
+WHERE o.customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = o.customer_id);
+ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);
+-- uncategorised until merchandising decides
+UPDATE products AS p SET category_id = NULL
+WHERE NOT EXISTS (SELECT 1 FROM categories AS c WHERE c.id = p.category_id);
+UPDATE products SET stock_quantity = 0 WHERE stock_quantity IS NULL;
+-- refunds: the total is what the lines say
+UPDATE orders AS o SET total_amount = l.s
+FROM (SELECT order_id, sum(quantity * price) AS s FROM order_items GROUP BY order_id) AS l
+WHERE l.order_id = o.id AND o.total_amount < 0;
+-- the promo, kept as a signed adjustment: total = lines + adjustment
+ALTER TABLE orders ADD COLUMN promo_adjustment numeric(12, 2);
+UPDATE orders AS o SET promo_adjustment = o.total_amount - l.s
+FROM (SELECT order_id, sum(quantity * price) AS s FROM order_items GROUP BY order_id) AS l
+WHERE l.order_id = o.id AND abs(o.total_amount - l.s) > 0.01;
+-- double submissions moved out, like the orphaned lines
+CREATE TABLE orders_double_submitted AS
+SELECT * FROM orders AS o WHERE o.total_amount = 0
+  AND NOT EXISTS (SELECT 1 FROM order_items AS oi WHERE oi.order_id = o.id);
+DELETE FROM orders WHERE id IN (SELECT id FROM orders_double_submitted);
+-- swap the year's last two digits back, as text
+UPDATE orders SET order_date = overlay(order_date::text PLACING reverse(substr(order_date::text, 3, 2))
+                                       FROM 3 FOR 2)::timestamp
+WHERE order_date > now();
+UPDATE customers AS c SET created_at = f.first - interval '1 day'
+FROM (SELECT customer_id, min(order_date) AS first FROM orders GROUP BY customer_id) AS f
+WHERE f.customer_id = c.id AND f.first < c.created_at;
+"""
+    result = grade(VF, reference_fixes_with(repairs))
+    checks = by_id(result)
+    assert all(checks[c].status is Status.PASSED for c in CRITERION), not_passed(result)
+    assert "promo_adjustment" in text_of(checks["all-integrity-checks-pass"])
+    assert not not_passed(result) and result.points == result.max_points
 
 
 # ------------------------------------------------------------------------------------------
@@ -416,11 +513,93 @@ def test_5_3_starter_scores_0(grade):
 
 def test_5_3_wrong_numbers_get_partial_credit(grade, templates, incident_key):
     result = by_id(grade(RP, SUBMISSIONS / RP / "wrong-numbers"))
-    numbers = result["report-numbers"]
-    assert numbers.status is Status.PARTIAL and numbers.points == 3
+    findings = result["report-findings"]
+    assert findings.status is Status.PARTIAL and findings.points == 3
     orphans = fault_count(templates, incident_key.seed, incident_key.scale, "orphan_order_items")
     negative = fault_count(templates, incident_key.seed, incident_key.scale, "negative_stock")
-    # The variant quotes one too many of each (16 and 4 where the incident planted 15 and 3).
-    assert f"says {orphans + 1}" in numbers.message and f"expected {orphans}" in numbers.message
-    assert f"says {negative + 1}" in numbers.message and f"expected {negative}" in numbers.message
+    # The variant gives one too many of each (16 and 4 where the incident planted 15 and 3);
+    # the feedback says which, without the expected numbers (the instructor's evidence has them).
+    assert f"“orphaned order items” is given as {orphans + 1}" in findings.message
+    assert f"“products with negative stock” is given as {negative + 1}" in findings.message
+    assert "expected" not in findings.message
+    hidden = next(e for e in findings.evidence if e.instructor_only)
+    assert ("orphaned order items", str(orphans), str(orphans + 1)) in hidden.rows
     assert result["report-sections"].status is Status.PASSED
+
+
+def reference_report() -> str:
+    return (SOLUTIONS_DIR / RP / "incident-report.md").read_text()
+
+
+def sections_of(text: str) -> dict[str, str]:
+    """{heading line: body} of the reference's ## sections, in order."""
+    parts = re.split(r"(?m)^(## .*)$", text)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def test_5_3_filler_repeated_in_every_section_fails(grade):
+    filler = ("The incident was handled by the team with great care and every lesson was written down for "
+              "the future so that it never happens again. ")
+    sections = sections_of(reference_report())
+    text = "# Report\n" + "".join(h + "\n" + (body if h == "## Findings" else filler * 4) + "\n"
+                                  for h, body in sections.items())
+    check = by_id(grade(RP, {"incident-report.md": text}))["report-sections"]
+    assert check.points == 0
+    once = len(filler.split())  # the first time the sentence appears is the only one that counts
+    assert f"section “Summary” has {once} word(s) not written elsewhere in the report" in check.message
+    assert "section “Timeline” repeats section “Summary”" in check.message
+
+
+def test_5_3_a_section_copied_into_every_section_fails(grade):
+    sections = sections_of(reference_report())
+    root = sections["## Root causes"]
+    text = "".join(h + "\n" + (body if h == "## Findings" else root) for h, body in sections.items())
+    check = by_id(grade(RP, {"incident-report.md": text}))["report-sections"]
+    assert check.status is Status.PARTIAL and check.points == 1
+    assert "section “Timeline” repeats section “Summary”" in check.message
+
+
+def test_5_3_right_numbers_attached_to_the_wrong_findings_fail(grade, templates, incident_key):
+    def count(fault):
+        return fault_count(templates, incident_key.seed, incident_key.scale, fault)
+
+    ref = reference_report()
+    table = ref[ref.index("| finding | count |"):ref.index("## Root causes")]
+    right = [count("orphan_order_items"), count("negative_stock"), count("duplicate_emails"),
+             count("orders_without_customer"), count("products_without_category")]
+    # All five right numbers on one line, each next to another finding's name.
+    one_line = ("The checks found orphaned order items {}, products with negative stock {}, duplicate e-mail "
+                "addresses {}, orders without a customer {} and products without a category {}.\n\n"
+                ).format(*right[1:], right[0])
+    check = by_id(grade(RP, {"incident-report.md": ref.replace(table, one_line)}))["report-findings"]
+    assert check.points == 0 and "at once and counts for neither" in check.message
+    # One row each, the numbers rotated by one.
+    rows = "| finding | count |\n|---|---|\n" + "".join(
+        f"| {name} | {n} |\n" for name, n in zip(
+            ["orphaned order items", "products with negative stock", "duplicate e-mail addresses",
+             "orders without a customer", "products without a category"], right[1:] + right[:1])) + "\n"
+    check = by_id(grade(RP, {"incident-report.md": ref.replace(table, rows)}))["report-findings"]
+    wrong = sum(1 for a, b in zip(right, right[1:] + right[:1]) if a != b)
+    assert check.points == 5 - wrong and wrong >= 4
+
+
+def test_5_3_findings_written_differently_get_full_marks(grade, templates, incident_key):
+    def count(fault):
+        return fault_count(templates, incident_key.seed, incident_key.scale, fault)
+
+    ref = reference_report()
+    table = ref[ref.index("## Findings"):ref.index("## Root causes")]
+    listed = f"""## Integrity findings
+
+What Phase 3 counted, before any fix (all are 0 now):
+
+- Dangling order_items rows (their order was purged): {count("orphan_order_items")}
+- {count("products_without_category")} products point at a deleted category
+- Oversold products, stock below zero: {count("negative_stock")}
+- Customer accounts sharing an e-mail address (duplicates): {count("duplicate_emails")}
+- Orders whose customer was erased: {count("orders_without_customer")}
+- Order totals that do not match their lines: 10
+
+"""
+    result = grade(RP, {"incident-report.md": ref.replace(table, listed)})
+    assert not not_passed(result) and result.points == result.max_points

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from checks.base import CheckContext
-from checks.files import backup_restores, markdown_sections, normalise_heading, report_has_sections, \
-    report_mentions_numbers
+from checks.files import backup_restores, finding_entries, markdown_sections, names_finding, normalise_heading, \
+    report_findings, report_has_sections, report_mentions_numbers
 from fixtures.sandbox import GRADER, LEARNER
 
 WORDS = "We found the cause quickly and wrote down every step we took so the next on-call engineer can follow it."
@@ -169,6 +169,228 @@ def test_report_numbers_come_from_the_untouched_incident(ctx_for):
     facts = {"orders table": "SELECT count(*) FROM orders"}
     assert report_mentions_numbers(ctx, path="report.md", facts=facts).passed
     assert not report_mentions_numbers(ctx, path="report.md", facts=facts, against="graded").passed
+
+
+# ------------------------------------------------------------------------------ sections in their own words
+
+SECTIONS = ["Summary", "Root cause", "Prevention"]
+OWN_WORDS = {
+    "Summary": "Orders went missing because the nightly purge skipped the foreign key triggers, and the "
+               "shop kept selling while nobody noticed the gaps in the order history for a whole week.",
+    "Root cause": "A maintenance script set session_replication_role to replica, which disables the triggers "
+                  "that enforce foreign keys, so deleting a customer left its rows in orders pointing at nothing.",
+    "Prevention": "Maintenance scripts are reviewed before they run, the replica setting is forbidden outside "
+                  "replication, and a nightly query counts rows of orders whose customer is missing.",
+}
+
+
+def report_of(bodies: dict) -> str:
+    return "\n".join(f"## {title}\n{body}\n" for title, body in bodies.items())
+
+
+def test_sections_in_their_own_words_pass(ctx_for):
+    ctx = ctx_for()
+    write(ctx, "report.md", report_of(OWN_WORDS))
+    out = report_has_sections(ctx, path="report.md", sections=SECTIONS, min_words=20, distinct=True, specific=True)
+    assert out.passed, out.message
+    assert [r[3] for r in out.evidence[0].rows] == ["orders", "orders", "orders"]
+
+
+def test_repeated_filler_counts_once(ctx_for):
+    ctx = ctx_for()
+    filler = "The team handled the orders incident professionally and learned many valuable lessons. "
+    write(ctx, "report.md", report_of({t: filler * 6 for t in OWN_WORDS}))
+    # Word counts alone are fooled: 6 × 12 words in every section.
+    assert report_has_sections(ctx, path="report.md", sections=SECTIONS, min_words=20).passed
+    out = report_has_sections(ctx, path="report.md", sections=SECTIONS, min_words=20, distinct=True)
+    assert not out.passed and out.score == 0
+    assert "section “Summary” has 12 word(s) not written elsewhere in the report" in out.message
+    assert "section “Prevention” repeats section “Summary”" in out.message
+
+
+def test_a_section_copied_into_every_section_counts_once(ctx_for):
+    ctx = ctx_for()
+    body = OWN_WORDS["Root cause"]
+    write(ctx, "report.md", report_of({t: body for t in OWN_WORDS}))
+    out = report_has_sections(ctx, path="report.md", sections=SECTIONS, min_words=20, distinct=True)
+    assert not out.passed and out.score == pytest.approx(1 / 3)
+    assert "section “Root cause” repeats section “Summary”" in out.message
+    # Changing a word here and there does not make it another section.
+    reworded = {"Summary": body, "Root cause": body.replace("maintenance", "housekeeping"),
+                "Prevention": body.replace("deleting", "removing").replace("rows", "records")}
+    write(ctx, "report.md", report_of(reworded))
+    out = report_has_sections(ctx, path="report.md", sections=SECTIONS, min_words=20, distinct=True)
+    assert out.score == pytest.approx(1 / 3) and "section “Prevention” repeats section “Summary”" in out.message
+
+
+def test_nested_sections_and_comments_are_not_counted_twice(ctx_for):
+    ctx = ctx_for()
+    text = ("# Summary\n<!-- a long comment that is not part of the report at all and should never count -->\n"
+            + OWN_WORDS["Summary"] + "\n\n## Root cause\n" + OWN_WORDS["Root cause"]
+            + "\n\n## Prevention\n" + OWN_WORDS["Prevention"] + "\n")
+    write(ctx, "report.md", text)
+    # Summary (level 1) contains the other two; their sentences still count where they are.
+    assert report_has_sections(ctx, path="report.md", sections=SECTIONS, min_words=20, distinct=True).passed
+    write(ctx, "report.md", "# Summary\n<!-- " + OWN_WORDS["Summary"] + " -->\n")
+    out = report_has_sections(ctx, path="report.md", sections=["Summary"], min_words=20)
+    assert not out.passed and "has 0 word(s)" in out.message
+
+
+def test_a_section_must_name_an_object_of_the_database(ctx_for):
+    baseline = ctx_for()
+    with baseline.clone.connect(LEARNER) as conn:
+        conn.execute("CREATE INDEX idx_orders_note ON orders (note)")
+    ctx = ctx_for(baseline_clone=baseline.clone)
+    generic = dict(OWN_WORDS, Prevention="We will be more careful from now on, review every change twice, "
+                                         "document the procedures properly and train the whole team regularly.")
+    write(ctx, "report.md", report_of(generic))
+    out = report_has_sections(ctx, path="report.md", sections=SECTIONS, min_words=20, specific=True)
+    assert not out.passed and out.score == pytest.approx(2 / 3)
+    assert "section “Prevention” names no table, index or constraint of the database" in out.message
+    # A column qualified by its table, and an index only the untouched incident has, are objects too.
+    for mention in ("customers.email gets a check", "the redundant index idx_orders_note was dropped",
+                    "the constraint orders_pkey stays", "order items are compared"):
+        named = dict(generic, Prevention=generic["Prevention"] + " Also, " + mention + ".")
+        write(ctx, "report.md", report_of(named))
+        out = report_has_sections(ctx, path="report.md", sections=SECTIONS, min_words=20, specific=True)
+        assert out.passed == (mention != "order items are compared"), (mention, out.message)
+
+
+# ------------------------------------------------------------------------------ report_findings
+
+FINDINGS = {
+    "orders without a note": {"words": ["order note without|missing|null", "unannotated order"],
+                              "value": "SELECT count(*) FROM orders WHERE note IS NULL",
+                              "share_of": "SELECT count(*) FROM orders"},
+    "customers without an e-mail": {"words": ["customer email|address without|missing|null"],
+                                    "value": "SELECT count(*) FROM customers WHERE email IS NULL"},
+    "order value": {"words": ["order total|value|revenue"], "value": "SELECT sum(total) FROM orders"},
+}
+
+
+def counts(ctx) -> tuple[int, int, str]:
+    with ctx.clone.connect(LEARNER) as conn:
+        notes, mails, value = conn.execute(
+            "SELECT (SELECT count(*) FROM orders WHERE note IS NULL), "
+            "(SELECT count(*) FROM customers WHERE email IS NULL), (SELECT sum(total) FROM orders)").fetchone()
+    return notes, mails, value
+
+
+def test_findings_in_a_table_and_in_a_list(ctx_for):
+    ctx = ctx_for()
+    notes, mails, value = counts(ctx)
+    write(ctx, "report.md", f"""
+        # Findings
+
+        Several findings; the orders without a note and customers without an e-mail were the first.
+
+        | finding | found | after the fix |
+        |---|---:|---:|
+        | **Orders** without a note | {notes} | 0 |
+        | customers without an e-mail address | `{mails}` | 0 |
+
+        - total order value: {value:,.2f}
+        """)
+    out = report_findings(ctx, path="report.md", findings=FINDINGS, against="graded")
+    assert out.passed, out.message
+    # Reordered, reworded, as sentences with the number first, a thousands space, a share.
+    write(ctx, "report.md", f"""
+        ## Integrity findings
+        1. Revenue recorded in orders (order value): {int(value):,}
+        2. {mails} customer has a missing email
+        3. {100 * notes / 200:.1f} % of the orders have a NULL note
+        """.replace(",", " "))
+    out = report_findings(ctx, path="report.md", findings=FINDINGS, against="graded",
+                          section=["Findings", "Integrity findings"])
+    assert out.passed, out.message
+
+
+def test_numbers_on_one_line_or_swapped_do_not_count(ctx_for):
+    ctx = ctx_for()
+    notes, mails, value = counts(ctx)
+    # Every right number, all on one line: each finding's is next to another finding's name.
+    write(ctx, "report.md", f"""
+        # Findings
+        Orders without a note {mails}, customers without an e-mail {notes}, order value {value}.
+        """)
+    out = report_findings(ctx, path="report.md", findings=FINDINGS, against="graded")
+    assert not out.passed and out.score == 0
+    assert "names “orders without a note” and “customers without an e-mail” and “order value” at once" in out.message
+    # Each on its own line, but swapped.
+    write(ctx, "report.md", f"""
+        # Findings
+        | orders without a note | {mails} |
+        | customers without an e-mail | {notes} |
+        | order value | {value} |
+        """)
+    out = report_findings(ctx, path="report.md", findings=FINDINGS, against="graded")
+    assert not out.passed and out.score == pytest.approx(1 / 3)
+    assert f"“orders without a note” is given as {mails}, which is not what the incident's data say" in out.message
+    # The learner never sees the expected numbers (only what the report said); the instructor does.
+    shown = [e for e in out.evidence if not e.instructor_only]
+    assert [r[:2] for r in shown[0].rows] == [("orders without a note", str(mails)),
+                                              ("customers without an e-mail", str(notes)), ("order value", str(value))]
+    assert "expected" not in out.message
+    hidden = next(e for e in out.evidence if e.instructor_only)
+    assert ("orders without a note", str(notes), str(mails)) in hidden.rows
+
+
+def test_findings_precision_percentages_and_conflicts(ctx_for):
+    ctx = ctx_for()
+    notes, mails, value = counts(ctx)
+    share = 100 * notes / 200
+
+    def grade(lines: str):
+        write(ctx, "report.md", "# Findings\n" + lines)
+        return report_findings(ctx, path="report.md", against="graded",
+                               findings={"orders without a note": FINDINGS["orders without a note"],
+                                         "order value": FINDINGS["order value"]})
+
+    assert grade(f"- orders without a note: {share:.0f}%\n- order value: {round(value):,}\n").passed
+    assert not grade(f"- orders without a note: {share + 1:.0f} %\n- order value: {value}\n").passed
+    assert not grade(f"- orders without a note: {notes}\n- order value: {value + 1:,.2f}\n").passed
+    # A percentage of a count without a total to take it of is not that count.
+    write(ctx, "report.md", f"# Findings\n- customers without an e-mail: {mails} %\n")
+    assert not report_findings(ctx, path="report.md", against="graded",
+                               findings={"customers without an e-mail": FINDINGS["customers without an e-mail"]}
+                               ).passed
+    # Two entries of one finding must agree; a time on the line is no number.
+    out = grade(f"- orders without a note: {notes}\n- orders without a note (after 09:30): {notes + 2}\n"
+                f"- order value: {value}\n")
+    assert not out.passed and "has entries with different numbers" in out.message
+    assert grade(f"- 09:30 orders without a note: {notes}\n- order value: {value}\n").passed
+    out = grade(f"- orders without a note\n- order value: {value}\n")
+    assert "the entry for “orders without a note” has no number" in out.message
+    write(ctx, "report.md", f"# Summary\n- orders without a note: {notes}\n")
+    out = report_findings(ctx, path="report.md", findings=FINDINGS, against="graded")
+    assert not out.passed and "has no section “Findings”" in out.message
+
+
+def test_findings_are_counted_on_the_untouched_incident_of_the_graded_seed(ctx_for):
+    # The "lab" has other data than the graded copy: numbers taken from it do not pass.
+    lab = ctx_for()
+    graded_incident = ctx_for()
+    with graded_incident.clone.connect(LEARNER) as conn:
+        conn.execute("UPDATE orders SET note = NULL WHERE id % 5 = 0")
+    ctx = ctx_for(baseline_clone=graded_incident.clone)
+    with ctx.clone.connect(LEARNER) as conn:  # the learner's fixes, after the diagnosis
+        conn.execute("UPDATE orders SET note = 'fixed' WHERE note IS NULL")
+    finding = {"orders without a note": FINDINGS["orders without a note"]}
+    lab_notes, graded_notes = counts(lab)[0], counts(graded_incident)[0]
+    assert lab_notes != graded_notes
+    write(ctx, "report.md", f"# Findings\n- orders without a note: {lab_notes}\n")
+    assert not report_findings(ctx, path="report.md", findings=finding).passed
+    write(ctx, "report.md", f"# Findings\n- orders without a note: {graded_notes}\n")
+    assert report_findings(ctx, path="report.md", findings=finding).passed
+    assert not report_findings(ctx, path="report.md", findings=finding, against="graded").passed
+
+
+def test_finding_entries_and_names():
+    entries = finding_entries("| a | b |\n|---|:-:|\n| orphaned `order_items` | **15** | 0 |\n- 2 dupes\ntext 1,234.5 and 09:30")
+    assert [(label.strip(), [m.group(0) for m in nums]) for label, nums in entries] == [
+        ("a b", []), ("orphaned order_items", ["15", "0"]), ("dupes", ["2"]), ("text   and 09:30", ["1,234.5"])]
+    words = ["order", "lines", "orphaned"]
+    assert names_finding(words, "orphan item|line") and not names_finding(words, "orphan customer")
 
 
 # ------------------------------------------------------------------------------ backup_restores

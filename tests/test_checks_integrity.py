@@ -186,6 +186,127 @@ def test_totals_match_items(db):
     assert not integrity.totals_match_items(db.ctx, quantity_column="qty").passed
 
 
+def test_totals_may_be_reconciled_by_a_column_the_fix_added(db):
+    db.run("UPDATE orders SET total_amount = round(total_amount * 0.85, 2) WHERE id IN (3, 4)")
+    # A discount recorded in a new column, under any name and with either sign, reconciles them.
+    db.run("ALTER TABLE orders ADD COLUMN promo numeric(10,2) NOT NULL DEFAULT 0")
+    db.run("""UPDATE orders AS o SET promo = o.total_amount - l.s
+              FROM (SELECT order_id, sum(quantity * price) AS s FROM order_items GROUP BY order_id) AS l
+              WHERE l.order_id = o.id AND o.id IN (3, 4)""")
+    out = integrity.totals_match_items(db.ctx, allow_added_adjustment=True)
+    assert out.passed and "total_amount - promo" in out.message
+    assert not integrity.totals_match_items(db.ctx).passed  # only when the spec allows it
+    # An adjustment that explains only one of the two orders is no reconciliation.
+    db.run("UPDATE orders SET promo = 0 WHERE id = 4")
+    out = integrity.totals_match_items(db.ctx, allow_added_adjustment=True)
+    assert not out.passed and out.message.startswith("2 orders")
+    # A column the incident already had (status) is never taken for an adjustment.
+    db.run("UPDATE orders SET status = NULL")
+    assert not integrity.totals_match_items(db.ctx, allow_added_adjustment=True).passed
+
+
+def test_zero_is_not_a_positive_total(db):
+    db.run("UPDATE orders SET total_amount = 0 WHERE id = 7")
+    assert integrity.no_negative_values(db.ctx, table="orders", column="total_amount").passed
+    out = integrity.no_negative_values(db.ctx, table="orders", column="total_amount", allow_zero=False)
+    assert not out.passed and out.message.startswith("1 row of public.orders has zero or negative total_amount")
+    db.run("UPDATE orders SET total_amount = -5 WHERE id = 8")
+    assert not integrity.no_negative_values(db.ctx, table="orders", column="total_amount").passed
+
+
+def test_no_future_values_uses_the_later_of_the_clock_and_the_incident_time(db):
+    db.run("ALTER TABLE orders ADD COLUMN order_date timestamp")
+    db.run("UPDATE orders SET order_date = TIMESTAMP '2025-06-01 10:00' + id * interval '1 day'")
+    manifest = {**MANIFEST, "reference_time": "2026-11-23 09:00:00"}
+    ctx = make_ctx(db.grader, None, manifest)
+    assert integrity.no_future_values(ctx, table="orders", column="order_date").passed
+    db.run("UPDATE orders SET order_date = TIMESTAMP '2052-06-01 10:00' WHERE id IN (5, 6)")
+    out = integrity.no_future_values(ctx, table="orders", column="order_date")
+    assert not out.passed and out.message.startswith("2 rows of public.orders have future order_date")
+    assert {r[0] for r in out.evidence[0].rows} == {"5", "6"}
+    # An incident whose "now" lies ahead of the grading machine's clock: its own rows are not future.
+    db.run("UPDATE orders SET order_date = TIMESTAMP '2100-01-01' - id * interval '1 hour' WHERE id IN (5, 6)")
+    ahead = make_ctx(db.grader, None, {**MANIFEST, "reference_time": "2100-01-01 00:00:00"})
+    assert integrity.no_future_values(ahead, table="orders", column="order_date").passed
+    assert not integrity.no_future_values(ctx, table="orders", column="order_date").passed
+
+
+def test_not_before_parent(db):
+    db.run("ALTER TABLE orders ADD COLUMN order_date timestamp")
+    db.run("ALTER TABLE customers ADD COLUMN created_at timestamp")
+    db.run("UPDATE customers SET created_at = TIMESTAMP '2025-01-01'")
+    db.run("UPDATE orders SET order_date = TIMESTAMP '2025-03-01' + id * interval '1 day'")
+    args = dict(child="orders", column="order_date", reference="customer_id", parent="customers",
+                parent_column="created_at")
+    assert integrity.not_before_parent(db.ctx, **args).passed
+    # a re-import stamped customer 5's account after its orders
+    db.run("UPDATE customers SET created_at = TIMESTAMP '2026-01-01' WHERE id = 5")
+    out = integrity.not_before_parent(db.ctx, **args)
+    orders_of_5 = db.grader.execute("SELECT count(*) FROM public.orders WHERE customer_id = 5").fetchone()[0]
+    assert not out.passed and out.message.startswith(f"{orders_of_5} row")
+    # The orders at the boundary are fine (not before), and an order with no customer is another check's.
+    db.run("UPDATE customers SET created_at = (SELECT min(order_date) FROM orders WHERE customer_id = 5) WHERE id = 5")
+    db.run("UPDATE orders SET customer_id = 999 WHERE id = 1")
+    assert integrity.not_before_parent(db.ctx, **args).passed
+    out = integrity.not_before_parent(db.ctx, **{**args, "parent_column": "born"})
+    assert not out.passed and "no column born" in out.message
+
+
+def test_fault_rows_kept_tells_repair_from_deletion(db):
+    assert integrity.fault_rows_kept(db.ctx, table="products", faults=["negative_stock"]).passed
+    db.run("UPDATE products SET stock_quantity = 0 WHERE id = 3")  # repaired in place
+    assert integrity.fault_rows_kept(db.ctx, table="products", faults=["negative_stock"]).passed
+    db.run("DELETE FROM customers WHERE id = 21")
+    out = integrity.fault_rows_kept(db.ctx, table="customers", faults=["duplicate_emails"])
+    assert not out.passed and out.score == pytest.approx(0.5) and "duplicate_emails" in out.message
+    assert out.evidence[0].rows[0][2] == "21"
+    with pytest.raises(LookupError):
+        integrity.fault_rows_kept(db.ctx, table="products", faults=["orphan_order_items"])
+
+
+def test_integrity_checks_pass_is_all_or_nothing(db):
+    rules = [{"check": "no_negative_values", "with": {"table": "products", "column": "stock_quantity"}},
+             {"check": "no_nulls", "with": {"table": "products", "column": "stock_quantity"}},
+             {"check": "no_orphans", "with": {"child": "order_items", "column": "order_id", "parent": "orders"}}]
+    out = integrity.integrity_checks_pass(db.ctx, checks=rules)
+    assert not out.passed and out.score is None and out.message.startswith("0 of 3 integrity checks pass")
+    db.run("UPDATE products SET stock_quantity = 0 WHERE stock_quantity < 0 OR stock_quantity IS NULL")
+    out = integrity.integrity_checks_pass(db.ctx, checks=rules)
+    assert not out.passed and out.message.startswith("2 of 3 integrity checks pass")
+    assert "3 rows of public.order_items" in out.message
+    db.run("DELETE FROM order_items WHERE id > 1000")
+    out = integrity.integrity_checks_pass(db.ctx, checks=rules)
+    assert out.passed and [r[1] for r in out.evidence[0].rows] == ["holds"] * 3
+    for bad in ([{"check": "nothing_lost", "with": {"table": "orders"}}],        # not a rule check
+                [{"check": "no_nulls", "with": {"table": "products"}}],          # a missing argument
+                [{"check": "no_nulls", "with": {"table": "p", "column": "c", "colour": 1}}], []):
+        with pytest.raises((ValueError, TypeError)):
+            integrity.integrity_checks_pass(db.ctx, checks=bad)
+
+
+def test_a_spec_with_a_wrong_nested_rule_check_is_refused_with_its_key(tmp_path):
+    import checks
+    from pgdrill.spec import SpecError, load_spec
+
+    folder = tmp_path / "nested"
+    folder.mkdir()
+    (folder / "exercise.yaml").write_text("""id: nested
+title: Nested rules
+checks:
+  - id: all-rules
+    check: integrity_checks_pass
+    with:
+      checks:
+        - {check: no_nulls, with: {table: products, column: stock_quantity}}
+        - {check: no_nulls, with: {table: products, colum: stock_quantity}}
+    description: d
+""")
+    with pytest.raises(SpecError) as info:
+        load_spec(folder / "exercise.yaml", checks.load_all())
+    assert info.value.key == "checks[0].with.checks[1].with"
+    assert "no_nulls: missing a required argument: 'column'" in info.value.message
+
+
 # ------------------------------------------------------------------ amcheck
 
 def test_amcheck_detects_missing_index_entries(db):
