@@ -120,7 +120,9 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
         included) that takes such a lock for its own work fails. The ``CONCURRENTLY``
         forms wait for the shop's transactions instead of blocking them: they pass. The
         record is made by the application's sessions themselves (every such statement
-        waits for them), so it does not depend on the machine's speed.
+        waits for them), so it does not depend on the machine's speed. (A statement that
+        sets itself a ``lock_timeout`` of a few hundredths of a second may time out before
+        the shop lets it through, as it could in a busy shop.)
     Arguments:
         (none)
     Feedback on failure:
@@ -133,6 +135,8 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
     shop = getattr(activity, "shop", None)
     if shop is None:
         raise LookupError("shop_stayed_open needs the open_shop activity: add it to incident.activity")
+    if shop.failed:
+        raise RuntimeError(f"the open shop's watch stopped ({shop.failed}); what blocked the shop is not known")
     statements: dict[tuple, dict[str, str]] = {}
     polite = set()
     for wait in shop.waits:
@@ -161,8 +165,9 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
                              "blocked it." + waited)
     ev = (rows_evidence("What blocked the open shop", ("where", "statement", "table", "what it did"), rows,
                         limit=10),)
+    more = f" And {len(lines) - 3} more (see the table)." if len(lines) > 3 else ""
     return Outcome(False, "The shop is open while your file runs, and your file stopped it: "
-                          + " ".join(lines), ev)
+                          + " ".join(lines[:3]) + more, ev)
 
 
 @check
