@@ -148,15 +148,15 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
         if harm is not None:
             statements.setdefault(key, {})[wait.table] = harm
     rows, lines = [], []
+    for incident in shop.incidents:
+        rows.append(("", "", "", incident))
+        lines.append(incident[0].upper() + incident[1:] + ": ending or locking out the application is "
+                     "closing the shop.")
     for (_, _, text), tables in statements.items():
         where = _line_of(ctx, text)
         for table, harm in tables.items():
             rows.append((where, _short(text), table, harm))
         lines.append(f"{where} `{_short(text)}`: {next(iter(tables.values()))}")
-    for incident in shop.incidents:
-        rows.append(("", "", "", incident))
-        lines.append(incident[0].upper() + incident[1:] + ": ending or locking out the application is "
-                     "closing the shop.")
     if not rows:
         waited = (f" {len(polite)} statement{'s' if len(polite) != 1 else ''} waited for the shop's "
                   "transactions to finish instead of blocking them (CONCURRENTLY), as they should."

@@ -143,11 +143,15 @@ def test_4_1_a_build_hidden_in_a_do_block_is_seen_too(grade):
     assert r["recent-orders-uses-index"].status is Status.PASSED
 
 
-def test_4_1_ending_the_shops_sessions_is_no_way_out(grade):
-    sql = ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'techshop_app';\n"
-           + REF_IX.replace(" CONCURRENTLY", ""))
-    shop = by_id(grade(IX, {"indexes.sql": sql}))["shop-stayed-open"]
-    assert shop.points == 0 and "ended" in shop.message and "closing the shop" in shop.message
+@pytest.mark.parametrize("first, words", [
+    ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'techshop_app';", "ended"),
+    ("REVOKE INSERT, UPDATE, DELETE ON orders FROM techshop_app;", "may no longer write to orders"),
+], ids=["terminate", "revoke"])
+def test_4_1_ending_or_locking_out_the_shop_is_no_way_out(grade, first, words):
+    result = grade(IX, {"indexes.sql": first + "\n" + REF_IX})
+    shop = by_id(result)["shop-stayed-open"]
+    assert shop.points == 0 and words in shop.message and "closing the shop" in shop.message
+    assert [c for c, _ in failed(result)] == ["shop-stayed-open"]
 
 
 def test_4_1_concurrently_written_differently_scores_full_marks(grade):
