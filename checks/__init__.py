@@ -7,7 +7,7 @@ that exercise specs refer to.
 from checks.base import REGISTRY, CheckContext, CheckDef, NotGradedHere, Outcome, check  # noqa: F401
 
 # Families register themselves on import; the order here is the order of docs/checks.md.
-FAMILIES = ("results", "catalog", "integrity", "performance", "probes", "maintenance", "files")
+FAMILIES = ("results", "catalog", "integrity", "shop", "performance", "probes", "maintenance", "files")
 
 
 def load_all() -> dict:

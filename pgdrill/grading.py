@@ -271,6 +271,8 @@ class PreparedExercise:
             setup_finished_at = conn.execute("SELECT pg_catalog.now()::text").fetchone()[0]
         root = self.root if self.root is not None else self.files_dir
         self.run = self.grader._run_files(spec, self.files_dir, self.clone.dbname, root)
+        if self._activity is not None:
+            self._activity.settle()  # the open shop closes before the checks, which must not wait behind it
         self.ctx = CheckContext(
             exercise_id=spec.id, exercise_dir=spec.dir, submission_dir=self.files_dir, manifest=self.clone.manifest,
             submission_root=root,

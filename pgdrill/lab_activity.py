@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from fixtures.activity import KINDS, Activity
+from fixtures.activity import PHASE1_KINDS, Activity
 from fixtures.server import Server
 
 
@@ -23,7 +23,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     activity = Activity(server, dbname, seed=seed)
     try:
-        activity.start(KINDS)
+        activity.start(PHASE1_KINDS)
         (base.parent / "activity.ready").write_text("ready\n")
         stop.wait()
     finally:

@@ -130,3 +130,22 @@ def _differences(runs: list[tuple]) -> str:
         for check_id, status, points in run:
             changed.setdefault(check_id, set()).add((status, points))
     return "; ".join(f"{cid}: {sorted(v)}" for cid, v in changed.items() if len(v) > 1) or "no difference"
+
+
+def test_the_open_shop_judges_the_same_idle_and_under_load(grader):
+    """Whether a file blocked the open shop is read from the locks its statements waited for,
+    not from timings: a plain CREATE/DROP INDEX is caught, a CONCURRENTLY clean-up is not, on
+    an idle machine and with both cores busy alike."""
+    submissions = [("techshop-4-1-indexes", Path(__file__).parent / "data" / "submissions" / "techshop-4-1-indexes"
+                    / "plain-create-and-drop-index"),
+                   ("techshop-4-2-cleanup", REFERENCE / "techshop-4-2-cleanup")]
+    runs = {s: [scores(grader.grade_exercise(spec_of(s[0]), s[1]).checks)] for s in submissions}
+    with busy_cores():
+        for _ in range(2):
+            for s in submissions:
+                runs[s].append(scores(grader.grade_exercise(spec_of(s[0]), s[1]).checks))
+    for (exercise, _), results in runs.items():
+        assert len(set(results)) == 1, (exercise, _differences(results))
+    shop = {exercise: dict((cid, status) for cid, status, _ in results[0])["shop-stayed-open"]
+            for (exercise, _), results in runs.items()}
+    assert shop == {"techshop-4-1-indexes": "failed", "techshop-4-2-cleanup": "passed"}

@@ -1,0 +1,233 @@
+"""Shop checks: the application could keep working while the learner fixed its database.
+
+Phase 4 works on a live shop. Two things the application relies on are checked here:
+
+- ``shop_stayed_open``: the learner's file never stopped the shop's writes. The exercise runs
+  with the ``open_shop`` activity (``fixtures.open_shop``), whose writer sessions make every
+  statement that wants a lock blocking writes wait for them, so the record of those waits
+  does not depend on timing: a plain ``CREATE INDEX`` is seen on a fast machine and a slow
+  one alike, however short it was.
+- ``table_kept``: each table the application writes to is still the same table (the same
+  object, not a copy under its name) with every column, default, constraint, index and
+  trigger it had. Clones of one incident share their catalog's object ids, so the untouched
+  clone tells which table is the original.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from checks.base import CheckContext, Outcome, check
+from checks.sql import display, find_relation, query, rows_evidence, split_qualified
+
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+MODE_WORDS = {
+    "ShareLock": "SHARE", "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE", "ExclusiveLock": "EXCLUSIVE",
+    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
+}
+# ALTER TABLE forms that read or rewrite every row while holding their lock: (pattern, what
+# it does, the way that does not block, words that make it brief).
+_VALIDATE_LATER = "add it NOT VALID (a brief lock), then VALIDATE CONSTRAINT, which checks the rows without blocking writes"
+_ALTER_SCANS = (
+    (re.compile(r"\bADD\s+(CONSTRAINT\s+\S+\s+)?(CHECK|FOREIGN\s+KEY)\b"), "checks every existing row",
+     _VALIDATE_LATER, ("NOT VALID",)),
+    (re.compile(r"\bADD\s+(CONSTRAINT\s+\S+\s+)?(PRIMARY\s+KEY|UNIQUE|EXCLUDE)\b"), "builds an index",
+     "build the index CONCURRENTLY first, then ADD CONSTRAINT … USING INDEX", ("USING INDEX",)),
+    (re.compile(r"\bALTER\s+(COLUMN\s+)?\S+\s+(SET\s+DATA\s+)?TYPE\b"), "rewrites every row",
+     "add a new column and fill it in batches", ()),
+    (re.compile(r"\bSET\s+NOT\s+NULL\b"), "checks every existing row",
+     "first add CHECK (column IS NOT NULL) NOT VALID and VALIDATE it", ()),
+    (re.compile(r"\bSET\s+(TABLESPACE|LOGGED|UNLOGGED)\b"), "copies the whole table", "leave it as it is", ()),
+)
+# Statements whose lock is held for an instant: they change the catalog, not the rows.
+_BRIEF = re.compile(r"^(ALTER\s+TABLE|ALTER\s+INDEX|(CREATE|DROP|ALTER)\s+(CONSTRAINT\s+)?TRIGGER|"
+                    r"(CREATE|DROP|ALTER)\s+(RULE|POLICY)|COMMENT|GRANT|REVOKE|SECURITY\s+LABEL|DROP\s+TABLE)\b")
+
+
+def _normalized(text: str) -> str:
+    return " ".join(_COMMENTS.sub(" ", text or "").split()).upper()
+
+
+def blocking_harm(query_text: str, mode: str, table: str) -> str | None:
+    """Why a statement that waited for the shop's writers on ``table`` with ``mode`` blocked
+    the shop, or None when its lock is one of the brief catalog changes a live database allows."""
+    text = _normalized(query_text)
+    lock = MODE_WORDS.get(mode, mode)
+    a_lock = ("an " if lock[:1] in "AEIOU" else "a ") + lock
+    concurrently = re.search(r"\bCONCURRENTLY\b", text) is not None
+    if text.startswith("LOCK"):
+        return (f"LOCK TABLE holds {a_lock} lock on {table} until its transaction ends; every write to "
+                f"{table} (every order, every stock update) waits that long.")
+    if re.match(r"CREATE\s+(UNIQUE\s+)?INDEX\b", text) and not concurrently:
+        return (f"a plain CREATE INDEX holds {a_lock} lock on {table} while it reads the whole table: no "
+                f"INSERT, UPDATE or DELETE on {table} until the index is built. CREATE INDEX CONCURRENTLY "
+                "lets the shop keep writing.")
+    if text.startswith("REINDEX") and not concurrently:
+        return (f"a plain REINDEX holds {a_lock} lock on {table} while it rebuilds: writes to {table} wait, "
+                "and so do queries that would use the index. REINDEX … CONCURRENTLY lets the shop keep working.")
+    if re.match(r"DROP\s+INDEX\b", text) and not concurrently:
+        return (f"a plain DROP INDEX takes an ACCESS EXCLUSIVE lock on {table}: it waits for every running "
+                f"query on {table}, and every read and write of {table} queues behind it. DROP INDEX "
+                "CONCURRENTLY waits without blocking anyone.")
+    if re.match(r"VACUUM\b", text) and re.search(r"\bFULL\b", text):
+        return (f"VACUUM FULL rewrites {table} under an ACCESS EXCLUSIVE lock: the shop can neither read nor "
+                f"write {table} until the copy is done. Plain VACUUM runs alongside the shop.")
+    if text.startswith("CLUSTER"):
+        return (f"CLUSTER rewrites {table} under an ACCESS EXCLUSIVE lock: the shop can neither read nor "
+                f"write {table} until the copy is done.")
+    if text.startswith("TRUNCATE"):
+        return f"TRUNCATE takes an ACCESS EXCLUSIVE lock on {table} (and empties it)."
+    if text.startswith("ALTER TABLE"):
+        for pattern, what, instead, brief_with in _ALTER_SCANS:
+            if pattern.search(text) and not any(word in text for word in brief_with):
+                return (f"this ALTER TABLE {what} of {table} while it holds {a_lock} lock, so every write to "
+                        f"{table} waits for it to finish. Instead: {instead}.")
+        return None
+    if _BRIEF.match(text):
+        return None
+    return (f"it took {a_lock} lock on {table}, which stops every write to {table} for as long as the "
+            "statement (or its transaction) runs.")
+
+
+def _line_of(ctx: CheckContext, query_text: str) -> str:
+    wanted = _normalized(query_text)
+    for st in ctx.statements:
+        have = _normalized(st.sql)
+        if have and (have == wanted or (len(wanted) >= 200 and have.startswith(wanted[:200]))):
+            return f"{st.file}:{st.line}"
+    return "?"
+
+
+def _short(text: str, width: int = 70) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@check
+def shop_stayed_open(ctx: CheckContext) -> Outcome:
+    """The learner's file never blocked the shop's writes, and left the shop's sessions alone.
+
+    What it asserts:
+        While the learner's files ran, the application kept a write transaction open on
+        each of its tables (the ``open_shop`` activity, which the exercise must list in
+        ``incident.activity``). No statement of the file asked for a lock that stops
+        those writes, except the brief catalog changes a live database takes in its stride
+        (``ALTER TABLE … ADD … NOT VALID``, a rename, a trigger); and no application
+        session was ended or refused. A plain ``CREATE INDEX``, ``REINDEX`` or ``DROP
+        INDEX``, ``VACUUM FULL``, ``CLUSTER``, ``TRUNCATE``, ``LOCK TABLE``, an ``ALTER
+        TABLE`` that validates or rewrites every row, or any statement (a ``DO`` block
+        included) that takes such a lock for its own work fails. The ``CONCURRENTLY``
+        forms wait for the shop's transactions instead of blocking them: they pass. The
+        record is made by the application's sessions themselves (every such statement
+        waits for them), so it does not depend on the machine's speed. (A statement that
+        sets itself a ``lock_timeout`` of a few hundredths of a second may time out before
+        the shop lets it through, as it could in a busy shop.)
+    Arguments:
+        (none)
+    Feedback on failure:
+        Each blocking statement with its file and line, the table and lock it took, and
+        what that does to the open shop, with the non-blocking way to do it.
+    Example:
+        - check: shop_stayed_open
+    """
+    activity = (ctx.options or {}).get("activity")
+    shop = getattr(activity, "shop", None)
+    if shop is None:
+        raise LookupError("shop_stayed_open needs the open_shop activity: add it to incident.activity")
+    if shop.failed:
+        raise RuntimeError(f"the open shop's watch stopped ({shop.failed}); what blocked the shop is not known")
+    statements: dict[tuple, dict[str, str]] = {}
+    polite = set()
+    for wait in shop.waits:
+        key = (wait.pid, wait.query_start, wait.query)
+        if not wait.blocks_writes:
+            polite.add(key)
+            continue
+        harm = blocking_harm(wait.query, wait.mode, wait.table)
+        if harm is not None:
+            statements.setdefault(key, {})[wait.table] = harm
+    rows, lines = [], []
+    for incident in shop.incidents:
+        rows.append(("", "", "", incident))
+        lines.append(incident[0].upper() + incident[1:] + ": ending or locking out the application is "
+                     "closing the shop.")
+    for (_, _, text), tables in statements.items():
+        where = _line_of(ctx, text)
+        for table, harm in tables.items():
+            rows.append((where, _short(text), table, harm))
+        lines.append(f"{where} `{_short(text)}`: {next(iter(tables.values()))}")
+    if not rows:
+        waited = (f" {len(polite)} statement{'s' if len(polite) != 1 else ''} waited for the shop's "
+                  "transactions to finish instead of blocking them (CONCURRENTLY), as they should."
+                  if polite else "")
+        return Outcome(True, "The shop kept writing to every table while your file ran: no statement "
+                             "blocked it." + waited)
+    ev = (rows_evidence("What blocked the open shop", ("where", "statement", "table", "what it did"), rows,
+                        limit=10),)
+    more = f" And {len(lines) - 3} more (see the table)." if len(lines) > 3 else ""
+    return Outcome(False, "The shop is open while your file runs, and your file stopped it: "
+                          + " ".join(lines[:3]) + more, ev)
+
+
+@check
+def table_kept(ctx: CheckContext, *, table, schema="public") -> Outcome:
+    """The application's table is still the same table, with everything it relies on.
+
+    What it asserts:
+        ``table`` is the incident's own table (the same object: clones of one incident
+        share object ids, so the untouched clone tells which one the original is), not a
+        copy created under its name while the original was renamed or dropped; and it still
+        has every column (type, NOT NULL, default), constraint (the same definition, still
+        validated and enforced), valid index and trigger the untouched incident's table
+        has. Names do not matter and additions are fine. Guards everything a task did not
+        ask to change: a copy (``CREATE TABLE … AS``) has no primary key, no foreign key,
+        no default and no index, and the application, its views and its grants still
+        point at the old table.
+    Arguments:
+        table: the table, e.g. order_items.
+        schema: schema of an unqualified table name (default public).
+    Feedback on failure:
+        Says what became of the original (its new name, or that it was dropped) and lists
+        what the table lost, compared with the untouched incident.
+    Example:
+        - check: table_kept
+          with: {table: order_items}
+    """
+    if ctx.baseline is None or ctx.baseline() is None:
+        raise RuntimeError("table_kept compares with an untouched clone, and none is available")
+    conn, base = ctx.grader(), ctx.baseline()
+    nsp, name = split_qualified(table, schema)
+    brel = find_relation(base, table, schema)
+    if brel is None:
+        raise LookupError(f"{display(nsp, name)} does not exist in the untouched incident")
+    rel = find_relation(conn, table, schema)
+    original = conn.execute("SELECT c.oid::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_class AS c "
+                            "WHERE c.oid = %s::pg_catalog.oid", (brel.oid,)).fetchone()
+    if rel is None or rel.oid != brel.oid:
+        now = (f"the original table is now {original[0]}" if original else "the original table was dropped")
+        here = (f"{brel.display} is a new {rel.kind_word} created under its name" if rel is not None
+                else f"{brel.display} is gone")
+        return Outcome(False, f"{here}: {now}. The application writes to that table, not to its name alone: "
+                              "a copy made by CREATE TABLE … AS has no primary key, foreign keys, defaults or "
+                              "indexes, and the rows written while it was being made are lost. Fix the rows in "
+                              "place (move the bad ones out into a quarantine table, DELETE them from the "
+                              "original).")
+    have = Counter((k, d) for k, _, d in conn.execute(query(conn, "shop_table_shape"), {"oid": rel.oid}))
+    had = base.execute(query(base, "shop_table_shape"), {"oid": brel.oid}).fetchall()
+    lost = []
+    for kind, item, definition in had:
+        if have[(kind, definition)] > 0:
+            have[(kind, definition)] -= 1
+            continue
+        lost.append((kind, item, definition))
+    if not lost:
+        return Outcome(True, f"{brel.display} is the incident's own table, with every column, default, "
+                             "constraint, index and trigger it had.")
+    words = "; ".join(f"column {item} ({definition})" if kind == "column" else definition
+                      for kind, item, definition in lost[:4])
+    ev = (rows_evidence(f"What {brel.display} had and no longer has", ("kind", "name", "definition"), lost,
+                        limit=10),)
+    return Outcome(False, f"{brel.display} lost what the application relies on: {words}"
+                          f"{' …' if len(lost) > 4 else ''}. This task did not ask to change it: keys, "
+                          "defaults and indexes are what keep its data right and its queries fast.", ev)

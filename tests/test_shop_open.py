@@ -1,0 +1,282 @@
+"""The shop is open while Phase 4 is graded (issue 12, item 4), on real PostgreSQL.
+
+4.1 and 4.2 run with the ``open_shop`` activity: the application keeps a write transaction on
+each of its tables while the learner's file runs, so a statement that needs a lock stopping
+those writes waits for it and is recorded, whatever the machine's speed
+(``fixtures/open_shop.py``). Blocking statements lose the "shop stayed open" points with a
+message naming the statement, its line and the table; the CONCURRENTLY forms pass. 4.2 also
+guards the identity and shape of the application's tables (``table_kept``): renaming
+order_items away as the "quarantine" and creating a copy under its name earns nothing for
+order_items, while a real quarantine written in any of several ways scores full marks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checks.shop import blocking_harm
+from fixtures.activity import Activity
+from pgdrill.grading import SOLUTIONS_DIR
+from pgdrill.report import Status
+from pgdrill.runner import run_sql_bytes
+
+SUBMISSIONS = Path(__file__).resolve().parent / "data" / "submissions"
+IX, CLEANUP = "techshop-4-1-indexes", "techshop-4-2-cleanup"
+REF_IX = (SOLUTIONS_DIR / IX / "indexes.sql").read_text()
+REF_CLEANUP = (SOLUTIONS_DIR / CLEANUP / "cleanup.sql").read_text()
+ORDER_ITEMS_CHECKS = ("no-orphan-items", "orphan-items-quarantined", "items-not-lost", "items-preserved",
+                      "items-fk-kept", "orphan-item-refused", "items-table-kept")
+
+
+def by_id(result) -> dict:
+    return {c.check_id: c for c in result.checks}
+
+
+def text_of(check) -> str:
+    parts = [check.message, check.feedback, check.hint]
+    for ev in check.evidence:
+        parts.append(ev.body)
+        parts.extend(" ".join(row) for row in ev.rows)
+    return "\n".join(parts)
+
+
+def replaced(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new)
+
+
+def failed(result) -> list:
+    return [(c.check_id, c.message) for c in result.checks if c.status is not Status.PASSED]
+
+
+# ------------------------------------------------------------------------------ the record
+
+
+def test_the_shop_records_what_waited_for_it_and_lets_everything_through(pg_server, make_clone):
+    """Every statement that wants a lock blocking writes is seen, however quick; CONCURRENTLY
+    waits for the shop's transaction instead; plain VACUUM, ANALYZE and row changes pass by."""
+    clone = make_clone(replay=False)
+    activity = Activity(pg_server, clone.dbname).start(["open_shop"])
+    try:
+        sql = b"""
+CREATE INDEX quick ON categories (name);
+DROP INDEX quick;
+CREATE INDEX CONCURRENTLY polite ON categories (name);
+DROP INDEX CONCURRENTLY polite;
+VACUUM categories;
+ANALYZE categories;
+UPDATE categories SET name = name WHERE id = (SELECT min(id) FROM categories);
+VACUUM FULL categories;
+"""
+        run = run_sql_bytes(pg_server, clone.dbname, sql, display_name="x.sql", statement_timeout=30,
+                            file_timeout=120)
+        assert [s.status for s in run.statements] == ["ok"] * 8
+        activity.settle()
+        seen = [(w.query.split(" categories")[0].split(" quick")[0].split(" polite")[0], w.locktype, w.mode)
+                for w in activity.shop.waits]
+        assert seen == [("CREATE INDEX", "relation", "ShareLock"),
+                        ("DROP INDEX", "relation", "AccessExclusiveLock"),
+                        ("CREATE INDEX CONCURRENTLY", "virtualxid", "ShareLock"),
+                        ("DROP INDEX CONCURRENTLY", "virtualxid", "ShareLock"),
+                        ("VACUUM FULL", "relation", "AccessExclusiveLock")]
+        assert {w.table for w in activity.shop.waits} == {"categories"}
+        assert activity.shop.incidents == []
+    finally:
+        activity.stop()
+    with clone.connect() as conn:  # the shop's sessions are gone once it settled
+        assert conn.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'techshop_app'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("statement, mode, harm", [
+    ("CREATE INDEX i ON t (x)", "ShareLock", "CREATE INDEX CONCURRENTLY"),
+    ("create unique index i on t (x)", "ShareLock", "CREATE INDEX CONCURRENTLY"),
+    ("/* tidy */ DROP INDEX i", "AccessExclusiveLock", "DROP INDEX CONCURRENTLY"),
+    ("REINDEX TABLE t", "ShareLock", "REINDEX … CONCURRENTLY"),
+    ("VACUUM (FULL, VERBOSE) t", "AccessExclusiveLock", "VACUUM FULL"),
+    ("LOCK t IN SHARE MODE", "ShareLock", "LOCK TABLE"),
+    ("ALTER TABLE t ADD CONSTRAINT c CHECK (x >= 0)", "AccessExclusiveLock", "NOT VALID"),
+    ("ALTER TABLE t ADD FOREIGN KEY (x) REFERENCES u (id)", "ShareRowExclusiveLock", "NOT VALID"),
+    ("ALTER TABLE t ADD PRIMARY KEY (id)", "AccessExclusiveLock", "USING INDEX"),
+    ("ALTER TABLE t ALTER COLUMN x TYPE bigint", "AccessExclusiveLock", "rewrites every row"),
+    ("DO $$ BEGIN EXECUTE 'CREATE INDEX i ON t (x)'; END $$", "ShareLock", "stops every write"),
+])
+def test_blocking_statements_are_named_with_their_harm(statement, mode, harm):
+    assert harm in blocking_harm(statement, mode, "t")
+
+
+@pytest.mark.parametrize("statement, mode", [
+    ("ALTER TABLE t ADD CONSTRAINT c CHECK (x >= 0) NOT VALID", "AccessExclusiveLock"),
+    ("alter table t add constraint f foreign key (x) references u (id) not valid", "ShareRowExclusiveLock"),
+    ("ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i", "ShareUpdateExclusiveLock"),
+    ("ALTER TABLE t RENAME CONSTRAINT a TO b", "AccessExclusiveLock"),
+    ("CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", "ShareRowExclusiveLock"),
+])
+def test_brief_catalog_changes_do_not_count_as_blocking(statement, mode):
+    assert blocking_harm(statement, mode, "t") is None
+
+
+# ------------------------------------------------------------------------------ 4.1
+
+
+def test_4_1_plain_create_and_drop_index_lose_the_open_shop_points(grade):
+    result = grade(IX, SUBMISSIONS / IX / "plain-create-and-drop-index")
+    r = by_id(result)
+    shop = r["shop-stayed-open"]
+    assert shop.points == 0 and shop.max_points == 3
+    said = text_of(shop)
+    for words in ("CREATE INDEX idx_order_items_order_id", "order_items", "CREATE INDEX CONCURRENTLY",
+                  "DROP INDEX idx_customers_email", "DROP INDEX CONCURRENTLY", "indexes.sql:", "SHARE lock"):
+        assert words in said, words
+    # The indexes themselves are real: only the open shop's points are lost.
+    assert [c for c, _ in failed(result)] == ["shop-stayed-open"]
+    assert result.points == result.max_points - 3
+
+
+def test_4_1_a_build_hidden_in_a_do_block_is_seen_too(grade):
+    sql = replaced(REF_IX, "CREATE INDEX CONCURRENTLY idx_orders_date ON orders (order_date);",
+                   "DO $$ BEGIN EXECUTE 'CREATE INDEX idx_orders_date ON orders (order_date)'; END $$;")
+    r = by_id(grade(IX, {"indexes.sql": sql}))
+    assert r["shop-stayed-open"].points == 0
+    assert "orders" in r["shop-stayed-open"].message and "DO $$" in r["shop-stayed-open"].message
+    assert r["recent-orders-uses-index"].status is Status.PASSED
+
+
+@pytest.mark.parametrize("first, words", [
+    ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'techshop_app';", "ended"),
+    ("REVOKE INSERT, UPDATE, DELETE ON orders FROM techshop_app;", "may no longer write to orders"),
+], ids=["terminate", "revoke"])
+def test_4_1_ending_or_locking_out_the_shop_is_no_way_out(grade, first, words):
+    result = grade(IX, {"indexes.sql": first + "\n" + REF_IX})
+    shop = by_id(result)["shop-stayed-open"]
+    assert shop.points == 0 and words in shop.message and "closing the shop" in shop.message
+    assert [c for c, _ in failed(result)] == ["shop-stayed-open"]
+
+
+def test_4_1_concurrently_written_differently_scores_full_marks(grade):
+    sql = replaced(REF_IX, "DROP INDEX CONCURRENTLY products_name_lower_uniq;",
+                   "drop index concurrently if exists public.products_name_lower_uniq;")
+    sql = replaced(sql, "CREATE INDEX CONCURRENTLY idx_orders_date ON orders (order_date);",
+                   "/* last week's orders */ create index concurrently if not exists idx_orders_date\n"
+                   "  on public.orders using btree (order_date);\nREINDEX INDEX CONCURRENTLY idx_orders_date;\n"
+                   "VACUUM (ANALYZE) orders;\nALTER TABLE orders ALTER COLUMN status SET STATISTICS 500;")
+    result = grade(IX, {"indexes.sql": sql})
+    assert not failed(result) and result.points == result.max_points == 30
+    assert "waited for the shop's transactions" in by_id(result)["shop-stayed-open"].message
+
+
+def test_4_1_a_failed_concurrently_build_is_not_the_index(grade):
+    """CREATE UNIQUE INDEX CONCURRENTLY on a column with repeated values fails and leaves an
+    INVALID index: it serves no query, and it is an invalid index left behind."""
+    sql = replaced(REF_IX, "CREATE INDEX CONCURRENTLY idx_order_items_order_id ON order_items (order_id);",
+                   "CREATE UNIQUE INDEX CONCURRENTLY idx_order_items_order_id ON order_items (order_id);")
+    result = grade(IX, {"indexes.sql": sql})
+    assert [s.sqlstate for s in result.statements if s.status != "ok"] == ["23505"]
+    r = by_id(result)
+    for check_id in ("order-lines-uses-index", "order-lines-fewer-buffers", "order-lines-faster",
+                     "order-lines-under-100ms", "no-invalid-indexes"):
+        assert r[check_id].points == 0, check_id
+    assert "idx_order_items_order_id" in text_of(r["no-invalid-indexes"])
+    assert r["shop-stayed-open"].status is Status.PASSED
+
+
+# ------------------------------------------------------------------------------ 4.2
+
+QUARANTINE = ("BEGIN;\nCREATE TABLE order_items_quarantine AS\nSELECT oi.*, now() AS quarantined_at, "
+              "'order deleted by the replica-mode purge'::text AS reason\nFROM order_items oi\n"
+              "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = oi.order_id);\n\n"
+              "DELETE FROM order_items oi\nWHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = oi.order_id);\n"
+              "COMMIT;")  # the reference's quarantine, replaced below by other ways to write it
+
+# Wrong on purpose: the whole table renamed away as the "quarantine", and a copy of its good
+# lines created under its name (with the order foreign key added back, the production way). No
+# orphan is left and the orphans are "kept", but the copy has no primary key, no product
+# foreign key, no default and no index, and every good line now lives under another name.
+RENAME_AND_COPY = """BEGIN;
+ALTER TABLE order_items RENAME TO order_items_quarantine;
+CREATE TABLE order_items AS
+SELECT q.* FROM order_items_quarantine q
+WHERE EXISTS (SELECT 1 FROM orders o WHERE o.id = q.order_id);
+ALTER TABLE order_items ADD CONSTRAINT order_items_order_id_fk
+  FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID;
+ALTER TABLE order_items VALIDATE CONSTRAINT order_items_order_id_fk;
+COMMIT;"""
+
+
+def test_4_2_renaming_the_table_as_the_quarantine_earns_nothing_for_order_items(grade):
+    result = grade(CLEANUP, {"cleanup.sql": replaced(REF_CLEANUP, QUARANTINE, RENAME_AND_COPY)})
+    assert [s for s in result.statements if s.status != "ok"] == []
+    r = by_id(result)
+    kept = r["items-table-kept"]
+    assert kept.points == 0
+    assert "public.order_items is a new table" in kept.message and "now public.order_items_quarantine" in kept.message
+    for check_id in ORDER_ITEMS_CHECKS:
+        assert r[check_id].points == 0, check_id
+    assert "counts only when items-table-kept passes" in r["orphan-items-quarantined"].message
+    # the other tables' fixes are untouched by it
+    for check_id in ("accounts-merged", "customer-fk-restored", "stock-check-constraint", "customers-table-kept",
+                     "orders-table-kept", "products-table-kept"):
+        assert r[check_id].status is Status.PASSED, check_id
+    assert result.points <= result.max_points - 11
+
+
+def test_4_2_a_table_stripped_in_place_loses_its_points_and_says_what_is_gone(grade):
+    sql = REF_CLEANUP + ("\nALTER TABLE order_items DROP CONSTRAINT order_items_product_id_fkey;\n"
+                         "ALTER TABLE order_items ALTER COLUMN id DROP DEFAULT;\n")
+    r = by_id(grade(CLEANUP, {"cleanup.sql": sql}))
+    kept = r["items-table-kept"]
+    assert kept.points == 0
+    said = text_of(kept)
+    assert "FOREIGN KEY (product_id) REFERENCES public.products(id)" in said and "column id" in said
+    assert "nextval" in said
+    assert r["no-orphan-items"].points == 0 and r["orphan-items-quarantined"].points == 0
+
+
+@pytest.mark.parametrize("quarantine", [
+    # a moving DELETE … RETURNING feeding an INSERT, into a table made LIKE the original, in its own schema
+    "CREATE SCHEMA quarantine;\nCREATE TABLE quarantine.order_lines (LIKE order_items);\n"
+    "WITH moved AS (DELETE FROM order_items oi WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = oi.order_id) "
+    "RETURNING oi.*)\nINSERT INTO quarantine.order_lines SELECT * FROM moved;",
+    # an empty copy, INSERT … SELECT, then DELETE … USING a left join
+    "BEGIN;\nCREATE TABLE bad_lines AS SELECT * FROM order_items WITH NO DATA;\n"
+    "INSERT INTO bad_lines SELECT oi.* FROM order_items oi LEFT JOIN orders o ON o.id = oi.order_id "
+    "WHERE o.id IS NULL;\nDELETE FROM order_items oi USING bad_lines b WHERE oi.id = b.id;\nCOMMIT;",
+], ids=["delete-returning-into-insert", "insert-select-then-delete-using"])
+def test_4_2_a_real_quarantine_written_differently_scores_full_marks(grade, quarantine):
+    result = grade(CLEANUP, {"cleanup.sql": replaced(REF_CLEANUP, QUARANTINE, quarantine)})
+    assert not failed(result) and result.points == result.max_points == 47
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("REINDEX INDEX CONCURRENTLY customers_email_key;", "REINDEX INDEX customers_email_key;",
+     ("REINDEX INDEX customers_email_key", "customers", "REINDEX … CONCURRENTLY")),
+    ("ANALYZE order_items;", "VACUUM FULL order_items;", ("VACUUM FULL order_items", "order_items", "ACCESS EXCLUSIVE")),
+    ("UPDATE products SET stock_quantity = 0 WHERE stock_quantity < 0;",
+     "BEGIN;\nLOCK TABLE products IN EXCLUSIVE MODE;\nUPDATE products SET stock_quantity = 0 WHERE stock_quantity < 0;"
+     "\nCOMMIT;", ("LOCK TABLE products IN EXCLUSIVE MODE", "until its transaction ends")),
+    ("  CHECK (stock_quantity >= 0) NOT VALID;\nALTER TABLE products VALIDATE CONSTRAINT products_stock_quantity_check;",
+     "  CHECK (stock_quantity >= 0);", ("checks every existing row of products", "NOT VALID")),
+], ids=["plain-reindex", "vacuum-full", "lock-table", "check-validated-under-its-lock"])
+def test_4_2_blocking_the_shop_loses_its_points_and_names_the_harm(grade, old, new, words):
+    result = grade(CLEANUP, {"cleanup.sql": replaced(REF_CLEANUP, old, new)})
+    shop = by_id(result)["shop-stayed-open"]
+    assert shop.points == 0
+    for word in words:
+        assert word in text_of(shop), word
+    assert "cleanup.sql:" in shop.message
+    assert [c for c, _ in failed(result)] == ["shop-stayed-open"]
+
+
+def test_4_2_destruction_and_an_empty_file_pay_nothing_for_the_new_guards(grade):
+    wrong = (SUBMISSIONS / CLEANUP / "truncates-items-deletes-copies" / "cleanup.sql").read_text()
+    result = grade(CLEANUP, {"cleanup.sql": wrong})
+    r = by_id(result)
+    for check_id in ("items-table-kept", "customers-table-kept", "orders-table-kept", "products-table-kept",
+                     "shop-stayed-open"):
+        assert r[check_id].points == 0, check_id
+    assert "TRUNCATE" in r["shop-stayed-open"].message
+    assert result.points <= 2
+    empty = grade(CLEANUP, {"cleanup.sql": "-- nothing yet\n"})
+    assert empty.points == 0
+    assert "counts only once" in by_id(empty)["shop-stayed-open"].message
