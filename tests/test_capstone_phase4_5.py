@@ -145,7 +145,7 @@ TIMING_CHECKS = {"name-search-under-100ms", "order-lines-under-100ms"}
 @pytest.mark.parametrize("seed", SEEDS)
 def test_4_1_reference_scores_full_marks(grade, seed):
     result = grade(IX, SOLUTIONS_DIR / IX, seed=seed)
-    assert not not_passed(result) and result.points == result.max_points == 27
+    assert not not_passed(result) and result.points == result.max_points == 28
     assert not [s for s in result.statements if s.status != "ok"]
 
 
@@ -185,6 +185,17 @@ def test_4_1_plan_faking_does_not_pass(grade):
                      "customer-orders-uses-index", "open-orders-uses-index", "recent-orders-uses-index",
                      "category-fewer-buffers", "order-lines-fewer-buffers"):
         assert checks[check_id].points == 0, check_id
+
+
+def test_4_1_dropping_both_indexes_of_the_duplicate_pair_loses_the_uniqueness(grade):
+    """The fix re-examined as a whole: no duplicate is left, and no unique e-mail either."""
+    reference = (SOLUTIONS_DIR / IX / "indexes.sql").read_text()
+    both = reference + "\nALTER TABLE customers DROP CONSTRAINT customers_email_key;\n"
+    result = grade(IX, {"indexes.sql": both})
+    assert {check_id for check_id, _ in not_passed(result)} - TIMING_CHECKS == {"email-still-unique"}
+    unique = by_id(result)["email-still-unique"]
+    assert "UNIQUE constraint on public.customers (email); there is none" in unique.message
+    assert "drop only the plain index" in unique.feedback
 
 
 def test_4_1_deleting_data_to_make_queries_fast_fails(grade):
