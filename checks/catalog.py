@@ -732,7 +732,7 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
                 " The grader changed the data under the view first (in a transaction it rolled back): a view "
                 "runs its query on the data as they are now, so a view that misses the change shows a copy "
                 "taken earlier (a table made with CREATE TABLE … AS, a materialized view), right only until "
-                "the next order.")
+                "the data change.")
     return Outcome(False, f"{rel.display} returns {len(actual)} row(s){compared}, the expected result has "
                           f"{len(expected)}: {detail}.{followed}", tuple(evidence))
 

@@ -346,6 +346,27 @@ def test_5_1_name_concatenation_breaks_on_a_quoted_table(grade):
     assert "oid" in result["view-lists-every-table"].feedback
 
 
+def test_5_1_a_view_over_a_snapshot_misses_a_new_table(grade):
+    """Right today, wrong tomorrow: the view's rows copied into a table (or a materialized view)
+    pass every comparison made on the database as it is; a table created just before the
+    grader reads the view tells them apart."""
+    files = {p.name: p.read_text() for p in (SOLUTIONS_DIR / MO).iterdir() if p.suffix in (".sql", ".cron")}
+    head = "CREATE OR REPLACE VIEW db_health_summary AS"
+    assert head in files["monitoring.sql"]
+    for kind in ("TABLE", "MATERIALIZED VIEW"):
+        snapshot = files["monitoring.sql"].replace(head, f"CREATE {kind} health_snapshot AS", 1)
+        snapshot = snapshot.replace("COMMENT ON VIEW db_health_summary", "COMMENT ON TABLE health_snapshot", 1)
+        snapshot += "\nCREATE VIEW db_health_summary AS SELECT * FROM health_snapshot;\n"
+        result = by_id(grade(MO, {**files, "monitoring.sql": snapshot}))
+        rows = result["view-lists-every-table"]
+        assert rows.points == 0, (kind, rows.message)
+        assert "expected row(s) are missing" in rows.message and "changed the data under the view" in rows.message
+        missing = next(e for e in rows.evidence if e.title.startswith("Missing from"))
+        # the new table, and a snapshot table of its own (a materialized view is not a table)
+        assert {r[1] for r in missing.rows} == {"pgdrill_new_table"} | ({"health_snapshot"} if kind == "TABLE" else set())
+        assert result["view-exists"].status is Status.PASSED
+
+
 def test_5_1_hidden_clean_tables_and_a_broken_crontab(grade):
     result = by_id(grade(MO, SUBMISSIONS / MO / "half-fixed-view"))
     rows = result["view-lists-every-table"]
