@@ -165,6 +165,11 @@ def test_the_log_of_a_database_starts_when_it_was_made(make_clone, pg_server, te
         assert conn.execute("SELECT pg_catalog.pg_sequence_last_value('incident_tools.log_start')").fetchone() == (None,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT last_value FROM incident_tools.log_start")
+    # the start is the superuser's own business: nothing of it reaches pg_stat_statements
+    with pg_server.connect(name, LEARNER, purpose="after") as conn:
+        seen = conn.execute("SELECT count(*) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+                            "WHERE d.datname = current_database() AND s.query ~ 'log_start|starts here'").fetchone()[0]
+    assert seen == 0
     lines = _log_lines(pg_server, again.dbname, "written after the reset")
     assert any("written after the reset" in line for line in lines), lines[-5:]
     assert not any("written before the reset" in line or "starts here" in line for line in lines), lines
