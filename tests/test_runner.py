@@ -93,7 +93,7 @@ def test_a_named_query_with_no_rows_still_has_its_columns(clone):
                         "-- name: removed\nDELETE FROM t WHERE id < 0 RETURNING id, note;\n"
                         "BEGIN;\nINSERT INTO t VALUES (1, 'kept');\n"
                         "-- name: inside\nSELECT id AS ident FROM t WHERE id > 5;\n"
-                        "-- name: broken\nSELECT * FROM t WHERE id > 5;\nCOMMIT;\n")
+                        "-- name: every_column\nSELECT * FROM t WHERE id > 5;\nCOMMIT;\n")
     assert all(s.status == "ok" for s in result.statements), result.statements
     waiting = result.captured["waiting"]
     assert waiting.rows == () and waiting.columns == ("pid", "session_state")
