@@ -219,6 +219,39 @@ def no_invalid_indexes(ctx: CheckContext, *, schema="public") -> Outcome:
 
 
 @check
+def no_unindexed_foreign_keys(ctx: CheckContext, *, schema="public") -> Outcome:
+    """Every foreign key in the schema has an index that supports it.
+
+    What it asserts:
+        For each foreign key of a table in ``schema``, some valid, non-partial index of the
+        referencing table has the key's columns (in any order) as its leading columns — the
+        diagnosis "foreign keys without an index", run again after the learner's changes. Put
+        it after a fix that drops indexes: dropping *both* indexes of a duplicate pair, or an
+        index that looked unused, can leave a key with none.
+    Arguments:
+        schema: the schema to inspect (default public).
+    Feedback on failure:
+        Lists each foreign key without an index (table, constraint, columns, referenced
+        table): every lookup by that key and every DELETE on the referenced table then reads
+        the whole referencing table. Of two identical indexes, drop one and keep the other.
+    Example:
+        - check: no_unindexed_foreign_keys
+          with: {schema: public}
+    """
+    conn = ctx.grader()
+    nsp = ident_name(schema)
+    rows = conn.execute(query(conn, "catalog_unindexed_foreign_keys"), {"schema": nsp}).fetchall()
+    if not rows:
+        return Outcome(True, f"Every foreign key in schema {nsp} has an index that supports it.")
+    names = ", ".join(f"{r[1]} on {r[0]} ({r[2]})" for r in rows[:10]) + (" …" if len(rows) > 10 else "")
+    ev = rows_evidence("Foreign keys without an index", ("table", "constraint", "columns", "references"), rows,
+                       limit=30)
+    return Outcome(False, f"{len(rows)} foreign key(s) in {nsp} have no index now: {names}. Without one, every lookup "
+                          "by the key and every DELETE on the referenced table reads the whole referencing table. "
+                          "Of two identical indexes, drop one and keep the other.", (ev,))
+
+
+@check
 def index_absent(ctx: CheckContext, *, name, table=None, schema="public") -> Outcome:
     """An index of this name does not exist (it was dropped).
 
@@ -579,7 +612,7 @@ def _fetch_capped(conn, statement, cursor_name: str):
 
 @check
 def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="bag", numeric_tolerance=1e-6,
-                    schema="public") -> Outcome:
+                    schema="public", change=None) -> Outcome:
     """The view returns the same rows as the reference query, both read by the grader at once.
 
     What it asserts:
@@ -592,7 +625,10 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
         monitoring view over live statistics, the moment matters. ``reference`` may list more
         than one query when more than one answer is right (a share of dead rows computed from
         n_live_tup, or from pg_class.reltuples, or from an exact count): the view passes when
-        it matches any of them, all read in the same transaction.
+        it matches any of them, all read in the same transaction. With ``change``, the data
+        under the view change first, in that same transaction (run as role learner, who owns
+        the data; rolled back like everything else): a view must follow them, and a snapshot
+        (a view over a table made with CREATE TABLE … AS, a materialized view) cannot.
     Arguments:
         name: the view (or table), ``name`` or ``schema.name``.
         reference: SQL returning the rows the view should return, or a list of such queries,
@@ -601,11 +637,14 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
         mode: ``bag`` (duplicates count) or ``set``.
         numeric_tolerance: largest difference at which two numbers are still equal.
         schema: schema of the view when ``name`` is not qualified (default public).
+        change: optional SQL (one or more statements) that changes the data the view reads —
+            say, an order line for a product nobody bought — run before the view is read.
     Feedback on failure:
         Says that the view is missing, or that querying it fails and with which error (a view
         that errors on this database is broken for its users too), or how many expected rows
         are missing and how many unexpected rows it returns, with up to five of each (the
-        expected ones, and the reference query, for instructors only).
+        expected ones, and the reference query, for instructors only); after a ``change``,
+        that the view did not follow the data and so shows a copy, not the data as they are.
     Example:
         - check: view_rows_match
           with:
@@ -613,7 +652,7 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
             columns: [metric_type, item]
             reference: "SELECT 'Dead Tuples' AS metric_type, relname::text AS item FROM pg_stat_user_tables"
     """
-    conn = ctx.grader()
+    conn = ctx.grader() if change is None else ctx.learner()
     rel = find_relation(conn, name, schema)
     nsp, vname = split_qualified(name, schema)
     if rel is None:
@@ -624,6 +663,12 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
     try:
         with grader_transaction(conn):
             conn.execute("SELECT pg_catalog.set_config('stats_fetch_consistency', 'snapshot', true)")
+            if change is not None:
+                try:
+                    with conn.transaction():
+                        conn.execute(str(change))
+                except psycopg.Error as exc:
+                    raise RuntimeError(f"the spec's change failed: {_error_text(exc)}") from exc
             try:
                 with conn.transaction():
                     view_cols, view_rows, view_cut = _fetch_capped(
@@ -683,8 +728,13 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
         evidence.append(rows_evidence(f"Unexpected rows in {rel.display}", shown_cols, cmp.extra,
                                       total=cmp.extra_count))
     detail = " and ".join(parts) or (cmp.message or "the rows differ")
+    followed = ("" if change is None else
+                " The grader changed the data under the view first (in a transaction it rolled back): a view "
+                "runs its query on the data as they are now, so a view that misses the change shows a copy "
+                "taken earlier (a table made with CREATE TABLE … AS, a materialized view), right only until "
+                "the data change.")
     return Outcome(False, f"{rel.display} returns {len(actual)} row(s){compared}, the expected result has "
-                          f"{len(expected)}: {detail}.", tuple(evidence))
+                          f"{len(expected)}: {detail}.{followed}", tuple(evidence))
 
 
 def _as_float(value):

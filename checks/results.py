@@ -329,8 +329,8 @@ def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool =
     if columns:
         wanted = [str(c) for c in columns]
         if not actual_cols and not actual:
-            # No rows and no column names came back (an empty streamed result has no
-            # description): nothing to project, and the count still tells.
+            # No rows and no column names came back (the runner could not describe the
+            # empty result): nothing to project, and the count still tells.
             actual_cols = tuple(wanted)
         actual, missing_name = project_columns(actual_cols, actual, wanted)
         if missing_name is not None:

@@ -291,6 +291,8 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
             if cur.description is not None:
                 columns = tuple(col.name for col in cur.description)
                 oids = tuple(col.type_code for col in cur.description)
+            elif streamed and not seen and stmt.name:
+                columns, oids = _describe(conn, stmt.sql)
             rowcount = (seen if streamed else len(rows)) if cur.description is not None else cur.rowcount
     except psycopg.Error as exc:
         elapsed = time.monotonic() - t0
@@ -330,6 +332,40 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
         note = (f"{len(rows)} rows kept (stopped: the rows exceeded {MAX_CAPTURE_BYTES // (1024 * 1024)} MiB)"
                 if size > MAX_CAPTURE_BYTES else f"{max(seen, len(rows))} rows (stopped at the {row_cap}-row cap)")
     return StatementOutcome(file_name, stmt.line, stmt.sql, "ok", note, "", rowcount, elapsed)
+
+
+def _describe(conn: psycopg.Connection, text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Column names and type OIDs of a query that returned no rows.
+
+    A streamed result with no rows leaves psycopg no description (the server's row
+    description comes with the first row), yet "no rows, columns pid and query" is what the
+    checks must compare. The statement is parsed again without running it (the protocol's
+    Parse and Describe, on the unnamed statement), inside a savepoint when the learner has a
+    transaction open, so a failure here never touches the learner's work. Nothing comes back
+    (no columns known) when it cannot be described.
+    """
+    pgconn = conn.pgconn
+    in_block = pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+    if pgconn.transaction_status not in (psycopg.pq.TransactionStatus.IDLE, psycopg.pq.TransactionStatus.INTRANS):
+        return (), ()
+    ok = (psycopg.pq.ExecStatus.COMMAND_OK,)
+    try:
+        if in_block and pgconn.exec_(b"SAVEPOINT pgdrill_describe").status not in ok:
+            return (), ()
+        try:
+            prepared = pgconn.prepare(b"", text.encode(conn.info.encoding or "utf-8", errors="replace"))
+            described = pgconn.describe_prepared(b"") if prepared.status in ok else None
+        finally:
+            if in_block:
+                pgconn.exec_(b"ROLLBACK TO SAVEPOINT pgdrill_describe")
+                pgconn.exec_(b"RELEASE SAVEPOINT pgdrill_describe")
+    except psycopg.Error:
+        return (), ()
+    if described is None or described.status not in ok:
+        return (), ()
+    names = tuple((described.fname(i) or b"").decode(conn.info.encoding or "utf-8", errors="replace")
+                  for i in range(described.nfields))
+    return names, tuple(described.ftype(i) for i in range(described.nfields))
 
 
 def row_size(row) -> int:

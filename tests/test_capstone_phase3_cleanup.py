@@ -317,6 +317,24 @@ def test_deleting_accounts_orders_and_the_unique_constraint_loses_their_points(g
         assert r[check_id].status is Status.PASSED, check_id
 
 
+def test_deleting_the_double_submitted_orders_is_told_they_are_out_of_scope(grade, incident):
+    """The 4 zero-total double submissions are task 3.3's anomalies: a "why" about erased
+    customers would send the learner looking for the wrong mistake."""
+    double = next(f for f in incident.manifest["faults"] if f["id"] == "zero_total_orders")
+    delete = ("\nDELETE FROM orders AS o WHERE o.total_amount = 0\n"
+              "  AND NOT EXISTS (SELECT 1 FROM order_items AS oi WHERE oi.order_id = o.id);\n")
+    result = grade(CLEANUP, {"cleanup.sql": reference_sql(CLEANUP) + delete})
+    assert errors(result) == []
+    r = by_id(result)
+    lost = r["orders-not-lost"]
+    assert lost.points == 0
+    assert f"{double['count']} rows are gone" in lost.message, lost.message
+    assert "anomalies of task 3.3" in lost.feedback and "out of scope here" in lost.feedback
+    # everything else of the reference still stands
+    assert {c.check_id for c in result.checks if c.points < c.max_points} <= {
+        "orders-not-lost", "orders-have-customers", "customer-fk-restored", "orders-preserved"}
+
+
 def test_keeping_the_copy_skipping_reindex_and_unenforced_fk(grade, pg_server):
     sql = submission("keeps-the-copy-skips-reindex")
     unenforced = pg_server.version_num >= 180000

@@ -145,7 +145,7 @@ TIMING_CHECKS = {"name-search-under-100ms", "order-lines-under-100ms"}
 @pytest.mark.parametrize("seed", SEEDS)
 def test_4_1_reference_scores_full_marks(grade, seed):
     result = grade(IX, SOLUTIONS_DIR / IX, seed=seed)
-    assert not not_passed(result) and result.points == result.max_points == 30
+    assert not not_passed(result) and result.points == result.max_points == 31
     assert not [s for s in result.statements if s.status != "ok"]
 
 
@@ -185,6 +185,17 @@ def test_4_1_plan_faking_does_not_pass(grade):
                      "customer-orders-uses-index", "open-orders-uses-index", "recent-orders-uses-index",
                      "category-fewer-buffers", "order-lines-fewer-buffers"):
         assert checks[check_id].points == 0, check_id
+
+
+def test_4_1_dropping_both_indexes_of_the_duplicate_pair_loses_the_uniqueness(grade):
+    """The fix re-examined as a whole: no duplicate is left, and no unique e-mail either."""
+    reference = (SOLUTIONS_DIR / IX / "indexes.sql").read_text()
+    both = reference + "\nALTER TABLE customers DROP CONSTRAINT customers_email_key;\n"
+    result = grade(IX, {"indexes.sql": both})
+    assert {check_id for check_id, _ in not_passed(result)} - TIMING_CHECKS == {"email-still-unique"}
+    unique = by_id(result)["email-still-unique"]
+    assert "UNIQUE constraint on public.customers (email); there is none" in unique.message
+    assert "drop only the plain index" in unique.feedback
 
 
 def test_4_1_deleting_data_to_make_queries_fast_fails(grade):
@@ -430,6 +441,27 @@ def test_5_1_name_concatenation_breaks_on_a_quoted_table(grade):
         assert result[check_id].points == 0
         assert 'relation "public.productimport" does not exist' in result[check_id].message
     assert "oid" in result["view-lists-every-table"].feedback
+
+
+def test_5_1_a_view_over_a_snapshot_misses_a_new_table(grade):
+    """Right today, wrong tomorrow: the view's rows copied into a table (or a materialized view)
+    pass every comparison made on the database as it is; a table created just before the
+    grader reads the view tells them apart."""
+    files = {p.name: p.read_text() for p in (SOLUTIONS_DIR / MO).iterdir() if p.suffix in (".sql", ".cron")}
+    head = "CREATE OR REPLACE VIEW db_health_summary AS"
+    assert head in files["monitoring.sql"]
+    for kind in ("TABLE", "MATERIALIZED VIEW"):
+        snapshot = files["monitoring.sql"].replace(head, f"CREATE {kind} health_snapshot AS", 1)
+        snapshot = snapshot.replace("COMMENT ON VIEW db_health_summary", "COMMENT ON TABLE health_snapshot", 1)
+        snapshot += "\nCREATE VIEW db_health_summary AS SELECT * FROM health_snapshot;\n"
+        result = by_id(grade(MO, {**files, "monitoring.sql": snapshot}))
+        rows = result["view-lists-every-table"]
+        assert rows.points == 0, (kind, rows.message)
+        assert "expected row(s) are missing" in rows.message and "changed the data under the view" in rows.message
+        missing = next(e for e in rows.evidence if e.title.startswith("Missing from"))
+        # the new table, and a snapshot table of its own (a materialized view is not a table)
+        assert {r[1] for r in missing.rows} == {"pgdrill_new_table"} | ({"health_snapshot"} if kind == "TABLE" else set())
+        assert result["view-exists"].status is Status.PASSED
 
 
 def test_5_1_hidden_clean_tables_and_a_broken_crontab(grade):

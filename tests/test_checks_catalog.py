@@ -215,6 +215,69 @@ def test_no_duplicate_indexes(db):
     assert catalog.no_duplicate_indexes(db, table="order_items").passed
 
 
+def test_no_unindexed_foreign_keys(db):
+    learner = db.learner()
+    learner.execute("""
+        CREATE SCHEMA fkcase;
+        CREATE TABLE fkcase.parent (id int PRIMARY KEY);
+        CREATE TABLE fkcase.pair (a int, b int, PRIMARY KEY (a, b));
+        CREATE TABLE fkcase.child (p int REFERENCES fkcase.parent, a int, b int, note text,
+                                   FOREIGN KEY (a, b) REFERENCES fkcase.pair);
+        -- neither a partial index nor an expression index supports a key
+        CREATE INDEX child_p_partial ON fkcase.child (p) WHERE p > 0;
+        CREATE INDEX child_p_expr ON fkcase.child ((p + 0));
+        -- the key's columns in another order, as the leading columns, do
+        CREATE INDEX child_b_a_note ON fkcase.child (b, a, note);
+    """)
+    try:
+        out = catalog.no_unindexed_foreign_keys(db, schema="fkcase")
+        assert not out.passed
+        assert out.message.startswith("1 foreign key(s) in fkcase have no index now: child_p_fkey on child (p)")
+        assert "child_a_b_fkey" not in out.message
+        # an index led by the key, with more columns after it, supports it
+        learner.execute("CREATE INDEX child_p_note ON fkcase.child (p, note)")
+        assert catalog.no_unindexed_foreign_keys(db, schema="fkcase").passed
+        # dropping both of two identical indexes takes the support away again
+        learner.execute("DROP INDEX fkcase.child_b_a_note")
+        out = catalog.no_unindexed_foreign_keys(db, schema="fkcase")
+        assert not out.passed and "child_a_b_fkey on child (a, b)" in out.message
+    finally:
+        learner.execute("DROP SCHEMA fkcase CASCADE")
+
+
+def test_view_rows_match_after_a_change_under_the_view(db):
+    learner = db.learner()
+    learner.execute("""
+        CREATE SCHEMA viewcase;
+        CREATE TABLE viewcase.sales (product text, qty int);
+        INSERT INTO viewcase.sales VALUES ('tea', 2), ('tea', 3), ('rice', 1);
+        CREATE VIEW viewcase.live AS SELECT product, sum(qty) AS units FROM viewcase.sales GROUP BY product;
+        CREATE TABLE viewcase.snap AS SELECT product, sum(qty) AS units FROM viewcase.sales GROUP BY product;
+        CREATE VIEW viewcase.frozen AS SELECT * FROM viewcase.snap;
+    """)
+    reference = "SELECT product, sum(qty) AS units FROM viewcase.sales GROUP BY product"
+    change = "INSERT INTO viewcase.sales VALUES ('tea', 10), ('salt', 4)"
+    try:
+        # as the data are, both views are right
+        for name in ("viewcase.live", "viewcase.frozen"):
+            assert catalog.view_rows_match(db, name=name, reference=reference).passed, name
+        # after the change only the real view is
+        out = catalog.view_rows_match(db, name="viewcase.live", reference=reference, change=change)
+        assert out.passed, out.message
+        out = catalog.view_rows_match(db, name="viewcase.frozen", reference=reference, change=change)
+        assert not out.passed
+        assert "2 expected row(s) are missing and 1 row(s) should not be there" in out.message
+        assert "changed the data under the view first" in out.message
+        # the change was rolled back
+        assert learner.execute("SELECT count(*) FROM viewcase.sales").fetchone()[0] == 3
+        # a change that fails is the spec's bug, not the learner's
+        with pytest.raises(RuntimeError, match="the spec's change failed"):
+            catalog.view_rows_match(db, name="viewcase.live", reference=reference,
+                                    change="INSERT INTO viewcase.nowhere VALUES (1)")
+    finally:
+        learner.execute("DROP SCHEMA viewcase CASCADE")
+
+
 def test_index_absent(db):
     assert catalog.index_absent(db, name="nope_idx").passed
     out = catalog.index_absent(db, name="orders_status_b")

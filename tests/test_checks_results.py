@@ -318,6 +318,11 @@ def test_a_query_returning_no_rows_is_compared_by_count_not_by_missing_columns(d
     assert "returned 0 row(s), the expected result has 2" in out.message
     out = rows_match(ctx, query="orphans", reference=ORPHANS + " AND false", columns=["id", "order_id"])
     assert out.passed, out.message
+    # the columns of an empty result are known: one that lacks a column says so, naming the ones it has
+    ctx = db("-- name: orphans\nSELECT oi.id AS item_id, oi.qty FROM order_items oi WHERE false;")
+    out = rows_match(ctx, query="orphans", reference=ORPHANS + " AND false", columns=["id", "order_id"])
+    assert not out.passed
+    assert out.message == "Your query 'orphans' has no column named 'id' (its columns: item_id, qty)."
 
 
 def test_columns_named_asks_for_a_missing_column_not_for_an_alias(db):

@@ -129,7 +129,7 @@ WRONG = [
      {"orders-per-employee", "average-order-value"},
      {"orders-per-employee": ["count(DISTINCT"], "average-order-value": ["sum per order", "avg()"]}),
     ("course-05-indexes", "every-fk-column",
-     {"inventory-film-index", "payment-rental-index", "no-duplicate-indexes"},
+     {"inventory-film-index", "payment-rental-index", "no-duplicate-indexes", "foreign-keys-still-indexed"},
      {"inventory-film-index": ["(store_id, film_id)", "leading"],
       "payment-rental-index": ["partitioned table"],
       "no-duplicate-indexes": ["film_actor_film_id_idx", "identical"]}),
@@ -154,8 +154,9 @@ WRONG = [
      {"dead-tuples-reclaimed": ["public.rental", "dead", "VACUUM"], "tables-vacuumed": ["rental"],
       "autovacuum-back-on": ["autovacuum_enabled"]}),
     ("course-09-views-monitoring", "table-not-view",
-     {"product-sales-view"},
-     {"product-sales-view": ["is a table, not a view"]}),
+     {"product-sales-view", "product-sales-follows-data"},
+     {"product-sales-view": ["is a table, not a view"],
+      "product-sales-follows-data": ["changed the data under the view", "CREATE TABLE … AS"]}),
     ("course-10-backup-restore", "schema-only",
      {"backup-restores"},
      {"backup-restores": ["restores 0 of", "the restored copy 0", "--schema-only"]}),
@@ -183,6 +184,95 @@ def test_wrong_submission_loses_what_it_should(grade, exercise, variant, fails, 
     # had to keep (course 6's broad DELETE): gated points leave it nothing.
     destroyed_everything = variant == "divide-and-broad-delete"
     assert (result.points == 0) if destroyed_everything else (0 < result.points < result.max_points)
+
+
+# ------------------------------------------------------------------------------------------
+# A fix examined as a whole: the diagnosis run again, a view after its data change
+
+
+def _solution(exercise: str) -> str:
+    return (SOLUTIONS_DIR / exercise / "solution.sql").read_text()
+
+
+def test_dropping_both_indexes_of_a_duplicate_pair_leaves_a_foreign_key_without_one(grade):
+    # Pagila's payment partitions carry two identical indexes on customer_id; the key needs one.
+    both = _solution("course-05-indexes") + "".join(
+        f"DROP INDEX CONCURRENTLY idx_fk_payment_p2022_0{m}_customer_id;\n" for m in (1, 2))
+    result = grade("course-05-indexes", {"solution.sql": both})
+    assert not_passed(result) == {"foreign-keys-still-indexed"}
+    out = by_id(result)["foreign-keys-still-indexed"]
+    assert "2 foreign key(s) in public have no index now" in out.message
+    assert "payment_p2022_01_customer_id_fkey on payment_p2022_01 (customer_id)" in out.message
+    assert "drop one and keep the other" in out.message
+    # Keeping the other index of each pair (the one the reference drops) is as right.
+    other = re.sub(r"DROP INDEX CONCURRENTLY payment_p2022_0(\d)_customer_id_idx",
+                   r"DROP INDEX CONCURRENTLY idx_fk_payment_p2022_0\1_customer_id", _solution("course-05-indexes"))
+    assert other != _solution("course-05-indexes")
+    result = grade("course-05-indexes", {"solution.sql": other})
+    assert result.points == result.max_points, [(c.check_id, c.message) for c in result.checks if c.points < c.max_points]
+
+
+
+
+def _with_view(sql_text: str, view: str, replacement: str) -> str:
+    """The reference solution with its CREATE VIEW ``view`` … ; replaced."""
+    pattern = re.compile(rf"CREATE VIEW {view} AS.*?;\n", re.S)
+    assert pattern.search(sql_text)
+    return pattern.sub(lambda _: replacement.strip() + "\n", sql_text, count=1)
+
+
+def _snapshot_solution(kind: str = "TABLE") -> str:
+    """The reference solution with product_sales read from a snapshot of the same query: a
+    table (or materialized view) filled once, and a view over it."""
+    text = _solution("course-09-views-monitoring")
+    create = re.search(r"CREATE VIEW product_sales AS.*?;\n", text, re.S).group(0)
+    snapshot = (create.replace("CREATE VIEW product_sales AS", f"CREATE {kind} sales_snapshot AS")
+                + "CREATE VIEW product_sales AS SELECT * FROM sales_snapshot;\n")
+    return _with_view(text, "product_sales", snapshot)
+
+
+def test_a_view_over_a_snapshot_is_caught_once_the_data_change(grade):
+    result = grade("course-09-views-monitoring", {"solution.sql": _snapshot_solution()})
+    # It is a view, and today it returns the right rows: only the data changing tells.
+    assert not_passed(result) == {"product-sales-follows-data"}
+    out = by_id(result)["product-sales-follows-data"]
+    assert "should not be there" in out.message and "changed the data under the view" in out.message
+    # A materialized view is no view either.
+    result = grade("course-09-views-monitoring", {"solution.sql": _snapshot_solution("MATERIALIZED VIEW")})
+    assert "product-sales-follows-data" in not_passed(result)
+    # A view written differently (sums in a subquery, an outer join the other way) follows the data.
+    unusual = """
+CREATE VIEW product_sales AS
+SELECT p.product_name, c.category_name,
+       coalesce(s.units, 0) AS units_sold, coalesce(s.revenue, 0) AS revenue
+FROM order_details_sums AS s
+RIGHT JOIN products AS p ON p.product_id = s.product_id
+JOIN categories AS c USING (category_id);
+"""
+    sums = ("CREATE VIEW order_details_sums AS SELECT product_id, sum(quantity) AS units, "
+            "round(sum(unit_price::numeric * quantity * (1 - discount::numeric)), 2) AS revenue "
+            "FROM order_details GROUP BY product_id;\n")
+    result = grade("course-09-views-monitoring",
+                   {"solution.sql": sums + _with_view(_solution("course-09-views-monitoring"), "product_sales", unusual)})
+    assert result.points == result.max_points, [(c.check_id, c.message) for c in result.checks if c.points < c.max_points]
+
+
+def test_a_monitoring_view_of_every_session_is_not_a_long_running_query_view(grade):
+    plain = ("CREATE VIEW long_running_queries AS SELECT pid, usename, state, now() - query_start AS duration, query "
+             "FROM pg_stat_activity;")
+    result = grade("course-09-views-monitoring",
+                   {"solution.sql": _with_view(_solution("course-09-views-monitoring"), "long_running_queries", plain)})
+    # It can be queried, with the right columns: only what it shows is wrong.
+    assert not_passed(result) == {"long-running-view-filters"}
+    assert "should not be there" in by_id(result)["long-running-view-filters"].message
+    # Written differently — xact-independent, with NOT IN and an interval on the left — it passes.
+    unusual = ("CREATE VIEW long_running_queries AS SELECT a.pid, a.usename, a.state, "
+               "clock_timestamp() - a.query_start AS duration, a.query FROM pg_stat_activity a "
+               "WHERE a.datname = current_database() AND a.state NOT IN ('idle') AND a.pid <> pg_backend_pid() "
+               "AND a.query_start < now() - interval '60 seconds';")
+    result = grade("course-09-views-monitoring",
+                   {"solution.sql": _with_view(_solution("course-09-views-monitoring"), "long_running_queries", unusual)})
+    assert result.points == result.max_points, [(c.check_id, c.message) for c in result.checks if c.points < c.max_points]
 
 
 # ------------------------------------------------------------------------------------------

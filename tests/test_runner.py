@@ -86,6 +86,26 @@ def test_named_results_are_captured_with_columns(clone):
     assert answer.columns == ("a", "b") and answer.rows == ((1, None),)
 
 
+def test_a_named_query_with_no_rows_still_has_its_columns(clone):
+    # "No sessions are waiting" is an answer: the checks must see its columns (pid, …), not none.
+    result = run(clone, "CREATE TABLE t (id int, note text);\n"
+                        "-- name: waiting\nSELECT pid, state AS session_state FROM pg_stat_activity WHERE false;\n"
+                        "-- name: removed\nDELETE FROM t WHERE id < 0 RETURNING id, note;\n"
+                        "BEGIN;\nINSERT INTO t VALUES (1, 'kept');\n"
+                        "-- name: inside\nSELECT id AS ident FROM t WHERE id > 5;\n"
+                        "-- name: every_column\nSELECT * FROM t WHERE id > 5;\nCOMMIT;\n")
+    assert all(s.status == "ok" for s in result.statements), result.statements
+    waiting = result.captured["waiting"]
+    assert waiting.rows == () and waiting.columns == ("pid", "session_state")
+    assert waiting.type_oids == (23, 25)
+    assert result.captured["removed"].columns == ("id", "note")
+    # inside an open transaction: described without disturbing it (the INSERT is committed)
+    assert result.captured["inside"].columns == ("ident",)
+    assert result.captured["every_column"].columns == ("id", "note")
+    with clone.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+
+
 def test_bad_bytes_and_missing_files(clone, tmp_path):
     bad = tmp_path / "bad.sql"
     bad.write_bytes(b"SELECT 1;\nSELECT '\xff\xfe';\nSELECT 2;\n")

@@ -130,3 +130,46 @@ def test_the_maintenance_databases_are_closed_to_every_non_superuser_role(clone,
         admin.execute("SELECT 1")  # the superuser still gets in (the server is up)
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
         clone.server.connect(dbname, role, purpose="test", retries=1).close()
+
+
+def _log_lines(server, dbname: str, wanted: str, *, present: bool = True) -> list[str]:
+    """The learner's server_log(), polled until a line containing ``wanted`` shows (the logging
+    collector writes on its own schedule)."""
+    deadline = time.monotonic() + 10
+    with server.connect(dbname, LEARNER, purpose="log-reader") as conn:
+        while True:
+            lines = [r[0] for r in conn.execute("SELECT line FROM incident_tools.server_log(5000) AS line")]
+            if not present or any(wanted in line for line in lines) or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.1)
+
+
+def test_the_log_of_a_database_starts_when_it_was_made(make_clone, pg_server, templates):
+    """A lab reset drops the database and clones it again under the same name: the lines of
+    the database before it (the sessions the reset terminated, an earlier run's refusals) are
+    not this database's story, and 1.2's log query must not count them."""
+    if pg_server.kind == "dsn":
+        pytest.skip("the log reader needs the server's own log file")
+    first = make_clone(fixture="empty")
+    name = first.dbname
+    with pg_server.connect(name, LEARNER, purpose="before") as conn:
+        conn.execute("DO $$BEGIN RAISE LOG 'pgdrill-test: written before the reset'; END$$")
+        # a forged start line, without the secret number, starts nothing
+        conn.execute("DO $$BEGIN RAISE LOG 'this database starts here: 1'; END$$")
+    assert any("written before the reset" in line for line in _log_lines(pg_server, name, "written before the reset"))
+    first.drop()
+    again = make_clone(fixture="empty", name=name)
+    with pg_server.connect(name, LEARNER, purpose="after") as conn:
+        conn.execute("DO $$BEGIN RAISE LOG 'pgdrill-test: written after the reset'; END$$")
+        # the number behind the start is the superuser's alone
+        assert conn.execute("SELECT pg_catalog.pg_sequence_last_value('incident_tools.log_start')").fetchone() == (None,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT last_value FROM incident_tools.log_start")
+    # the start is the superuser's own business: nothing of it reaches pg_stat_statements
+    with pg_server.connect(name, LEARNER, purpose="after") as conn:
+        seen = conn.execute("SELECT count(*) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+                            "WHERE d.datname = current_database() AND s.query ~ 'log_start|starts here'").fetchone()[0]
+    assert seen == 0
+    lines = _log_lines(pg_server, again.dbname, "written after the reset")
+    assert any("written after the reset" in line for line in lines), lines[-5:]
+    assert not any("written before the reset" in line or "starts here" in line for line in lines), lines

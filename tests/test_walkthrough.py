@@ -23,6 +23,10 @@ Directives: an HTML comment on the line right before a block, items separated by
 
 The block's result is its last statement that returned rows; if none did, its last statement
 that changed rows. The parser and runner live in pgdrill/doctest_sql.py.
+
+The walkthrough also agrees with the exercises: the SQL of its Tasks 4.1, 4.2 and 4.3 (less the
+blocks that show an error on purpose) is graded as those exercises' submissions and must score
+full marks, and the report's impact numbers (Task 5.3) are the manifest's.
 """
 
 from __future__ import annotations
@@ -171,6 +175,57 @@ def test_a_broken_promise_is_reported(pg_server, make_clone):
     assert "want the output to contain 'Index Scan'" in text and "Seq Scan on order_items" in text
     assert "want value 'f', have 't'" in text
     assert len(issues) == 6
+
+
+# --------------------------------------------------------------------------------- graded as a submission
+
+# A walkthrough section whose SQL is an exercise's whole answer: graded as that exercise's
+# submission, it must score full marks — the walkthrough and the exercises cannot disagree.
+# A section ends at the next heading (a "####" inside it starts what the exercise leaves out).
+GRADED_SECTIONS = {
+    "4.1": ("techshop-4-1-indexes", "indexes.sql"),
+    "4.2": ("techshop-4-2-cleanup", "cleanup.sql"),
+    "4.3": ("techshop-4-3-maintenance", "maintenance.sql"),
+}
+
+
+def section_sql(text: str, blocks, task: str) -> str:
+    """The SQL of the walkthrough's "### Task <task>" section, its blocks in order — but those
+    that show an error on purpose (`expect: error=…`): they demonstrate, they fix nothing."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines, 1) if line.startswith(f"### Task {task} "))
+    end = next((i for i, line in enumerate(lines, 1) if i > start and re.match(r"#{2,4} ", line)), len(lines) + 1)
+    chosen = [b.sql for b in blocks if start < b.line < end and not (b.expect and b.expect.error)]
+    assert chosen, f"no SQL in the walkthrough's Task {task}"
+    return "\n".join(chosen)
+
+
+@pytest.mark.parametrize("task", sorted(GRADED_SECTIONS))
+def test_walkthrough_section_scores_full_marks_as_a_submission(grade, blocks, task):
+    exercise, file_name = GRADED_SECTIONS[task]
+    result = grade(exercise, {file_name: section_sql(WALKTHROUGH.read_text(encoding="utf-8"), blocks, task)})
+    lost = [(c.check_id, c.message) for c in result.checks if c.points < c.max_points]
+    assert result.points == result.max_points, f"walkthrough Task {task} as {exercise}: " + "\n".join(map(str, lost))
+    assert [s for s in result.statements if s.status != "ok"] == []
+
+
+def test_the_reports_numbers_are_the_incidents(incident):
+    """Task 5.3's impact paragraph counts what the earlier tasks found: each number is the
+    manifest's (the walkthrough once said 16 wrong totals where its own Task 3.2 counts 14)."""
+    text = WALKTHROUGH.read_text(encoding="utf-8")
+    report = text[text.index("### Task 5.3"):]
+    counts = {f["id"]: f["count"] for f in incident.manifest["faults"]}
+    said = {
+        r"(\d+) order lines\s+lost their orders": ("orphan_order_items",),
+        r"(\d+) orders lost their customers": ("orders_without_customer",),
+        r"(\d+) customers had split accounts": ("duplicate_emails",),
+        r"(\d+) products\s+were oversold": ("negative_stock",),
+        r"(\d+) orders had wrong totals": ("zero_total_orders", "negative_total_orders", "order_total_mismatch"),
+    }
+    for pattern, faults in said.items():
+        found = re.search(pattern, report)
+        assert found, f"Task 5.3 no longer says {pattern!r}"
+        assert int(found.group(1)) == sum(counts[f] for f in faults), (pattern, {f: counts[f] for f in faults})
 
 
 # --------------------------------------------------------------------------------- the lab's advice
