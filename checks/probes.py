@@ -18,8 +18,10 @@ too, so a constraint added NOT VALID over bad rows fails.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -300,6 +302,14 @@ def _shown(value) -> str:
     return "NULL" if value is None else str(value)
 
 
+def _in_utc(value):
+    """An instant (timestamptz) shown in UTC, whatever the probe's TimeZone: the same instant
+    compares equal across contexts."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc)
+    return value
+
+
 def _rule_verdicts(conn, rule: str, values: list) -> dict:
     """For each value: True (the rule allows it), False (refuses it) or None (does not decide)."""
     verdicts = {}
@@ -428,7 +438,8 @@ def column_rule_enforced(ctx: CheckContext, *, table, column, rule, boundaries=(
     for found, what in ((wrongly_out, "these were refused although the rule allows them"),
                         (other_error, "these failed for another reason")):
         if found:
-            problems.append(f"{what}: {'; '.join(found[:5])}" + (f" and {len(found) - 5} more" if len(found) > 5 else ""))
+            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+            problems.append(f"{what}: {'; '.join(found[:5])}{more}")
     if breakers:
         problems.append(f"{breakers} row(s) already in {rel.display} break the rule (e.g. {col} = "
                         f"{', '.join(_shown(x) for x in examples_found)}): whatever refuses new bad values left "
@@ -445,7 +456,7 @@ def column_rule_enforced(ctx: CheckContext, *, table, column, rule, boundaries=(
 
 
 @check
-def defaults_follow_rule(ctx: CheckContext, *, probe_sql, expect, zones=_FAR_APART_ZONES,
+def defaults_follow_rule(ctx: CheckContext, *, probe_sql, expect, zones=_FAR_APART_ZONES, again_after=1.5,
                          timeout=DEFAULT_TIMEOUT) -> Outcome:
     """The defaults a new row gets follow a rule in every context, not just at one moment.
 
@@ -459,13 +470,19 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql, expect, zones=_FAR_APA
         in its own rolled-back transaction at its own moment, with ``expect`` evaluated in that
         same transaction. So a constant typed in at creation (DEFAULT '2026-01-01', or DEFAULT
         'now', which PostgreSQL evaluates once, when the table is created) fails where the rule
-        asks for the moment of the insert: for date and timestamp columns in at least one zone;
-        for timestamptz once the frozen value is older than the tolerance ``expect`` allows. A
-        trigger that fills the column counts like a DEFAULT: only the inserted values are judged.
+        asks for the moment of the insert: for date and timestamp columns in at least one zone.
+        A timestamptz frozen a moment ago is the same instant in every zone and may still be
+        within the tolerance ``expect`` allows: when every context returned the very same row
+        (instants compared in UTC), the probe runs once more ``again_after`` seconds later, and
+        that row must fit too — a frozen instant has aged past the tolerance by then, a default
+        computed per row has moved on. A trigger that fills the column counts like a DEFAULT:
+        only the inserted values are judged.
     Arguments:
         probe_sql: one INSERT … RETURNING the columns ``expect`` reads.
         expect: boolean SQL over the returned columns (not shown to learners).
         zones: the TimeZone of each context (default Pacific/Kiritimati and Etc/GMT+12).
+        again_after: seconds to wait before the extra probe made when every context returned
+            the same row (default 1.5, longer than the tolerance in ``expect``); 0: none.
         timeout: statement and lock timeout of each probe (default 5s).
     Feedback on failure:
         The row the defaults produced in each context and whether it fits; when the same
@@ -499,11 +516,14 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql, expect, zones=_FAR_APA
         conn.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)")
         for row in cur.fetchmany(100):
             fits = conn.execute(select, row).fetchone()[0]
-            judged.append((bool(fits), ", ".join(f"{n}={_shown(v)}" for n, v in zip(names, row))))
+            judged.append((bool(fits), ", ".join(f"{n}={_shown(_in_utc(v))}" for n, v in zip(names, row))))
         return judged
 
     ev_rows, problems = [], []
-    for zone in zone_list:
+    contexts = [(zone, f"TimeZone {zone}") for zone in zone_list]
+    for i, (zone, label) in enumerate(contexts):
+        if i == len(zone_list):  # every zone gave the same row: once more, later
+            time.sleep(float(again_after))
         run = probe(ctx, str(probe_sql), timeout=timeout, settings={"TimeZone": zone}, then=judge_rows)
         if run.error is not None:
             return Outcome(False, "Inserting a row that leaves its columns to their defaults failed with "
@@ -514,16 +534,19 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql, expect, zones=_FAR_APA
         if not run.result:
             raise ValueError("defaults_follow_rule: probe_sql returned no row (it must INSERT … RETURNING columns)")
         for fits, row in run.result:
-            ev_rows.append((zone, row, "yes" if fits else "no"))
+            ev_rows.append((label, row, "yes" if fits else "no"))
             if not fits:
-                problems.append(f"{row} (TimeZone {zone})")
+                problems.append(f"{row} ({label})")
+        if (i == len(zone_list) - 1 and not problems and float(again_after) > 0
+                and len({row for _, row, _ in ev_rows}) == 1):
+            contexts.append((zone_list[0], f"TimeZone {zone_list[0]}, {float(again_after):g} s later"))
     evidence = (Evidence("sql", "Probe (rolled back), once per time zone", str(probe_sql)),
-                rows_evidence("The new row in each context", ("TimeZone", "returned", "fits the rule"), ev_rows,
+                rows_evidence("The new row in each context", ("context", "returned", "fits the rule"), ev_rows,
                               limit=20),
                 Evidence("sql", "The rule (the row fits when true)", str(expect), instructor_only=True))
     if not problems:
-        return Outcome(True, f"The new row's defaults fit the rule in all {len(zone_list)} contexts "
-                             f"({', '.join(zone_list)}).", evidence)
+        return Outcome(True, f"The new row's defaults fit the rule in all {len(contexts)} contexts "
+                             f"({', '.join(label for _, label in contexts)}).", evidence)
     same_value = len({row for _, row, _ in ev_rows}) == 1
     fits_somewhere = any(fits == "yes" for _, _, fits in ev_rows)
     frozen = (" The same values came back in every context, right in one and wrong in another: a constant, "

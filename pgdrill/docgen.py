@@ -183,11 +183,13 @@ probes (arguments in [checks.md](checks.md)):
   passes: a table CHECK, a domain's CHECK, a trigger.
 - `defaults_follow_rule` inserts a row that leaves columns to their defaults (`probe_sql:
   INSERT … RETURNING status, order_date`) and tests `expect` on what comes back, once in each
-  of two time zones 26 hours apart, each at its own moment: `DEFAULT 'now'` or a date typed
-  in fails where the rule asks for the time of the insert.
+  of two time zones 26 hours apart, each at its own moment — and, when both returned the very
+  same row, once more a moment later: `DEFAULT 'now'` or a date typed in fails where the rule
+  asks for the time of the insert.
 
 Grading stays deterministic: the generated values are the same on every run (a fixed seed, no
-shrinking, no example database), at most 60 statements are tried, each under its own timeout.
+shrinking, no example database), at most 60 statements are tried, each under its own timeout
+(`timeout`, 5 s by default).
 Write the rule and its boundaries from the task, not from the reference solution; the rule is
 shown to instructors only. `grade.py new-exercise` scaffolds one such check
 (`minutes-positive`). Keep `statement_fails` for what is one case by nature (a foreign key to a

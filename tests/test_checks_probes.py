@@ -273,6 +273,31 @@ def test_a_default_frozen_at_creation_fails(rules, column, expect, hint):
     assert out.evidence[2].instructor_only
 
 
+def test_an_instant_frozen_a_moment_ago_fails_once_it_has_aged(rules):
+    """timestamptz DEFAULT 'now' made just now: the same instant in every zone, inside the tolerance at
+    first; probed again later it has aged past it. A per-row default of lower precision moves on."""
+    learner = rules.learner()
+    learner.execute("CREATE TABLE o_just_now (id serial PRIMARY KEY, at timestamptz DEFAULT 'now', "
+                    "at0 timestamptz(0) DEFAULT now())")
+    try:
+        at = NOW.replace("value", "at")
+        out = probes.defaults_follow_rule(rules, expect=at,
+                                          probe_sql="INSERT INTO o_just_now DEFAULT VALUES RETURNING at")
+        assert not out.passed and "1.5 s later" in out.message, out.message
+        at0 = "at0 BETWEEN now() - interval '0.5 second' AND clock_timestamp() + interval '0.5 second'"
+        out = probes.defaults_follow_rule(rules, expect=at0,
+                                          probe_sql="INSERT INTO o_just_now DEFAULT VALUES RETURNING at0")
+        assert out.passed, out.message
+        # a constant the rule asks for: the extra probe finds it again, and it still fits
+        out = probes.defaults_follow_rule(rules, expect="status = 'pending'",
+                                          probe_sql="INSERT INTO o_good DEFAULT VALUES RETURNING status")
+        assert out.passed and "1.5 s later" in out.message, out.message
+        assert probes.defaults_follow_rule(rules, expect="status = 'pending'", again_after=0,
+                                           probe_sql="INSERT INTO o_good DEFAULT VALUES RETURNING status").passed
+    finally:
+        learner.execute("DROP TABLE o_just_now")
+
+
 def test_default_probe_that_fails_says_why(rules):
     out = probes.defaults_follow_rule(rules, expect="stock = 0",
                                       probe_sql="INSERT INTO s_good (id) VALUES (99) RETURNING stock")

@@ -441,6 +441,7 @@ def test_course7_domain_and_spot_checks(grade):
     assert not_passed(result) == set(), {c.check_id: c.message for c in result.checks if c.status is not Status.PASSED}
     # CHECKs that refuse the one value a single probe tries, and nothing else
     spot = reference.replace("CHECK (quantity > 0)", "CHECK (quantity <> 0)").replace(
-        "track_unit_price_not_negative CHECK (unit_price >= 0)", "track_unit_price_not_negative CHECK (unit_price <> -0.99)")
+        "track_unit_price_not_negative CHECK (unit_price >= 0)",
+        "track_unit_price_not_negative CHECK (unit_price <> -0.99)")
     result = grade(exercise, {"solution.sql": spot})
     assert not_passed(result) == {"quantity-must-be-positive", "track-price-not-negative"}
