@@ -283,7 +283,8 @@ def test_an_instant_frozen_a_moment_ago_fails_once_it_has_aged(rules):
         at = NOW.replace("value", "at")
         out = probes.defaults_follow_rule(rules, expect=at,
                                           probe_sql="INSERT INTO o_just_now DEFAULT VALUES RETURNING at")
-        assert not out.passed and "1.5 s later" in out.message, out.message
+        # (caught by the extra probe; on a very slow machine already by the first ones)
+        assert not out.passed and "at=" in out.message, out.message
         at0 = "at0 BETWEEN now() - interval '0.5 second' AND clock_timestamp() + interval '0.5 second'"
         out = probes.defaults_follow_rule(rules, expect=at0,
                                           probe_sql="INSERT INTO o_just_now DEFAULT VALUES RETURNING at0")
