@@ -314,7 +314,8 @@ def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, reference
         (and ``ref_columns`` when given). With ``validated`` (the default) a constraint
         added NOT VALID does not count until VALIDATE CONSTRAINT has run, and one made NOT
         ENFORCED (PostgreSQL 18) never counts. What enforces the same rule counts too: for
-        unique, a valid non-partial UNIQUE index on the columns; for check on one column (or
+        unique, a valid non-partial UNIQUE index on the columns, or an exclusion constraint
+        whose operators are all the built-in = on those columns (in any order); for check on one column (or
         any check), a validated CHECK of the column's domain type (or of a domain that type is
         built on). A trigger does not count as a CHECK (it can be switched off per session and
         never looks at the rows already there); judge what it does with ``column_rule_enforced``.
@@ -410,6 +411,11 @@ def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, reference
     if unproven:
         return unproven[0]
     if code == "u":
+        for name, ex_cols, definition in conn.execute(query(conn, "catalog_exclusion_uniques"),
+                                                      {"table_oid": rel.oid}).fetchall():
+            if sorted(ex_cols) == sorted(cols):
+                return Outcome(True, f"{name} ({definition}) refuses two rows with equal {_fmt_cols(cols)}: "
+                                     "uniqueness, as an exclusion constraint.", evidence)
         for ix in _index_rows(conn, rel.oid):
             if (ix["is_unique"] and list(ix["key_columns"]) == cols and not ix["predicate"]
                     and ix["is_valid"] and ix["is_ready"] and ix["is_live"]):

@@ -309,6 +309,20 @@ def test_a_domain_check_is_a_check_on_the_column(domains):
     assert not catalog.constraint_exists(domains, table="dom_items", kind="check", columns=["q", "stock"]).passed
 
 
+def test_an_exclusion_constraint_with_equality_is_uniqueness(db):
+    learner = db.learner()
+    learner.execute("CREATE TABLE ex_acc (email text, region text, span int4range,"
+                    " EXCLUDE USING btree (region WITH =, email WITH =),"
+                    " EXCLUDE USING gist (span WITH &&))")
+    try:
+        out = catalog.constraint_exists(db, table="ex_acc", kind="unique", columns=["email", "region"])
+        assert out.passed and "exclusion constraint" in out.message, out.message
+        assert not catalog.constraint_exists(db, table="ex_acc", kind="unique", columns=["email"]).passed
+        assert not catalog.constraint_exists(db, table="ex_acc", kind="unique", columns=["span"]).passed  # overlap
+    finally:
+        learner.execute("DROP TABLE ex_acc")
+
+
 def test_what_is_not_a_check_or_not_null(domains):
     # a trigger refusing rows with check_violation is no CHECK constraint (column_rule_enforced judges it)
     out = catalog.constraint_exists(domains, table="dom_items", kind="check", columns=["note"])
