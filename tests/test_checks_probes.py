@@ -136,7 +136,7 @@ CREATE TABLE s_not_zero (id int PRIMARY KEY, stock int CHECK (stock <> 0));
 CREATE TABLE s_gap (id int PRIMARY KEY, stock int CHECK (stock > -1 OR stock < -10));
 CREATE TABLE s_spot (id int PRIMARY KEY, stock int CHECK (stock <> 0 AND stock <> -1));
 CREATE TABLE s_strict (id int PRIMARY KEY, stock int CHECK (stock > 0));
-CREATE TABLE s_not_valid (id int PRIMARY KEY, stock int);
+CREATE TABLE s_not_valid (id int PRIMARY KEY, stock int, value int);
 CREATE TABLE s_domain (id int PRIMARY KEY, stock nonneg_int);
 CREATE TABLE s_trigger (id int PRIMARY KEY, stock int);
 CREATE TABLE s_unusual (id int PRIMARY KEY, stock int CHECK (NOT stock < 0) CHECK (stock BETWEEN 0 AND 2147483647));
