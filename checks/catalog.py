@@ -13,6 +13,7 @@ import re
 import psycopg
 from psycopg import sql as psql
 
+from checks import vacuum_thresholds
 from checks.base import CheckContext, Outcome, check
 from checks.results import ShadowedBuiltins, _error_text, grader_transaction, sql_text
 from checks.sql import (
@@ -24,8 +25,6 @@ from pgdrill.report import Evidence
 
 # ------------------------------------------------------------------------------------------
 # helpers
-
-_FALSE_WORDS = {"f", "fa", "fal", "fals", "false", "n", "no", "off", "0"}
 
 
 def _fmt_cols(cols) -> str:
@@ -347,8 +346,15 @@ def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, reference
         every listed column is NOT NULL. A foreign key must reference ``references``
         (and ``ref_columns`` when given). With ``validated`` (the default) a constraint
         added NOT VALID does not count until VALIDATE CONSTRAINT has run, and one made NOT
-        ENFORCED (PostgreSQL 18) never counts. For unique, a valid non-partial UNIQUE index
-        on the columns also counts.
+        ENFORCED (PostgreSQL 18) never counts. What enforces the same rule counts too: for
+        unique, a valid non-partial UNIQUE index on the columns, or an exclusion constraint
+        whose operators are all the built-in = on those columns (in any order); for check on one column (or
+        any check), a validated CHECK of the column's domain type (or of a domain that type is
+        built on). A trigger does not count as a CHECK (it can be switched off per session and
+        never looks at the rows already there); judge what it does with ``column_rule_enforced``.
+        Nor does a domain's NOT NULL count for not_null: PostgreSQL lets NULLs of a NOT NULL
+        domain through (a scalar subquery or outer join that finds nothing), a column NOT NULL
+        has no such hole.
     Arguments:
         table: the table, ``name`` or ``schema.name``.
         kind: primary_key, foreign_key, unique, check or not_null.
@@ -403,7 +409,8 @@ def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, reference
             return sorted(c["columns"]) == sorted(cols)
         return list(c["columns"]) == cols
 
-    near = []
+    near: list[str] = []
+    unproven: list[Outcome] = []  # constraints that exist but do not (yet) bind the rows
     for c in cons:
         if c["kind"] != code or not same_cols(c):
             continue
@@ -415,20 +422,33 @@ def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, reference
                 near.append(f"{c['name']} references columns {_fmt_cols(c['ref_columns'])} instead")
                 continue
         if c.get("enforced") is False:  # PostgreSQL 18: a constraint that checks nothing
-            return Outcome(False, (
+            unproven.append(Outcome(False, (
                 f"{c['name']} ({c['definition']}) exists but is NOT ENFORCED: PostgreSQL checks no row "
                 f"against it, old or new, so it prevents nothing. Enforce it again (for a foreign key: "
                 f"ALTER TABLE {rel.display} ALTER CONSTRAINT {c['name']} ENFORCED, which also checks the "
-                f"existing rows)."), evidence)
+                f"existing rows)."), evidence))
+            continue
         if validated and not c["validated"]:
-            return Outcome(False, (
+            unproven.append(Outcome(False, (
                 f"{c['name']} ({c['definition']}) exists but is NOT VALID: PostgreSQL checks new and "
                 f"updated rows against it, but the rows already in the table were never verified and "
                 f"may still break it. Fix those rows, then run ALTER TABLE {rel.display} VALIDATE "
-                f"CONSTRAINT {c['name']} (it does not block reads or writes while it checks)."), evidence)
+                f"CONSTRAINT {c['name']} (it does not block reads or writes while it checks)."), evidence))
+            continue
         return Outcome(True, f"{c['name']}: {c['definition']}.", evidence)
 
+    if code == "c" and len(cols) <= 1:  # a domain's CHECK binds every value of a column of that type
+        domain_ok = _domain_check(conn, rel, cols, validated, near)
+        if domain_ok is not None:
+            return Outcome(True, domain_ok, evidence)
+    if unproven:
+        return unproven[0]
     if code == "u":
+        for name, ex_cols, definition in conn.execute(query(conn, "catalog_exclusion_uniques"),
+                                                      {"table_oid": rel.oid}).fetchall():
+            if sorted(ex_cols) == sorted(cols):
+                return Outcome(True, f"{name} ({definition}) refuses two rows with equal {_fmt_cols(cols)}: "
+                                     "uniqueness, as an exclusion constraint.", evidence)
         for ix in _index_rows(conn, rel.oid):
             if (ix["is_unique"] and list(ix["key_columns"]) == cols and not ix["predicate"]
                     and ix["is_valid"] and ix["is_ready"] and ix["is_live"]):
@@ -437,6 +457,28 @@ def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, reference
     if near:
         return Outcome(False, f"Want {want}; " + "; ".join(near) + ".", evidence)
     return Outcome(False, f"Want {want}; there is none, so nothing stops bad rows from coming back.", evidence)
+
+
+def _domain_check(conn, rel, cols, validated, near: list[str]) -> str | None:
+    """Why a CHECK of a domain counts as the CHECK on this column, or None (reasons go to ``near``).
+
+    A column of a domain type can only hold values that pass the domain's CHECKs (and those of
+    the domains below it): that enforces the rule as a table CHECK does. A trigger is no CHECK:
+    it can be disabled (session_replication_role = replica skips it), never looks at the rows
+    already there and cannot be validated — ``column_rule_enforced`` judges what a trigger does.
+    """
+    rows = conn.execute(query(conn, "catalog_domain_checks"), {"table_oid": rel.oid}).fetchall()
+    for column, column_type, domain, name, valid, definition in rows:
+        if cols and column != cols[0]:
+            continue
+        of = f"domain {column_type}" + (f" (built on {domain})" if domain != column_type else "")
+        if validated and not valid:
+            near.append(f"{column} is of {of}, whose CHECK {name} is NOT VALID: values already stored were never "
+                        f"verified (ALTER DOMAIN {domain} VALIDATE CONSTRAINT {name})")
+            continue
+        return (f"{column} is of {of}, whose CHECK {name} ({definition}) every value of the column must pass: a "
+                f"CHECK on the column by way of its type.")
+    return None
 
 
 def _not_null(conn, rel, cols, validated) -> Outcome:
@@ -518,52 +560,30 @@ def view_exists(ctx: CheckContext, *, name, columns=None, ordered=False, schema=
 
 @check
 def autovacuum_enabled(ctx: CheckContext, *, tables, schema="public") -> Outcome:
-    """Autovacuum runs on these tables: on for the server and not switched off per table.
+    """Autovacuum runs on these tables: switched on, and not tuned into never running.
 
     What it asserts:
-        The server settings autovacuum and track_counts are on, and no listed table has
-        the storage parameter ``autovacuum_enabled`` set to false.
+        The server settings autovacuum and track_counts are on, no listed table has the
+        storage parameter ``autovacuum_enabled`` set to false, and the settings that remain
+        would still have autovacuum act at least as early as PostgreSQL's stock settings do:
+        vacuum after at most 20 % of the rows + 50 are dead, analyze after at most 10 % + 50
+        changed — every parameter taken together, from the table or else from the server (see
+        ``autovacuum_runs``, which takes other bounds). ``autovacuum_enabled = on`` with a
+        scale factor of 100 or a threshold of two billion is autovacuum off in all but name,
+        and fails.
     Arguments:
         tables: a table or a list of tables (``name`` or ``schema.name``).
         schema: schema of unqualified names (default public).
     Feedback on failure:
-        Names the tables with autovacuum_enabled = false (fix with ALTER TABLE … RESET
-        (autovacuum_enabled)) or says autovacuum is off server-wide. Without autovacuum
-        dead tuples pile up, tables bloat and statistics go stale. Partial credit per
-        table.
+        Names the tables where autovacuum never runs and why (autovacuum_enabled = false —
+        fix with ALTER TABLE … RESET (autovacuum_enabled) — or off server-wide), or after how
+        many rows it would act and which parameters make it that late. Without autovacuum dead
+        tuples pile up, tables bloat and statistics go stale. Partial credit per table.
     Example:
         - check: autovacuum_enabled
           with: {tables: [products, orders, order_items]}
     """
-    conn = ctx.grader()
-    names = as_list(tables)
-    if not names:
-        raise ValueError("autovacuum_enabled needs tables")
-    server = conn.execute("SELECT pg_catalog.current_setting('autovacuum'), "
-                          "pg_catalog.current_setting('track_counts')").fetchone()
-    if server[0] != "on" or server[1] != "on":
-        return Outcome(False, f"Autovacuum cannot run on this server (autovacuum = {server[0]}, "
-                              f"track_counts = {server[1]}); no table gets vacuumed or analyzed automatically.")
-    ok, problems, ev_rows = 0, [], []
-    for t in names:
-        rel = find_relation(conn, t, schema)
-        if rel is None or rel.relkind not in TABLE_KINDS:
-            problems.append(missing_relation_message(*split_qualified(t, schema)).rstrip("."))
-            continue
-        row = conn.execute(query(conn, "catalog_autovacuum"), {"table_oid": rel.oid}).fetchone()
-        setting = row[0]
-        ev_rows.append((rel.display, "(default: on)" if setting is None else setting))
-        if setting is not None and setting.strip().lower() in _FALSE_WORDS:
-            problems.append(f"{rel.display} has autovacuum_enabled = {setting}")
-        else:
-            ok += 1
-    ev = (rows_evidence("autovacuum_enabled per table", ("table", "autovacuum_enabled"), ev_rows, limit=50),)
-    if not problems:
-        return Outcome(True, f"Autovacuum is on for {', '.join(map(str, names))}.", ev)
-    return Outcome(False, "Autovacuum is off where it should run: " + "; ".join(problems) + ". "
-                   "Without it dead tuples accumulate and statistics go stale; "
-                   "ALTER TABLE … RESET (autovacuum_enabled) turns it back on.", ev,
-                   score=ok / len(names))
+    return vacuum_thresholds.judge(ctx.grader(), tables, schema, vacuum_after=0.2, analyze_after=0.1)
 
 
 @check
@@ -747,14 +767,16 @@ def _as_float(value):
 @check
 def table_storage_parameter(ctx: CheckContext, *, tables, parameter, at_most=None, at_least=None, equals=None,
                             schema="public") -> Outcome:
-    """These tables have a storage parameter set to a fitting value (e.g. autovacuum tuned).
+    """These tables have a storage parameter set to a fitting value (e.g. a fillfactor).
 
     What it asserts:
         For each table, the storage parameter ``parameter`` (``ALTER TABLE … SET (parameter =
         …)``, read from pg_class.reloptions) is at most ``at_most``, at least ``at_least`` and/or
         equal to ``equals``. A table without the parameter counts with the server's setting of
         the same name when there is one (``autovacuum_vacuum_scale_factor`` …), so a server-wide
-        value that already fits is accepted; otherwise an unset parameter fails.
+        value that already fits is accepted; otherwise an unset parameter fails. One parameter
+        alone says little about autovacuum (a small scale factor next to a huge threshold never
+        vacuums): judge when autovacuum would run with ``autovacuum_runs`` instead.
     Arguments:
         tables: a table or a list of tables (``name`` or ``schema.name``).
         parameter: the storage parameter, e.g. autovacuum_vacuum_scale_factor.
@@ -769,7 +791,7 @@ def table_storage_parameter(ctx: CheckContext, *, tables, parameter, at_most=Non
         per table.
     Example:
         - check: table_storage_parameter
-          with: {tables: [orders, order_items], parameter: autovacuum_vacuum_scale_factor, at_most: 0.05}
+          with: {tables: [orders], parameter: fillfactor, at_most: 90}
     """
     if at_most is None and at_least is None and equals is None:
         raise ValueError("table_storage_parameter needs at_most, at_least or equals")

@@ -21,9 +21,9 @@ import time
 import psycopg
 from psycopg import sql
 
+from checks import vacuum_thresholds
 from checks.base import CheckContext, Outcome, check
-from checks.sql import TABLE_KINDS, as_list, find_relation, missing_relation_message, query, rows_evidence, \
-    split_qualified, sql_query
+from checks.sql import query, resolve_tables, rows_evidence, sql_query
 
 DEFAULT_STATS_WAIT = 2.0
 _STEP = 0.2
@@ -58,20 +58,6 @@ def _poll(wait: float, conn, read, good):
         time.sleep(_STEP)
 
 
-def _resolve_tables(conn, tables, schema):
-    names = as_list(tables)
-    if not names:
-        raise ValueError("this check needs tables")
-    found, missing = [], []
-    for t in names:
-        rel = find_relation(conn, t, schema)
-        if rel is None or rel.relkind not in TABLE_KINDS:
-            missing.append(missing_relation_message(*split_qualified(t, schema)).rstrip("."))
-        else:
-            found.append(rel)
-    return names, found, missing
-
-
 def _when(ts) -> str:
     return "never (in this database)" if ts is None else f"at {ts:%Y-%m-%d %H:%M:%S}"
 
@@ -102,7 +88,7 @@ def statistics_fresh(ctx: CheckContext, *, tables, since="setup", max_mod_ratio=
           with: {tables: [orders, products, order_items]}
     """
     conn = ctx.grader()
-    names, rels, problems = _resolve_tables(conn, tables, schema)
+    names, rels, problems = resolve_tables(conn, tables, schema)
     since_ts = _since(ctx, since)
 
     def fresh(s) -> bool:
@@ -156,7 +142,7 @@ def vacuumed_since(ctx: CheckContext, *, tables, since="setup", schema="public")
           with: {tables: [orders, products]}
     """
     conn = ctx.grader()
-    names, rels, problems = _resolve_tables(conn, tables, schema)
+    names, rels, problems = resolve_tables(conn, tables, schema)
     since_ts = _since(ctx, since)
 
     def good(s) -> bool:
@@ -215,7 +201,7 @@ def dead_tuples_below(ctx: CheckContext, *, tables, ratio=0.1, source="auto", sc
     if source not in ("auto", "stats", "pgstattuple"):
         raise ValueError(f"dead_tuples_below: source must be auto, stats or pgstattuple, not {source!r}")
     conn = ctx.grader()
-    names, rels, problems = _resolve_tables(conn, tables, schema)
+    names, rels, problems = resolve_tables(conn, tables, schema)
     limit = float(ratio)
     fn = _pgstattuple_fn(conn) if source != "stats" else None
     if fn is None and source == "pgstattuple":
@@ -297,7 +283,7 @@ def not_rewritten(ctx: CheckContext, *, tables, schema="public") -> Outcome:
     base = ctx.baseline() if ctx.baseline is not None else None
     if base is None:
         raise RuntimeError("not_rewritten needs an untouched baseline clone, and none is available")
-    names, rels, problems = _resolve_tables(conn, tables, schema)
+    names, rels, problems = resolve_tables(conn, tables, schema)
     ok, ev_rows = 0, []
     for rel in rels:
         mine = conn.execute(query(conn, "maintenance_filenode"), {"schema": rel.schema, "name": rel.name}).fetchone()
@@ -320,3 +306,45 @@ def not_rewritten(ctx: CheckContext, *, tables, schema="public") -> Outcome:
                    "the copy is done, so in a shop that is open the checkout stops. Plain VACUUM makes the space of "
                    "dead tuples reusable without blocking anyone; keep VACUUM FULL for a maintenance window.",
                    ev, score=ok / len(names))
+
+
+@check
+def autovacuum_runs(ctx: CheckContext, *, tables, vacuum_after=0.2, analyze_after=0.1, inserts_after=None,
+                    slack=vacuum_thresholds.DEFAULT_SLACK, schema="public") -> Outcome:
+    """Autovacuum would vacuum and analyze these tables soon enough, all settings taken together.
+
+    What it asserts:
+        For each table, the number of dead row versions after which autovacuum would vacuum it
+        is at most ``vacuum_after`` × its rows + ``slack``, and the number of changed rows after
+        which it would analyze it at most ``analyze_after`` × its rows + ``slack`` — computed as
+        the server computes them: threshold + scale factor × rows (vacuum capped by
+        autovacuum_vacuum_max_threshold on PostgreSQL 18), each parameter from the table's
+        storage parameters when set there, else from the server; never while autovacuum or
+        track_counts is off on the server or autovacuum_enabled is false on the table. With
+        ``inserts_after`` the insert-triggered vacuum (insert threshold + insert scale factor ×
+        rows × the unfrozen share on 18) is judged too. Rows are the table's size as the server
+        knows it (reltuples, or the live rows counted since when larger). So a setting is never
+        judged alone: ``autovacuum_enabled = on`` with a scale factor of 100 or a threshold of
+        two billion fails, and a threshold-only tuning that acts early enough passes.
+    Arguments:
+        tables: a table or a list of tables (``name`` or ``schema.name``).
+        vacuum_after: the largest share of the rows that may be dead before a vacuum (default
+            0.2, PostgreSQL's stock scale factor); null: not judged.
+        analyze_after: the largest share of the rows that may change before an analyze
+            (default 0.1, the stock value); null: not judged.
+        inserts_after: the largest share of the rows that may be inserted before a vacuum;
+            omitted: not judged.
+        slack: rows allowed on top of each share (default 50, the stock base thresholds).
+        schema: schema of unqualified names (default public).
+    Feedback on failure:
+        Per table, that autovacuum never runs on it and why (off on the server, off on the
+        table), or after how many rows it would vacuum or analyze, which parameter values (from
+        the table or the server) make it so, and the most that is wanted. Evidence shows the
+        trigger points of every table. Partial credit per table.
+    Example:
+        - check: autovacuum_runs
+          with: {tables: [orders, order_items], vacuum_after: 0.05, analyze_after: null}
+    """
+    conn = ctx.grader()
+    return vacuum_thresholds.judge(conn, tables, schema, vacuum_after=vacuum_after, analyze_after=analyze_after,
+                                   inserts_after=inserts_after, slack=slack)

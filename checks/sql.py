@@ -226,6 +226,22 @@ def missing_relation_message(schema: str, name: str, role: str = "table") -> str
             f"so this cannot be checked.")
 
 
+def resolve_tables(conn, tables, schema: str | None = "public"):
+    """``(names, relations, problems)`` for a spec's table list: the tables found, and a sentence
+    for each name that is not a table. Raises ValueError when the list is empty."""
+    names = as_list(tables)
+    if not names:
+        raise ValueError("this check needs tables")
+    found, missing = [], []
+    for t in names:
+        rel = find_relation(conn, t, schema)
+        if rel is None or rel.relkind not in TABLE_KINDS:
+            missing.append(missing_relation_message(*split_qualified(t, schema)).rstrip("."))
+        else:
+            found.append(rel)
+    return names, found, missing
+
+
 # ------------------------------------------------------------------------------------------
 # Evidence
 

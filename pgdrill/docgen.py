@@ -166,6 +166,37 @@ def example_spec() -> dict:
     return load_schema()["examples"][0]
 
 
+PROPERTY_PROBES = """## Property probes: judge a rule, not one value
+
+A probe that tries one value judges one value: a CHECK that refuses `-1` may accept `-5`, a
+DEFAULT that looks right today may be a date typed in yesterday, and a constraint that refuses
+the probe may have been added `NOT VALID` over the bad rows. To grade a rule, use the property
+probes (arguments in [checks.md](checks.md)):
+
+- `column_rule_enforced` states the rule as SQL of `value` (`rule: value >= 0`) and where it
+  changes its answer (`boundaries: [0]`). The grader writes many values into the column, each
+  as the learner in a rolled-back transaction: each side of every boundary and the boundary
+  itself, the extremes of the column's type, values Hypothesis generates for the type, your own
+  `values`, and NULL when you say what should happen to it (`nulls: accept` or `refuse`).
+  Values the rule allows must get in, the others must be refused with `sqlstate` (23514 by
+  default), and no row already in the table may break the rule. Whatever enforces the rule
+  passes: a table CHECK, a domain's CHECK, a trigger.
+- `defaults_follow_rule` inserts a row that leaves columns to their defaults (`probe_sql:
+  INSERT … RETURNING status, order_date`) and tests `expect` on what comes back, once in each
+  of two time zones 26 hours apart, each at its own moment — and, when both returned the very
+  same row, once more a moment later: `DEFAULT 'now'` or a date typed in fails where the rule
+  asks for the time of the insert.
+
+Grading stays deterministic: the generated values are the same on every run (a fixed seed, no
+shrinking, no example database), at most 60 statements are tried, each under its own timeout
+(`timeout`, 5 s by default).
+Write the rule and its boundaries from the task, not from the reference solution; the rule is
+shown to instructors only. `grade.py new-exercise` scaffolds one such check
+(`minutes-positive`). Keep `statement_fails` for what is one case by nature (a foreign key to a
+row that does not exist, a second account with the same address).
+"""
+
+
 def exercise_format_markdown() -> str:
     """docs/exercise-format.md, generated from pgdrill/schema/exercise.schema.json."""
     root = load_schema()
@@ -199,6 +230,7 @@ def exercise_format_markdown() -> str:
     for name, sub in root["$defs"].items():
         title = sub.get("title", name)
         out += ["", f"## `{title}`", "", _cell(sub.get("description", "")), "", *_object_table(sub, root)]
+    out += ["", *PROPERTY_PROBES.splitlines()]
     out += [
         "",
         "## Complete example",

@@ -80,6 +80,20 @@ checks:
       sql: "SELECT 1 FROM public.drill_log LIMIT 1"
     points: 1
     description: A table public.drill_log exists and the grader can read it.
+  - id: minutes-positive
+    # A property probe: one refused value proves no rule (CHECK (minutes <> 0) refuses 0 and
+    # lets -5 in). The grader writes many values, each rolled back — both sides of each
+    # boundary, the type's extremes, generated ones — and checks the rows already there.
+    # For a DEFAULT, defaults_follow_rule probes a new row in contexts far apart.
+    check: column_rule_enforced
+    with:
+      table: drill_log
+      column: minutes
+      rule: value > 0
+      boundaries: [0]
+      probe_sql: "INSERT INTO drill_log (note, minutes) VALUES ('probe', {{value}})"
+    points: 1
+    description: drill_log refuses a duration of 0 minutes or less and accepts any positive one.
   - id: nothing-dropped
     check: statement_succeeds
     with:
@@ -102,7 +116,8 @@ Describe the situation in a paragraph: what is broken at TechShop, who noticed, 
 ## Your task (edit `solution.sql` in this folder)
 1. Write a query named `answer` (put `-- name: answer` on the line before it) that returns
    how many tables schema `public` has, in a column named `tables`.
-2. Create a table `drill_log` for your notes (any columns).
+2. Create a table `drill_log` for your notes: a `note`, and the `minutes` you spent, which is
+   never 0 or less.
 
 Grade yourself: `python grade.py -e {s.id}`.
 
@@ -111,10 +126,11 @@ Grade yourself: `python grade.py -e {s.id}`.
 |---|---|
 | `answer` returns the number of tables in `public` | 2 |
 | table `drill_log` exists | 1 |
+| `drill_log` refuses 0 or fewer minutes, accepts any positive number | 1 |
 | the database still answers | 1 |
-| **total** | **4** |
+| **total** | **5** |
 
-The untouched starter scores 1 of 4: nothing is broken yet.
+The untouched starter scores 1 of 5: nothing is broken yet.
 
 ## Hints
 - `pg_catalog.pg_tables` lists every table with its schema.
@@ -134,7 +150,11 @@ SELECT count(*) AS tables
 FROM pg_catalog.pg_tables
 WHERE schemaname = 'public';
 
-CREATE TABLE drill_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text NOT NULL);
+CREATE TABLE drill_log (
+    id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    note    text NOT NULL,
+    minutes integer NOT NULL CHECK (minutes > 0)
+);
 """
 
 

@@ -263,11 +263,24 @@ def test_truncate_rename_and_dropped_fk_lose_their_points(grade):
     # stock zeroed but nothing stops the next oversell
     assert r["no-negative-stock"].status is Status.PASSED
     assert r["stock-check-constraint"].points == 0 and r["negative-stock-refused"].points == 0
-    assert "it succeeded, so nothing prevents this" in r["negative-stock-refused"].message
+    assert "got in although they break the rule" in r["negative-stock-refused"].message
     # the dropped foreign key
     assert r["items-fk-kept"].points == 0 and "there is none" in r["items-fk-kept"].message
     assert r["orphan-item-refused"].points == 0
     assert r["customer-fk-restored"].status is Status.PASSED
+
+
+@pytest.mark.parametrize("rule, got_in", [
+    ("CHECK (stock_quantity > -1 OR stock_quantity < -10)", "-2147483648"),  # far negatives get in
+    ("CHECK (stock_quantity <> -1)", "-2"),                                   # right for the one value -1
+])
+def test_a_check_right_for_one_value_is_a_check_but_no_rule(grade, rule, got_in):
+    sql = reference_sql(CLEANUP)
+    assert "CHECK (stock_quantity >= 0)" in sql
+    r = by_id(grade(CLEANUP, {"cleanup.sql": sql.replace("CHECK (stock_quantity >= 0)", rule)}))
+    assert r["stock-check-constraint"].status is Status.PASSED  # the catalog sees a validated CHECK
+    refused = r["negative-stock-refused"]
+    assert refused.points == 0 and got_in in refused.message, refused.message
 
 
 def test_truncating_items_and_deleting_the_copies_scores_next_to_nothing(grade):

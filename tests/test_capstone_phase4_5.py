@@ -255,6 +255,20 @@ def test_4_3_vacuum_full_is_caught_and_explained(grade):
     assert result["autovacuum-back-on"].status is Status.PASSED
 
 
+@pytest.mark.parametrize("turned_on", [
+    "ALTER TABLE orders SET (autovacuum_enabled = on, autovacuum_vacuum_scale_factor = 100);",
+    "ALTER TABLE orders SET (autovacuum_enabled = true, autovacuum_analyze_threshold = 2000000000);",
+])
+def test_4_3_autovacuum_on_in_name_only_is_not_back_on(grade, turned_on):
+    ref = (SOLUTIONS_DIR / MT / "maintenance.sql").read_text()
+    assert "ALTER TABLE orders RESET (autovacuum_enabled);" in ref
+    result = by_id(grade(MT, {"maintenance.sql": ref.replace("ALTER TABLE orders RESET (autovacuum_enabled);",
+                                                             turned_on)}))
+    back_on = result["autovacuum-back-on"]
+    assert back_on.status is Status.PARTIAL and "public.orders: it would" in back_on.message, back_on.message
+    assert "public.products" not in back_on.message
+
+
 # ------------------------------------------------------------------------------------------
 # 4.4 verify
 
@@ -487,7 +501,29 @@ def test_5_1_autovacuum_tuning_counts_per_table(grade):
     cron = (SOLUTIONS_DIR / MO / "maintenance.cron").read_text()
     check = by_id(grade(MO, {"monitoring.sql": sql, "maintenance.cron": cron}))["autovacuum-tuned-vacuum"]
     assert check.status is Status.PARTIAL and check.points == 1
-    assert "public.order_items has autovacuum_vacuum_scale_factor = 0.1" in check.message
+    assert "public.order_items: it would vacuum only after" in check.message
+    assert "scale factor 0.1 (table)" in check.message
+
+
+@pytest.mark.parametrize("settings, passes", [
+    # a tuned scale factor next to a threshold of two billion never vacuums
+    ("autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 2000000000", False),
+    # switched on, with a scale factor that waits for a hundred times the table
+    ("autovacuum_enabled = on, autovacuum_vacuum_scale_factor = 100", False),
+    # threshold only: a fixed number of dead rows, well under 5 % of the table
+    ("autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000", True),
+])
+def test_5_1_autovacuum_tuning_is_judged_by_when_it_would_run(grade, settings, passes):
+    ref = (SOLUTIONS_DIR / MO / "monitoring.sql").read_text()
+    old = "ALTER TABLE order_items SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);"
+    assert old in ref
+    sql = ref.replace(old, f"ALTER TABLE order_items SET ({settings}, autovacuum_analyze_scale_factor = 0.05);")
+    cron = (SOLUTIONS_DIR / MO / "maintenance.cron").read_text()
+    check = by_id(grade(MO, {"monitoring.sql": sql, "maintenance.cron": cron}))["autovacuum-tuned-vacuum"]
+    if passes:
+        assert check.status is Status.PASSED, check.message
+    else:
+        assert check.status is Status.PARTIAL and "public.order_items: it would vacuum only after" in check.message
 
 
 # ------------------------------------------------------------------------------------------

@@ -327,6 +327,77 @@ def test_constraint_exists_failures(db):
         catalog.constraint_exists(db, table="orders", kind="sideways", columns=["id"])
 
 
+DOMAINS = """
+CREATE DOMAIN qty_base AS int CHECK (VALUE > 0);
+CREATE DOMAIN qty AS qty_base;
+CREATE DOMAIN price_d AS numeric(10, 2);
+ALTER DOMAIN price_d ADD CONSTRAINT price_d_nonneg CHECK (VALUE >= 0) NOT VALID;
+CREATE DOMAIN email_d AS text NOT NULL;
+CREATE TABLE dom_items (q qty, price price_d, email email_d, note text, stock int);
+ALTER TABLE dom_items ADD CONSTRAINT dom_stock_nv CHECK (stock >= 0) NOT VALID;
+CREATE FUNCTION dom_note_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.note = '' THEN RAISE EXCEPTION 'empty note' USING ERRCODE = 'check_violation'; END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER dom_note_guard BEFORE INSERT OR UPDATE ON dom_items FOR EACH ROW EXECUTE FUNCTION dom_note_guard();
+"""
+
+
+@pytest.fixture
+def domains(db):
+    learner = db.learner()
+    learner.execute(DOMAINS)
+    try:
+        yield db
+    finally:
+        learner.execute("DROP TABLE dom_items; DROP FUNCTION dom_note_guard(); DROP DOMAIN qty, qty_base, price_d, "
+                        "email_d")
+
+
+def test_a_domain_check_is_a_check_on_the_column(domains):
+    """A CHECK a column gets from its domain (or the domain under it) enforces the rule like a table CHECK."""
+    out = catalog.constraint_exists(domains, table="dom_items", kind="check", columns=["q"])
+    assert out.passed, out.message
+    assert "domain public.qty (built on public.qty_base)" in out.message and "VALUE > 0" in out.message
+    assert catalog.constraint_exists(domains, table="dom_items", kind="check").passed
+    # a NOT VALID domain CHECK has not looked at the stored values
+    out = catalog.constraint_exists(domains, table="dom_items", kind="check", columns=["price"])
+    assert not out.passed and "ALTER DOMAIN public.price_d VALIDATE CONSTRAINT price_d_nonneg" in out.message
+    assert catalog.constraint_exists(domains, table="dom_items", kind="check", columns=["price"],
+                                     validated=False).passed
+    domains.learner().execute("ALTER DOMAIN public.price_d VALIDATE CONSTRAINT price_d_nonneg")
+    assert catalog.constraint_exists(domains, table="dom_items", kind="check", columns=["price"]).passed
+    # a domain binds one column: not a CHECK over two
+    assert not catalog.constraint_exists(domains, table="dom_items", kind="check", columns=["q", "stock"]).passed
+
+
+def test_an_exclusion_constraint_with_equality_is_uniqueness(db):
+    learner = db.learner()
+    learner.execute("CREATE TABLE ex_acc (email text, region text, span int4range,"
+                    " EXCLUDE USING btree (region WITH =, email WITH =),"
+                    " EXCLUDE USING gist (span WITH &&))")
+    try:
+        out = catalog.constraint_exists(db, table="ex_acc", kind="unique", columns=["email", "region"])
+        assert out.passed and "exclusion constraint" in out.message, out.message
+        assert not catalog.constraint_exists(db, table="ex_acc", kind="unique", columns=["email"]).passed
+        assert not catalog.constraint_exists(db, table="ex_acc", kind="unique", columns=["span"]).passed  # overlap
+    finally:
+        learner.execute("DROP TABLE ex_acc")
+
+
+def test_what_is_not_a_check_or_not_null(domains):
+    # a trigger refusing rows with check_violation is no CHECK constraint (column_rule_enforced judges it)
+    out = catalog.constraint_exists(domains, table="dom_items", kind="check", columns=["note"])
+    assert not out.passed and "there is none" in out.message
+    # a table CHECK that is NOT VALID still fails, with its own explanation
+    out = catalog.constraint_exists(domains, table="dom_items", kind="check", columns=["stock"])
+    assert not out.passed and "dom_stock_nv" in out.message and "NOT VALID" in out.message
+    # a NOT NULL domain lets NULLs through (a scalar subquery that finds nothing): no column NOT NULL
+    out = catalog.constraint_exists(domains, table="dom_items", kind="not_null", columns=["email"])
+    assert not out.passed and "email allows NULL" in out.message
+
+
 def test_not_valid_not_null_on_pg18(db):
     if db.grader().info.server_version < 180000:
         pytest.skip("NOT NULL NOT VALID needs PostgreSQL 18")
@@ -360,7 +431,8 @@ def test_autovacuum_enabled(db):
     assert catalog.autovacuum_enabled(db, tables=["customers", "order_items"]).passed
     out = catalog.autovacuum_enabled(db, tables=["customers", "orders", "order_items", "missing_t"])
     assert not out.passed
-    assert "orders has autovacuum_enabled = off" in out.message and "missing_t" in out.message
+    assert "never runs on public.orders (autovacuum_enabled = off on the table)" in out.message
+    assert "missing_t" in out.message
     assert out.score == pytest.approx(0.5)
 
 

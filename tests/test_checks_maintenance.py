@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from checks import maintenance
+from checks import catalog, maintenance
 from checks.base import CheckContext
 
 DATA = """
@@ -151,3 +151,68 @@ def test_dead_share_uses_reltuples_until_live_rows_are_counted(db):
     out = maintenance.dead_tuples_below(db.ctx(stats_wait=0.5), tables="busy", source="stats")
     assert not out.passed and "20% dead (500 dead of 2500 row versions, statistics)" in out.message, out.message
     assert maintenance.dead_tuples_below(db.ctx(stats_wait=0), tables="busy", ratio=0.25).passed
+
+
+# --- autovacuum judged by when it would run, every setting taken together --------------------
+
+@pytest.mark.parametrize("settings, why", [
+    ("autovacuum_enabled = false", "never runs on public.busy (autovacuum_enabled = false on the table)"),
+    ("autovacuum_enabled = on, autovacuum_vacuum_scale_factor = 100", "vacuum only after 200,050 dead"),
+    ("autovacuum_enabled = on, autovacuum_vacuum_threshold = 2000000000", "threshold 2000000000 (table)"),
+    ("autovacuum_analyze_scale_factor = 100", "analyze only after 200,050 changed rows"),
+    ("autovacuum_analyze_threshold = 2000000000", "analyze only after 2,000,000,200 changed rows"),
+])
+def test_autovacuum_that_never_runs_in_practice_fails(db, settings, why):
+    db.run(f"ALTER TABLE busy RESET (autovacuum_enabled); ALTER TABLE busy SET ({settings})")
+    for run in (maintenance.autovacuum_runs(db.ctx(), tables=["busy"]),
+                catalog.autovacuum_enabled(db.ctx(), tables=["busy"])):
+        assert not run.passed and why in run.message, run.message
+        assert "busy" in run.evidence[0].body or run.evidence[0].rows
+
+
+@pytest.mark.parametrize("settings", [
+    "autovacuum_enabled = true",
+    "autovacuum_enabled = yes, autovacuum_vacuum_scale_factor = 0.1",
+    # threshold only: a fixed number of rows, early enough for a table of 2000 rows
+    "autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 100, "
+    "autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 100",
+])
+def test_autovacuum_switched_on_in_any_spelling_passes(db, settings):
+    db.run(f"ALTER TABLE busy RESET (autovacuum_enabled); ALTER TABLE busy SET ({settings})")
+    for run in (maintenance.autovacuum_runs(db.ctx(), tables=["busy"]),
+                catalog.autovacuum_enabled(db.ctx(), tables=["busy"])):
+        assert run.passed, run.message
+
+
+def test_autovacuum_tuned_bounds(db):
+    """A 5 % goal: the scale factor alone is not the answer, the whole formula is."""
+    db.run("ALTER TABLE busy RESET (autovacuum_enabled)")
+    tight = dict(tables=["busy"], vacuum_after=0.05, analyze_after=0.05)
+    out = maintenance.autovacuum_runs(db.ctx(), **tight)
+    assert not out.passed and "vacuum only after 450 dead" in out.message and "want at most 150" in out.message
+    assert "scale factor 0.2 (server)" in out.message
+    db.run("ALTER TABLE busy SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 2000000000,"
+           " autovacuum_analyze_scale_factor = 0.01)")
+    out = maintenance.autovacuum_runs(db.ctx(), **tight)
+    assert not out.passed and "threshold 2000000000 (table)" in out.message, out.message
+    db.run("ALTER TABLE busy SET (autovacuum_vacuum_threshold = 100)")
+    assert maintenance.autovacuum_runs(db.ctx(), **tight).passed
+    # scale factor 0 and a fixed threshold: as early, expressed otherwise
+    db.run("ALTER TABLE busy SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 120,"
+           " autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 80)")
+    assert maintenance.autovacuum_runs(db.ctx(), **tight).passed
+    # inserts: -1 switches insert-triggered vacuum off, which is only wrong when it is asked for
+    db.run("ALTER TABLE busy SET (autovacuum_vacuum_insert_threshold = -1)")
+    assert maintenance.autovacuum_runs(db.ctx(), **tight).passed
+    out = maintenance.autovacuum_runs(db.ctx(), **tight, inserts_after=0.2)
+    assert not out.passed and "vacuum for inserts only after never" in out.message
+
+
+def test_autovacuum_max_threshold_caps_the_vacuum_trigger(db):
+    """PostgreSQL 18: autovacuum_vacuum_max_threshold caps a large scale factor."""
+    if db.grader.info.server_version < 180000:
+        pytest.skip("autovacuum_vacuum_max_threshold is new in PostgreSQL 18")
+    db.run("ALTER TABLE busy RESET (autovacuum_enabled);"
+           " ALTER TABLE busy SET (autovacuum_vacuum_scale_factor = 100, autovacuum_vacuum_max_threshold = 300)")
+    out = maintenance.autovacuum_runs(db.ctx(), tables=["busy"], analyze_after=None)
+    assert out.passed, out.message

@@ -116,7 +116,7 @@ WRONG = [
     ("course-01-create-tables", "scenario-ddl",
      {"required-columns", "products-category-fk", "products-stock-check", "order-items-quantity-check",
       "order-items-price-check", "zero-quantity-refused", "negative-stock-refused"},
-     {"negative-stock-refused": ["succeeded", "CHECK (stock_quantity >= 0)"],
+     {"negative-stock-refused": ["got in although they break the rule", "CHECK (stock_quantity >= 0)"],
       "required-columns": ["stock_quantity allows NULL", "DEFAULT 0"],
       "products-category-fk": ["there is none"]}),
     ("course-02-querying", "case-and-null",
@@ -467,3 +467,74 @@ def test_a_key_deferred_for_everyone_is_not_the_one_asked_for(grade):
     check = by_id(result)["fk-still-enforced-at-commit"]
     assert check.points == 0 and "INITIALLY DEFERRED for everyone" in check.message
     assert "DEFERRABLE INITIALLY IMMEDIATE" in check.feedback
+
+
+# ------------------------------------------------------------------------------------------
+# Rules probed with many values, defaults in several contexts (property probes)
+
+ONE_VALUE_RULES = [
+    # right at the one value a single probe would try, wrong elsewhere
+    ({"CHECK (stock_quantity >= 0)": "CHECK (stock_quantity > -1 OR stock_quantity < -10)",
+      "CHECK (quantity > 0)": "CHECK (quantity <> 0)"},
+     {"negative-stock-refused": "-2147483648", "zero-quantity-refused": "-1"}),
+    # a moment frozen when the table was created
+    ({"order_date   timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP": "order_date   timestamp NOT NULL DEFAULT 'now'"},
+     {"order-defaults": "order_date="}),
+    ({"order_date   timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP":
+      "order_date   timestamp NOT NULL DEFAULT '2026-01-01'"},
+     {"order-defaults": "2026-01-01"}),
+    # the same instant in every zone, and right a moment ago: probed again later, it has aged
+    ({"order_date   timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP": "order_date   timestamptz NOT NULL DEFAULT 'now'"},
+     {"order-defaults": "order_date="}),  # (whether caught at once or a moment later)
+]
+
+
+@pytest.mark.parametrize("changes, fails", ONE_VALUE_RULES, ids=["check-gaps", "default-now-literal", "default-date", "timestamptz-now-literal"])
+def test_rules_right_for_one_value_only_fail(grade, changes, fails):
+    exercise = "course-01-create-tables"
+    text = (SOLUTIONS_DIR / exercise / "solution.sql").read_text()
+    for old, new in changes.items():
+        assert old in text
+        text = text.replace(old, new)
+    result = grade(exercise, {"solution.sql": text})
+    assert not_passed(result) == set(fails)  # the catalog still sees a CHECK on each column
+    for check_id, word in fails.items():
+        assert word in text_of(by_id(result)[check_id]), text_of(by_id(result)[check_id])
+
+
+def test_rules_enforced_another_way_score_full_marks(grade):
+    """Domains instead of column CHECKs, timestamptz and now() instead of timestamp and CURRENT_TIMESTAMP."""
+    exercise = "course-01-create-tables"
+    text = (SOLUTIONS_DIR / exercise / "solution.sql").read_text()
+    for old, new in {
+        "BEGIN;\n": "BEGIN;\nCREATE DOMAIN stock_count AS integer CHECK (VALUE >= 0);\n"
+                    "CREATE DOMAIN line_quantity AS integer CONSTRAINT at_least_one CHECK (VALUE >= 1);\n",
+        "stock_quantity integer NOT NULL DEFAULT 0 CHECK (stock_quantity >= 0)":
+            "stock_quantity stock_count NOT NULL DEFAULT 0",
+        "quantity   integer NOT NULL CHECK (quantity > 0)": "quantity   line_quantity NOT NULL",
+        "order_date   timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP": "order_date   timestamptz NOT NULL DEFAULT now()",
+    }.items():
+        assert old in text
+        text = text.replace(old, new)
+    result = grade(exercise, {"solution.sql": text})
+    assert not_passed(result) == set(), {c.check_id: c.message for c in result.checks if c.status is not Status.PASSED}
+
+
+def test_course7_domain_and_spot_checks(grade):
+    exercise = "course-07-transactions-constraints"
+    reference = (SOLUTIONS_DIR / exercise / "solution.sql").read_text()
+    # a domain's CHECK is the CHECK on the column (and it refuses with 23514 like one)
+    domain = reference.replace(
+        "ALTER TABLE invoice_line ADD CONSTRAINT invoice_line_quantity_positive CHECK (quantity > 0) NOT VALID;\n"
+        "ALTER TABLE invoice_line VALIDATE CONSTRAINT invoice_line_quantity_positive;\n",
+        "CREATE DOMAIN sold_quantity AS integer CHECK (VALUE > 0);\n"
+        "ALTER TABLE invoice_line ALTER COLUMN quantity TYPE sold_quantity;\n")
+    assert domain != reference
+    result = grade(exercise, {"solution.sql": domain})
+    assert not_passed(result) == set(), {c.check_id: c.message for c in result.checks if c.status is not Status.PASSED}
+    # CHECKs that refuse the one value a single probe tries, and nothing else
+    spot = reference.replace("CHECK (quantity > 0)", "CHECK (quantity <> 0)").replace(
+        "track_unit_price_not_negative CHECK (unit_price >= 0)",
+        "track_unit_price_not_negative CHECK (unit_price <> -0.99)")
+    result = grade(exercise, {"solution.sql": spot})
+    assert not_passed(result) == {"quantity-must-be-positive", "track-price-not-negative"}

@@ -103,3 +103,12 @@ def test_a_crashing_check_costs_only_itself(grade, monkeypatch):
     assert result["no-orphans-left"].status is Status.ERROR
     assert "internal error" in result["no-orphans-left"].message
     assert result["trigram-index"].status is Status.PASSED
+
+
+def test_a_not_valid_check_over_the_bad_rows_does_not_prevent_negative_stock(grade):
+    """The CHECK refuses new negative stock, but NOT VALID left the rows that are negative already."""
+    assert "UPDATE products SET stock_quantity = 0 WHERE stock_quantity < 0;" in REFERENCE
+    sql = (REFERENCE.replace("UPDATE products SET stock_quantity = 0 WHERE stock_quantity < 0;", "")
+           .replace("ALTER TABLE products VALIDATE CONSTRAINT products_stock_quantity_nonnegative;", ""))
+    check = by_id(grade(EXERCISE, {"solution.sql": sql, "notes.md": NOTES}))["negative-stock-prevented"]
+    assert check.points == 0 and "break the rule" in check.message and "NOT VALID" in check.message, check.message
