@@ -1567,11 +1567,15 @@ def _job_problems(job: CronJob, summary, *, every_hours, window, database) -> li
             out.append(f"{where} also runs at {', '.join(t.strftime('%H:%M') for t in outside[:3])}, outside "
                        f"{window[0].strftime('%H:%M')}–{window[1].strftime('%H:%M')}")
     if database is not None:
+        # The runs that do the maintenance: vacuumdb and friends, psql when it is given VACUUM or
+        # ANALYZE (a psql that logs the run elsewhere is not judged).
         targets = [inv for inv in invocations(job.command.replace("\\%", "%"), job.env)
-                   if inv.program in ("vacuumdb", "psql", "reindexdb", "clusterdb")]
+                   if inv.program in ("vacuumdb", "reindexdb", "clusterdb")
+                   or (inv.program == "psql" and re.search(r"(?i)\b(?:vacuum|analyze)\b",
+                                                           " ".join(inv.options.get("command", []))))]
         if not targets:
-            out.append(f"{where} runs no vacuumdb or psql the grader can read, so which database it works on "
-                       "cannot be told")
+            out.append(f"{where} runs no vacuumdb, and no psql -c with VACUUM or ANALYZE, that the grader can "
+                       "read, so which database it works on cannot be told")
         for inv in targets:
             db = inv.database()
             if db in (database, ALL_DATABASES):
@@ -1607,8 +1611,8 @@ def cron_schedule_valid(ctx: CheckContext, *, path, command_pattern=DEFAULT_CRON
         does, month lengths and leap years included), so a job that never runs (`0 2 30 2 *`,
         30 February; `0 3 31 4,6,9,11 *`) fails; with `every_hours` it may never wait longer
         than that between two runs; with `between` every run starts inside that time window;
-        with `database` every vacuumdb or psql in the command works on that database (read
-        from `--dbname`/`-d`, the first argument, a connection string, the crontab's
+        with `database` every vacuumdb in the command, and every psql given VACUUM or ANALYZE
+        with `-c`, works on that database (read from `--dbname`/`-d`, the first argument, a connection string, the crontab's
         `PGDATABASE=` line or an assignment in the command; `--all` counts). Nothing is run:
         pg_cron is not available on the grading servers, so the schedule is graded as a
         file, the way a reviewer would read it before installing it.

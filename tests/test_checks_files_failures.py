@@ -225,7 +225,8 @@ def test_a_crontab_job_that_never_runs_or_runs_elsewhere_fails(files_ctx, cronta
     "30 2 * * * psql 'postgresql:///techshop' -c 'VACUUM (ANALYZE)' >> /var/log/vac-$(date +\\%F).log 2>&1",
     "15 3 1-31 jan-dec * DB=techshop; vacuumdb -z -d \"$DB\"",
     "MAILTO=dba@example.org\n0 4 * * 0-7 su postgres -c 'vacuumdb -z techshop'",
-], ids=["macro-env", "all-databases", "uri-log", "variable", "su"])
+    "0 3 * * * vacuumdb -z -d techshop && psql -d ops -c \"INSERT INTO runs VALUES (now())\"",
+], ids=["macro-env", "all-databases", "uri-log", "variable", "su", "logs-elsewhere"])
 def test_a_crontab_job_that_really_runs_nightly_on_the_database_passes(files_ctx, crontab):
     write(files_ctx, "maintenance.cron", crontab + "\n")
     out = cron_schedule_valid(files_ctx, path="maintenance.cron", **NIGHTLY)
