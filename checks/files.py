@@ -1317,12 +1317,14 @@ def documented_restore(lines: list[str], dump: str, target: str) -> tuple[str, s
 def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str, lines: list[str],
                             timeout: float) -> tuple[str | None, list[Evidence]] | None:
     """Run the backup script, then the runbook's own restore command on its dump, into a scratch
-    database, both in the sandbox: (what went wrong, or None when every table came back intact;
-    evidence). None when nothing was run: the runbook has no restore to run as written, or the
-    backup makes no dump (its own check says why)."""
+    database, both in the sandbox: (what went wrong, or None when every table came back as the
+    grader's own restore of the same dump has it; evidence). The comparison is with that
+    restore, not with the learner's database, so a backup that misses data is not held against
+    the runbook (its own check says so). None when nothing was run: the runbook has no restore
+    to run as written, or the backup makes no dump the grader can restore."""
     mode = program_sandbox(ctx)
     tmp = Path(tempfile.mkdtemp(prefix="pgdrill-runbook-"))
-    scratch, made = None, []
+    scratch, reference, made = None, None, []
     try:
         backup_dir = tmp / "backup"
         _sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), ctx.server.sandbox)
@@ -1335,7 +1337,8 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
                                             writable=[backup_dir])
         dump, _ = _find_dump(backup_dir) if status == 0 and not _links_in(backup_dir) and \
             not _toc_escapes(backup_dir) else (None, [])
-        if dump is None:
+        fmt = dump_format(dump) if dump is not None else "unknown"
+        if fmt in ("unknown", "zstd"):
             return None
         scratch, owner = _create_scratch_database(ctx)
         made.append(owner)
@@ -1343,8 +1346,16 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
         if found is None:
             return None
         line, pipeline = found
-        wanted = [tuple(r) for r in ctx.grader().execute(load_sql("files_tables")).fetchall()]
-        original = _checksums(ctx.grader(), wanted)
+        # What the dump holds: the grader's own restore of it.
+        reference, reference_owner = _create_scratch_database(ctx)
+        made.append(reference_owner)
+        ref_status, _ = _restore(ctx, tmp, Path(ctx.server.bindir), dump, fmt, reference, reference_owner, mode)
+        if ref_status is None:
+            return None
+        tables = [tuple(r) for r in ctx.grader().execute(load_sql("files_tables")).fetchall()]
+        with ctx.server.connect(reference, GRADER, purpose="grader-restore") as conn:
+            original = {k: v for k, v in _checksums(conn, tables).items() if v is not None}
+        wanted = list(original)
         renv = _program_env(ctx, tmp, mode, owner, scratch)
         script = tmp / "documented-restore.sh"
         script.write_text(f"set -o pipefail\n{pipeline}\n")
@@ -1354,13 +1365,17 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
         with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
         log = restore_errors(_tail(tmp / "restore.err"))
+    except _TooLarge:
+        return None
     finally:
+        if reference is not None:
+            ctx.server.drop_database(reference)
         _clean_up(ctx, scratch, made)
         shutil.rmtree(tmp, ignore_errors=True)
     good, problems, rows = _compare_tables(wanted, original, restored)
     evidence = [Evidence("text", "The runbook's restore, as the grader ran it",
                          f"{_shown(line)}\nran as: {pipeline.replace(str(dump), '<the dump from ' + backup_name + '>')}"),
-                rows_evidence("Tables: your database vs. the database the runbook's restore filled",
+                rows_evidence("Tables: the grader's restore of the dump vs. the runbook's",
                               ("table", "rows", "rows restored", "content"), rows, limit=50)]
     if log:
         evidence.append(Evidence("text", "Restore errors (last lines)", log))
@@ -1369,7 +1384,8 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
     if good == len(wanted):
         return None, evidence
     return (f"`{_shown(line)}`, run on the dump {backup_name} makes (into an empty database), restored {good} of "
-            f"{len(wanted)} table(s) intact: {'; '.join(problems[:3])}{' …' if len(problems) > 3 else ''}", evidence)
+            f"the dump's {len(wanted)} table(s) intact: {'; '.join(problems[:3])}"
+            f"{' …' if len(problems) > 3 else ''}", evidence)
 
 
 @check
@@ -1402,8 +1418,9 @@ def runbook_restore_consistent(ctx: CheckContext, *, path: str, backup: str | No
         into the scratch database, `--clean --if-exists` (nothing to drop there) is left
         out, and since the restore role is not the superuser a DBA
         restores as, pg_restore gets `--no-owner --no-privileges --no-comments` and psql
-        `ON_ERROR_STOP=0`. Every table of schema public must then hold the same rows as the
-        learner's database. A runbook whose restore is a script of its own (`restore.sh`),
+        `ON_ERROR_STOP=0`. Every table of schema public must then hold the same rows as after
+        the grader's own restore of that dump (so a dump that misses data is the backup
+        check's business, not the runbook's). A runbook whose restore is a script of its own (`restore.sh`),
         or a backup that makes no dump, is not run (their own checks judge them).
     Arguments:
         path: the runbook's path in the submission.

@@ -352,7 +352,7 @@ def test_the_documented_restore_is_run_on_the_real_dump(ctx_for):
     write(ctx, "RUNBOOK.md", "## Restore\n```\ncreatedb shop_restored\n"
                              "pg_restore --clean --exit-on-error -d shop_restored /backups/pagila.dump\n```\n")
     out = runbook_restore_consistent(ctx, path="RUNBOOK.md", backup="backup.sh", run=True)
-    assert not out.passed and "restored 0 of 3 table(s) intact" in out.message, out.message
+    assert not out.passed and "restored 0 of the dump's 3 table(s) intact" in out.message, out.message
     ran = next(e for e in out.evidence if e.title == "The runbook's restore, as the grader ran it").body
     assert "--dbname=pgdrill_restore_" in ran and "<the dump from backup.sh>" in ran
     # The same with --if-exists, from another host as the superuser: runs (connection options are the grader's).
