@@ -360,3 +360,20 @@ def test_the_documented_restore_is_run_on_the_real_dump(ctx_for):
                              "--if-exists --exit-on-error -j 2 -d shop_restored /backups/pagila.dump\n```\n")
     out = runbook_restore_consistent(ctx, path="RUNBOOK.md", backup="backup.sh", run=True)
     assert out.passed and "restored every table intact" in out.message, out.message
+
+
+def test_5_2_a_backup_that_always_succeeds_and_a_restore_of_the_oldest_dump(grade):
+    from pgdrill.report import Status
+
+    files = _solution_files("techshop-5-2-backup")
+    files["backup.sh"] = ('pg_dump --format=custom --no-password '
+                          '--file="$BACKUP_DIR/techshop-$(date -u +%Y%m%dT%H%M%SZ).dump"\nexit 0\n')
+    files["restore.sh"] = files["restore.sh"].replace("sort -nr", "sort -n")  # the oldest first: wrong
+    assert "sort -n |" in files["restore.sh"]
+    result = _by_id(grade("techshop-5-2-backup", files))
+    backup = result["backup-restores"]
+    assert backup.status is Status.PARTIAL and backup.points == 2
+    assert "when pg_dump fails halfway" in backup.message and "backup.sh exits 0" in backup.message
+    procedure = result["restore-procedure-tested"]
+    assert procedure.points == 0 and "restored an older dump, not the newest" in procedure.message
+    assert result["runbook-restore-works"].status is Status.PASSED
