@@ -566,6 +566,8 @@ STANDIN_PG_DUMP = Path(__file__).resolve().parent / "programs" / "pg_dump-fails.
 # Names that say "not finished": a leading dot, or a temporary suffix.
 _UNFINISHED = re.compile(r"^\.|(?:\.(?:partial|part|tmp|temp|incomplete|inprogress|unfinished|failed)|~)$",
                          re.IGNORECASE)
+# What a backup job may leave next to its dumps that claims nothing: its log, checksums, a lock.
+_NOT_A_DUMP = re.compile(r"\.(?:log|txt|out|err|md5|sha1|sha256|sha512|sum|json|lock|pid)$", re.IGNORECASE)
 _STAMP_FORMATS = ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S",
                   "%Y-%m-%d_%H-%M-%S", "%Y-%m-%d_%H%M%S", "%Y-%m-%d-%H%M%S", "%Y-%m-%d_%H:%M:%S",
                   "%Y%m%d_%H%M%S", "%Y%m%d-%H%M%S", "%Y%m%d%H%M%S", "%Y-%m-%d_%H-%M", "%Y-%m-%d_%H%M",
@@ -597,7 +599,8 @@ def secrets_refused(path: Path, shown: str) -> Outcome | None:
 
 def claims_success(backup_dir: Path) -> list[str]:
     """Files in ``backup_dir`` named like a finished backup (no part of their path marked
-    unfinished: a leading dot, or ``.partial``, ``.tmp`` and the like), with their sizes."""
+    unfinished: a leading dot, or ``.partial``, ``.tmp`` and the like; a log, a checksum or a
+    lock file does not count), with their sizes."""
     out = []
     for root, dirs, files in os.walk(backup_dir):
         rel = Path(root).relative_to(backup_dir)
@@ -605,7 +608,7 @@ def claims_success(backup_dir: Path) -> list[str]:
             dirs[:] = []
             continue
         for name in sorted(files):
-            if not _UNFINISHED.search(name):
+            if not _UNFINISHED.search(name) and not _NOT_A_DUMP.search(name):
                 path = Path(root) / name
                 out.append(f"{path.relative_to(backup_dir)} ({path.lstat().st_size} bytes)")
     return out
@@ -810,7 +813,9 @@ def _copy_limited(src, dst, limit: int = MAX_EXPANDED_BYTES) -> None:
 
 
 def _find_dump(backup_dir: Path) -> tuple[Path | None, list[Path]]:
-    """The newest dump in ``backup_dir`` (a file, or a directory-format dump) and all candidates."""
+    """The newest dump in ``backup_dir`` (a file, or a directory-format dump) and all candidates.
+    A log, checksum or lock file, or a file marked unfinished (``.partial``, a leading dot), is
+    a candidate only when there is nothing else."""
     candidates: list[Path] = []
     for root, dirs, files in os.walk(backup_dir):
         here = Path(root)
@@ -823,6 +828,8 @@ def _find_dump(backup_dir: Path) -> tuple[Path | None, list[Path]]:
                        if not (here / f).is_symlink() and (here / f).is_file() and (here / f).stat().st_size > 0]
     if not candidates:
         return None, []
+    dumps = [p for p in candidates if not _NOT_A_DUMP.search(p.name) and not _UNFINISHED.search(p.name)]
+    candidates = dumps or candidates
     candidates.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     return candidates[0], candidates
 
@@ -918,7 +925,8 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         `server-down` points `PGHOST` at a socket directory with no server. Each time the
         script must exit non-zero and leave nothing in `$BACKUP_DIR` named like a finished
         backup (a name starting with a dot or ending in `.partial`, `.part`, `.tmp`,
-        `.incomplete`, `.inprogress` or `.failed` marks a file as unfinished).
+        `.incomplete`, `.inprogress` or `.failed` marks a file as unfinished; a `.log`,
+        `.txt`, checksum or lock file claims nothing).
     Arguments:
         script: the script's path in the submission.
         tables: the tables to compare (`orders` or `schema.table`); default every table in

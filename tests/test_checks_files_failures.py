@@ -64,12 +64,14 @@ def test_set_e_alone_still_leaves_a_file_that_looks_finished(ctx_for):
     fi
     mv "$out.tmp" "$out"
     """,
-    # a directory-format dump under its final name, removed by a trap when anything failed
+    # a directory-format dump under its final name, removed by a trap when anything failed; a log
     """
     set -eu
+    exec 2>>"$BACKUP_DIR/backup.log"
     d="$BACKUP_DIR/shop.dir"
     trap 'rc=$?; [ "$rc" -eq 0 ] || rm -rf "$d"; exit "$rc"' EXIT
     pg_dump --format=directory --no-password -f "$d"
+    echo "backup written to $d" >&2  # the log is newer than the dump: it is not taken for it
     """,
 ], ids=["temp-name", "pipe-pipefail", "trap"])
 def test_backups_that_fail_cleanly_pass(ctx_for, script):
