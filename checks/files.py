@@ -42,11 +42,27 @@ the restore that owns the scratch database and may connect nowhere else — neve
 superuser, never as the grader's OS user: a dump is data the learner controls.
 Plain-format dumps go through ``psql`` in ``\\restrict`` mode with a key the dump cannot
 know, so psql meta-commands in it (``\\!`` would run a shell command) are refused.
+
+Scripts are not only run on the happy path. A script with a password written into it is not
+run at all (``checks/commands.py`` finds ``PGPASSWORD=…``, ``password=…`` and ``user:pw@`` in
+connection strings, ``~/.pgpass`` lines). On request (``failures:``) a backup script that
+worked runs again with a failure injected — a stand-in ``pg_dump`` first on its ``PATH``
+(``checks/programs/pg_dump-fails.sh``, in the same sandbox) that writes the start of a dump and
+exits 1, or ``PGHOST`` naming a socket directory with no server — and must exit non-zero
+without leaving a file named like a finished backup; a restore script finds two older,
+row-less dumps (made by the grader's own ``pg_dump --schema-only``, in the sandbox, as the
+backup's role) next to the newest, and runs once more on a truncated copy, where it must fail.
+
+Files a reviewer reads are judged by effect as far as reading allows: a crontab's jobs by
+their real run times (``checks/cron.py``) and the database their command works on, a
+runbook's restore commands by the dump format they are given (``checks/commands.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import difflib
 import functools
 import gzip
 import itertools
@@ -54,18 +70,22 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from checks.base import CheckContext, NotGradedHere, Outcome, check
+from checks.commands import ALL_DATABASES, dump_format_of, invocations, read_options, secrets_in, simple_commands
+from checks.cron import CronSchedule, describe_wait, in_window, parse_window
 from checks.results import (ReferenceQueryError, ShadowedBuiltins, as_number, reference_connection, reference_value,
                             values_equal)
 from checks.sql import as_list, display, load_sql, rows_evidence, split_qualified
@@ -881,6 +901,202 @@ def _run_learner_program(ctx: CheckContext, script: Path, tmp: Path, *, cwd: Pat
     return code, seconds, report
 
 
+# ------------------------------------------------------------------------------------------
+# Scripts under failure: passwords written into them, failures injected, several dumps
+
+
+BACKUP_FAILURES = ("dump-fails", "server-down")
+_FAILURE_WORDS = {"dump-fails": "pg_dump fails halfway", "server-down": "the server cannot be reached"}
+RESTORE_FAILURES = ("older-dumps", "truncated-dump")
+STANDIN_PG_DUMP = Path(__file__).resolve().parent / "programs" / "pg_dump-fails.sh"
+# Names that say "not finished": a leading dot, or a temporary suffix.
+_UNFINISHED = re.compile(r"^\.|(?:\.(?:partial|part|tmp|temp|incomplete|inprogress|unfinished|failed)|~)$",
+                         re.IGNORECASE)
+# What a backup job may leave next to its dumps that claims nothing: its log, checksums, a lock.
+_NOT_A_DUMP = re.compile(r"\.(?:log|txt|out|err|md5|sha1|sha256|sha512|sum|json|lock|pid)$", re.IGNORECASE)
+_STAMP_FORMATS = ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S",
+                  "%Y-%m-%d_%H-%M-%S", "%Y-%m-%d_%H%M%S", "%Y-%m-%d-%H%M%S", "%Y-%m-%d_%H:%M:%S",
+                  "%Y%m%d_%H%M%S", "%Y%m%d-%H%M%S", "%Y%m%d%H%M%S", "%Y-%m-%d_%H-%M", "%Y-%m-%d_%H%M",
+                  "%Y%m%d_%H%M", "%Y%m%d-%H%M", "%Y%m%d%H%M", "%Y-%m-%d", "%Y%m%d", "%s")
+
+
+def _failure_list(failures, known: tuple[str, ...], check_name: str) -> list[str]:
+    chosen = [str(f) for f in as_list(failures)]
+    unknown = [f for f in chosen if f not in known]
+    if unknown:
+        raise ValueError(f"{check_name}: unknown failure(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return chosen
+
+
+def secrets_refused(path: Path, shown: str) -> Outcome | None:
+    """The failure for a script with a password written into it (``checks/commands.py``), or None."""
+    found = secrets_in(read_text(path))
+    if not found:
+        return None
+    rows = [(str(n), what, masked) for n, what, masked in found]
+    return Outcome(False, f"{shown} has a password written into it (line {found[0][0]}: {found[0][1]}), so the "
+                          "grader did not run it. Everyone who can read the script — a copy of the server, the "
+                          "repository, the next colleague — can log in with it, and changing the password breaks "
+                          "the job. Let the job find it in ~/.pgpass (or PGPASSFILE) or in the environment it is "
+                          "started with, never in the script.",
+                   (rows_evidence(f"Passwords in {shown}", ("line", "what", "line, password masked"), rows,
+                                  limit=10),))
+
+
+def claims_success(backup_dir: Path) -> list[str]:
+    """Files in ``backup_dir`` named like a finished backup (no part of their path marked
+    unfinished: a leading dot, or ``.partial``, ``.tmp`` and the like; a log, a checksum or a
+    lock file does not count), with their sizes."""
+    out = []
+    for root, dirs, files in os.walk(backup_dir):
+        rel = Path(root).relative_to(backup_dir)
+        if any(_UNFINISHED.search(part) for part in rel.parts):
+            dirs[:] = []
+            continue
+        for name in sorted(files):
+            if not _UNFINISHED.search(name) and not _NOT_A_DUMP.search(name):
+                path = Path(root) / name
+                out.append(f"{path.relative_to(backup_dir)} ({path.lstat().st_size} bytes)")
+    return out
+
+
+def _injected_backup_run(ctx: CheckContext, script: Path, tmp: Path, scenario: str, *, mode: str,
+                         role: tuple[str, str], timeout: float, shown: str) -> list[str]:
+    """Run the backup script once more with ``scenario`` injected; what it did wrong (empty: nothing).
+
+    ``dump-fails``: a stand-in ``pg_dump`` first on the PATH (``checks/programs/pg_dump-fails.sh``)
+    writes the start of a dump where pg_dump would, then exits 1 as when the server goes away.
+    ``server-down``: ``PGHOST`` names a socket directory with no server in it. Either way the
+    script must exit non-zero and leave nothing in ``$BACKUP_DIR`` named like a finished backup.
+    """
+    base = tmp / f"failure-{scenario}"
+    base.mkdir()
+    _sandbox_dirs(base, ("backup", "work", "mark"), ctx.server.sandbox)
+    backup_dir = base / "backup"
+    env = _program_env(ctx, tmp, mode, role, ctx.dbname, BACKUP_DIR=str(backup_dir),
+                       PGOPTIONS="-c search_path=\"$user\",public")
+    readable = []
+    if scenario == "dump-fails":
+        standin = base / "standin"
+        standin.mkdir(mode=0o755)
+        standin.chmod(0o755)
+        shutil.copyfile(STANDIN_PG_DUMP, standin / "pg_dump")
+        (standin / "pg_dump").chmod(0o755)
+        env["PATH"] = f"{standin}:{env['PATH']}"
+        env["PGDRILL_STANDIN_MARK"] = str(base / "mark")
+        readable.append(standin)
+        when = ("when pg_dump fails halfway (the grader put a pg_dump first on the PATH that writes the start of "
+                "a dump and exits 1)")
+    else:
+        nowhere = base / "no-server"
+        nowhere.mkdir(mode=0o755)
+        nowhere.chmod(0o755)
+        env["PGHOST"] = str(nowhere)
+        readable.append(nowhere)
+        when = "when the database server cannot be reached (PGHOST names a socket directory with no server)"
+    status, _, _ = _run_learner_program(ctx, script, tmp, cwd=base / "work", env=env, timeout=timeout,
+                                        out=base / "out", err=base / "err", mode=mode,
+                                        writable=[backup_dir, base / "mark"], readable=readable)
+    if status is None:
+        return [f"{when}, {shown} did not finish within {timeout} s"]
+    if scenario == "dump-fails" and status == 0 and not (base / "mark" / "pg_dump-ran").exists():
+        return [f"{when}, {shown} did not run the pg_dump found on the PATH, so no failure could be injected "
+                "(call pg_dump by its name)"]
+    wrong = ["exits 0"] if status == 0 else []
+    left = claims_success(backup_dir)
+    if left:
+        wrong.append(f"leaves {', '.join(left[:3])} in $BACKUP_DIR, named like a finished backup")
+    return [f"{when}, {shown} {' and '.join(wrong)}"] if wrong else []
+
+
+def _older_name(name: str, started: float, ended: float, days: int) -> str:
+    """``name`` of a dump made at some time in [started, ended], as if made ``days`` earlier:
+    the timestamp in it moved back (UTC or local, the usual ``date`` formats), or a date added."""
+    seconds = range(int(started) - 1, int(ended) + 2)
+    for fmt in _STAMP_FORMATS:
+        for zone in (dt.timezone.utc, None):
+            for when in seconds:
+                moment = dt.datetime.fromtimestamp(when, zone)
+                stamp = str(when) if fmt == "%s" else moment.strftime(fmt)
+                if stamp in name:
+                    earlier = moment - dt.timedelta(days=days)
+                    return name.replace(stamp, str(when - days * 86400) if fmt == "%s" else earlier.strftime(fmt), 1)
+    stem, dot, ext = name.partition(".")
+    day = dt.date.fromtimestamp(started) - dt.timedelta(days=days)
+    return f"{stem}-{day:%Y%m%d}{dot}{ext}"
+
+
+def _schema_only_dump(ctx: CheckContext, tmp: Path, mode: str, role: tuple[str, str], fmt: str) -> Path | None:
+    """A dump of the learner's database without its rows, in format ``fmt`` (made by pg_dump in
+    the sandbox, as the backup's role): an "older backup" the grader can tell from the newest."""
+    flag = {"custom": "c", "gzip-custom": "c", "directory": "d", "tar": "t", "plain": "p", "gzip-plain": "p"}.get(fmt)
+    if flag is None:
+        return None
+    _sandbox_dirs(tmp, ("older",), ctx.server.sandbox)
+    target = tmp / "older" / "dump"
+    env = _program_env(ctx, tmp, mode, role, ctx.dbname, PGOPTIONS="-c search_path=\"$user\",public")
+    argv = _confined(ctx, [str(Path(ctx.server.bindir) / "pg_dump"), "--schema-only", "--no-password",
+                           f"--format={flag}", "--file", str(target)],
+                     mode=mode, status_file=tmp / "older-confine.json", timeout=RESTORE_TIMEOUT_S,
+                     binds=[tmp / "older"])
+    status, _ = _run_sandboxed(argv, cwd=tmp / "older", env=env, timeout=RESTORE_TIMEOUT_S + 30,
+                               out=tmp / "older.out", err=tmp / "older.err")
+    try:
+        report = json.loads((tmp / "older-confine.json").read_text())
+    except (OSError, ValueError):
+        report = {}
+    if status is None or report.get("status") != 0 or not target.exists():
+        raise RuntimeError(f"the grader's schema-only pg_dump failed: {_tail(tmp / 'older.err')}")
+    if fmt.startswith("gzip-"):
+        packed = tmp / "older" / "dump.gz"
+        with open(target, "rb") as src, gzip.open(packed, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        return packed
+    return target
+
+
+def _plant_older_dumps(ctx: CheckContext, tmp: Path, mode: str, role: tuple[str, str], backup_dir: Path,
+                       dump: Path, fmt: str, started: float, ended: float) -> list[str]:
+    """Put two older dumps (one and two days older, by name and by mtime, without rows) next to
+    the newest one; their names, oldest last."""
+    older = _schema_only_dump(ctx, tmp, mode, role, fmt)
+    if older is None:
+        return []
+    names = []
+    newest_mtime = dump.stat().st_mtime
+    for days in (1, 2):
+        target = dump.with_name(_older_name(dump.name, started, ended, days))
+        if target.exists() or target == dump:
+            continue
+        if older.is_dir():
+            shutil.copytree(older, target)
+            for path in [target, *target.rglob("*")]:
+                os.utime(path, (newest_mtime - days * 86400,) * 2)
+        else:
+            shutil.copyfile(older, target)
+            target.chmod(0o644)
+            os.utime(target, (newest_mtime - days * 86400,) * 2)
+        names.append(str(target.relative_to(backup_dir)))
+    return names
+
+
+def _truncated_copy(dump: Path, into: Path) -> Path:
+    """``dump`` with its second half cut off (for a directory-format dump: its largest file),
+    under the same name in ``into``."""
+    target = into / dump.name
+    if dump.is_dir():
+        shutil.copytree(dump, target)
+        victim = max((p for p in target.rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    else:
+        shutil.copyfile(dump, target)
+        victim = target
+    with open(victim, "r+b") as fh:
+        fh.truncate(victim.stat().st_size // 2)
+    for path in [target, *(target.rglob("*") if target.is_dir() else [])]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
 def _links_in(backup_dir: Path) -> list[str]:
     """Entries of ``backup_dir`` the grader will not follow: symbolic links, files with a
     second hard link, anything that is neither a file nor a directory."""
@@ -943,7 +1159,9 @@ def _copy_limited(src, dst, limit: int = MAX_EXPANDED_BYTES) -> None:
 
 
 def _find_dump(backup_dir: Path) -> tuple[Path | None, list[Path]]:
-    """The newest dump in ``backup_dir`` (a file, or a directory-format dump) and all candidates."""
+    """The newest dump in ``backup_dir`` (a file, or a directory-format dump) and all candidates.
+    A log, checksum or lock file, or a file marked unfinished (``.partial``, a leading dot), is
+    a candidate only when there is nothing else."""
     candidates: list[Path] = []
     for root, dirs, files in os.walk(backup_dir):
         here = Path(root)
@@ -956,6 +1174,8 @@ def _find_dump(backup_dir: Path) -> tuple[Path | None, list[Path]]:
                        if not (here / f).is_symlink() and (here / f).is_file() and (here / f).stat().st_size > 0]
     if not candidates:
         return None, []
+    dumps = [p for p in candidates if not _NOT_A_DUMP.search(p.name) and not _UNFINISHED.search(p.name)]
+    candidates = dumps or candidates
     candidates.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     return candidates[0], candidates
 
@@ -1029,7 +1249,7 @@ def _checksums(conn, tables: list[tuple[str, str]]) -> dict[tuple[str, str], tup
 
 @check
 def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: list | None = None,
-                    timeout: int = SCRIPT_TIMEOUT_S) -> Outcome:
+                    timeout: int = SCRIPT_TIMEOUT_S, failures: list | None = None) -> Outcome:
     """The learner's backup script produces a dump that restores to the same data.
 
     What it asserts:
@@ -1042,24 +1262,44 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         over all rows) as the learner's database. The script runs in the sandbox (family
         notes): it sees its own folders and its database's socket only, has no network,
         runs as an unprivileged OS user and logs in as a role made for the run that reads
-        that one database; everything it started is killed when it ends.
+        that one database; everything it started is killed when it ends. A script with a
+        password written into it (`PGPASSWORD=…`, `password=…` or `user:secret@` in a
+        connection string, a `~/.pgpass` line it writes) is not run and fails.
+        With `failures`, a script that passed is run again once per listed failure, each time
+        with an empty `$BACKUP_DIR`: `dump-fails` puts a stand-in `pg_dump` first on the
+        `PATH` that writes the start of a dump where it was told to and exits 1;
+        `server-down` points `PGHOST` at a socket directory with no server. Each time the
+        script must exit non-zero and leave nothing in `$BACKUP_DIR` named like a finished
+        backup (a name starting with a dot or ending in `.partial`, `.part`, `.tmp`,
+        `.incomplete`, `.inprogress` or `.failed` marks a file as unfinished; a `.log`,
+        `.txt`, checksum or lock file claims nothing).
     Arguments:
         script: the script's path in the submission.
         tables: the tables to compare (`orders` or `schema.table`); default every table in
             schema public.
         timeout: seconds the script may run before it is killed.
+        failures: the failures to inject after a successful run, any of `dump-fails` and
+            `server-down`; default none.
     Feedback on failure:
         Says whether the script failed (exit status and the end of its output), timed out,
         wrote nothing, or wrote something that is not a dump; otherwise partial credit per
         table, listing tables missing from the restore or with different row counts or
-        content, and the restore's errors.
+        content, and the restore's errors. A password in the script is named with its line
+        (the password masked). A script whose dump restores intact but that exits 0 under an
+        injected failure, or leaves a file named like a finished backup, gets half the points,
+        and the feedback names the failure and what the script did.
     Example:
         - check: backup_restores
-          with: {script: backup.sh, tables: [customers, orders, order_items, products]}
+          with: {script: backup.sh, tables: [customers, orders, order_items, products],
+                 failures: [dump-fails, server-down]}
     """
     found = resolve_submission_file(ctx, script)
     if isinstance(found, Outcome):
         return found
+    injected = _failure_list(failures, BACKUP_FAILURES, "backup_restores")
+    refused = secrets_refused(found, script)
+    if refused is not None:
+        return refused
     if ctx.server is None or ctx.server.bindir is None:
         raise RuntimeError("backup_restores needs the server's binaries (ctx.server.bindir)")
     mode = program_sandbox(ctx)
@@ -1122,18 +1362,31 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         original = _checksums(ctx.grader(), wanted)
         with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
+        good, problems, rows = _compare_tables(wanted, original, restored)
+        # Only a script that works is tried under failure: what it does then is the second half.
+        failed_badly = [p for scenario in (injected if good == len(wanted) else ())
+                        for p in _injected_backup_run(ctx, found, tmp, scenario, mode=mode, role=made[0],
+                                                      timeout=timeout, shown=script)]
     finally:
         _clean_up(ctx, scratch, made)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    good, problems, rows = _compare_tables(wanted, original, restored)
     evidence = [rows_evidence("Tables: your database vs. the restored dump",
                               ("table", "rows", "rows restored", "content"), rows, limit=50),
                 Evidence("text", "Dump", f"$BACKUP_DIR/{shown} ({fmt} format); the script took {seconds:.1f} s"
                          + (f"; the newest of {len(candidates)} files it wrote" if len(candidates) > 1 else ""))]
+    if good == len(wanted) and failed_badly:
+        return Outcome(False, f"{script} made a {fmt}-format dump that restores all {len(wanted)} table(s) intact, "
+                              f"but it only works when nothing goes wrong: {'; '.join(failed_badly)}. A backup job "
+                              "that looks successful after a failure is the most dangerous kind: everyone believes "
+                              "there is a backup. Exit non-zero when anything fails (set -o pipefail, or check "
+                              "pg_dump's exit status), and never leave a file named like a finished backup: remove "
+                              "it, or write under a temporary name (ending in .partial, or starting with a dot) and "
+                              "rename it once the dump is complete.", tuple(evidence + out_ev), score=0.5)
     if good == len(wanted):
-        return Outcome(True, f"{script} made a {fmt}-format dump that restores all {len(wanted)} table(s) intact.",
-                       tuple(evidence + out_ev))
+        tried = f" It also fails cleanly when {' and when '.join(_FAILURE_WORDS[f] for f in injected)}." if injected else ""
+        return Outcome(True, f"{script} made a {fmt}-format dump that restores all {len(wanted)} table(s) intact."
+                             + tried, tuple(evidence + out_ev))
     if restore_log:
         evidence.append(Evidence("text", "Restore errors (last lines)", restore_log))
     return Outcome(False, f"The dump from {script} restores {good} of {len(wanted)} table(s) intact: "
@@ -1209,82 +1462,455 @@ def _restore(ctx: CheckContext, tmp: Path, bindir: Path, dump: Path, fmt: str, s
 
 
 # ------------------------------------------------------------------------------------------
+# A runbook's restore commands, read against the dump they restore
+
+
+_PLACEHOLDER = re.compile(r"<[A-Za-z][\w .:/-]*>")
+_CREATE_DATABASE = re.compile(r"(?i)\bcreate\s+database\s+(\"[^\"]+\"|[A-Za-z_][\w$]*)")
+_ARCHIVE_FORMATS = ("custom", "directory", "tar")
+_DECOMPRESSORS = ("gunzip", "zcat", "gzip", "zstd", "unzstd", "zstdcat", "pigz")
+_MAINTENANCE_DATABASES = ("postgres", "template0", "template1")
+
+
+def command_lines(text: str, *, markdown: bool) -> list[str]:
+    """The command lines of a runbook (fenced code blocks, line by line with ``\\`` continuations
+    joined and a ``$ `` prompt dropped, and inline code spans) or of a script (every line).
+    Placeholders such as ``<time>`` become an unknown variable."""
+    lines: list[str] = []
+    pending = ""
+    fence = None
+    for raw in text.splitlines():
+        m = _FENCE.match(raw) if markdown else None
+        if m:
+            fence = None if fence == m.group(1)[0] else (fence or m.group(1)[0])
+            continue
+        if markdown and fence is None:
+            lines.extend(code for code in re.findall(r"`([^`\n]+)`", raw))
+            continue
+        line = pending + re.sub(r"^\s*\$\s+", "", raw)
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        pending = ""
+        lines.append(line)
+    if pending:
+        lines.append(pending)
+    return [_PLACEHOLDER.sub(lambda m: "$PLACEHOLDER_" + re.sub(r"\W", "_", m.group(0)[1:-1]), line)
+            for line in lines]
+
+
+def _shown(line: str) -> str:
+    """A command line as the runbook wrote it (placeholders back in angle brackets)."""
+    return re.sub(r"\$PLACEHOLDER_(\w+)", lambda m: f"<{m.group(1)}>", line.strip())
+
+
+def _file_format(name: str | None, described: set[str]) -> set[str]:
+    """The formats a dump file may have: from its name when it tells, else the described ones."""
+    if name:
+        lower = name.lower()
+        if lower.endswith((".sql.gz", ".sql.gzip")):
+            return {"gzip-plain"}
+        if lower.endswith(".sql"):
+            return {"plain"}
+        if lower.endswith(".tar"):
+            return {"tar"}
+        if lower.endswith(".gz"):
+            return {f for f in described if f.startswith("gzip-")} or {"gzip-plain", "gzip-custom"}
+    return set(described)
+
+
+def described_dump_formats(lines: list[str]) -> set[str]:
+    """The formats the pg_dump runs in ``lines`` write (``gzip-…`` when piped into gzip)."""
+    formats = set()
+    for line in lines:
+        commands = simple_commands(line)
+        for k, cmd in enumerate(commands):
+            found = invocations(" ".join(shlex.quote(w) for w in cmd.words), cmd.env, programs=("pg_dump",))
+            if not found:
+                continue
+            fmt = dump_format_of(found[0])
+            following = commands[k + 1] if k + 1 < len(commands) and cmd.piped_out else None
+            if following is not None and following.words and following.words[0].rsplit("/", 1)[-1] in _DECOMPRESSORS:
+                fmt = f"gzip-{fmt}"
+            formats.add(fmt)
+    return formats
+
+
+def _restore_problems(line: str, described: set[str], created: set[str]) -> list[str]:
+    """What makes the restore commands of one command line unable to work on the described dump."""
+    problems = []
+    commands = simple_commands(line)
+    shown = _shown(line)
+    for cmd in commands:
+        found = invocations(" ".join(shlex.quote(w) for w in cmd.words), cmd.env, programs=("pg_restore", "psql"))
+        if not found:
+            continue
+        inv = found[0]
+        source = cmd.piped_in
+        if inv.program == "pg_restore":
+            if inv.has("list"):
+                continue
+            archive = inv.positional[0] if inv.positional else cmd.stdin
+            if archive is None and source is None:
+                continue  # a fragment ("runs pg_restore --no-owner …"), not a command
+            formats = _file_format(archive, described)
+            if source is not None and source.words and source.words[0].rsplit("/", 1)[-1] in _DECOMPRESSORS:
+                formats = {f.removeprefix("gzip-") for f in formats}
+            if formats and not formats & set(_ARCHIVE_FORMATS):
+                what = " or ".join(sorted(formats))
+                problems.append(f"`{shown}` runs pg_restore on a {what} dump: pg_restore reads only pg_dump's "
+                                "archive formats (custom, directory, tar); plain SQL is replayed with psql -f")
+            if not inv.has("dbname", "file") and not cmd.piped_out and not inv.env.get("PGDATABASE"):
+                problems.append(f"`{shown}` gives pg_restore no --dbname: without it pg_restore prints the SQL "
+                                "to standard output and restores nothing")
+                continue
+        else:
+            script = inv.value("file") or cmd.stdin
+            if source is not None:
+                producer = source.words[0].rsplit("/", 1)[-1] if source.words else ""
+                if producer == "pg_restore":
+                    formats = set()
+                elif producer in _DECOMPRESSORS:
+                    formats = {f.removeprefix("gzip-") for f in _file_format(
+                        next((w for w in source.words[1:] if not w.startswith("-")), None), described)}
+                elif producer == "cat":
+                    formats = _file_format(next((w for w in source.words[1:] if not w.startswith("-")), None),
+                                           described)
+                else:
+                    continue
+            elif script is not None and script != "-":
+                formats = _file_format(script, described)
+            else:
+                continue  # psql -c …: no dump read
+            if formats and not formats & {"plain"}:
+                what = " or ".join(sorted(formats))
+                fix = ("decompress it into psql (gunzip -c … | psql …)" if all(f.startswith("gzip-") for f in formats)
+                       else "an archive is restored with pg_restore --dbname=… (or pg_restore -f - … | psql)")
+                problems.append(f"`{shown}` feeds a {what} dump to psql: psql replays plain SQL only; {fix}")
+        if inv.program == "pg_restore" and inv.has("create"):
+            continue  # -d names the database to connect to; the dump's own database is created
+        target = inv.database() if inv.has("dbname") or inv.program == "psql" else None
+        if target in _MAINTENANCE_DATABASES:
+            problems.append(f"`{shown}` restores into the maintenance database {target}: the tables would land "
+                            "among the server's own, not in a database of their own (create one first, or use "
+                            "pg_restore --create)")
+        elif target and created and target not in created:
+            near = [c for c in created if difflib.SequenceMatcher(None, c, target).ratio() >= 0.8]
+            if near:
+                problems.append(f"`{shown}` restores into {target}, but the runbook creates {near[0]}: one of the "
+                                "two names is wrong, and the restore fails or lands elsewhere")
+    return problems
+
+
+_SELECTIVE = ("table", "schema", "exclude-schema", "index", "function", "trigger", "use-list", "data-only",
+              "schema-only", "section", "list", "filter")
+_CONNECTION = ("host", "port", "username", "dbname", "password", "maintenance-db", "create")
+_PIPE_PROGRAMS = ("pg_restore", "psql", "cat", *_DECOMPRESSORS)
+
+
+def _argv_of(program: str, options: dict[str, list[str]], drop=()) -> list[str]:
+    """A client's command line rebuilt from its read options (long names; one-letter flags short)."""
+    out = [program]
+    for name, values in options.items():
+        if name in drop:
+            continue
+        for value in values:
+            flag = f"-{name}" if len(name) == 1 else f"--{name}"
+            out.append(f"{flag}={value}" if value and len(name) > 1 else flag if not value else f"{flag}{value}")
+    return out
+
+
+def documented_restore(lines: list[str], dump: str, target: str) -> tuple[str, str] | None:
+    """(the runbook's line, a shell pipeline that runs it on ``dump`` into database ``target``)
+    for its first full restore (no single tables or sections); None when it shows none the
+    grader can run as written. Connection options are dropped (the sandbox's environment
+    connects), ``--create`` becomes a restore into ``target``, ``--clean --if-exists`` (which
+    drops nothing in an empty database) is left out; pg_restore gets
+    ``--no-owner --no-privileges --no-comments`` and psql ``ON_ERROR_STOP=0`` last: the grader's
+    restore role is not the superuser a DBA restores as, so errors about owners are expected."""
+    for line in lines:
+        if not _reads_a_dump(line):
+            continue
+        pipeline = []
+        for cmd in simple_commands(line):
+            program = cmd.words[0].rsplit("/", 1)[-1] if cmd.words else ""
+            if program not in _PIPE_PROGRAMS:
+                pipeline = None
+                break
+            if program in ("pg_restore", "psql"):
+                options, positional = read_options(program, cmd.words[1:])
+                if any(name in options for name in _SELECTIVE):
+                    pipeline = None
+                    break
+                if program == "pg_restore":
+                    # --clean --if-exists on an empty database drops nothing (for a superuser); here it
+                    # would try to drop the extensions the restore role does not own.
+                    emptied = ("clean", "if-exists") if "if-exists" in options else ()
+                    argv = _argv_of("pg_restore", options, drop=(*_CONNECTION, "file", "no-owner", "no-privileges",
+                                                                  "no-comments", *emptied))
+                    argv += ["--no-owner", "--no-privileges", "--no-comments"]
+                    argv += ["--file=-"] if cmd.piped_out else [f"--dbname={target}"]
+                    if not cmd.piped_in:
+                        argv.append(dump)
+                else:
+                    argv = _argv_of("psql", options, drop=(*_CONNECTION, "file", "output", "log-file"))
+                    argv += [f"--dbname={target}", "--set=ON_ERROR_STOP=0"]
+                    if not cmd.piped_in:
+                        argv.append(f"--file={dump}")
+            else:
+                flags = [w for w in cmd.words[1:] if w.startswith("-")]
+                argv = [program, *flags] + ([] if cmd.piped_in else [dump])
+            pipeline.append(argv)
+            if not cmd.piped_out:
+                break
+        if pipeline:
+            return line, " | ".join(shlex.join(argv) for argv in pipeline)
+    return None
+
+
+def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str, lines: list[str],
+                            timeout: float) -> tuple[str | None, list[Evidence]] | None:
+    """Run the backup script, then the runbook's own restore command on its dump, into a scratch
+    database, both in the sandbox: (what went wrong, or None when every table came back as the
+    grader's own restore of the same dump has it; evidence). The comparison is with that
+    restore, not with the learner's database, so a backup that misses data is not held against
+    the runbook (its own check says so). None when nothing was run: the runbook has no restore
+    to run as written, or the backup makes no dump the grader can restore."""
+    mode = program_sandbox(ctx)
+    tmp = Path(tempfile.mkdtemp(prefix="pgdrill-runbook-"))
+    scratch, reference, made = None, None, []
+    try:
+        backup_dir = tmp / "backup"
+        _sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), ctx.server.sandbox)
+        with ctx.server.connect(purpose="janitor") as admin:
+            made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
+        env = _program_env(ctx, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
+                           PGOPTIONS="-c search_path=\"$user\",public")
+        status, _, _ = _run_learner_program(ctx, backup, tmp, cwd=tmp / "work", env=env, timeout=timeout,
+                                            out=tmp / "backup.out", err=tmp / "backup.err", mode=mode,
+                                            writable=[backup_dir])
+        dump, _ = _find_dump(backup_dir) if status == 0 and not _links_in(backup_dir) and \
+            not _toc_escapes(backup_dir) else (None, [])
+        fmt = dump_format(dump) if dump is not None else "unknown"
+        if fmt in ("unknown", "zstd"):
+            return None
+        scratch, owner = _create_scratch_database(ctx)
+        made.append(owner)
+        found = documented_restore(lines, str(dump), scratch)
+        if found is None:
+            return None
+        line, pipeline = found
+        # What the dump holds: the grader's own restore of it.
+        reference, reference_owner = _create_scratch_database(ctx)
+        made.append(reference_owner)
+        ref_status, _ = _restore(ctx, tmp, Path(ctx.server.bindir), dump, fmt, reference, reference_owner, mode)
+        if ref_status is None:
+            return None
+        tables = [tuple(r) for r in ctx.grader().execute(load_sql("files_tables")).fetchall()]
+        with ctx.server.connect(reference, GRADER, purpose="grader-restore") as conn:
+            original = {k: v for k, v in _checksums(conn, tables).items() if v is not None}
+        wanted = list(original)
+        renv = _program_env(ctx, tmp, mode, owner, scratch)
+        script = tmp / "documented-restore.sh"
+        script.write_text(f"set -o pipefail\n{pipeline}\n")
+        status, _, _ = _run_learner_program(ctx, script, tmp, cwd=tmp / "work", env=renv, timeout=RESTORE_TIMEOUT_S,
+                                            out=tmp / "restore.out", err=tmp / "restore.err", mode=mode,
+                                            readable=[backup_dir])
+        with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
+            restored = _checksums(conn, wanted)
+        log = restore_errors(_tail(tmp / "restore.err"))
+    except _TooLarge:
+        return None
+    finally:
+        if reference is not None:
+            ctx.server.drop_database(reference)
+        _clean_up(ctx, scratch, made)
+        shutil.rmtree(tmp, ignore_errors=True)
+    good, problems, rows = _compare_tables(wanted, original, restored)
+    evidence = [Evidence("text", "The runbook's restore, as the grader ran it",
+                         f"{_shown(line)}\nran as: {pipeline.replace(str(dump), '<the dump from ' + backup_name + '>')}"),
+                rows_evidence("Tables: the grader's restore of the dump vs. the runbook's",
+                              ("table", "rows", "rows restored", "content"), rows, limit=50)]
+    if log:
+        evidence.append(Evidence("text", "Restore errors (last lines)", log))
+    if status is None:
+        return f"`{_shown(line)}` did not finish within {RESTORE_TIMEOUT_S} s on the dump {backup_name} makes", evidence
+    if good == len(wanted):
+        return None, evidence
+    return (f"`{_shown(line)}`, run on the dump {backup_name} makes (into an empty database), restored {good} of "
+            f"the dump's {len(wanted)} table(s) intact: {'; '.join(problems[:3])}"
+            f"{' …' if len(problems) > 3 else ''}", evidence)
+
+
+@check
+def runbook_restore_consistent(ctx: CheckContext, *, path: str, backup: str | None = "backup.sh", run: bool = False,
+                               timeout: int = SCRIPT_TIMEOUT_S) -> Outcome:
+    """The restore commands in a runbook can work on the dump it describes.
+
+    What it asserts:
+        The commands of the Markdown file `path` — fenced code blocks and inline code spans,
+        read as shell command lines (`checks/commands.py`) — are consistent with the dump they
+        restore. The dump's format is what the `pg_dump` commands describe: those in the
+        backup script `backup` (what is really made; `gzip` in the pipe counts) and those in
+        the runbook (`--format`/`-F`, plain by default). If both show pg_dump and they
+        disagree, the runbook describes a dump that is not made. A restore command reading a
+        dump must suit it: `pg_restore` only on custom, directory or tar archives (after a
+        decompressor in the pipe for a gzipped one), `psql -f` / `psql <` / `… | psql` only on
+        plain SQL (or pg_restore's output); a file name ending `.sql` or `.sql.gz` is plain
+        SQL whatever else is described. `pg_restore` with a dump but neither `--dbname` nor
+        `-f` restores nothing; restoring into `postgres`, `template0` or `template1` without
+        `--create` is wrong; a target database whose name nearly matches, but is not, the one
+        the runbook creates (`createdb`, `CREATE DATABASE`) is a typo that fails. The runbook
+        must show at least one restore (pg_restore or psql reading a dump, or a restore
+        script). Fragments that name no dump (`pg_restore --no-owner …`) are read as prose.
+        With `run`, when all that holds, the grader also runs the documented restore: the
+        backup script makes a dump (sandboxed, as in `backup_restores`), and the runbook's
+        first full restore command (pg_restore or psql, with a decompressor or pg_restore in
+        front; not one restoring single tables or sections) runs as written on that dump
+        into an empty scratch database, in the same sandbox. Only the connection is the
+        grader's: host, port, user and database options are replaced, `--create` restores
+        into the scratch database, `--clean --if-exists` (nothing to drop there) is left
+        out, and since the restore role is not the superuser a DBA
+        restores as, pg_restore gets `--no-owner --no-privileges --no-comments` and psql
+        `ON_ERROR_STOP=0`. Every table of schema public must then hold the same rows as after
+        the grader's own restore of that dump (so a dump that misses data is the backup
+        check's business, not the runbook's). A runbook whose restore is a script of its own (`restore.sh`),
+        or a backup that makes no dump, is not run (their own checks judge them).
+    Arguments:
+        path: the runbook's path in the submission.
+        backup: the backup script whose pg_dump makes the dump (none: the runbook alone).
+        run: also run the documented restore on a dump the backup script makes (default no).
+        timeout: seconds the backup script may run before it is killed.
+    Feedback on failure:
+        Each restore command that cannot work, quoted, with the reason (the format it would
+        get and the program that reads that format, the missing --dbname, the database name
+        that does not match); or that the runbook shows no restore command; or that the
+        runbook and the script describe different formats. When the documented restore ran:
+        the command, how it was run, and per table what did not come back, with the
+        restore's errors.
+    Example:
+        - check: runbook_restore_consistent
+          with: {path: RUNBOOK.md, backup: backup.sh, run: true}
+    """
+    found = resolve_submission_file(ctx, path)
+    if isinstance(found, Outcome):
+        return found
+    lines = command_lines(read_text(found), markdown=True)
+    described = described_dump_formats(lines)
+    script_formats: set[str] = set()
+    script, ran = None, None
+    if backup:
+        script = resolve_submission_file(ctx, backup)
+        if isinstance(script, Path):
+            script_formats = described_dump_formats(command_lines(read_text(script), markdown=False))
+    problems = []
+    if described and script_formats and not described & script_formats:
+        problems.append(f"the runbook describes a {' or '.join(sorted(described))} dump, but {backup} writes a "
+                        f"{' or '.join(sorted(script_formats))} dump")
+    formats = script_formats or described
+    created = {name.strip('"') for line in lines for name in _CREATE_DATABASE.findall(line)}
+    created |= {inv.positional[0] for line in lines for inv in invocations(line, programs=("createdb",))
+                if inv.positional and "$" not in inv.positional[0]}
+    restores = list(dict.fromkeys(
+        line for line in lines
+        if any(inv.program == "psql" or (inv.program == "pg_restore" and not inv.has("list"))
+               for inv in invocations(line))
+        or re.search(r"(?:^|[\s/])[\w.-]*restore[\w.-]*\.sh\b", line)))
+    for line in restores:
+        problems.extend(_restore_problems(line, formats, created))
+    has_restore = any(_reads_a_dump(line) for line in restores) or \
+        any(re.search(r"(?:^|[\s/])[\w.-]*restore[\w.-]*\.sh\b", line) for line in restores)
+    evidence = (rows_evidence(f"Restore commands in {path}", ("command",), [(_shown(r),) for r in restores],
+                              limit=20),
+                Evidence("text", "The dump they restore",
+                         f"{' or '.join(sorted(formats)) or 'format not described'}"
+                         + (f" (from the pg_dump in {backup})" if script_formats else
+                            " (from the runbook's pg_dump)" if described else "")
+                         + (f"; databases the runbook creates: {', '.join(sorted(created))}" if created else "")))
+    if not has_restore and not problems:
+        return Outcome(False, f"{path} shows no restore command: no pg_restore or psql reading a dump, no restore "
+                              "script run. At 3 a.m. the colleague needs the exact command, with the dump and the "
+                              "database it goes into (e.g. pg_restore --dbname=restored --no-owner backup.dump).",
+                       evidence)
+    if not problems and run and backup and isinstance(script, Path) and ctx.server is not None:
+        ran = _run_documented_restore(ctx, backup=script, backup_name=backup, lines=lines, timeout=timeout)
+        if ran is not None:
+            problems.extend([ran[0]] if ran[0] else [])
+            evidence = (*evidence, *ran[1])
+    if problems:
+        return Outcome(False, f"{path} has restore steps that cannot work on the dump it describes: "
+                              f"{'; '.join(problems[:4])}{' …' if len(problems) > 4 else ''}. A runbook is "
+                              "followed literally under pressure; a command that fails there costs the time it "
+                              "was written to save.", evidence)
+    tried = (f"; run as written on the dump {backup} makes, it restored every table intact" if ran is not None
+             else "")
+    return Outcome(True, f"{path}'s restore commands suit the {' or '.join(sorted(formats)) or 'described'} dump "
+                         f"({len(restores)} restore command(s) read{tried}).", evidence)
+
+
+def _reads_a_dump(line: str) -> bool:
+    for cmd in simple_commands(line):
+        for inv in invocations(" ".join(shlex.quote(w) for w in cmd.words), cmd.env, programs=("pg_restore", "psql")):
+            if inv.program == "pg_restore" and not inv.has("list") and (inv.positional or cmd.stdin or cmd.piped_in):
+                return True
+            if inv.program == "psql" and (inv.has("file") or cmd.stdin or cmd.piped_in):
+                return True
+    return False
+
+
+# ------------------------------------------------------------------------------------------
 # A schedule for maintenance jobs (crontab)
 
 
-_CRON_FIELDS = (  # name, lowest, highest, names
-    ("minute", 0, 59, None),
-    ("hour", 0, 23, None),
-    ("day of month", 1, 31, None),
-    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
-    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
-)
-_CRON_MACROS = ("@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-_CRON_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\s*=")
+_CRON_ENV = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 _UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
 DEFAULT_CRON_COMMAND = r"\bvacuumdb\b|\b(?:vacuum|analyze)\b"
 
 
-def _cron_value(text: str, low: int, high: int, names) -> int:
-    if names and text.lower() in names:
-        return names.index(text.lower()) + (1 if low == 1 else 0)
-    if not text.isdigit():
-        raise ValueError(f"{text!r} is not a number" + (f" or a name ({', '.join(names)})" if names else ""))
-    value = int(text)
-    if not low <= value <= high:
-        raise ValueError(f"{value} is outside {low}–{high}")
-    return value
+@dataclass(frozen=True)
+class CronJob:
+    line: int
+    schedule: CronSchedule
+    command: str
+    env: dict  # the crontab's assignments above the job (cron gives each job those)
+
+    def __iter__(self):  # (line, schedule text, command), as parse_crontab has always listed jobs
+        return iter((self.line, self.schedule.text, self.command))
+
+    def __getitem__(self, index):
+        return tuple(self)[index]
 
 
-def cron_field_problem(text: str, field: tuple) -> str | None:
-    """Why ``text`` is not a valid crontab field (lists, ranges, steps, names), or None."""
-    name, low, high, names = field
-    for item in text.split(","):
-        if not item:
-            return f"{name} field {text!r} has an empty list item"
-        base, _, step = item.partition("/")
-        try:
-            if step and (not step.isdigit() or int(step) < 1):
-                return f"{name} field {text!r}: step {step!r} must be a positive number"
-            if base == "*":
-                continue
-            first, dash, last = base.partition("-")
-            a = _cron_value(first, low, high, names)
-            if dash:
-                b = _cron_value(last, low, high, names)
-                if a > b:
-                    return f"{name} field {text!r}: range {base} runs backwards"
-            elif step:
-                pass  # "5/10": from 5 every 10, as Vixie cron reads it
-        except ValueError as exc:
-            return f"{name} field {text!r}: {exc}"
-    return None
-
-
-def parse_crontab(text: str) -> tuple[list[tuple[int, str, str]], list[str]]:
-    """(jobs as (line number, schedule, command), problems) of a crontab file."""
+def parse_crontab(text: str) -> tuple[list[CronJob], list[str]]:
+    """(jobs, problems) of a crontab file; each job unpacks as (line number, schedule, command)."""
     jobs, problems = [], []
+    env: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
-        if not line or line.startswith("#") or _CRON_ENV.match(line):
+        if not line or line.startswith("#"):
+            continue
+        assignment = _CRON_ENV.match(line)
+        if assignment:
+            value = assignment.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            env[assignment.group(1)] = value
             continue
         parts = line.split(None, 1)
         if parts[0].startswith("@"):
-            if parts[0].lower() not in _CRON_MACROS:
-                problems.append(f"line {number}: unknown schedule {parts[0]} (known: {', '.join(_CRON_MACROS)})")
-                continue
-            schedule, command = parts[0], (parts[1].strip() if len(parts) > 1 else "")
+            schedule_text, command = parts[0], (parts[1].strip() if len(parts) > 1 else "")
         else:
             fields = line.split(None, 5)
             if len(fields) < 6:
                 problems.append(f"line {number}: {len(fields)} field(s); a job needs five schedule fields "
                                 "(minute hour day-of-month month day-of-week) and a command")
                 continue
-            bad = [p for p in (cron_field_problem(f, spec) for f, spec in zip(fields[:5], _CRON_FIELDS)) if p]
-            if bad:
-                problems.extend(f"line {number}: {p}" for p in bad)
-                continue
-            schedule, command = " ".join(fields[:5]), fields[5].strip()
+            schedule_text, command = " ".join(fields[:5]), fields[5].strip()
+        try:
+            schedule = CronSchedule.parse(schedule_text)
+        except ValueError as exc:
+            problems.append(f"line {number}: {exc}")
+            continue
         if not command:
             problems.append(f"line {number}: the schedule has no command")
             continue
@@ -1292,13 +1918,56 @@ def parse_crontab(text: str) -> tuple[list[tuple[int, str, str]], list[str]]:
             problems.append(f"line {number}: the command has an unescaped %, which cron turns into a newline "
                             "(everything after it becomes the command's input); write \\% instead")
             continue
-        jobs.append((number, schedule, command))
+        jobs.append(CronJob(number, schedule, command, dict(env)))
     return jobs, problems
 
 
+def _job_problems(job: CronJob, summary, *, every_hours, window, database) -> list[str]:
+    """Why one job that runs the wanted command does not do what the task asks (empty: it does)."""
+    where = f"line {job.line} ({job.schedule.text})"
+    if summary.runs == 0:
+        return [f"{where} never runs: {job.schedule.why_never()}"]
+    out = []
+    if every_hours is not None and summary.longest_wait > dt.timedelta(hours=float(every_hours)):
+        out.append(f"{where} runs {summary.runs} time(s) in the next four years, with up to "
+                   f"{describe_wait(summary.longest_wait)} between two runs; it must run at least every "
+                   f"{float(every_hours):g} hours")
+    if window is not None:
+        outside = [t for t in job.schedule.times() if not in_window(t, window)]
+        if outside:
+            out.append(f"{where} also runs at {', '.join(t.strftime('%H:%M') for t in outside[:3])}, outside "
+                       f"{window[0].strftime('%H:%M')}–{window[1].strftime('%H:%M')}")
+    if database is not None:
+        # The runs that do the maintenance: vacuumdb and friends, psql when it is given VACUUM or
+        # ANALYZE (a psql that logs the run elsewhere is not judged).
+        targets = [inv for inv in invocations(job.command.replace("\\%", "%"), job.env)
+                   if inv.program in ("vacuumdb", "reindexdb", "clusterdb")
+                   or (inv.program == "psql" and re.search(r"(?i)\b(?:vacuum|analyze)\b",
+                                                           " ".join(inv.options.get("command", []))))]
+        if not targets:
+            out.append(f"{where} runs no vacuumdb, and no psql -c with VACUUM or ANALYZE, that the grader can "
+                       "read, so which database it works on cannot be told")
+        for inv in targets:
+            db = inv.database()
+            if db in (database, ALL_DATABASES):
+                continue
+            if db is not None:
+                out.append(f"{where} runs {inv.program} against database {db}, not {database}")
+            elif inv.names_database():
+                out.append(f"{where} names its database through something only known when it runs; write "
+                           f"the name ({database}) in the crontab")
+            else:
+                out.append(f"{where} names no database: {inv.program} would connect to the database named "
+                           f"like the OS user cron runs it as (postgres, in the postgres user's crontab), "
+                           f"not {database}; add --dbname={database} or set PGDATABASE={database} above it")
+    return out
+
+
 @check
-def cron_schedule_valid(ctx: CheckContext, *, path, command_pattern=DEFAULT_CRON_COMMAND, min_jobs=1) -> Outcome:
-    """The crontab file schedules the maintenance job correctly.
+def cron_schedule_valid(ctx: CheckContext, *, path, command_pattern=DEFAULT_CRON_COMMAND, min_jobs=1,
+                        every_hours: float | None = None, between: str | None = None,
+                        database: str | None = None) -> Outcome:
+    """The crontab file schedules the maintenance job so that it really runs, when and where asked.
 
     What it asserts:
         Every line of the crontab file `path` in the submission is blank, a comment, an
@@ -1307,40 +1976,74 @@ def cron_schedule_valid(ctx: CheckContext, *, path, command_pattern=DEFAULT_CRON
         sun–sat; each `*`, a number, a range `a-b`, a list `a,b` and an optional step `/n`) or
         an `@daily`-style macro, followed by a command without an unescaped `%`. At least
         `min_jobs` jobs have a command matching the regular expression `command_pattern`
-        (case-insensitive; by default one that runs vacuumdb, VACUUM or ANALYZE). Nothing is
-        run: pg_cron is not available on the grading servers, so the schedule is graded as a
+        (case-insensitive; by default one that runs vacuumdb, VACUUM or ANALYZE) and do what
+        the task asks, judged by effect: the grader computes each job's real run times over
+        the next four years (`checks/cron.py`: day-of-month and day-of-week combined as cron
+        does, month lengths and leap years included), so a job that never runs (`0 2 30 2 *`,
+        30 February; `0 3 31 4,6,9,11 *`) fails; with `every_hours` it may never wait longer
+        than that between two runs; with `between` every run starts inside that time window;
+        with `database` every vacuumdb in the command, and every psql given VACUUM or ANALYZE
+        with `-c`, works on that database (read from `--dbname`/`-d`, the first argument, a connection string, the crontab's
+        `PGDATABASE=` line or an assignment in the command; `--all` counts). Nothing is run:
+        pg_cron is not available on the grading servers, so the schedule is graded as a
         file, the way a reviewer would read it before installing it.
     Arguments:
         path: the crontab file's path in the submission, e.g. `maintenance.cron`.
         command_pattern: regular expression a job's command must match.
-        min_jobs: how many jobs must match it (default 1).
+        min_jobs: how many such jobs must do what is asked (default 1).
+        every_hours: the longest wait between two runs, in hours (24 for "nightly"); default
+            no limit (a job must still run at all).
+        between: the time window every run must start in, `HH:MM-HH:MM` (it may wrap past
+            midnight, `22:00-06:00`); default any time.
+        database: the database the job must work on; default not checked.
     Feedback on failure:
         Each invalid line with what is wrong with it (a field out of range, too few fields, a
-        `%` cron would cut the command at), or that no job runs the maintenance command; the
-        jobs found are listed.
+        `%` cron would cut the command at), or that no job runs the maintenance command; for
+        a job that runs it, why it does not count: it never runs (and why: the day that does
+        not exist in those months), waits too long between runs, runs outside the window, or
+        works on another database or on none named. The jobs found are listed with their next
+        three run times.
     Example:
         - check: cron_schedule_valid
-          with: {path: maintenance.cron, command_pattern: "vacuumdb"}
+          with: {path: maintenance.cron, command_pattern: "vacuumdb", every_hours: 24,
+                 between: "22:00-06:00", database: techshop}
     """
     found = resolve_submission_file(ctx, path)
     if isinstance(found, Outcome):
         return found
+    window = parse_window(between) if between is not None else None
     jobs, problems = parse_crontab(read_text(found))
     pattern = re.compile(str(command_pattern), re.IGNORECASE)
-    matching = [j for j in jobs if pattern.search(j[2])]
-    evidence = (rows_evidence(f"Jobs in {path}", ("line", "schedule", "command"),
-                              [(str(n), s, c) for n, s, c in jobs], limit=20),) if jobs else ()
+    now = dt.datetime.now().replace(second=0, microsecond=0)
+    summaries = {job.line: job.schedule.summary(now) for job in jobs}
+    evidence = (rows_evidence(f"Jobs in {path}", ("line", "schedule", "next runs", "command"),
+                              [(str(j.line), j.schedule.text,
+                                ", ".join(t.strftime("%Y-%m-%d %H:%M") for t in summaries[j.line].next_runs)
+                                or "never", j.command) for j in jobs], limit=20),) if jobs else ()
     if problems:
         return Outcome(False, f"{path} is not a valid crontab: {'; '.join(problems[:5])}"
                               f"{' …' if len(problems) > 5 else ''}. cron skips a line it cannot read, so that job "
                               "would silently never run.", evidence)
+    matching = [j for j in jobs if pattern.search(j.command)]
     if len(matching) < int(min_jobs):
         have = f"{len(jobs)} job(s), {len(matching)} of them" if jobs else "no jobs, so none"
         return Outcome(False, f"{path} has {have} running the maintenance command (a command matching "
                               f"/{command_pattern}/); at least {min_jobs} expected, e.g. "
                               "30 3 * * * vacuumdb --analyze --dbname=techshop", evidence)
-    return Outcome(True, f"{path} schedules {len(matching)} maintenance job(s): "
-                         + "; ".join(f"{s} {c}" for _, s, c in matching[:3]) + ".", evidence)
+    wrong = {j.line: _job_problems(j, summaries[j.line], every_hours=every_hours, window=window,
+                                   database=database) for j in matching}
+    good = [j for j in matching if not wrong[j.line]]
+    if len(good) < int(min_jobs):
+        found_problems = [p for j in matching for p in wrong[j.line]]
+        return Outcome(False, f"{path} has {len(matching)} job(s) running the maintenance command, "
+                              f"{len(good)} of them as asked (at least {min_jobs} expected): "
+                              f"{'; '.join(found_problems[:5])}{' …' if len(found_problems) > 5 else ''}. A "
+                              "crontab line that is valid but never runs, or runs somewhere else, fails silently: "
+                              "nobody notices until the maintenance is missed.", evidence)
+    return Outcome(True, f"{path} schedules {len(good)} maintenance job(s) as asked: "
+                         + "; ".join(f"{j.schedule.text} {j.command} (next run "
+                                     f"{summaries[j.line].next_runs[0]:%Y-%m-%d %H:%M})" for j in good[:3]) + ".",
+                   evidence)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1401,10 +2104,39 @@ def _compare_tables(wanted, original: dict, restored: dict) -> tuple[int, list[s
     return good, problems, rows
 
 
+def _restored_an_older_dump(original: dict, restored: dict) -> bool:
+    """The restored tables exist but hold no rows where the original has some: the older,
+    row-less dumps the grader planted were restored instead of the newest."""
+    present = [(key, back) for key, back in restored.items() if back is not None]
+    return bool(present) and all(back[0] == 0 for _, back in present) and \
+        any(orig is not None and orig[0] > 0 for orig in original.values())
+
+
+def _restore_truncated(ctx: CheckContext, script: Path, tmp: Path, dump: Path, *, mode: str, made: list,
+                       timeout: float) -> int | None:
+    """Run the restore script into a fresh empty database with only a truncated copy of ``dump``
+    in its ``$BACKUP_DIR``; its exit status (None: it ran out of time)."""
+    broken_dir = tmp / "truncated"
+    broken_dir.mkdir(mode=0o755)
+    broken_dir.chmod(0o755)
+    _truncated_copy(dump, broken_dir)
+    _sandbox_dirs(tmp, ("work-truncated",), ctx.server.sandbox)
+    scratch, owner = _create_scratch_database(ctx)
+    made.append(owner)
+    try:
+        env = _program_env(ctx, tmp, mode, owner, scratch, BACKUP_DIR=str(broken_dir))
+        status, _, _ = _run_learner_program(ctx, script, tmp, cwd=tmp / "work-truncated", env=env, timeout=timeout,
+                                            out=tmp / "truncated.out", err=tmp / "truncated.err", mode=mode,
+                                            readable=[broken_dir])
+    finally:
+        ctx.server.drop_database(scratch)
+    return status
+
+
 @check
 def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", restore: str = "restore.sh",
                             tables: list | None = None, formats: list | None = None,
-                            timeout: int = SCRIPT_TIMEOUT_S) -> Outcome:
+                            timeout: int = SCRIPT_TIMEOUT_S, failures: list | None = None) -> Outcome:
     """The learner's own restore script brings their backup back into an empty database.
 
     What it asserts:
@@ -1418,7 +2150,15 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         `timeout` seconds, and afterwards the scratch database must hold each table with the
         same row count and content (an order-independent checksum) as the learner's database.
         This is the scenario's "test restore procedure": the restore is the learner's, not the
-        grader's. Both scripts run sandboxed as described in the family notes.
+        grader's. Both scripts run sandboxed as described in the family notes, and neither
+        may have a password written into it (as in `backup_restores`).
+        With `failures: [older-dumps]`, `$BACKUP_DIR` also holds two older dumps when the
+        restore script runs: the same format, names with the backup's own timestamp moved one
+        and two days back (or a date added to a name without one) and modification times to
+        match, and no rows — so restoring one of them instead of the newest shows. With
+        `truncated-dump`, the restore script runs once more, into a fresh empty database, with
+        only the newest dump cut to half its size (for a directory-format dump, its largest
+        file): it must exit non-zero.
     Arguments:
         backup: the backup script's path in the submission.
         restore: the restore script's path in the submission.
@@ -1426,15 +2166,20 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
             schema public.
         formats: the dump formats accepted (default: any the grader can read).
         timeout: seconds each script may run before it is killed.
+        failures: situations the restore script must also handle, any of `older-dumps` and
+            `truncated-dump`; default none.
     Feedback on failure:
         Which step failed: the backup (exit status, output), the dump's format (and why the
         custom format is the one to keep), the restore script (exit status, timeout and the end
         of its output — a restore that exits with an error cannot be told from a failed one by
         whoever runs it at 3 a.m.), or per table what is missing or different after the
-        restore. Partial credit per table when both scripts ran.
+        restore. Partial credit per table when both scripts ran. Restoring an older dump
+        scores nothing and says which dumps were there; a restore that exits 0 on a truncated
+        dump gets half the points.
     Example:
         - check: restore_script_restores
-          with: {backup: backup.sh, restore: restore.sh, formats: [custom]}
+          with: {backup: backup.sh, restore: restore.sh, formats: [custom],
+                 failures: [older-dumps, truncated-dump]}
     """
     scripts = {}
     for role, path in (("backup", backup), ("restore", restore)):
@@ -1442,6 +2187,11 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         if isinstance(found, Outcome):
             return found
         scripts[role] = found
+    injected = _failure_list(failures, RESTORE_FAILURES, "restore_script_restores")
+    for role, path in (("backup", backup), ("restore", restore)):
+        refused = secrets_refused(scripts[role], path)
+        if refused is not None:
+            return refused
     if ctx.server is None or ctx.server.bindir is None:
         raise RuntimeError("restore_script_restores needs the server's binaries (ctx.server.bindir)")
     mode = program_sandbox(ctx)
@@ -1454,9 +2204,11 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
             made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
         env = _program_env(ctx, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
                            PGOPTIONS="-c search_path=\"$user\",public")
+        started = time.time()
         status, _, _ = _run_learner_program(ctx, scripts["backup"], tmp, cwd=tmp / "work", env=env, timeout=timeout,
                                             out=tmp / "backup.out", err=tmp / "backup.err", mode=mode,
                                             writable=[backup_dir])
+        ended = time.time()
         output = "\n".join(t for t in (_tail(tmp / "backup.out"), _tail(tmp / "backup.err")) if t)
         out_ev = [Evidence("text", f"Output of {backup} (last lines)", output)] if output else []
         out_ev += _unsandboxed_note(mode)
@@ -1487,6 +2239,8 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         if not wanted:
             raise RuntimeError("the learner's database has no tables to compare")
         original = _checksums(ctx.grader(), wanted)
+        older = (_plant_older_dumps(ctx, tmp, mode, made[0], backup_dir, dump, fmt, started, ended)
+                 if "older-dumps" in injected else [])
 
         # The backup script's role is gone before the restore script starts.
         with ctx.server.connect(purpose="janitor") as admin:
@@ -1502,11 +2256,15 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         rout_ev = [Evidence("text", f"Output of {restore} (last lines)", routput)] if routput else []
         with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
+        good, problems, rows = _compare_tables(wanted, original, restored)
+        truncated_status = None
+        if "truncated-dump" in injected and rstatus == 0 and good == len(wanted):
+            truncated_status = _restore_truncated(ctx, scripts["restore"], tmp, dump, mode=mode, made=made,
+                                                  timeout=timeout)
     finally:
         _clean_up(ctx, scratch, made)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    good, problems, rows = _compare_tables(wanted, original, restored)
     evidence = [rows_evidence("Tables: your database vs. the database your restore script filled",
                               ("table", "rows", "rows restored", "content"), rows, limit=50),
                 Evidence("text", "Dump", f"$BACKUP_DIR/{shown} ({fmt} format)")] + rout_ev
@@ -1514,16 +2272,37 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         return Outcome(False, f"{restore} did not finish within {timeout} s and was stopped. Does it wait for input "
                               "(a password prompt, a confirmation)? A restore runbook must run unattended.",
                        tuple(evidence))
+    if older:
+        evidence.append(Evidence("text", "$BACKUP_DIR when the restore ran",
+                                 "\n".join([f"{shown} (newest, from {backup})"] + [f"{n} (older, no rows)" for n in older])))
+    if older and rstatus == 0 and _restored_an_older_dump(original, restored):
+        return Outcome(False, f"{restore} restored an older dump, not the newest: $BACKUP_DIR held {shown} (the "
+                              f"newest, from {backup}) and {', '.join(older)} (older by one and two days, by name and "
+                              "by modification time), and the tables it restored have the older dumps' rows (none). "
+                              "After an incident the newest good backup is the one that loses least; pick it by "
+                              "modification time (ls -t, find -printf '%T@') or by a sortable timestamp in the "
+                              "name.", tuple(evidence))
     if rstatus != 0:
-        return Outcome(False, f"{restore} exited with status {rstatus} ({good} of {len(wanted)} table(s) came back "
+        several = f" ($BACKUP_DIR held {1 + len(older)} dumps: restore the newest)" if older else ""
+        return Outcome(False, f"{restore} exited with status {rstatus}{several} ({good} of {len(wanted)} table(s) came back "
                               "intact). Whoever runs the restore at 3 a.m. cannot tell an exit status that means "
                               "\"failed\" from one that means \"mostly worked\": make the script exit 0 only when "
                               "the restore succeeded (restore into the existing database $PGDATABASE; options "
                               "such as --no-owner and --no-privileges avoid errors about roles the target "
                               "server does not have).", tuple(evidence))
+    if good == len(wanted) and truncated_status == 0:
+        return Outcome(False, f"{restore} restores the newest dump intact, but when that dump is truncated (the "
+                              "grader cut a copy to half its size and ran the script again into a fresh empty "
+                              "database) it still exits 0. A restore that stopped halfway must say so: a "
+                              "half-restored database that looks fine is worse than a failed restore (check the "
+                              "exit status of pg_restore, e.g. with set -e and --exit-on-error).",
+                       tuple(evidence), score=0.5)
     if good == len(wanted):
+        extra = "".join([f"; it picked the newest of {1 + len(older)} dumps" if older else "",
+                         "; on a truncated dump it exits with an error" if truncated_status is not None else ""])
         return Outcome(True, f"{restore} restored the {fmt}-format dump from {backup} into an empty database in "
-                             f"{rseconds:.1f} s, and all {len(wanted)} table(s) came back intact.", tuple(evidence))
+                             f"{rseconds:.1f} s, and all {len(wanted)} table(s) came back intact{extra}.",
+                       tuple(evidence))
     return Outcome(False, f"After {restore}, {good} of {len(wanted)} table(s) are intact: "
                           f"{'; '.join(problems[:5])}{' …' if len(problems) > 5 else ''}. Restore into the existing "
                           "database named by $PGDATABASE (the script gets no right to create databases).",

@@ -535,7 +535,7 @@ BK = "techshop-5-2-backup"
 def test_5_2_reference_scores_full_marks(grade):
     # One seed: what a backup must carry does not depend on where the faults were planted.
     result = grade(BK, SOLUTIONS_DIR / BK)
-    assert not not_passed(result) and result.points == result.max_points == 10
+    assert not not_passed(result) and result.points == result.max_points == 12
 
 
 def test_5_2_starter_writes_nothing_and_scores_0(grade):
@@ -550,6 +550,11 @@ def test_5_2_plain_dump_restores_but_is_not_the_procedure(grade):
     assert result["backup-restores"].status is Status.PASSED
     procedure = result["restore-procedure-tested"]
     assert procedure.points == 0 and "plain-format dump" in procedure.message and "custom" in procedure.message
+    # Its runbook still describes the custom format the script does not write, and restores with pg_restore.
+    runbook = result["runbook-restore-works"]
+    assert runbook.points == 0
+    assert "the runbook describes a custom dump, but backup.sh writes a plain dump" in runbook.message
+    assert "`pg_restore -t orders -d target dump` runs pg_restore on a plain dump" in runbook.message
 
 
 def test_5_2_a_restore_that_exits_with_an_error_fails(grade):

@@ -418,7 +418,10 @@ def test_a_view_whose_function_turns_off_the_grader_timeout(attempt, attack_spec
 @pytest.fixture(scope="module")
 def backup_spec():
     spec = spec_of(BACKUP_EXERCISE)
-    chks = tuple(dataclasses.replace(c, args={**dict(c.args or {}), "timeout": 3}) if c.check == "backup_restores"
+    # Containment is tested here: every run of a hostile script is short, and it is not re-run
+    # under injected failures (tests/test_checks_files_failures.py tests those).
+    short = {"backup_restores": {"timeout": 3, "failures": []}, "runbook_restore_consistent": {"timeout": 3}}
+    chks = tuple(dataclasses.replace(c, args={**dict(c.args or {}), **short[c.check]}) if c.check in short
                  else c for c in spec.checks)
     return dataclasses.replace(spec, checks=chks)
 
