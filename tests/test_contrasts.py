@@ -1,0 +1,298 @@
+"""Contrasts: answers proven on more than one database (exercise.yaml ``contrasts:``).
+
+A named query that is right on the graded database only by accident — a constant typed in, a
+list that fits one catalog, a verification that cannot see the problem — must fail on the
+exercise's contrast database, with a message naming the accident and without showing the
+contrast's expected rows to the learner; correct queries written differently must pass on
+both. Specs that declare contrasts are validated with file:line errors.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pgdrill.grading import SOLUTIONS_DIR
+from pgdrill.render import _without_answers
+from pgdrill.report import Status
+from test_capstone_phase1_2 import by_id, literal_submission, text_of
+
+SUBMISSIONS = Path(__file__).resolve().parent / "data" / "submissions"
+ACCIDENT = "right on the graded database, but not on a second database"
+
+
+def assert_accident(check) -> None:
+    assert check.status is Status.FAILED and check.points == 0, (check.check_id, check.message)
+    assert ACCIDENT in check.message, (check.check_id, check.message)
+    assert "typed in as a constant" in check.message
+
+
+def learner_text(check) -> str:
+    """What the learner audience reads of ``check``: no instructor-only evidence."""
+    return text_of(_without_answers(check))
+
+
+# ------------------------------------------------------------------------------------------
+# Constants fail, by construction
+
+
+# exercise -> the checks a copy of the graded database's own answers must now fail
+TYPED_IN = {
+    "techshop-1-1-assess": ["database-size", "table-sizes", "row-counts"],
+    "techshop-1-3-recent-changes": ["missing-foreign-keys", "undocumented-indexes"],
+    "techshop-2-2-index-usage": ["fk-without-index", "unused-indexes", "duplicate-indexes", "invalid-indexes"],
+}
+
+
+@pytest.mark.parametrize("exercise", list(TYPED_IN))
+def test_the_graded_databases_own_answers_as_constants_fail_on_the_contrast(
+        grade, pg_server, templates, incident_key, exercise):
+    # The reference solution's results on the very database that is graded, frozen into
+    # literals: right there, by construction — and wrong on the contrast.
+    literal = literal_submission(pg_server, templates, incident_key.scale, exercise, seed=incident_key.seed)
+    checks = by_id(grade(exercise, literal))
+    for check_id in TYPED_IN[exercise]:
+        assert_accident(checks[check_id])
+        # What the contrast expected is for instructors only.
+        assert any(e.instructor_only and "contrast" in e.title for e in checks[check_id].evidence)
+        assert all(e.instructor_only for e in checks[check_id].evidence if "contrast" in e.title)
+
+
+def test_typed_in_catalog_lists_fail_and_name_the_accident(grade):
+    checks = by_id(grade("techshop-1-3-recent-changes", SUBMISSIONS / "techshop-1-3-recent-changes" / "typed-in"))
+    for check_id in ("missing-foreign-keys", "undocumented-indexes"):
+        assert_accident(checks[check_id])
+        text = learner_text(checks[check_id])
+        # the contrast's own faults stay hidden from the learner
+        for hidden in ("parent_id", "idx_products_sku", "customers_email_lower_uniq", "SELECT"):
+            assert hidden not in text, (check_id, hidden)
+    # A fact of the whole server cannot differ between databases: shown, never scored.
+    backup = checks["backup-status"]
+    assert backup.status is Status.PASSED and backup.max_points == 0
+
+
+def test_a_query_that_only_looks_where_the_lab_answer_was_fails(grade):
+    """Not a constant, but a query that checks only the foreign key the lab was missing."""
+    changes = """
+        -- name: missing_foreign_keys
+        SELECT 'orders' AS table_name, 'customer_id' AS column_name, 'customers' AS references_table
+        WHERE NOT EXISTS (SELECT 1 FROM pg_constraint
+                          WHERE conrelid = 'orders'::regclass AND contype = 'f'
+                            AND confrelid = 'customers'::regclass);
+        """
+    assert_accident(by_id(grade("techshop-1-3-recent-changes", {"changes.sql": changes}))["missing-foreign-keys"])
+
+
+def test_typed_in_index_lists_fail_on_the_contrast(grade):
+    checks = by_id(grade("techshop-2-2-index-usage", SUBMISSIONS / "techshop-2-2-index-usage" / "typed-in"))
+    for check_id in ("fk-without-index", "unused-indexes", "duplicate-indexes", "invalid-indexes"):
+        assert_accident(checks[check_id])
+        text = learner_text(checks[check_id])
+        for hidden in ("idx_products_sku", "idx_orders_total_amount", "customers_email_lower_uniq",
+                       "order_items_backup"):
+            assert hidden not in text, (check_id, hidden)
+
+
+# ------------------------------------------------------------------------------------------
+# Correct answers written differently pass on both databases
+
+
+ALTERNATIVES = {
+    "techshop-1-1-assess": ("assess.sql", """
+        -- name: database_size
+        SELECT pg_size_pretty(pg_database_size(current_database())) AS database_size;
+
+        -- name: table_sizes
+        SELECT relname AS table_name, pg_total_relation_size(relid) AS total_bytes,
+               pg_size_pretty(pg_total_relation_size(relid)) AS pretty
+        FROM pg_stat_user_tables WHERE schemaname = 'public'
+        ORDER BY 2 DESC, 1;
+
+        -- name: row_counts
+        SELECT * FROM (VALUES ('order_items', (SELECT count(id) FROM order_items)),
+                              ('orders', (SELECT count(1) FROM orders)),
+                              ('products', (SELECT count(*) FROM products)),
+                              ('customers', (SELECT count(*) FROM customers)),
+                              ('categories', (SELECT count(*) FROM categories))) AS t(table_name, row_count);
+        """, ["database-size", "table-sizes", "row-counts"]),
+    "techshop-1-3-recent-changes": ("changes.sql", """
+        -- name: missing_foreign_keys
+        SELECT d.table_name, d.column_name, d.references_table
+        FROM (VALUES ('categories', 'parent_id', 'categories'), ('orders', 'customer_id', 'customers'),
+                     ('order_items', 'order_id', 'orders'), ('order_items', 'product_id', 'products'))
+             AS d(table_name, column_name, references_table)
+        EXCEPT
+        SELECT kcu.table_name::text, kcu.column_name::text, ccu.table_name::text
+        FROM information_schema.table_constraints AS tc
+        JOIN information_schema.key_column_usage AS kcu USING (constraint_schema, constraint_name)
+        JOIN information_schema.constraint_column_usage AS ccu USING (constraint_schema, constraint_name)
+        WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = 'public';
+
+        -- name: undocumented_indexes
+        SELECT tablename AS table_name, indexname AS index_name FROM pg_indexes
+        WHERE schemaname = 'public'
+          AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u', 'x'));
+        """, ["missing-foreign-keys", "undocumented-indexes"]),
+    "techshop-2-2-index-usage": ("index_usage.sql", """
+        -- name: fk_without_index
+        SELECT c.conrelid::regclass::text AS table_name, a.attname AS column_name
+        FROM pg_constraint AS c
+        JOIN pg_attribute AS a ON (a.attrelid, a.attnum) = (c.conrelid, c.conkey[1])
+        WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+          AND NOT EXISTS (SELECT 1 FROM pg_index AS x
+                          WHERE x.indrelid = c.conrelid AND x.indisvalid AND x.indpred IS NULL
+                            AND x.indkey[0] = c.conkey[1]);
+
+        -- name: unused_indexes
+        SELECT s.relname AS table_name, s.indexrelname AS index_name
+        FROM pg_stat_user_indexes AS s
+        WHERE s.schemaname = 'public' AND s.idx_scan = 0
+          AND NOT EXISTS (SELECT 1 FROM pg_index AS x WHERE x.indexrelid = s.indexrelid AND x.indisunique);
+
+        -- Two indexes are duplicates when their definitions agree once their names are gone.
+        -- name: duplicate_indexes
+        WITH d AS (
+            SELECT x.indexrelid, x.indrelid, x.indisunique, c.relname,
+                   regexp_replace(pg_get_indexdef(x.indexrelid), '^CREATE (UNIQUE )?INDEX \\S+ ON ', '') AS body
+            FROM pg_index AS x JOIN pg_class AS c ON c.oid = x.indexrelid
+            WHERE c.relnamespace = 'public'::regnamespace AND x.indisvalid)
+        SELECT a.indrelid::regclass::text AS table_name, a.relname AS redundant_index, b.relname AS duplicate_of
+        FROM d AS a JOIN d AS b ON b.indrelid = a.indrelid AND b.body = a.body AND b.indexrelid <> a.indexrelid
+        WHERE NOT a.indisunique AND (b.indisunique OR b.relname < a.relname);
+
+        -- name: invalid_indexes
+        SELECT indrelid::regclass::text AS table_name, indexrelid::regclass::text AS index_name
+        FROM pg_index WHERE NOT indisvalid;
+        """, ["fk-without-index", "unused-indexes", "duplicate-indexes", "invalid-indexes"]),
+}
+
+
+@pytest.mark.parametrize("exercise", list(ALTERNATIVES))
+def test_correct_queries_written_differently_pass_on_both_databases(grade, exercise):
+    path, text, check_ids = ALTERNATIVES[exercise]
+    checks = by_id(grade(exercise, {path: textwrap.dedent(text)}))
+    for check_id in check_ids:
+        assert checks[check_id].status is Status.PASSED, (check_id, checks[check_id].message)
+
+
+# ------------------------------------------------------------------------------------------
+# 4.4: a verification must show the problem while it is there
+
+
+VF = "techshop-4-4-verify"
+
+
+def test_verifications_that_cannot_fail_fail_on_the_unfixed_incident(grade):
+    fixes = (SOLUTIONS_DIR / VF / "fixes.sql").read_text()
+    verify = (SUBMISSIONS / VF / "cannot-fail" / "verify.sql").read_text()
+    checks = by_id(grade(VF, {"fixes.sql": fixes, "verify.sql": verify}))
+    for check_id in ("verify-orphan-items", "verify-negative-stock", "verify-duplicate-emails"):
+        assert_accident(checks[check_id])
+        assert "before your fixes" in checks[check_id].message
+    # The fixes themselves are right: only the proofs are not.
+    for check_id in ("no-orphans", "no-negative-stock", "no-duplicate-emails"):
+        assert checks[check_id].status is Status.PASSED, (check_id, checks[check_id].message)
+
+
+def test_verifications_written_differently_pass_before_and_after_the_fix(grade):
+    fixes = (SOLUTIONS_DIR / VF / "fixes.sql").read_text()
+    verify = textwrap.dedent("""
+        -- name: orphan_items
+        SELECT count(oi.id) FROM order_items AS oi LEFT JOIN orders AS o ON o.id = oi.order_id
+        WHERE o.id IS NULL;
+
+        -- name: negative_stock
+        SELECT coalesce(sum(CASE WHEN stock_quantity < 0 THEN 1 ELSE 0 END), 0) FROM products;
+
+        -- A window over lower(email) reads the table, whatever its indexes say.
+        -- name: duplicate_emails
+        SELECT count(DISTINCT e) FROM (
+            SELECT lower(email) AS e, count(*) OVER (PARTITION BY lower(email)) AS n FROM customers) AS w
+        WHERE n > 1;
+        """)
+    checks = by_id(grade(VF, {"fixes.sql": fixes, "verify.sql": verify}))
+    for check_id in ("verify-orphan-items", "verify-negative-stock", "verify-duplicate-emails"):
+        assert checks[check_id].status is Status.PASSED, (check_id, checks[check_id].message)
+
+
+# ------------------------------------------------------------------------------------------
+# The spec: contrasts validated with file:line errors
+
+
+def _spec(tmp_path, body: str):
+    import checks
+    from pgdrill.spec import load_spec
+
+    folder = tmp_path / "ex"
+    folder.mkdir(exist_ok=True)
+    (folder / "exercise.yaml").write_text(body)
+    return load_spec(folder / "exercise.yaml", checks.load_all())
+
+
+BASE = textwrap.dedent("""\
+    id: ex
+    title: T
+    files:
+      - path: a.sql
+      - path: notes.md
+        run: none
+    checks:
+      - id: q
+        check: value_matches
+        with: {query: q, reference: "SELECT 1"}
+        description: d
+    """)
+
+
+def test_a_spec_declares_contrasts(tmp_path):
+    (tmp_path / "ex").mkdir()
+    (tmp_path / "ex" / "perturb.sql").write_text("SELECT 1;\n")
+    spec = _spec(tmp_path, BASE + textwrap.dedent("""\
+        contrasts:
+          - id: elsewhere
+            variant: elsewhere
+            feedback: the same shop with other faults
+          - id: perturbed
+            setup: perturb.sql
+            files: [a.sql]
+        """))
+    assert [c.id for c in spec.contrasts] == ["elsewhere", "perturbed"]
+    assert spec.contrasts[0].variant == "elsewhere" and spec.contrasts[0].seed is None
+    assert spec.contrasts[1].setup == tmp_path / "ex" / "perturb.sql" and spec.contrasts[1].files == ("a.sql",)
+    assert spec.checks[0].contrast is True
+
+
+@pytest.mark.parametrize("extra, line, key, words", [
+    ("contrasts:\n  - id: c\n", 13, "contrasts[0]", "must differ"),
+    ("contrasts:\n  - id: c\n    variant: other\n", 14, "contrasts[0].variant", "not allowed"),
+    ("contrasts:\n  - id: c\n    files: [notes.md]\n", 14, "contrasts[0].files[0]", "not one of the learner's SQL"),
+    ("contrasts:\n  - id: c\n    setup: missing.sql\n", 14, "contrasts[0].setup", "does not exist"),
+    ("contrasts:\n  - id: c\n    seed: 3\n  - id: c\n    seed: 4\n", 15, "contrasts[1].id", "duplicate contrast id"),
+])
+def test_contrast_mistakes_are_reported_with_file_and_line(tmp_path, extra, line, key, words):
+    from pgdrill.spec import SpecError
+
+    with pytest.raises(SpecError) as err:
+        _spec(tmp_path, BASE + extra)
+    problem = err.value.problems[0]
+    assert (problem.line, problem.key) == (line, key) and words in problem.message, str(err.value)
+    assert str(problem).startswith(f"{tmp_path / 'ex' / 'exercise.yaml'}:{line}: {key}: ")
+
+
+def test_a_check_kept_off_the_contrasts_is_not_scored(tmp_path):
+    from pgdrill.spec import SpecError
+
+    scored = BASE.replace("    description: d\n", "    description: d\n    contrast: false\n")
+    with pytest.raises(SpecError, match=r"exercise.yaml:12: checks\[0\].contrast: .*points: 0"):
+        _spec(tmp_path, scored + "contrasts:\n  - id: c\n    seed: 5\n")
+    spec = _spec(tmp_path, scored.replace("contrast: false", "contrast: false\n    points: 0")
+                 + "contrasts:\n  - id: c\n    seed: 5\n")
+    assert spec.checks[0].contrast is False and spec.checks[0].points == 0
+    # contrast: on a check the contrasts never run says nothing: an error, not a silent no-op.
+    probe = BASE.replace("check: value_matches\n    with: {query: q, reference: \"SELECT 1\"}",
+                         "check: index_absent\n    with: {name: t}\n    contrast: false")
+    assert probe != BASE
+    with pytest.raises(SpecError, match=r"checks\[0\].contrast: check 'index_absent' is not graded on contrasts"):
+        _spec(tmp_path, probe)
