@@ -296,3 +296,48 @@ def test_a_check_kept_off_the_contrasts_is_not_scored(tmp_path):
     assert probe != BASE
     with pytest.raises(SpecError, match=r"checks\[0\].contrast: check 'index_absent' is not graded on contrasts"):
         _spec(tmp_path, probe)
+
+
+# ------------------------------------------------------------------------------------------
+# A course exercise with a perturbation setup: boundary rows on the sample database
+
+
+C4 = "course-04-aggregation"
+
+
+def _course_04(replacements: dict[str, str]) -> dict[str, str]:
+    text = (SOLUTIONS_DIR / C4 / "solution.sql").read_text()
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return {"solution.sql": text}
+
+
+def test_limit_for_having_and_typed_in_numbers_fail_on_the_boundaries(grade, make_clone):
+    # The average order value of plain Northwind, computed there and typed in.
+    with make_clone(fixture="sample:northwind").connect() as conn:
+        typed = conn.execute("SELECT round(avg(t), 2) FROM (SELECT sum(unit_price::numeric * quantity * "
+                             "(1 - discount::numeric)) AS t FROM order_details GROUP BY order_id) AS o").fetchone()[0]
+    text = (SOLUTIONS_DIR / C4 / "solution.sql").read_text()
+    average = text[text.index("-- name: average_order_value"):]
+    checks = by_id(grade(C4, _course_04({
+        # the three loyal customers of plain Northwind, by LIMIT instead of HAVING
+        "HAVING count(*) >= 20\nORDER BY orders DESC;": "ORDER BY orders DESC\nLIMIT 3;",
+        average: f"-- name: average_order_value\nSELECT {typed} AS average_order_value;\n",
+    })))
+    assert_accident(checks["loyal-customers"])
+    assert_accident(checks["average-order-value"])
+    assert "boundaries" in checks["loyal-customers"].message
+    for hidden in ("Boundary Traders", "Nearly Loyal", "20000"):
+        assert hidden not in learner_text(checks["loyal-customers"])
+    assert checks["revenue-by-category"].status is Status.PASSED
+
+
+def test_equivalent_boundaries_pass_on_both_databases(grade):
+    checks = by_id(grade(C4, _course_04({
+        "HAVING count(*) >= 20": "HAVING count(o.order_id) > 19",
+        "WHERE order_date >= DATE '1997-01-01' AND order_date < DATE '1998-01-01'":
+            "WHERE order_date BETWEEN '1997-01-01' AND '1997-12-31'",
+    })))
+    assert all(c.status is Status.PASSED for c in checks.values()), \
+        [(c.check_id, c.message) for c in checks.values() if c.status is not Status.PASSED]
