@@ -341,3 +341,33 @@ def test_equivalent_boundaries_pass_on_both_databases(grade):
     })))
     assert all(c.status is Status.PASSED for c in checks.values()), \
         [(c.check_id, c.message) for c in checks.values() if c.status is not Status.PASSED]
+
+
+C3 = "course-03-joins"
+
+
+def test_lists_typed_in_from_pagila_fail_on_the_extra_rows(grade, make_clone):
+    # The graded copy's own answers, typed in as VALUES lists.
+    with make_clone(fixture="sample:pagila").connect() as conn:
+        not_stocked = conn.execute("SELECT f.title FROM film AS f WHERE NOT EXISTS "
+                                   "(SELECT 1 FROM inventory AS i WHERE i.film_id = f.film_id)").fetchall()
+        canadians = conn.execute(
+            "SELECT c.first_name, c.last_name, ci.city FROM customer AS c JOIN address AS a USING (address_id) "
+            "JOIN city AS ci USING (city_id) JOIN country AS co USING (country_id) "
+            "WHERE co.country = 'Canada'").fetchall()
+    text = (SOLUTIONS_DIR / C3 / "solution.sql").read_text()
+    titles = ", ".join(f"('{t}')" for (t,) in not_stocked)
+    people = ", ".join(f"('{f}', '{l}', '{c}')" for f, l, c in canadians)
+    typed = {
+        "films_not_in_stock": f"SELECT title FROM (VALUES {titles}) AS t(title) ORDER BY title;",
+        "canadian_customers": f"SELECT * FROM (VALUES {people}) AS t(first_name, last_name, city);",
+    }
+    for name, query in typed.items():
+        start = text.index(f"-- name: {name}\n") + len(f"-- name: {name}\n")
+        text = text[:start] + query + "\n" + text[text.index(";", start) + 1:]
+    checks = by_id(grade(C3, {"solution.sql": text}))
+    for check_id in ("films-not-in-stock", "canadian-customers"):
+        assert_accident(checks[check_id])
+        assert "ZEBRA" not in learner_text(checks[check_id]) and "Moncton" not in learner_text(checks[check_id])
+    for check_id in ("film-cast", "open-rentals"):
+        assert checks[check_id].status is Status.PASSED, (check_id, checks[check_id].message)
