@@ -219,7 +219,8 @@ class _StatementWatchdog:
         stopping: dict[tuple[int, object], float] = {}
         try:
             while not self._done.wait(self.POLL_S):
-                pids = sorted({pid for pool in self.pools if pool is not None for pid in pool.pids})
+                # Copies (atomic under the GIL): the grading thread adds pools and pids meanwhile.
+                pids = sorted({pid for pool in list(self.pools) if pool is not None for pid in list(pool.pids)})
                 if not pids:
                     continue
                 try:

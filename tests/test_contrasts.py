@@ -371,3 +371,21 @@ def test_lists_typed_in_from_pagila_fail_on_the_extra_rows(grade, make_clone):
         assert "ZEBRA" not in learner_text(checks[check_id]) and "Moncton" not in learner_text(checks[check_id])
     for check_id in ("film-cast", "open-rentals"):
         assert checks[check_id].status is Status.PASSED, (check_id, checks[check_id].message)
+
+
+def test_a_new_exercise_is_scaffolded_with_a_contrast_that_catches_a_constant(tmp_path, grader, make_clone):
+    import checks
+    from pgdrill.scaffold import new_exercise
+    from pgdrill.spec import load_spec
+
+    new_exercise("count-tables", tmp_path)
+    spec = load_spec(tmp_path / "exercises" / "count-tables" / "exercise.yaml", checks.load_all())
+    assert [c.id for c in spec.contrasts] == ["one-more-table"]
+    with make_clone().connect() as conn:
+        tables = conn.execute("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public'").fetchone()[0]
+    typed = tmp_path / "typed"
+    typed.mkdir()
+    (typed / "solution.sql").write_text(f"-- name: answer\nSELECT {tables} AS tables;\n")
+    assert_accident(by_id(grader.grade_exercise(spec, typed))["answer-query"])
+    reference = grader.grade_exercise(spec, tmp_path / "solutions" / "count-tables")
+    assert reference.points == reference.max_points
