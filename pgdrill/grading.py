@@ -373,9 +373,10 @@ class PreparedExercise:
             return run
         grader, spec = self.grader, self.spec
         key = contrast_key(spec, contrast, grader.options)
-        # record=False: the application's traffic goes to pg_stat_statements and the server
-        # log once per exercise, from the graded clone, as the learner knows it.
-        clone = grader.templates.clone(key, record=False)
+        # Traffic replayed only when asked (seconds per clone), and then with record=False: it
+        # goes to pg_stat_statements and the server log once per exercise, from the graded
+        # clone, as the learner knows it.
+        clone = grader.templates.clone(key, replay=contrast.replay, record=False)
         run = _ContrastRun(contrast, key, clone, _Connections(grader.server, clone.dbname))
         self._contrasts[contrast.id] = run
         self._pools.append(run.conns)
@@ -385,7 +386,7 @@ class PreparedExercise:
 
         def baseline():
             if run.baseline is None:
-                run.baseline = grader.templates.clone(key, record=False)
+                run.baseline = grader.templates.clone(key, replay=contrast.replay, record=False)
                 self._set_up_contrast(contrast, run.baseline)
                 run.base_conns = _Connections(grader.server, run.baseline.dbname)
             return run.base_conns.get(sandbox.GRADER, "grader-baseline")

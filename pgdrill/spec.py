@@ -136,6 +136,7 @@ class ContrastSpec:
     seed: int | None = None              # None: the graded seed
     setup: Path | None = None            # resolved: exercise dir / setup
     files: tuple[str, ...] = ()          # the learner's files run there; () = all
+    replay: bool = False                 # TechShop: the application's traffic replayed on its clones
     feedback: str = ""
     line: int = 0
 
@@ -693,6 +694,7 @@ def _build(data: dict, path: Path, lines: Mapping) -> ExerciseSpec:
             seed=c["seed"],
             setup=base / c["setup"] if c["setup"] is not None else None,
             files=tuple(PurePosixPath(f.replace("\\", "/")).as_posix() for f in c["files"]),
+            replay=c["replay"],
             feedback=c["feedback"],
             line=line_of(lines, ["contrasts", i]),
         )
