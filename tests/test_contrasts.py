@@ -261,7 +261,7 @@ def test_a_spec_declares_contrasts(tmp_path):
     assert [c.id for c in spec.contrasts] == ["elsewhere", "perturbed"]
     assert spec.contrasts[0].variant == "elsewhere" and spec.contrasts[0].seed is None
     assert spec.contrasts[1].setup == tmp_path / "ex" / "perturb.sql" and spec.contrasts[1].files == ("a.sql",)
-    assert spec.checks[0].contrast is True
+    assert spec.checks[0].contrast is True and not spec.contrasts[0].replay
 
 
 @pytest.mark.parametrize("extra, line, key, words", [
@@ -389,3 +389,58 @@ def test_a_new_exercise_is_scaffolded_with_a_contrast_that_catches_a_constant(tm
     assert_accident(by_id(grader.grade_exercise(spec, typed))["answer-query"])
     reference = grader.grade_exercise(spec, tmp_path / "solutions" / "count-tables")
     assert reference.points == reference.max_points
+
+
+def test_a_contrast_on_another_seed_with_replayed_traffic(tmp_path, grader, make_clone, incident_key):
+    """``seed:`` and ``replay: true``: the other seed's template is built (and listed for the
+    cache by ``fixture_keys``), its clones get the application's traffic, and data typed in
+    from the graded seed fail there while the query passes."""
+    import checks
+    from pgdrill.grading import fixture_keys
+    from pgdrill.spec import load_spec
+
+    other_seed = incident_key.seed + 6
+    folder = tmp_path / "emails"
+    folder.mkdir()
+    (folder / "exercise.yaml").write_text(textwrap.dedent(f"""\
+        id: emails
+        title: First customers
+        incident: {{fixture: techshop, seed: grading}}
+        files: [{{path: a.sql}}]
+        contrasts:
+          - id: other-data
+            seed: {other_seed}
+            replay: true
+        checks:
+          - id: first-customers
+            check: rows_match
+            with:
+              query: first_customers
+              reference: "SELECT email FROM customers WHERE id <= 3"
+            description: the first three customers' e-mail addresses
+          - id: searches
+            check: value_matches
+            with:
+              query: searches
+              reference: "SELECT seq_scan > 0 FROM pg_stat_user_tables WHERE relname = 'products'"
+            description: products was read whole (by the application's replayed traffic)
+        """))
+    spec = load_spec(folder / "exercise.yaml", checks.load_all())
+    keys = fixture_keys(spec, grader.options)
+    assert [k.seed for k in keys] == [incident_key.seed, other_seed] and not any(k.variant for k in keys)
+    with make_clone().connect() as conn:
+        emails = [e for (e,) in conn.execute("SELECT email FROM customers WHERE id <= 3")]
+    right = {"a.sql": "-- name: first_customers\nSELECT email FROM customers WHERE id < 4;\n"
+                      "-- name: searches\nSELECT true;\n"}
+    typed = {"a.sql": "-- name: first_customers\nSELECT * FROM (VALUES " + ", ".join(f"('{e}')" for e in emails)
+                      + ") AS t(email);\n" + right["a.sql"].split(";\n", 1)[1]}
+    for name, files in (("right", right), ("typed", typed)):
+        (tmp_path / name).mkdir()
+        for rel, text in files.items():
+            (tmp_path / name / rel).write_text(text)
+    good = by_id(grader.grade_exercise(spec, tmp_path / "right"))
+    assert all(c.status is Status.PASSED for c in good.values()), [c.message for c in good.values()]
+    bad = by_id(grader.grade_exercise(spec, tmp_path / "typed"))
+    assert_accident(bad["first-customers"])
+    # true on the contrast too: its clones had the application's traffic replayed
+    assert bad["searches"].status is Status.PASSED
