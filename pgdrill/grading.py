@@ -290,20 +290,30 @@ CONTRAST_MESSAGE = (
     "accident. Compute it from the catalog and the data, so that it is right on any database.")
 
 
-def contrast_failure(chk: CheckSpec, contrast: ContrastSpec, graded: Outcome, other: Outcome) -> Outcome:
+def contrast_failure(chk: CheckSpec, contrast: ContrastSpec, graded: Outcome, other: Outcome,
+                     captured: dict | None = None) -> Outcome:
     """The outcome of a check right on the graded database and wrong on ``contrast``.
 
-    The learner is told which accident this is; what the contrast found (its expected rows,
-    its reference SQL) is evidence for instructors only.
+    The learner is told which accident this is — and, when their own query failed or did not
+    run there (``captured``: the contrast's named results), that error, which is theirs and
+    gives nothing away; what the contrast found (its expected rows, its reference SQL) is
+    evidence for instructors only.
     """
     query = (chk.args or {}).get("query")
     what = f"Your query {query!r}" if query else "Your answer"
     where = f" ({contrast.feedback.strip().rstrip('.')})" if contrast.feedback.strip() else ""
+    mine = (captured or {}).get(query) if query else None
+    if query and captured is not None and mine is None:
+        why = " There it returned nothing: it did not run to the end (was it stopped, or did an earlier statement fail?)."
+    elif mine is not None and mine.error:
+        why = f" There it failed: {mine.error}"
+    else:
+        why = ""
     evidence = (*graded.evidence,
                 Evidence("text", f"On contrast {contrast.id!r} (instructors only)", other.message, instructor_only=True),
                 *(dataclasses.replace(e, title=f"On contrast {contrast.id!r}: {e.title}", instructor_only=True)
                   for e in other.evidence))
-    return Outcome(False, CONTRAST_MESSAGE.format(what=what, where=where), evidence,
+    return Outcome(False, CONTRAST_MESSAGE.format(what=what, where=where) + why, evidence,
                    score=min(graded.fraction, other.fraction))
 
 
@@ -417,7 +427,7 @@ class PreparedExercise:
             run.reset()
             other = definition.func(run.ctx, **dict(chk.args or {}))
             if other.fraction < outcome.fraction:
-                return contrast_failure(chk, contrast, outcome, other)
+                return contrast_failure(chk, contrast, outcome, other, run.ctx.captured)
         return outcome
 
     def run_checks(self) -> tuple[CheckResult, ...]:

@@ -444,3 +444,15 @@ def test_a_contrast_on_another_seed_with_replayed_traffic(tmp_path, grader, make
     assert_accident(bad["first-customers"])
     # true on the contrast too: its clones had the application's traffic replayed
     assert bad["searches"].status is Status.PASSED
+
+
+def test_a_query_that_fails_only_on_the_contrast_says_why(grade):
+    """4.4's verification that leans on an object its own fixes created: on the unfixed
+    incident it fails, and the learner reads their own error there."""
+    fixes = (SOLUTIONS_DIR / VF / "fixes.sql").read_text() + (
+        "\nCREATE VIEW orphan_lines AS SELECT oi.* FROM order_items AS oi\n"
+        "WHERE NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.id = oi.order_id);\n")
+    verify = "-- name: orphan_items\nSELECT count(*) FROM orphan_lines;\n"
+    check = by_id(grade(VF, {"fixes.sql": fixes, "verify.sql": verify}))["verify-orphan-items"]
+    assert_accident(check)
+    assert "There it failed" in check.message and "orphan_lines" in check.message
