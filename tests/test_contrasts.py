@@ -184,11 +184,18 @@ def test_correct_queries_written_differently_pass_on_both_databases(grade, exerc
 VF = "techshop-4-4-verify"
 
 
-def test_verifications_that_cannot_fail_fail_on_the_unfixed_incident(grade):
+def test_verifications_that_cannot_fail_fail_on_the_unfixed_incident(grade, pg_server):
     fixes = (SOLUTIONS_DIR / VF / "fixes.sql").read_text()
     verify = (SUBMISSIONS / VF / "cannot-fail" / "verify.sql").read_text()
     checks = by_id(grade(VF, {"fixes.sql": fixes, "verify.sql": verify}))
-    for check_id in ("verify-orphan-items", "verify-negative-stock", "verify-duplicate-emails"):
+    blind = ["verify-orphan-items", "verify-negative-stock"]
+    if pg_server.version_num >= 180000:
+        blind.append("verify-duplicate-emails")    # the self-join is removed: it sees nothing
+    else:
+        # Before PostgreSQL 18 the self-join is really run, reads the table and finds the
+        # duplicates: there it is a correct verification.
+        assert checks["verify-duplicate-emails"].status is Status.PASSED
+    for check_id in blind:
         assert_accident(checks[check_id])
         assert "before your fixes" in checks[check_id].message
     # The fixes themselves are right: only the proofs are not.
