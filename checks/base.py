@@ -89,6 +89,11 @@ class CheckDef:
         return inspect.getdoc(self.func) or ""
 
     @property
+    def contrasted(self) -> bool:
+        """Graded on the exercise's contrast databases too (``@on_contrasts``)."""
+        return bool(getattr(self.func, "contrasted", False))
+
+    @property
     def parameters(self) -> dict[str, inspect.Parameter]:
         params = dict(inspect.signature(self.func).parameters)
         params.pop("ctx", None)
@@ -105,4 +110,13 @@ def check(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
     if name in REGISTRY and REGISTRY[name].func is not func:
         raise ValueError(f"check {name!r} is defined twice ({REGISTRY[name].family}, {family})")
     REGISTRY[name] = CheckDef(name=name, family=family, func=func)
+    return func
+
+
+def on_contrasts(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    """Mark a check that compares a learner's named query with a reference run on the same
+    database: in an exercise that declares ``contrasts:`` the grader runs it again on each
+    contrast database (``pgdrill.grading``), where the learner's files ran again. Put it
+    under ``@check``."""
+    func.contrasted = True
     return func

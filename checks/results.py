@@ -37,7 +37,7 @@ from typing import Iterator
 import psycopg
 from psycopg import sql
 
-from checks.base import CheckContext, Outcome, check
+from checks.base import CheckContext, Outcome, check, on_contrasts
 from checks.sql import answer, cell, load_sql, project_columns, rows_evidence
 from pgdrill.compare import compare_columns, compare_rows
 from pgdrill.runner import row_size
@@ -277,6 +277,7 @@ def _truncated_outcome(query: str, captured, expected_count: int | None = None) 
 
 
 @check
+@on_contrasts
 def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool = False, mode: str = "bag",
                numeric_tolerance: float = 1e-6, columns: list | None = None, against: str = "graded") -> Outcome:
     """The learner's named query returns the same rows as the reference query.
@@ -445,6 +446,7 @@ def _zip_longest(a: list, b: list) -> list[tuple]:
 
 
 @check
+@on_contrasts
 def row_count_matches(ctx: CheckContext, *, query: str, reference: str, against: str = "graded") -> Outcome:
     """The learner's named query returns as many rows as the reference query.
 
@@ -530,6 +532,7 @@ def values_equal(expected, actual, *, relative_tolerance: float, absolute_tolera
 
 
 @check
+@on_contrasts
 def value_matches(ctx: CheckContext, *, query: str, reference: str, relative_tolerance: float = 0.0,
                   absolute_tolerance: float = 1e-6, column: str | None = None, against: str = "graded") -> Outcome:
     """The learner's named query returns the single value the reference query returns.
@@ -621,6 +624,7 @@ def _plain_number(value):
 
 
 @check
+@on_contrasts
 def plan_value_matches(ctx: CheckContext, *, query: str, explain: str, relation: str, field: str,
                        column: str | None = None, params: list | None = None, relative_tolerance: float = 0.0,
                        absolute_tolerance: float = 1e-6, against: str = "graded") -> Outcome:

@@ -165,7 +165,7 @@ def _fill_cache(specs, options: BatchOptions, say) -> None:
     from fixtures.cache import CacheError
     from fixtures.server import ServerError
     from fixtures.templates import ensure_cached
-    from pgdrill.grading import GradingOptions, fixture_key
+    from pgdrill.grading import GradingOptions, fixture_keys
 
     cache = _cache(options)
     if cache is None or (options.server or ("dsn" if options.dsn else "")) == "dsn":
@@ -173,7 +173,7 @@ def _fill_cache(specs, options: BatchOptions, say) -> None:
     cache.progress = say
     grading = GradingOptions(scale=options.scale, seed=options.seed)
     try:
-        ensure_cached(cache, [fixture_key(spec, grading) for spec in specs], kind=options.server,
+        ensure_cached(cache, [key for spec in specs for key in fixture_keys(spec, grading)], kind=options.server,
                       bindir=options.bindir, progress=say)
     except (CacheError, ServerError, OSError) as exc:
         say(f"template cache not filled ({exc}); each worker builds its own templates")

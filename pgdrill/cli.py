@@ -557,7 +557,7 @@ def cmd_cache(argv: list[str]) -> int:
         return EXIT_ALL_PASSED
     from fixtures.server import ServerError
     from fixtures.templates import ensure_cached
-    from pgdrill.grading import GradingOptions, fixture_key
+    from pgdrill.grading import GradingOptions, fixture_keys
     from pgdrill.spec import SpecError
 
     try:
@@ -567,7 +567,7 @@ def cmd_cache(argv: list[str]) -> int:
         return EXIT_INVALID
     options = GradingOptions(scale=args.scale, seed=args.seed)
     try:
-        entry = ensure_cached(cache, [fixture_key(spec, options) for spec in specs], kind=args.server,
+        entry = ensure_cached(cache, [key for spec in specs for key in fixture_keys(spec, options)], kind=args.server,
                               bindir=args.bindir, progress=cache.progress)
     except (ServerError, OSError) as exc:
         print(f"grade.py cache warm: could not build: {exc}", file=sys.stderr)

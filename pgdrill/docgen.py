@@ -216,7 +216,11 @@ def exercise_format_markdown() -> str:
         "- files it names (`incident.setup`, `files[].starter`) exist inside the exercise folder;",
         "- `check` names a check of the catalogue and `with` fits that check's arguments",
         "  (see [checks.md](checks.md)); `incident.scale` is only given for `techshop`;",
-        "- numbers are finite; `files[].path` is relative, without `..`, and listed once.",
+        "- numbers are finite; `files[].path` is relative, without `..`, and listed once;",
+        "- contrast ids are unique; each contrast differs from the graded starting state (`variant`,",
+        "  `seed`, `setup` or `files`); `variant` and `seed` are for `techshop` only; `contrasts[].files`",
+        "  names SQL files of `files`; a check's `contrast: false` is given only on a check graded on",
+        "  contrasts, and, where the exercise declares contrasts, with `points: 0`.",
         "",
         "Reference solutions never live in `exercises/`: they are kept in `solutions/<id>/`",
         "under the same file names as `files`.",
@@ -440,6 +444,10 @@ def _check_section(checkdef) -> list[str]:
     asserts = doc.sections.get("What it asserts", "")
     if asserts:
         out += ["**What it asserts**", "", asserts, ""]
+    if getattr(checkdef, "contrasted", False):
+        out += ["**Graded on contrasts**: in an exercise that declares `contrasts:`, this check must also pass on "
+                "each contrast database, where the learner's files ran again and the reference runs there "
+                "([exercise-format.md](exercise-format.md#contrasts)); `contrast: false` opts out, at 0 points.", ""]
     documented = documented_arguments(doc.sections.get("Arguments", ""))
     params = _named_parameters(checkdef)
     if params or documented:

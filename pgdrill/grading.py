@@ -36,9 +36,9 @@ from fixtures.activity import Activity
 from fixtures.server import Server
 from fixtures.templates import FixtureKey, TemplateCache
 from pgdrill import submission as submitted
-from pgdrill.report import CheckResult, ExerciseResult, GradeReport, StatementOutcome, Status, Visibility
+from pgdrill.report import CheckResult, Evidence, ExerciseResult, GradeReport, StatementOutcome, Status, Visibility
 from pgdrill.runner import RunResult, run_sql_bytes
-from pgdrill.spec import CheckSpec, ExerciseSpec
+from pgdrill.spec import CheckSpec, ContrastSpec, ExerciseSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES_DIR = ROOT / "exercises"
@@ -89,6 +89,21 @@ def fixture_key(spec: ExerciseSpec, options: GradingOptions) -> FixtureKey:
                       resolve_seed(inc.seed, options) if inc.fixture == "techshop" else 1)
 
 
+def contrast_key(spec: ExerciseSpec, contrast: ContrastSpec, options: GradingOptions) -> FixtureKey:
+    """The starting state of one of ``spec``'s contrasts under ``options``."""
+    graded = fixture_key(spec, options)
+    if graded.fixture != "techshop":
+        return graded
+    return dataclasses.replace(graded, seed=contrast.seed if contrast.seed is not None else graded.seed,
+                               variant=contrast.variant or "")
+
+
+def fixture_keys(spec: ExerciseSpec, options: GradingOptions) -> list[FixtureKey]:
+    """Every starting state grading ``spec`` clones: its own, then its contrasts'."""
+    return list(dict.fromkeys([fixture_key(spec, options),
+                               *(contrast_key(spec, c, options) for c in spec.contrasts)]))
+
+
 def start_grading_server(specs, options: GradingOptions, *, kind: str | None = None, dsn: str | None = None,
                          bindir=None, cache=None, progress=None) -> Server:
     """A server for grading ``specs``, with their templates ready when ``cache`` is given.
@@ -106,7 +121,7 @@ def start_grading_server(specs, options: GradingOptions, *, kind: str | None = N
         cache = None  # templates stay on that server between runs already
     if cache is not None:
         try:
-            ensure_cached(cache, [fixture_key(spec, options) for spec in specs], kind=kind, bindir=bindir,
+            ensure_cached(cache, [key for spec in specs for key in fixture_keys(spec, options)], kind=kind, bindir=bindir,
                           progress=progress)
         except (CacheError, OSError) as exc:
             if progress:
@@ -205,7 +220,8 @@ class _StatementWatchdog:
         stopping: dict[tuple[int, object], float] = {}
         try:
             while not self._done.wait(self.POLL_S):
-                pids = sorted({pid for pool in self.pools if pool is not None for pid in pool.pids})
+                # Copies (atomic under the GIL): the grading thread adds pools and pids meanwhile.
+                pids = sorted({pid for pool in list(self.pools) if pool is not None for pid in list(pool.pids)})
                 if not pids:
                     continue
                 try:
@@ -243,6 +259,66 @@ class _SetupFailed(Exception):
 
 
 @dataclass
+class _ContrastRun:
+    """One contrast (``contrasts:``) of a prepared exercise: its clone, set up, with the
+    learner's files run again on it by the same runner, and a context for the checks."""
+
+    contrast: ContrastSpec
+    key: FixtureKey
+    clone: object
+    conns: _Connections
+    ctx: CheckContext | None = None
+    baseline: object = None
+    base_conns: _Connections | None = None
+
+    def reset(self) -> None:
+        self.conns.reset()
+        if self.base_conns is not None:
+            self.base_conns.reset()
+
+    def close(self) -> None:
+        for conns in (self.conns, self.base_conns):
+            if conns is not None:
+                conns.close()
+        for clone in (self.clone, self.baseline):
+            if clone is not None:
+                clone.drop()
+
+
+CONTRAST_MESSAGE = (
+    "{what} is right on the graded database, but not on a second database where the facts differ{where}. "
+    "An answer typed in as a constant, or a list or filter that only fits one database, is right there by "
+    "accident. Compute it from the catalog and the data, so that it is right on any database.")
+
+
+def contrast_failure(chk: CheckSpec, contrast: ContrastSpec, graded: Outcome, other: Outcome,
+                     captured: dict | None = None) -> Outcome:
+    """The outcome of a check right on the graded database and wrong on ``contrast``.
+
+    The learner is told which accident this is — and, when their own query failed or did not
+    run there (``captured``: the contrast's named results), that error, which is theirs and
+    gives nothing away; what the contrast found (its expected rows, its reference SQL) is
+    evidence for instructors only.
+    """
+    query = (chk.args or {}).get("query")
+    what = f"Your query {query!r}" if query else "Your answer"
+    where = f" ({contrast.feedback.strip().rstrip('.')})" if contrast.feedback.strip() else ""
+    mine = (captured or {}).get(query) if query else None
+    if query and captured is not None and mine is None:
+        why = " There it returned nothing: it did not run to the end (was it stopped, or did an earlier statement fail?)."
+    elif mine is not None and mine.error:
+        why = f" There it failed: {mine.error}"
+    else:
+        why = ""
+    evidence = (*graded.evidence,
+                Evidence("text", f"On contrast {contrast.id!r} (instructors only)", other.message, instructor_only=True),
+                *(dataclasses.replace(e, title=f"On contrast {contrast.id!r}: {e.title}", instructor_only=True)
+                  for e in other.evidence))
+    return Outcome(False, CONTRAST_MESSAGE.format(what=what, where=where) + why, evidence,
+                   score=min(graded.fraction, other.fraction))
+
+
+@dataclass
 class PreparedExercise:
     """One exercise on its own clone: set up, learner files run, checks runnable."""
 
@@ -258,10 +334,13 @@ class PreparedExercise:
     _baseline: object = None
     _conns: "_Connections | None" = None
     _base_conns: "_Connections | None" = None
+    _contrasts: dict = field(default_factory=dict)     # contrast id -> _ContrastRun, made on first use
+    _pools: list = field(default_factory=list)         # every _Connections the watchdog watches
 
     def setup(self) -> None:
         server, spec = self.grader.server, self.spec
         self._conns = _Connections(server, self.clone.dbname)
+        self._pools.append(self._conns)
         if spec.incident.setup:
             with self.clone.connect(purpose="setup") as conn:
                 conn.execute(Path(spec.incident.setup).read_text())
@@ -298,10 +377,67 @@ class PreparedExercise:
         if self._base_conns is not None:
             self._base_conns.reset()
 
+    # ------------------------------------------------------------------ contrasts
+    def _contrast(self, contrast: ContrastSpec) -> _ContrastRun:
+        """The contrast's clone with the learner's files run on it, made on first use (an
+        exercise whose named queries all fail on the graded database pays nothing)."""
+        run = self._contrasts.get(contrast.id)
+        if run is not None:
+            return run
+        grader, spec = self.grader, self.spec
+        key = contrast_key(spec, contrast, grader.options)
+        # Traffic replayed only when asked (seconds per clone), and then with record=False: it
+        # goes to pg_stat_statements and the server log once per exercise, from the graded
+        # clone, as the learner knows it.
+        clone = grader.templates.clone(key, replay=contrast.replay, record=False)
+        run = _ContrastRun(contrast, key, clone, _Connections(grader.server, clone.dbname))
+        self._contrasts[contrast.id] = run
+        self._pools.append(run.conns)
+        self._set_up_contrast(contrast, clone)
+        root = self.root if self.root is not None else self.files_dir
+        files = grader._run_files(spec, self.files_dir, clone.dbname, root, only=contrast.files)
+
+        def baseline():
+            if run.baseline is None:
+                run.baseline = grader.templates.clone(key, replay=contrast.replay, record=False)
+                self._set_up_contrast(contrast, run.baseline)
+                run.base_conns = _Connections(grader.server, run.baseline.dbname)
+            return run.base_conns.get(sandbox.GRADER, "grader-baseline")
+
+        run.ctx = dataclasses.replace(
+            self.ctx, manifest=clone.manifest, dbname=clone.dbname, captured=files.captured,
+            statements=tuple(files.statements),
+            grader=lambda: run.conns.get(sandbox.GRADER, "grader"),
+            learner=lambda: run.conns.get(sandbox.LEARNER, "grader-probe"),
+            baseline=baseline,
+            options={**self.ctx.options, "seed": key.seed, "scale": key.scale, "activity": None,
+                     "contrast": contrast.id})
+        return run
+
+    def _set_up_contrast(self, contrast: ContrastSpec, clone) -> None:
+        with clone.connect(purpose="setup") as conn:
+            for setup in (self.spec.incident.setup, contrast.setup):
+                if setup:
+                    conn.execute(Path(setup).read_text())
+
+    def _on_contrasts(self, chk: CheckSpec, definition, outcome: Outcome) -> Outcome:
+        """``outcome`` (the graded database's) unless the check, run again on a contrast,
+        earns less there: then the contrast's failure (``contrast_failure``)."""
+        if not (self.spec.contrasts and chk.contrast and definition.contrasted) or outcome.fraction <= 0:
+            return outcome
+        for contrast in self.spec.contrasts:
+            run = self._contrast(contrast)
+            run.reset()
+            other = definition.func(run.ctx, **dict(chk.args or {}))
+            if other.fraction < outcome.fraction:
+                return contrast_failure(chk, contrast, outcome, other, run.ctx.captured)
+        return outcome
+
     def run_checks(self) -> tuple[CheckResult, ...]:
         # The learner's clone is where learner code lives; the baseline is untouched.
-        with _StatementWatchdog(self.grader.server, [self._conns], self.grader.options.check_statement_limit) as watchdog:
-            found = tuple(self.grader._run_check(self.spec, chk, self.ctx, self._sessions_reset, watchdog)
+        with _StatementWatchdog(self.grader.server, self._pools, self.grader.options.check_statement_limit) as watchdog:
+            found = tuple(self.grader._run_check(self.spec, chk, self.ctx, self._sessions_reset, watchdog,
+                                                 contrasts=self._on_contrasts)
                           for chk in self.spec.checks)
         return apply_requirements(self.spec, found)
 
@@ -317,6 +453,8 @@ class PreparedExercise:
         self.clone.drop()
         if self._baseline is not None:
             self._baseline.drop()
+        for run in self._contrasts.values():
+            run.close()
 
 
 def _names(ids) -> str:
@@ -438,11 +576,15 @@ class Grader:
         except psycopg.Error:
             pass
 
-    def _run_files(self, spec: ExerciseSpec, files_dir: Path, dbname: str, root: Path) -> RunResult:
-        """Run the learner's SQL files; for every learner file that is missing or will not be
-        read (a link, a pipe, a device, too large: ``pgdrill.submission``), one line says so."""
+    def _run_files(self, spec: ExerciseSpec, files_dir: Path, dbname: str, root: Path,
+                   only: tuple[str, ...] = ()) -> RunResult:
+        """Run the learner's SQL files (those named in ``only``, when given); for every learner
+        file that is missing or will not be read (a link, a pipe, a device, too large:
+        ``pgdrill.submission``), one line says so."""
         run = RunResult()
         for fspec in spec.files:
+            if only and fspec.path not in only:
+                continue
             try:
                 data = submitted.read_file(root, files_dir / fspec.path, submitted.MAX_FILE_BYTES)
             except submitted.Missing:
@@ -467,7 +609,7 @@ class Grader:
         return run
 
     def _run_check(self, spec: ExerciseSpec, chk: CheckSpec, ctx: CheckContext, sessions_reset=None,
-                   watchdog: _StatementWatchdog | None = None) -> CheckResult:
+                   watchdog: _StatementWatchdog | None = None, contrasts=None) -> CheckResult:
         started = time.monotonic()
         definition = checks.REGISTRY.get(chk.check)
         try:
@@ -478,6 +620,8 @@ class Grader:
             outcome = definition.func(ctx, **dict(chk.args or {}))
             if not isinstance(outcome, Outcome):
                 raise TypeError(f"check {chk.check} returned {type(outcome).__name__}, not Outcome")
+            if contrasts is not None:
+                outcome = contrasts(chk, definition, outcome)
             fraction = outcome.fraction
             status = Status.PASSED if fraction >= 1 else Status.FAILED if fraction <= 0 else Status.PARTIAL
             message, evidence = outcome.message, outcome.evidence

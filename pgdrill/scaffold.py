@@ -7,6 +7,8 @@ Writes, following the course conventions (docs/architecture.md):
   nothing lost), to edit;
 * ``exercises/ID/README.md`` — the learner's page: situation, task, files, checks, hints;
 * ``exercises/ID/solution.sql`` — the starter the learner edits in place;
+* ``exercises/ID/contrast_setup.sql`` — a contrast (``contrasts:``): one more table, so an
+  answer typed in from the graded database fails while a query that computes it passes;
 * ``solutions/ID/solution.sql`` — the reference solution, which scores full marks;
 * ``solutions/ID/NOTES.md`` — why the reference solution is written that way.
 
@@ -49,6 +51,15 @@ summary: One sentence for course listings — replace it.
 files:
   - path: solution.sql
     run: sql
+# Contrasts: the learner's files run again on each of these databases, and every named
+# query must be right there too — an answer typed in as a constant, or a query that only fits
+# the graded data, fails. A setup .sql perturbs a clone (boundary rows, other spellings, an
+# extra match); `variant: elsewhere` (TechShop) moves the catalog faults; `seed:` picks other
+# data; `files:` runs only some of the learner's files (a verification on the unfixed state).
+contrasts:
+  - id: one-more-table
+    setup: contrast_setup.sql
+    feedback: the same database with one more table
 timeouts:
   statement: 10
   file: 120
@@ -119,7 +130,8 @@ Describe the situation in a paragraph: what is broken at TechShop, who noticed, 
 2. Create a table `drill_log` for your notes: a `note`, and the `minutes` you spent, which is
    never 0 or less.
 
-Grade yourself: `python grade.py -e {s.id}`.
+Grade yourself: `python grade.py -e {s.id}`. Your file also runs on a second database with
+one more table, where the answer must be right too: compute it, do not type it in.
 
 ## Points
 | check | points |
@@ -136,6 +148,11 @@ The untouched starter scores 1 of 5: nothing is broken yet.
 - `pg_catalog.pg_tables` lists every table with its schema.
 """
 
+
+CONTRAST_SETUP = """-- Contrast one-more-table (grader-side; the student template never holds it): one more
+-- table, so the right answer here differs from the graded database's.
+CREATE TABLE public.contrast_extra (id integer);
+"""
 
 STARTER = """-- Write your SQL below. Name the query the grader compares like this:
 --
@@ -186,6 +203,7 @@ def new_exercise(exercise_id: str, root: Path, *, title: str | None = None, fixt
         ex_dir / "exercise.yaml": _spec(s),
         ex_dir / "README.md": _readme(s),
         ex_dir / "solution.sql": STARTER,
+        ex_dir / "contrast_setup.sql": CONTRAST_SETUP,
         sol_dir / "solution.sql": REFERENCE,
         sol_dir / "NOTES.md": _notes(s),
     }

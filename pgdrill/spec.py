@@ -123,6 +123,22 @@ class CheckSpec:
     # Gated points (``requires:``): ids of checks of which one must earn something / all must pass.
     requires_any: tuple[str, ...] = ()
     requires_all: tuple[str, ...] = ()
+    # False: graded on the graded database only, even where the exercise declares contrasts.
+    contrast: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContrastSpec:
+    """A contrast starting state (``contrasts:``): the learner's files run again there."""
+
+    id: str
+    variant: str | None = None           # a TechShop variant (fixtures/incident/variants/)
+    seed: int | None = None              # None: the graded seed
+    setup: Path | None = None            # resolved: exercise dir / setup
+    files: tuple[str, ...] = ()          # the learner's files run there; () = all
+    replay: bool = False                 # TechShop: the application's traffic replayed on its clones
+    feedback: str = ""
+    line: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +152,7 @@ class ExerciseSpec:
     timeouts: TimeoutSpec = TimeoutSpec()
     checks: tuple[CheckSpec, ...]
     path: Path                           # the exercise.yaml file; ``dir`` is its folder
+    contrasts: tuple[ContrastSpec, ...] = ()
 
     @property
     def dir(self) -> Path:
@@ -531,6 +548,7 @@ def _semantic_problems(data: dict, path: Path, lines: Mapping, problem, known_ch
             out.append(problem(["checks", i, "points"], f"must be a finite number, got {c['points']!r}"))
         if known_checks is not None:
             out.extend(_check_problems(i, c, lines, known_checks, problem))
+    out.extend(_contrast_problems(data, exercise_dir, lines, known_checks, problem))
     ids = {c["id"] for c in data["checks"]}
     for i, c in enumerate(data["checks"]):
         for kind, names in c["requires"].items():
@@ -540,6 +558,47 @@ def _semantic_problems(data: dict, path: Path, lines: Mapping, problem, known_ch
                 elif name not in ids:
                     out.append(problem(["checks", i, "requires", kind, j],
                                        f"no check {name!r} in this exercise{_closest(name, ids)}"))
+    return out
+
+
+def _contrast_problems(data: dict, exercise_dir: Path, lines: Mapping, known_checks, problem) -> list[SpecProblem]:
+    """``contrasts:`` and the checks' ``contrast:`` keys (see the schema's descriptions)."""
+    out: list[SpecProblem] = []
+    techshop = data["incident"]["fixture"] == "techshop"
+    sql_files = [PurePosixPath(f["path"].replace("\\", "/")).as_posix() for f in data["files"] if f["run"] == "sql"]
+    seen: dict[str, int] = {}
+    for i, c in enumerate(data["contrasts"]):
+        where = ["contrasts", i]
+        if c["id"] in seen:
+            out.append(problem(where + ["id"], f"duplicate contrast id {c['id']!r} (first used by contrasts[{seen[c['id']]}])"))
+        seen.setdefault(c["id"], i)
+        for key in ("variant", "seed"):
+            if c[key] is not None and not techshop:
+                out.append(problem(where + [key], f"{key} applies to the techshop fixture only, not "
+                                                  f"{data['incident']['fixture']!r}"))
+        if c["seed"] is not None and c["seed"] == data["incident"]["seed"]:
+            out.append(problem(where + ["seed"], f"{c['seed']} is the exercise's own seed: a contrast must differ"))
+        if c["setup"] is not None:
+            out.extend(_file_problem(exercise_dir, c["setup"], where + ["setup"], problem, "setup file"))
+        for j, rel in enumerate(c["files"]):
+            if PurePosixPath(rel.replace("\\", "/")).as_posix() not in sql_files:
+                out.append(problem(where + ["files", j], f"{rel!r} is not one of the learner's SQL files "
+                                                         f"(files with run: sql: {', '.join(sql_files) or 'none'})"))
+        if c["variant"] is None and c["seed"] is None and c["setup"] is None and not c["files"]:
+            out.append(problem(where, "a contrast must differ from the graded starting state: give variant, seed, "
+                                      "setup or files"))
+    for i, c in enumerate(data["checks"]):
+        if "contrast" not in _written(lines, "checks", i):
+            continue
+        definition = known_checks.get(c["check"]) if known_checks is not None else None
+        if definition is not None and not getattr(definition, "contrasted", False):
+            out.append(problem(["checks", i, "contrast"], f"check {c['check']!r} is not graded on contrasts, so "
+                                                          "contrast has no effect here"))
+        elif not c["contrast"] and data["contrasts"] and c["points"] > 0:
+            out.append(problem(["checks", i, "contrast"],
+                               "a named query graded on the graded database only can be answered with a constant: "
+                               "give this check points: 0 (a fact that cannot differ between databases is shown, "
+                               "not scored as a skill) or let it be graded on the contrasts"))
     return out
 
 
@@ -629,8 +688,22 @@ def _build(data: dict, path: Path, lines: Mapping) -> ExerciseSpec:
             line=line_of(lines, ["checks", i]),
             requires_any=tuple(c["requires"].get("any", ())),
             requires_all=tuple(c["requires"].get("all", ())),
+            contrast=c["contrast"],
         )
         for i, c in enumerate(data["checks"])
+    )
+    contrasts = tuple(
+        ContrastSpec(
+            id=c["id"],
+            variant=c["variant"],
+            seed=c["seed"],
+            setup=base / c["setup"] if c["setup"] is not None else None,
+            files=tuple(PurePosixPath(f.replace("\\", "/")).as_posix() for f in c["files"]),
+            replay=c["replay"],
+            feedback=c["feedback"],
+            line=line_of(lines, ["contrasts", i]),
+        )
+        for i, c in enumerate(data["contrasts"])
     )
     order = data["order"]
     return ExerciseSpec(
@@ -643,6 +716,7 @@ def _build(data: dict, path: Path, lines: Mapping) -> ExerciseSpec:
         timeouts=TimeoutSpec(statement=data["timeouts"]["statement"], file=data["timeouts"]["file"]),
         checks=checks,
         path=path,
+        contrasts=contrasts,
     )
 
 

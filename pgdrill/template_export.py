@@ -276,6 +276,7 @@ def _skipped(spec: ExerciseSpec, copied: set[Path]) -> list[str]:
         rel = path.relative_to(spec.dir)
         why = ("the spec (answer keys)" if path.name == SPEC_FILENAME
                else "grader-side setup" if spec.incident.setup and path == Path(spec.incident.setup)
+               else "grader-side contrast setup" if any(c.setup and path == Path(c.setup) for c in spec.contrasts)
                else "not a learner file")
         out.append(f"{spec.id}/{rel}: {why}")
     return out

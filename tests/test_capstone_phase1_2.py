@@ -112,9 +112,9 @@ def _literal_query(conn, captured) -> str:
             "ORDER BY row_number")
 
 
-def literal_submission(server, templates, scale, exercise) -> dict[str, str]:
-    """Run the reference solution on a clone of the lab's seed (with the exercise's background
-    activity, if any) and freeze every named result into literals."""
+def literal_submission(server, templates, scale, exercise, seed=LAB_SEED) -> dict[str, str]:
+    """Run the reference solution on a clone of the lab's seed (or ``seed``; with the exercise's
+    background activity, if any) and freeze every named result into literals."""
     import checks
     from fixtures.activity import Activity
     from fixtures.templates import FixtureKey
@@ -123,8 +123,8 @@ def literal_submission(server, templates, scale, exercise) -> dict[str, str]:
 
     spec = load_spec(EXERCISES_DIR / exercise / "exercise.yaml", checks.load_all())
     path = EXERCISES[exercise]
-    with templates.clone(FixtureKey("techshop", scale, LAB_SEED)) as lab:
-        activity = Activity(server, lab.dbname, seed=LAB_SEED).start(spec.incident.activity) \
+    with templates.clone(FixtureKey("techshop", scale, seed)) as lab:
+        activity = Activity(server, lab.dbname, seed=seed).start(spec.incident.activity) \
             if spec.incident.activity else None
         try:
             run = run_sql_text(server, lab.dbname, (SOLUTIONS_DIR / exercise / path).read_text())
@@ -140,9 +140,11 @@ def literal_submission(server, templates, scale, exercise) -> dict[str, str]:
 
 # exercise -> (checks whose answer differs between the lab and the grading copy, what the same
 # literals score on the lab's own seed: "pass" when the answers are a pure function of the
-# seed, "fail" when they change with every run — pids, commit times — or None: not re-graded)
+# seed, "fail" when they change with every run — pids, commit times —, "contrast" when the
+# exercise's contrast database (tests/test_contrasts.py) fails them even there, or None: not
+# re-graded)
 HARD_CODED = {
-    "techshop-1-1-assess": (["table-sizes", "row-counts"], "pass"),
+    "techshop-1-1-assess": (["table-sizes", "row-counts"], "contrast"),
     "techshop-1-2-connections": (["long-running", "idle-in-transaction", "blocking", "connection-errors"], "fail"),
     "techshop-1-3-recent-changes": (["last-modified"], "fail"),
     "techshop-2-1-slow-queries": (["search-rows-returned", "search-rows-removed", "status-actual-rows"], None),
@@ -166,6 +168,10 @@ def test_answers_copied_from_the_lab_fail_on_the_grading_seed(grade, pg_server, 
         # seed, not from the copying.
         same = grade(exercise, literal, seed=LAB_SEED)
         assert not failed(same), failed(same)
+    elif on_lab_seed == "contrast":
+        # Where they were copied the literals fit the graded database, and fail on the contrast.
+        same = by_id(grade(exercise, literal, seed=LAB_SEED))
+        assert all("not on a second database" in same[c].message for c in must_fail)
     elif on_lab_seed == "fail":
         # pids and commit times change every time the incident is set up: even the lab's own
         # seed does not reproduce them.
@@ -212,10 +218,10 @@ def test_recent_changes_half_done_sorts_by_name(grade):
     result = grade("techshop-1-3-recent-changes", half_done("techshop-1-3-recent-changes"))
     checks = by_id(result)
     assert checks["missing-foreign-keys"].status is Status.PASSED
-    assert checks["backup-status"].status is Status.PASSED
+    assert checks["backup-status"].status is Status.PASSED   # shown, not scored (contrast: false)
     assert "Right rows, wrong order" in checks["last-modified"].message
     assert "did not run a query named" in checks["undocumented-indexes"].message
-    assert result.points == 5
+    assert result.points == 3
 
 
 def test_slow_queries_half_done_ranks_the_whole_server(grade):

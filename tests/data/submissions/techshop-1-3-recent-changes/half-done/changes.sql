@@ -13,10 +13,13 @@ FROM (
 ORDER BY t.table_name;
 
 -- name: missing_foreign_keys
-SELECT 'orders' AS table_name, 'customer_id' AS column_name, 'customers' AS references_table
+SELECT d.table_name, d.column_name, d.references_table
+FROM (VALUES ('categories', 'parent_id', 'categories'), ('orders', 'customer_id', 'customers'),
+             ('order_items', 'order_id', 'orders'), ('order_items', 'product_id', 'products'))
+     AS d(table_name, column_name, references_table)
 WHERE NOT EXISTS (SELECT 1 FROM pg_constraint
-                  WHERE conrelid = 'orders'::regclass AND contype = 'f'
-                    AND confrelid = 'customers'::regclass);
+                  WHERE conrelid = d.table_name::regclass AND contype = 'f'
+                    AND confrelid = d.references_table::regclass);
 
 -- name: backup_status
 SELECT current_setting('archive_mode') AS archive_mode, archived_count, last_archived_time
