@@ -276,6 +276,38 @@ def test_a_monitoring_view_of_every_session_is_not_a_long_running_query_view(gra
 
 
 # ------------------------------------------------------------------------------------------
+# Answers right only by accident: each fits the real sample (typed-in lists and numbers, an id
+# typed in for a name, `>=` for "longer than", a pattern for the spellings that exist, a sum
+# that forgets a column that is 1 everywhere, GROUP BY a name no two rows share, LIMIT for
+# HAVING, an inner join where every row happens to match). Each exercise's contrast
+# (a perturbed copy of the sample) makes the accident stop holding.
+
+ACCIDENT = "right on the graded database, but not on a second database"
+# exercise -> the checks its accidental submission must fail on the contrast (every other
+# check passes, but for those listed in ALSO_CAUGHT, which catch the same mistake their own way)
+ACCIDENTS = {
+    "course-02-querying": {"brazil-customers", "long-jazz-tracks", "tracks-without-composer", "love-songs",
+                           "top-artists"},
+    "course-03-joins": {"film-cast", "films-not-in-stock", "open-rentals", "canadian-customers"},
+    "course-04-aggregation": {"loyal-customers", "average-order-value"},
+    "course-05-indexes": {"unindexed-fks-found"},
+    "course-09-views-monitoring": {"product-sales-rows"},
+}
+# the view is also read after the grader changes the data under it: a product nobody bought
+ALSO_CAUGHT = {"course-09-views-monitoring": {"product-sales-follows-data"}}
+
+
+@pytest.mark.parametrize("exercise", sorted(ACCIDENTS))
+def test_answers_right_only_by_accident_fail_on_the_contrast(grade, exercise):
+    result = grade(exercise, SUBMISSIONS / exercise / "accidents")
+    checks = by_id(result)
+    assert not_passed(result) == ACCIDENTS[exercise] | ALSO_CAUGHT.get(exercise, set()), \
+        [(c.check_id, c.message) for c in result.checks if c.status is not Status.PASSED]
+    for check_id in ACCIDENTS[exercise]:
+        assert checks[check_id].points == 0 and ACCIDENT in checks[check_id].message, checks[check_id].message
+
+
+# ------------------------------------------------------------------------------------------
 # Checks on the untouched samples: no false alarms
 
 
