@@ -136,6 +136,8 @@ class ExerciseSpec:
     timeouts: TimeoutSpec = TimeoutSpec()
     checks: tuple[CheckSpec, ...]
     path: Path                           # the exercise.yaml file; ``dir`` is its folder
+    # Only in a student template's self-check copy: {"withheld_checks": n, "withheld_points": p}.
+    self_check: Mapping[str, Any] | None = None
 
     @property
     def dir(self) -> Path:
@@ -496,6 +498,8 @@ def _semantic_problems(data: dict, path: Path, lines: Mapping, problem, known_ch
     folder = path.resolve().parent.name
     if data["id"] != folder:
         out.append(problem(["id"], f"{data['id']!r} must equal the name of its folder, {folder!r}"))
+    if not data["checks"] and data["self_check"] is None:
+        out.append(problem(["checks"], "needs at least 1 item: an exercise without checks grades nothing"))
 
     inc = data["incident"]
     if not math.isfinite(inc["scale"]):
@@ -638,6 +642,7 @@ def _build(data: dict, path: Path, lines: Mapping) -> ExerciseSpec:
         timeouts=TimeoutSpec(statement=data["timeouts"]["statement"], file=data["timeouts"]["file"]),
         checks=checks,
         path=path,
+        self_check=MappingProxyType(dict(data["self_check"])) if data["self_check"] is not None else None,
     )
 
 
