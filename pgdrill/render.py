@@ -456,6 +456,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         statement_problems=statement_problems,
         percent=percent,
         visibility_note=_visibility_note,
+        self_check_note=self_check_note,
         Status=Status,
     )
     return env

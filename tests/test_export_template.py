@@ -627,3 +627,16 @@ def test_the_scan_accepts_a_self_check_spec_only_as_exported(exported, tmp_path)
         leaks = scan_for_leaks(copy, [spec], SOLUTIONS_DIR, given)
         assert any(leak.file == f"exercises/{DEMO}/exercise.yaml" and "exercise spec" in leak.what
                    for leak in leaks), (tamper, leaks)
+
+
+def test_every_report_format_says_what_the_self_check_left_out():
+    from pgdrill.render import render
+    from pgdrill.report import CheckResult, ExerciseResult, GradeReport, Status
+
+    check = CheckResult(DEMO, "trigram-index", "index_exists", "A trigram index.", 2, 2, Status.PASSED, "found")
+    exercise = ExerciseResult(DEMO, "Demo", (check,))
+    held = GradeReport("s", (exercise,), meta={"self_check": {DEMO: {"withheld_checks": 2, "withheld_points": 5}}})
+    note = "Self-check: 2 more checks (5 points) compare your results with the answer key"
+    for fmt in ("text", "markdown", "html"):
+        assert note in render(held, fmt), fmt
+        assert "Self-check" not in render(GradeReport("s", (exercise,)), fmt), fmt  # a grade says nothing
