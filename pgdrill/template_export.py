@@ -358,15 +358,31 @@ def _shipped_setup(spec: ExerciseSpec) -> Path | None:
 
 
 def _without_docstrings(source: str) -> str:
-    """Python source with its docstrings (and, by unparsing, its comments) removed."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                node.body = body[1:] or [ast.Pass()]
-    return ast.unparse(tree) + "\n"
+    """Python source without its docstrings (``...`` in a body, nothing at the top of the
+    module); everything else stays as written.
+
+    The docstrings are found with ``ast`` and cut out of the text by their positions (the
+    columns ``ast`` gives are UTF-8 byte offsets), so the code, its layout and its comments
+    are untouched and the result runs on whichever Python the student has.
+    """
+    data = source.encode("utf-8")
+    starts = [0]
+    for line in data.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                # a body must keep a statement; a module may not put one before __future__
+                spans.append((starts[first.lineno - 1] + first.col_offset,
+                              starts[first.end_lineno - 1] + first.end_col_offset,
+                              b"" if isinstance(node, ast.Module) else b"..."))
+    for begin, end, instead in sorted(spans, reverse=True):
+        data = data[:begin] + instead + data[end:]
+    out = data.decode("utf-8")
+    compile(out, "<kit>", "exec")
+    return out
 
 
 def _requirements() -> str:
@@ -424,7 +440,7 @@ def _clean_engine(staging: Path, leaks: list[Leak], result: "ExportResult") -> N
         path = staging / rel
         if path.suffix == ".py":
             path.write_text(_without_docstrings(path.read_text(encoding="utf-8")), encoding="utf-8")
-            result.skipped.append(f"{rel}: its docstrings and comments (they quote an answer key)")
+            result.skipped.append(f"{rel}: its docstrings (they quote an answer key)")
 
 
 def _validate_self_checks(staging: Path, specs: list[ExerciseSpec]) -> None:

@@ -26,7 +26,7 @@ import yaml
 from pgdrill import classroom
 from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
 from pgdrill.spec import SpecError, load_spec
-from pgdrill.template_export import KIT_PARTS, ExportError, export_template, scan_for_leaks
+from pgdrill.template_export import KIT_PARTS, ExportError, _without_docstrings, export_template, scan_for_leaks
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = "demo-first-fix"
@@ -182,6 +182,11 @@ def test_the_whole_course_exports_without_any_reference_solution_or_query(tmp_pa
             checked += 1
             assert _norm(query) not in everything, f"{spec.id}: a reference query is in the student template"
     assert checked > 10  # the test looked at something
+    # the kit's engine (docstrings cut where they quote an answer) loads every self-check spec
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    valid = subprocess.run([sys.executable, "grade.py", "validate"], cwd=student, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert valid.returncode == 0 and f"{len(self_checks)} exercise specs are valid" in valid.stdout, valid
 
 
 def test_the_leak_scanner_finds_planted_leaks(exported, tmp_path):
@@ -640,3 +645,14 @@ def test_every_report_format_says_what_the_self_check_left_out():
     for fmt in ("text", "markdown", "html"):
         assert note in render(held, fmt), fmt
         assert "Self-check" not in render(GradeReport("s", (exercise,)), fmt), fmt  # a grade says nothing
+
+
+def test_docstrings_are_cut_and_nothing_else():
+    source = ('"""Module: SELECT 1 FROM answer"""\nfrom __future__ import annotations\n\n'
+              'def f(x):  # a comment stays\n    """Straße — SELECT 2 FROM answer"""\n    return x\n\n'
+              'class A:\n    "SELECT 3"; y = "not a docstring"\n    def g(self): "SELECT 4"\n')
+    out = _without_docstrings(source)
+    assert "SELECT" not in out and "# a comment stays" in out and 'y = "not a docstring"' in out
+    namespace: dict = {}
+    exec(compile(out, "kit", "exec"), namespace)
+    assert namespace["f"](3) == 3 and namespace["f"].__doc__ is None and namespace["A"].y == "not a docstring"
