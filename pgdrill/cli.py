@@ -426,7 +426,11 @@ def cmd_new_exercise(argv: list[str]) -> int:
     parser.add_argument("--order", type=int, help="sort key within the course")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    from pgdrill.scaffold import ScaffoldError, new_exercise
+    try:
+        from pgdrill.scaffold import ScaffoldError, new_exercise
+    except ImportError:  # a student template's self-check kit leaves the scaffold out
+        print("grade.py new-exercise: an instructor's command; this copy of pgdrill has no scaffold", file=sys.stderr)
+        return EXIT_INVALID
     from pgdrill.spec import SpecError, load_spec
 
     try:

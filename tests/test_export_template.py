@@ -656,3 +656,23 @@ def test_docstrings_are_cut_and_nothing_else():
     namespace: dict = {}
     exec(compile(out, "kit", "exec"), namespace)
     assert namespace["f"](3) == 3 and namespace["f"].__doc__ is None and namespace["A"].y == "not a docstring"
+
+
+def test_a_check_whose_arguments_quote_the_answer_stays_out_of_the_self_check(tmp_path):
+    """The scaffold's `nothing-dropped` probe runs nearly the answer query (a line of the
+    reference solution): visible and without a `reference`, it still stays out of the
+    self-check spec, and the probe's text out of the template."""
+    from pgdrill.scaffold import new_exercise
+
+    course = tmp_path / "course"
+    new_exercise("count-tables", course)
+    spec = _spec("count-tables", course / "exercises")
+    result = export_template(tmp_path / "student", [spec], solutions_dir=course / "solutions")
+    data = yaml.safe_load((tmp_path / "student" / "exercises" / "count-tables" / "exercise.yaml").read_text())
+    assert [c["id"] for c in data["checks"]] == ["table-created"]
+    assert data["self_check"] == {"withheld_checks": 2, "withheld_points": 3}
+    assert any("check nothing-dropped from the self-check" in line for line in result.skipped)
+    probe = _norm(spec.get_check("nothing-dropped").args["sql"])
+    assert not any(probe in _norm(p.read_text(errors="replace"))
+                   for p in (tmp_path / "student").rglob("*") if p.is_file())
+    assert not (tmp_path / "student" / "pgdrill" / "scaffold.py").exists()  # the scaffold quotes its answer
