@@ -555,7 +555,8 @@ to get it. Without it, push and read the grade in the Actions run.
     for s in specs:
         if s.id in self_check:
             here = [c for c in s.checks if c.id in self_check[s.id]]
-            rows.append(f"| `{s.id}` | {len(here)} of {len(s.checks)} | "
+            ran = f"{len(here)} of {len(s.checks)}" if here else f"0 of {len(s.checks)}: your files run, errors shown"
+            rows.append(f"| `{s.id}` | {ran} | "
                         f"{fmt_points(sum(c.points for c in here))} of {fmt_points(s.max_points)} |")
         else:
             rows.append(f"| `{s.id}` | none: graded when you push | 0 of {fmt_points(s.max_points)} |")
