@@ -386,8 +386,9 @@ def cmd_export_template(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="grade.py export-template",
         description="Write the student repository: exercises with their READMEs and starter files, a student "
-                    "README and the autograding workflow (.github/workflows/classroom.yml). It never holds "
-                    "reference solutions, exercise specs (their checks carry the answer keys) or hidden "
+                    "README, the autograding workflow (.github/workflows/classroom.yml) and a self-check kit (the "
+                    "engine, and per exercise only its visible checks without answer keys). It never holds "
+                    "reference solutions, full exercise specs (their checks carry the answer keys) or hidden "
                     "checks; the export checks its own output and writes nothing if anything would leak. "
                     "With --harness, also write the grading bundle: the engine and the full specs, without "
                     "the solutions (a private repository for the workflow, or a Gradescope autograder zip).",
@@ -398,6 +399,9 @@ def cmd_export_template(argv: list[str]) -> int:
                         help="export only this exercise (repeatable; default: all)")
     parser.add_argument("--harness", type=Path, metavar="DIR", help="also write the grading bundle to DIR")
     parser.add_argument("--force", action="store_true", help="replace OUT (and DIR) if they are not empty")
+    parser.add_argument("--no-self-check", dest="self_check", action="store_false",
+                        help="leave out the self-check kit (the engine and the specs' visible checks without "
+                             "answer keys, for grading on the student's machine)")
     parser.add_argument("--exercises-dir", type=Path, default=ROOT / "exercises", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     from pgdrill.spec import SpecError
@@ -406,14 +410,15 @@ def cmd_export_template(argv: list[str]) -> int:
     try:
         specs = _load_specs(args.exercises_dir, args.exercise)
         result = export_template(args.out, specs, solutions_dir=args.exercises_dir.parent / "solutions",
-                                 harness=args.harness, force=args.force)
+                                 harness=args.harness, force=args.force, self_check=args.self_check)
     except (SpecError, LookupError, ExportError) as exc:
         print(f"grade.py export-template: {exc}", file=sys.stderr)
         return EXIT_INVALID
     print(f"student repository: {result.out} ({len(result.files)} files, {len(specs)} exercises)")
     specs_left = [line for line in result.skipped if line.endswith("the spec (answer keys)")]
     if specs_left:
-        print(f"  left out {len(specs_left)} exercise.yaml (the specs carry the answer keys)")
+        print(f"  left out {len(specs_left)} exercise.yaml (the specs carry the answer keys"
+              + ("; the self-check specs keep only the visible checks without them)" if args.self_check else ")"))
     for line in result.skipped:
         if line not in specs_left:
             print(f"  left out {line}")
@@ -438,7 +443,11 @@ def cmd_new_exercise(argv: list[str]) -> int:
     parser.add_argument("--order", type=int, help="sort key within the course")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    from pgdrill.scaffold import ScaffoldError, new_exercise
+    try:
+        from pgdrill.scaffold import ScaffoldError, new_exercise
+    except ImportError:  # a student template's self-check kit leaves the scaffold out
+        print("grade.py new-exercise: an instructor's command; this copy of pgdrill has no scaffold", file=sys.stderr)
+        return EXIT_INVALID
     from pgdrill.spec import SpecError, load_spec
 
     try:

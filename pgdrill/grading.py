@@ -81,6 +81,12 @@ def _points_text(result: ExerciseResult) -> str:
     return f"{earned:g}/{total:g} points" + (f" (+{hidden} hidden checks)" if hidden else "")
 
 
+def _self_check_meta(specs: list[ExerciseSpec]) -> dict:
+    """What the self-check specs of a student template left out, per exercise (docs/classroom.md)."""
+    held = {s.id: dict(s.self_check) for s in specs if s.self_check is not None}
+    return {"self_check": held} if held else {}
+
+
 def fixture_key(spec: ExerciseSpec, options: GradingOptions) -> FixtureKey:
     """The starting state ``spec`` is graded on under ``options``."""
     inc = spec.incident
@@ -683,4 +689,5 @@ class Grader:
             seed=seeds[0] if len(seeds) == 1 else None, scale=scales[0] if len(scales) == 1 else None,
             server_version=f"{self.server.version_num // 10000}.{self.server.version_num % 10000}",
             started_at=started_at, duration_s=round(time.monotonic() - started, 2),
+            meta=_self_check_meta(specs),
         )

@@ -319,6 +319,16 @@ def _text_evidence(ev: Evidence, prefix: str) -> list[str]:
     return lines
 
 
+def self_check_note(report: GradeReport, exercise: str) -> str:
+    """For a self-check run in a student template: the checks it could not run, and why."""
+    held = (report.meta.get("self_check") or {}).get(exercise)
+    if not held or not held.get("withheld_checks"):
+        return ""
+    n, points = held["withheld_checks"], fmt_points(held.get("withheld_points", 0))
+    return (f"Self-check: {n} more check{'s' if n != 1 else ''} ({points} points) compare your results with "
+            "the answer key; they run only when your work is graded (push it).")
+
+
 @renderer(OutputFormat.TEXT)
 def render_text(report: GradeReport, audience: Audience = Audience.LEARNER) -> str:
     out: list[str] = []
@@ -333,6 +343,9 @@ def render_text(report: GradeReport, audience: Audience = Audience.LEARNER) -> s
         out.append(f"{ex.title} [{ex.exercise}] — {fmt_points(ex.points)}/{fmt_points(ex.max_points)}")
         if ex.error:
             out += _indent(f"! not graded: {ex.error}", "  ")
+        held = self_check_note(report, ex.exercise)
+        if held:
+            out.append(f"  {held}")
         pts = [f"{fmt_points(c.points)}/{fmt_points(c.max_points)}" for c in ex.checks]
         width = max((len(p) for p in pts), default=0)
         for c, points in zip(ex.checks, pts):
@@ -443,6 +456,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         statement_problems=statement_problems,
         percent=percent,
         visibility_note=_visibility_note,
+        self_check_note=self_check_note,
         Status=Status,
     )
     return env

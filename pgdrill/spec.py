@@ -153,6 +153,8 @@ class ExerciseSpec:
     checks: tuple[CheckSpec, ...]
     path: Path                           # the exercise.yaml file; ``dir`` is its folder
     contrasts: tuple[ContrastSpec, ...] = ()
+    # Only in a student template's self-check copy: {"withheld_checks": n, "withheld_points": p}.
+    self_check: Mapping[str, Any] | None = None
 
     @property
     def dir(self) -> Path:
@@ -513,6 +515,8 @@ def _semantic_problems(data: dict, path: Path, lines: Mapping, problem, known_ch
     folder = path.resolve().parent.name
     if data["id"] != folder:
         out.append(problem(["id"], f"{data['id']!r} must equal the name of its folder, {folder!r}"))
+    if not data["checks"] and data["self_check"] is None:
+        out.append(problem(["checks"], "needs at least 1 item: an exercise without checks grades nothing"))
 
     inc = data["incident"]
     if not math.isfinite(inc["scale"]):
@@ -717,6 +721,7 @@ def _build(data: dict, path: Path, lines: Mapping) -> ExerciseSpec:
         checks=checks,
         path=path,
         contrasts=contrasts,
+        self_check=MappingProxyType(dict(data["self_check"])) if data["self_check"] is not None else None,
     )
 
 

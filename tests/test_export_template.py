@@ -26,7 +26,7 @@ import yaml
 from pgdrill import classroom
 from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
 from pgdrill.spec import SpecError, load_spec
-from pgdrill.template_export import ExportError, export_template, scan_for_leaks
+from pgdrill.template_export import KIT_PARTS, ExportError, _without_docstrings, export_template, scan_for_leaks
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = "demo-first-fix"
@@ -69,13 +69,23 @@ def test_force_refreshes_an_earlier_export_and_keeps_its_git_folder(exported, tm
     assert not (copy / "stale.txt").exists() and (copy / "README.md").is_file()
 
 
+def _kit_file(rel: str) -> bool:
+    """A file of the self-check kit's engine (grade.py, pgdrill/, checks/, fixtures/)."""
+    return rel.split("/")[0] in KIT_PARTS
+
+
 def test_student_repository_contents(exported):
     student, bundle = exported
     files = sorted(str(p.relative_to(student)) for p in student.rglob("*") if p.is_file())
-    assert files == sorted([
-        ".github/workflows/classroom.yml", ".gitignore", "README.md",
-        f"exercises/{DEMO}/README.md", f"exercises/{DEMO}/notes.md", f"exercises/{DEMO}/solution.sql",
+    assert [f for f in files if not _kit_file(f)] == sorted([
+        ".github/workflows/classroom.yml", ".gitignore", "README.md", "requirements.txt",
+        f"exercises/{DEMO}/README.md", f"exercises/{DEMO}/exercise.yaml",  # the self-check spec
+        f"exercises/{DEMO}/notes.md", f"exercises/{DEMO}/solution.sql",
     ])
+    # the self-check kit: the engine as the bundle has it, minus what only the tests read
+    assert "grade.py" in files and "pgdrill/cli.py" in files and "checks/base.py" in files
+    assert "fixtures/incident/build.py" in files and "fixtures/incident/scenario_queries.sql" not in files
+    assert not any(f.startswith(("tests/", "solutions/", "docs/", "bench/")) for f in files)
     assert (student / ".github/workflows/classroom.yml").read_text() == WORKFLOW.read_text()
     for f in ("README.md", "notes.md", "solution.sql"):  # the starters, as the learner gets them
         assert (student / "exercises" / DEMO / f).read_bytes() == (EXERCISES_DIR / DEMO / f).read_bytes()
@@ -133,16 +143,31 @@ def test_the_whole_course_exports_without_any_reference_solution_or_query(tmp_pa
         export_template(tmp_path / "student", specs, solutions_dir=SOLUTIONS_DIR)
     except ExportError as exc:
         pytest.fail(f"the export refused to write the course:\n{exc}")
-    exported = {p: _norm(p.read_text(errors="replace")) for p in (tmp_path / "student").rglob("*") if p.is_file()}
-    blob = "\n".join(exported.values())
-    assert not list((tmp_path / "student").rglob("exercise.yaml"))
-    assert not (tmp_path / "student" / "solutions").exists()
-    # What the course hands to students anyway (READMEs, starters) cannot leak: capstone
-    # exercises quote each other's queries on purpose.
-    course = "\n".join(_norm(t) for spec in specs for t in _given_texts(spec))
+    student = tmp_path / "student"
+    exported = {p: _norm(p.read_text(errors="replace")) for p in student.rglob("*") if p.is_file()}
+    everything = "\n".join(exported.values())
+    # Distinctive solution lines are looked for outside the engine: the engine builds the lab
+    # the student explores as superuser (the TechShop schema a create-tables solution repeats).
+    blob = "\n".join(t for p, t in exported.items() if not _kit_file(str(p.relative_to(student))))
+    assert not (student / "solutions").exists()
+    # every exercise.yaml is a self-check spec: visible checks without answer keys only
+    self_checks = sorted(student.rglob("exercise.yaml"))
+    assert len(self_checks) >= len(specs) - 3
+    shown = {}  # what the learner reads when a self-check's check fails (also on a push)
+    for path in self_checks:
+        data = yaml.safe_load(path.read_text())
+        spec = next(s for s in specs if s.id == data["id"])
+        assert data["self_check"]["withheld_checks"] == len(spec.checks) - len(data["checks"])
+        for c in data["checks"]:
+            assert c.get("visibility", "visible") == "visible"
+            assert not {"reference", "facts"} & set(c.get("with", {})), (spec.id, c["id"])
+        shown[spec.id] = [c.get(k, "") for c in data["checks"] for k in ("description", "feedback", "hint")]
+    # What the course hands to students anyway (READMEs, starters, the feedback of the checks
+    # they can run) cannot leak: capstone exercises quote each other's queries on purpose.
+    course = "\n".join(_norm(t) for spec in specs for t in _given_texts(spec) + shown.get(spec.id, []))
     checked = 0
     for spec in specs:
-        own = "\n".join(_norm(t) for t in _given_texts(spec))
+        own = "\n".join(_norm(t) for t in _given_texts(spec) + shown.get(spec.id, []))
         for sol in sorted((SOLUTIONS_DIR / spec.id).glob("**/*")) if (SOLUTIONS_DIR / spec.id).is_dir() else []:
             if not sol.is_file():
                 continue
@@ -155,8 +180,13 @@ def test_the_whole_course_exports_without_any_reference_solution_or_query(tmp_pa
             if _norm(query) in own:
                 continue  # the exercise quotes it as the task (an application query to speed up)
             checked += 1
-            assert _norm(query) not in blob, f"{spec.id}: a reference query is in the student template"
+            assert _norm(query) not in everything, f"{spec.id}: a reference query is in the student template"
     assert checked > 10  # the test looked at something
+    # the kit's engine (docstrings cut where they quote an answer) loads every self-check spec
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    valid = subprocess.run([sys.executable, "grade.py", "validate"], cwd=student, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert valid.returncode == 0 and f"{len(self_checks)} exercise specs are valid" in valid.stdout, valid
 
 
 def test_the_leak_scanner_finds_planted_leaks(exported, tmp_path):
@@ -349,7 +379,8 @@ def test_nothing_in_a_student_repository_skips_grading_or_runs_in_a_step(exporte
     workspace = _workspace(exported, tmp_path, None)
     job, _ = _steps()
     clone = workspace / job["env"]["PGDRILL_SUBMISSION"]
-    (clone / "pgdrill").mkdir()
+    # (the self-check kit already gives the clone pgdrill's layout; the student forges the rest)
+    (clone / "pgdrill").mkdir(exist_ok=True)
     (clone / "pgdrill" / "cli.py").write_text("")
     (clone / "solutions").mkdir()
     (clone / "grade.py").write_text("print('all checks passed')\n")
@@ -470,3 +501,178 @@ def test_the_bundle_refuses_an_exercise_whose_sample_is_missing(tmp_path, monkey
     # The same call with the samples in place writes the bundle.
     monkeypatch.undo()
     assert (export_harness(tmp_path / "bundle", [_spec("course-05-indexes")]) / "fixtures" / "samples" / "pagila").is_dir()
+
+
+# --------------------------------------------------------------------------------------------
+# Graded on the student's own machine: the self-check kit
+
+
+SELF_CHECK = (DEMO, "course-03-joins")  # a TechShop exercise, and one whose checks all need the answer
+
+
+def _safe(spec) -> list[str]:
+    return [c.id for c in spec.checks
+            if c.visibility == "visible" and not {"reference", "facts"} & set(c.args)]
+
+
+def _two_commands(clone: Path, *grade_args: str) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """The student README's two commands, run in ``clone`` as a student would (nothing of
+    pgdrill's own checkout on the path). Offline, pip runs as a dry run without the index:
+    it succeeds only if every requirement is already there, and changes nothing."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    readme = (clone / "README.md").read_text()
+    assert "python -m pip install -r requirements.txt" in readme and "\npython grade.py " in readme
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "-r",
+                              "requirements.txt"], cwd=clone, env=env, capture_output=True, text=True, timeout=300)
+    graded = subprocess.run([sys.executable, "grade.py", *grade_args], cwd=clone, env=env,
+                            capture_output=True, text=True, timeout=900)
+    return install, graded
+
+
+def test_a_fresh_clone_grades_itself_in_two_commands_without_answer_keys(tmp_path, request):
+    """Export a template, copy it to a folder with nothing beside it, run the README's two
+    commands there: a report of the visible checks without answer keys, none of the others,
+    and no reference query, solution line or hidden check anywhere in the tree or the output."""
+    scale = str(request.config.getoption("--incident-scale"))
+    proc = _grade_py("export-template", str(tmp_path / "export" / "student"),
+                     *[a for e in SELF_CHECK for a in ("-e", e)])
+    assert proc.returncode == 0, proc.stderr
+    clone = tmp_path / "alone" / "clone"
+    shutil.copytree(tmp_path / "export" / "student", clone)
+    shutil.rmtree(tmp_path / "export")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    where = subprocess.run([sys.executable, "-c", "import pgdrill, checks, fixtures; "
+                            "print(pgdrill.__file__, checks.__file__, fixtures.__file__)"],
+                           cwd=clone, env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert all(Path(f).is_relative_to(clone) for f in where), where  # the clone's own engine
+
+    install, untouched = _two_commands(clone, "--scale", scale)
+    assert install.returncode == 0, install.stdout + install.stderr
+    assert untouched.returncode == 1, untouched.stdout + untouched.stderr  # starters: checks fail
+    specs = {e: _spec(e) for e in SELF_CHECK}
+    report = untouched.stdout
+    for spec in specs.values():
+        held = [c for c in spec.checks if c.id not in _safe(spec)]
+        assert f"Self-check: {len(held)} more check{'s' if len(held) != 1 else ''} " \
+               f"({sum(c.points for c in held):g} points)" in report
+        for c in spec.checks:
+            assert (f"{c.id}: " in report) == (c.id in _safe(spec)), c.id
+    assert not _safe(specs["course-03-joins"])  # … and that exercise's files still ran
+
+    # the work done: every check the self-check runs passes (on the lab's data set)
+    for f in ("solution.sql", "notes.md"):
+        shutil.copyfile(SOLUTIONS_DIR / DEMO / f, clone / "exercises" / DEMO / f)
+    _, solved = _two_commands(clone, "-e", DEMO, "--scale", scale, "--format", "json")
+    assert solved.returncode == 0, solved.stdout + solved.stderr
+    data = json.loads(solved.stdout)
+    (ex,) = data["exercises"]
+    assert [c["check_id"] for c in ex["checks"]] == _safe(specs[DEMO])
+    assert all(c["status"] == "passed" for c in ex["checks"]) and data["meta"]["self_check"][DEMO]
+    # graded on the lab's data set, never the grading one
+    assert yaml.safe_load((clone / "exercises" / DEMO / "exercise.yaml").read_text())["incident"]["seed"] == "learner"
+
+    # no answer key in the tree (engine included) or in what the student saw
+    (clone / "exercises" / DEMO / "solution.sql").write_text("")  # the copied solution is the student's work
+    (clone / "exercises" / DEMO / "notes.md").write_text("")
+    texts = {str(p.relative_to(clone)): _norm(p.read_text(errors="replace")) for p in clone.rglob("*") if p.is_file()}
+    tree = "\n".join(texts.values())
+    outside_engine = "\n".join(t for rel, t in texts.items() if not _kit_file(rel))
+    # (the solved run echoes the student's own statements — the copied solution — so it is
+    # searched for the checks it must not run, the starters' run for everything)
+    seen = _norm(untouched.stdout + untouched.stderr)
+    seen_solved = _norm(solved.stdout + solved.stderr)
+    assert not (clone / "solutions").exists()
+    for spec in specs.values():
+        for query in _reference_queries(spec):
+            assert _norm(query) not in tree and _norm(query) not in seen, spec.id
+        for c in spec.checks:
+            if c.id not in _safe(spec):
+                assert f"id: {c.id}" not in texts[f"exercises/{spec.id}/exercise.yaml"], c.id
+                assert _norm(c.description) not in seen and _norm(c.description) not in seen_solved, c.id
+        # a solution's distinctive lines: only where the course gives them anyway (README,
+        # starters, the feedback of a check the student can run)
+        given = "\n".join(_norm(t) for t in _given_texts(spec) + [
+            t for c in spec.checks if c.id in _safe(spec) for t in (c.feedback, c.hint)])
+        for sol in (SOLUTIONS_DIR / spec.id).glob("*"):
+            for line in map(_norm, sol.read_text().splitlines()):
+                if len(line) >= 16 and line not in given:
+                    assert line not in outside_engine and line not in seen, (sol, line)
+
+
+def test_the_self_check_kit_can_be_left_out(tmp_path):
+    proc = _grade_py("export-template", str(tmp_path / "student"), "-e", DEMO, "--no-self-check")
+    assert proc.returncode == 0, proc.stderr
+    files = {str(p.relative_to(tmp_path / "student")) for p in (tmp_path / "student").rglob("*") if p.is_file()}
+    assert files == {".github/workflows/classroom.yml", ".gitignore", "README.md",
+                     f"exercises/{DEMO}/README.md", f"exercises/{DEMO}/notes.md", f"exercises/{DEMO}/solution.sql"}
+    assert "your instructor tells you" in (tmp_path / "student" / "README.md").read_text()
+
+
+def test_the_scan_accepts_a_self_check_spec_only_as_exported(exported, tmp_path):
+    """A self-check spec with a check put back that carries the answer, or one that claims to
+    be a self-check without being one, is a leak like any spec."""
+    student, _ = exported
+    spec = _spec(DEMO)
+    given = {DEMO: _given_texts(spec) + [t for c in spec.checks if c.id in _safe(spec)
+                                         for t in (c.description, c.feedback, c.hint) if t]}
+    assert scan_for_leaks(student, [spec], SOLUTIONS_DIR, given) == []
+    kit_spec = student / "exercises" / DEMO / "exercise.yaml"
+    original = yaml.safe_load((EXERCISES_DIR / DEMO / "exercise.yaml").read_text())
+    for tamper in ("answer back", "changed check", "not marked"):
+        copy = tmp_path / tamper.replace(" ", "-")
+        shutil.copytree(student, copy)
+        data = yaml.safe_load(kit_spec.read_text())
+        if tamper == "answer back":
+            data["checks"].append(next(c for c in original["checks"] if c["id"] == "orphan-items-found"))
+        elif tamper == "changed check":
+            data["checks"][0]["points"] = 100
+        else:
+            del data["self_check"]
+        (copy / "exercises" / DEMO / "exercise.yaml").write_text(yaml.safe_dump(data))
+        leaks = scan_for_leaks(copy, [spec], SOLUTIONS_DIR, given)
+        assert any(leak.file == f"exercises/{DEMO}/exercise.yaml" and "exercise spec" in leak.what
+                   for leak in leaks), (tamper, leaks)
+
+
+def test_every_report_format_says_what_the_self_check_left_out():
+    from pgdrill.render import render
+    from pgdrill.report import CheckResult, ExerciseResult, GradeReport, Status
+
+    check = CheckResult(DEMO, "trigram-index", "index_exists", "A trigram index.", 2, 2, Status.PASSED, "found")
+    exercise = ExerciseResult(DEMO, "Demo", (check,))
+    held = GradeReport("s", (exercise,), meta={"self_check": {DEMO: {"withheld_checks": 2, "withheld_points": 5}}})
+    note = "Self-check: 2 more checks (5 points) compare your results with the answer key"
+    for fmt in ("text", "markdown", "html"):
+        assert note in render(held, fmt), fmt
+        assert "Self-check" not in render(GradeReport("s", (exercise,)), fmt), fmt  # a grade says nothing
+
+
+def test_docstrings_are_cut_and_nothing_else():
+    source = ('"""Module: SELECT 1 FROM answer"""\nfrom __future__ import annotations\n\n'
+              'def f(x):  # a comment stays\n    """Straße — SELECT 2 FROM answer"""\n    return x\n\n'
+              'class A:\n    "SELECT 3"; y = "not a docstring"\n    def g(self): "SELECT 4"\n')
+    out = _without_docstrings(source)
+    assert "SELECT" not in out and "# a comment stays" in out and 'y = "not a docstring"' in out
+    namespace: dict = {}
+    exec(compile(out, "kit", "exec"), namespace)
+    assert namespace["f"](3) == 3 and namespace["f"].__doc__ is None and namespace["A"].y == "not a docstring"
+
+
+def test_a_check_whose_arguments_quote_the_answer_stays_out_of_the_self_check(tmp_path):
+    """The scaffold's `nothing-dropped` probe runs nearly the answer query (a line of the
+    reference solution): visible and without a `reference`, it still stays out of the
+    self-check spec, and the probe's text out of the template."""
+    from pgdrill.scaffold import new_exercise
+
+    course = tmp_path / "course"
+    new_exercise("count-tables", course)
+    spec = _spec("count-tables", course / "exercises")
+    result = export_template(tmp_path / "student", [spec], solutions_dir=course / "solutions")
+    data = yaml.safe_load((tmp_path / "student" / "exercises" / "count-tables" / "exercise.yaml").read_text())
+    assert [c["id"] for c in data["checks"]] == ["table-created"]
+    assert data["self_check"] == {"withheld_checks": 2, "withheld_points": 3}
+    assert any("check nothing-dropped from the self-check" in line for line in result.skipped)
+    probe = _norm(spec.get_check("nothing-dropped").args["sql"])
+    assert not any(probe in _norm(p.read_text(errors="replace"))
+                   for p in (tmp_path / "student").rglob("*") if p.is_file())
+    assert not (tmp_path / "student" / "pgdrill" / "scaffold.py").exists()  # the scaffold quotes its answer
