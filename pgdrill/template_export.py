@@ -360,6 +360,9 @@ def self_check_spec(spec: ExerciseSpec, setup: str | None, safe: Iterable[str] |
     kept = [c for c in data.get("checks", []) if c.get("id") in safe]
     withheld = [c for c in spec.checks if c.id not in safe]
     data["checks"] = kept
+    # Contrast databases are grader-side (their setup files say what an accident looks like,
+    # and are not shipped); the kept checks carry no reference to grade there anyway.
+    data.pop("contrasts", None)
     incident = dict(data.get("incident") or {})
     if incident.get("seed") == "grading":
         incident["seed"] = "learner"

@@ -162,6 +162,11 @@ def test_the_whole_course_exports_without_any_reference_solution_or_query(tmp_pa
             assert c.get("visibility", "visible") == "visible"
             assert not {"reference", "facts"} & set(c.get("with", {})), (spec.id, c["id"])
         shown[spec.id] = [c.get(k, "") for c in data["checks"] for k in ("description", "feedback", "hint")]
+        # contrasts are grader-side: no contrast in a self-check spec, no contrast setup shipped
+        assert "contrasts" not in data, spec.id
+        for contrast in spec.contrasts:
+            if contrast.setup:
+                assert not (path.parent / Path(contrast.setup).name).exists(), (spec.id, contrast.setup)
     # What the course hands to students anyway (READMEs, starters, the feedback of the checks
     # they can run) cannot leak: capstone exercises quote each other's queries on purpose.
     course = "\n".join(_norm(t) for spec in specs for t in _given_texts(spec) + shown.get(spec.id, []))
