@@ -180,7 +180,8 @@ def table_kept(ctx: CheckContext, *, table, schema="public") -> Outcome:
         copy created under its name while the original was renamed or dropped; and it still
         has every column (type, NOT NULL, default), constraint (the same definition, still
         validated and enforced), valid index and trigger the untouched incident's table
-        has. Names do not matter and additions are fine. Guards everything a task did not
+        has. Names do not matter and additions are fine (a NOT NULL added to a column
+        included). Guards everything a task did not
         ask to change: a copy (``CREATE TABLE … AS``) has no primary key, no foreign key,
         no default and no index, and the application, its views and its grants still
         point at the old table.

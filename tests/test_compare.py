@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -196,19 +195,17 @@ def _big(n=100_000):
              date(2024, 1, 1 + i % 28)) for i in range(n)]
 
 
-def test_100k_rows_compare_quickly():
+def test_100k_rows_compare():
+    # How fast is for bench/, not for a test on a shared machine: this checks the answers.
     rows = _big()
     shuffled = rows[:]
     random.Random(1).shuffle(shuffled)
-    t0 = time.perf_counter()
     assert compare_rows(rows, shuffled).equal
     # unequal: one row changed, floats perturbed below tolerance → exercises clustering
     changed = [(a, b, c, d * (1 + 1e-12), e) for a, b, c, d, e in shuffled]
     changed[500] = (-1, "x", Decimal(0), 0.0, date(2024, 1, 1))
     c = compare_rows(rows, changed)
-    elapsed = time.perf_counter() - t0
     assert (c.missing_count, c.extra_count) == (1, 1)
-    assert elapsed < 10  # sanity bound; about a second for both calls here
 
 
 # ---------------------------------------------------------------------------------------

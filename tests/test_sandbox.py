@@ -168,7 +168,8 @@ def test_the_log_of_a_database_starts_when_it_was_made(make_clone, pg_server, te
     # the start is the superuser's own business: nothing of it reaches pg_stat_statements
     with pg_server.connect(name, LEARNER, purpose="after") as conn:
         seen = conn.execute("SELECT count(*) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
-                            "WHERE d.datname = current_database() AND s.query ~ 'log_start|starts here'").fetchone()[0]
+                            "WHERE d.datname = current_database() AND s.query ~ ('log_' || 'start|starts ' || 'here')"
+                            ).fetchone()[0]  # split: the server may log this very statement (slow under load)
     assert seen == 0
     lines = _log_lines(pg_server, again.dbname, "written after the reset")
     assert any("written after the reset" in line for line in lines), lines[-5:]

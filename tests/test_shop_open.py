@@ -162,7 +162,7 @@ def test_4_1_concurrently_written_differently_scores_full_marks(grade):
                    "  on public.orders using btree (order_date);\nREINDEX INDEX CONCURRENTLY idx_orders_date;\n"
                    "VACUUM (ANALYZE) orders;\nALTER TABLE orders ALTER COLUMN status SET STATISTICS 500;")
     result = grade(IX, {"indexes.sql": sql})
-    assert not failed(result) and result.points == result.max_points == 30
+    assert not failed(result) and result.points == result.max_points
     assert "waited for the shop's transactions" in by_id(result)["shop-stayed-open"].message
 
 
@@ -233,6 +233,20 @@ def test_4_2_a_table_stripped_in_place_loses_its_points_and_says_what_is_gone(gr
     assert r["no-orphan-items"].points == 0 and r["orphan-items-quarantined"].points == 0
 
 
+def test_4_2_a_not_null_added_is_no_loss_and_one_taken_away_is(grade):
+    # SET NOT NULL after a validated CHECK (… IS NOT NULL) is the NULL-stock fix done right:
+    # the table kept everything it had. Dropping a NOT NULL the incident had is a loss.
+    added = REF_CLEANUP + ("\nALTER TABLE products ADD CONSTRAINT stock_known CHECK (stock_quantity IS NOT NULL) "
+                           "NOT VALID;\nALTER TABLE products VALIDATE CONSTRAINT stock_known;\n"
+                           "ALTER TABLE products ALTER COLUMN stock_quantity SET NOT NULL;\n")
+    r = by_id(grade(CLEANUP, {"cleanup.sql": added}))
+    assert r["products-table-kept"].status is Status.PASSED, r["products-table-kept"].message
+    assert r["no-negative-stock"].status is Status.PASSED, r["no-negative-stock"].message
+    taken = REF_CLEANUP + "\nALTER TABLE order_items ALTER COLUMN quantity DROP NOT NULL;\n"
+    kept = by_id(grade(CLEANUP, {"cleanup.sql": taken}))["items-table-kept"]
+    assert kept.points == 0 and "quantity NOT NULL" in text_of(kept), text_of(kept)
+
+
 @pytest.mark.parametrize("quarantine", [
     # a moving DELETE … RETURNING feeding an INSERT, into a table made LIKE the original, in its own schema
     "CREATE SCHEMA quarantine;\nCREATE TABLE quarantine.order_lines (LIKE order_items);\n"
@@ -245,7 +259,7 @@ def test_4_2_a_table_stripped_in_place_loses_its_points_and_says_what_is_gone(gr
 ], ids=["delete-returning-into-insert", "insert-select-then-delete-using"])
 def test_4_2_a_real_quarantine_written_differently_scores_full_marks(grade, quarantine):
     result = grade(CLEANUP, {"cleanup.sql": replaced(REF_CLEANUP, QUARANTINE, quarantine)})
-    assert not failed(result) and result.points == result.max_points == 47
+    assert not failed(result) and result.points == result.max_points
 
 
 @pytest.mark.parametrize("old, new, words", [

@@ -1,16 +1,20 @@
 -- What the application relies on in one table, one row per item (shop.table_kept): each
--- column with its type, NOT NULL and default; each constraint by its definition (which says
+-- column with its type and default, and each NOT NULL column; each constraint by its definition (which says
 -- NOT VALID or NOT ENFORCED; NOT NULL constraints are covered by their columns); each
 -- valid index by its definition without the index's own name; each user trigger by its
 -- definition without its name, and whether it is enabled. Names a rename would change are
 -- left out, so renaming a constraint or an index changes nothing here. Params: oid.
 SELECT 'column' AS kind, a.attname::pg_catalog.text AS item,
        pg_catalog.format_type(a.atttypid, a.atttypmod)
-         || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
          || COALESCE(' DEFAULT ' || pg_catalog.pg_get_expr(d.adbin, d.adrelid), '') AS definition
 FROM pg_catalog.pg_attribute AS a
 LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid = %(oid)s::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped
+UNION ALL
+-- NOT NULL on its own row: losing it is a loss, adding it (the NULL-stock fix) is not.
+SELECT 'not null', a.attname::pg_catalog.text, a.attname::pg_catalog.text || ' NOT NULL'
+FROM pg_catalog.pg_attribute AS a
+WHERE a.attrelid = %(oid)s::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
 UNION ALL
 SELECT CASE c.contype WHEN 'p' THEN 'primary key' WHEN 'f' THEN 'foreign key' WHEN 'u' THEN 'unique constraint'
                       WHEN 'c' THEN 'check constraint' WHEN 'x' THEN 'exclusion constraint'
