@@ -138,12 +138,12 @@ def test_a_template_recorded_by_another_version_is_rebuilt_not_a_crash(tmp_path,
     record = _entry_path(tmp_path / "cache") / "entry.json"
     entry = json.loads(record.read_text())
     for template in entry["templates"]:
-        template["key"]["variant"] = "from-a-newer-version"
+        template["key"]["colour"] = "a field of a newer version"
     record.write_text(json.dumps(entry))
     second = client(tmp_path / "cache", kind, [EMPTY, SMALL])
     assert SMALL.template_name in built(second)
     assert json.loads(record.read_text())["templates"] and all(
-        "variant" not in t["key"] for t in json.loads(record.read_text())["templates"])  # recorded anew
+        "colour" not in t["key"] for t in json.loads(record.read_text())["templates"])  # recorded anew
     assert client(tmp_path / "cache", kind, [EMPTY, SMALL])["progress"] == []
 
 
