@@ -298,8 +298,11 @@ def test_catalog_definitions_too_large_to_read_are_the_learners_doing(attempt, a
     import checks.sql
     monkeypatch.setattr(checks.sql, "READ_ROW_BYTES", 100_000)
     result = attempt({"solution.sql": sql_attack("huge_catalog_value"), "notes.md": NOTES}, spec=attack_spec)
+    if any(s.sqlstate == "54000" for s in problems(result)):  # "row is too big": pg_index without TOAST
+        pytest.skip("this server cannot store a 3 MB index predicate, so the attack cannot be planted")
     trigram = by_id(result)["trigram-index"]
-    assert trigram.status is Status.FAILED and "larger than 97 KiB" in trigram.message, trigram.message
+    assert trigram.status is Status.FAILED and "larger than 97 KiB" in trigram.message, (trigram.message,
+                                                                                      problems(result))
 
 
 def test_more_catalog_rows_than_the_grader_reads(attempt, attack_spec, monkeypatch):

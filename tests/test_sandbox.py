@@ -161,8 +161,13 @@ def test_the_log_of_a_database_starts_when_it_was_made(make_clone, pg_server, te
     again = make_clone(fixture="empty", name=name)
     with pg_server.connect(name, LEARNER, purpose="after") as conn:
         conn.execute("DO $$BEGIN RAISE LOG 'pgdrill-test: written after the reset'; END$$")
-        # the number behind the start is the superuser's alone
-        assert conn.execute("SELECT pg_catalog.pg_sequence_last_value('incident_tools.log_start')").fetchone() == (None,)
+        # the number behind the start is the superuser's alone: PostgreSQL 18 answers NULL
+        # to a role without the right, earlier versions refuse
+        try:
+            assert conn.execute("SELECT pg_catalog.pg_sequence_last_value('incident_tools.log_start')"
+                                ).fetchone() == (None,)
+        except psycopg.errors.InsufficientPrivilege:
+            pass
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT last_value FROM incident_tools.log_start")
     # the start is the superuser's own business: nothing of it reaches pg_stat_statements
