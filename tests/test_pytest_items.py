@@ -37,7 +37,7 @@ def test_starter_fails_items_with_the_graders_feedback_and_k_selects():
     assert "You did not run a query named 'orphan_items'" in proc.stdout
 
 
-def test_check_markers_are_registered_and_items_point_at_their_spec_line():
+def test_check_markers_are_registered_and_items_point_at_their_spec_line(tmp_path):
     # Every check carries a marker named after its function; pytest knows them all, so
     # collection is clean under -W error and --strict-markers, and -m selects by check kind.
     proc = run_pytest("exercises/course-02-querying", "--collect-only", "-W", "error::pytest.PytestUnknownMarkWarning", "--strict-markers",
@@ -49,12 +49,9 @@ def test_check_markers_are_registered_and_items_point_at_their_spec_line():
     # 0-based, so JUnit's line is the entry's line minus one), not at line 0.
     spec_lines = (ROOT / "exercises" / "course-02-querying" / "exercise.yaml").read_text().splitlines()
     entry = next(n for n, text in enumerate(spec_lines, 1) if text.strip() == "- id: tracks-without-composer")
-    report = ROOT / ".pytest-items-junit.xml"
-    try:
-        run_pytest("exercises/course-02-querying", "-k", "tracks-without-composer", f"--junitxml={report}",
-                   "-o", "junit_family=xunit1")  # xunit1 carries file and line
-        case = ElementTree.parse(report).getroot().find(".//testcase")
-    finally:
-        report.unlink(missing_ok=True)
+    report = tmp_path / "junit.xml"
+    run_pytest("exercises/course-02-querying", "-k", "tracks-without-composer", f"--junitxml={report}",
+               "-o", "junit_family=xunit1")  # xunit1 carries file and line
+    case = ElementTree.parse(report).getroot().find(".//testcase")
     assert case is not None and case.get("name").endswith("tracks-without-composer")
     assert int(case.get("line")) == entry - 1, (case.attrib, entry)
