@@ -297,9 +297,37 @@ ACCIDENTS = {
 ALSO_CAUGHT = {"course-09-views-monitoring": {"product-sales-follows-data"}}
 
 
+# Where the accident is an edit of the reference solution, the submission is that edit (no copy
+# of the reference to drift from it); elsewhere it is a file of its own under SUBMISSIONS.
+ACCIDENT_EDITS = {
+    "course-04-aggregation": {
+        # three customers have 20 orders or more in the sample: the top three, then
+        "HAVING count(*) >= 20\nORDER BY orders DESC;": "ORDER BY orders DESC\nLIMIT 3;",
+        # the sample's average order value, typed in
+        "SELECT round(avg(order_total), 2) AS average_order_value\nFROM (SELECT order_id,\n"
+        "             sum(unit_price::numeric * quantity * (1 - discount::numeric)) AS order_total\n"
+        "      FROM order_details\n      GROUP BY order_id) AS per_order;":
+            "SELECT 1525.05 AS average_order_value;",
+    },
+    # every product of the sample has been sold: an inner join happens to keep them all
+    "course-09-views-monitoring": {"LEFT JOIN order_details AS od": "JOIN order_details AS od"},
+}
+
+
+def accidental_submission(exercise: str):
+    edits = ACCIDENT_EDITS.get(exercise)
+    if edits is None:
+        return SUBMISSIONS / exercise / "accidents"
+    text = (SOLUTIONS_DIR / exercise / "solution.sql").read_text()
+    for old, new in edits.items():
+        assert old in text, (exercise, old)
+        text = text.replace(old, new)
+    return {"solution.sql": text}
+
+
 @pytest.mark.parametrize("exercise", sorted(ACCIDENTS))
 def test_answers_right_only_by_accident_fail_on_the_contrast(grade, exercise):
-    result = grade(exercise, SUBMISSIONS / exercise / "accidents")
+    result = grade(exercise, accidental_submission(exercise))
     checks = by_id(result)
     assert not_passed(result) == ACCIDENTS[exercise] | ALSO_CAUGHT.get(exercise, set()), \
         [(c.check_id, c.message) for c in result.checks if c.status is not Status.PASSED]
