@@ -298,7 +298,8 @@ ALSO_CAUGHT = {"course-09-views-monitoring": {"product-sales-follows-data"}}
 
 
 # Where the accident is an edit of the reference solution, the submission is that edit (no copy
-# of the reference to drift from it); elsewhere it is a file of its own under SUBMISSIONS.
+# of the reference to drift from it): the replacements below, or accidents/named_queries.sql,
+# whose named queries take the place of the reference's; elsewhere it is a file of its own.
 ACCIDENT_EDITS = {
     "course-04-aggregation": {
         # three customers have 20 orders or more in the sample: the top three, then
@@ -315,10 +316,17 @@ ACCIDENT_EDITS = {
 
 
 def accidental_submission(exercise: str):
-    edits = ACCIDENT_EDITS.get(exercise)
-    if edits is None:
-        return SUBMISSIONS / exercise / "accidents"
+    folder = SUBMISSIONS / exercise / "accidents"
+    edits = dict(ACCIDENT_EDITS.get(exercise, {}))
     text = (SOLUTIONS_DIR / exercise / "solution.sql").read_text()
+    if (folder / "named_queries.sql").is_file():
+        # the reference with these named queries in place of its own of the same name
+        for part in (folder / "named_queries.sql").read_text().split("-- name: ")[1:]:
+            name = part.split("\n", 1)[0].strip()
+            start = text.index(f"-- name: {name}\n")
+            edits[text[start:text.index(";\n", start) + 2]] = "-- name: " + part.rstrip("\n") + "\n"
+    if not edits:
+        return folder
     for old, new in edits.items():
         assert old in text, (exercise, old)
         text = text.replace(old, new)
