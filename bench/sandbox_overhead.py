@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """What the learner-program sandbox and the read caps cost: grading before and after, one run.
 
-    python bench/sandbox_overhead.py [--base REV] [--rounds 2] [--scale 0.1] [-e EXERCISE]…
-                                     [--markdown bench/results.md]
+    python bench/sandbox_overhead.py [--base REV | --without-bubblewrap] [--rounds 2] [--scale 0.1]
+                                     [-e EXERCISE]… [--markdown bench/results.md]
 
 The yardstick is the same grading with the code of ``--base`` (default: where this branch
-left ``main``), exported with ``git archive`` into a temp folder. Both grade the reference
+left ``main``), exported with ``git archive`` into a temp folder — or, with
+``--without-bubblewrap``, this very tree with bubblewrap hidden (a ``bwrap`` on the front of
+``PATH`` that refuses to start) and ``--allow-unsandboxed-programs``, so that the only
+difference between the two sides is the sandbox itself. A course that has grown since
+``--base`` cannot be compared that way; the same code with and without the sandbox can. Both grade the reference
 solutions — of the whole course, or of the ``-e`` exercises (say, only those with backup and
 restore scripts, which now run in bubblewrap, log in as a role made for the run, and have
 the grader's restore sandboxed too) — alternately, ``--rounds`` times each; medians are
@@ -37,14 +41,19 @@ def export(rev: str, into: Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
 
 
-def grade(tree: Path, scale: float, out: Path, exercises) -> tuple[float, float, dict]:
+def grade(tree: Path, scale: float, out: Path, exercises, no_bwrap_dir: Path | None = None
+          ) -> tuple[float, float, dict]:
     """(wall seconds, seconds spent in checks, points per exercise) of one grade.py run."""
     args = [sys.executable, str(tree / "grade.py"), str(tree / "solutions"), "--scale", str(scale),
             "--format", "json", "--audience", "instructor", "--out", str(out)]
     for exercise in exercises:
         args += ["-e", exercise]
+    env = dict(os.environ)
+    if no_bwrap_dir is not None:
+        args.append("--allow-unsandboxed-programs")
+        env["PATH"] = f"{no_bwrap_dir}{os.pathsep}{env.get('PATH', '')}"
     started = time.monotonic()
-    proc = subprocess.run(args, capture_output=True, text=True, cwd=tree, timeout=1800)
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=tree, timeout=1800, env=env)
     wall = time.monotonic() - started
     if not out.exists():
         raise SystemExit(f"{tree}: grade.py wrote no report (exit {proc.returncode}): {proc.stderr[-2000:]}")
@@ -61,6 +70,8 @@ def points(encoded: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", help="git revision of the yardstick (default: merge-base of HEAD and main)")
+    ap.add_argument("--without-bubblewrap", action="store_true",
+                    help="yardstick: this tree with bubblewrap hidden and --allow-unsandboxed-programs")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--exercise", "-e", action="append", default=[], help="only these (default: the whole course)")
     ap.add_argument("--scale", type=float, default=0.1)
@@ -70,14 +81,27 @@ def main() -> int:
                                        text=True, check=True).stdout.strip()
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                           check=True).stdout.strip()
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="pgdrill-bench-sandbox-") as tmp:
-        base_tree = Path(tmp) / "base"
-        base_tree.mkdir()
-        export(base, base_tree)
+        no_bwrap_dir = None
+        if args.without_bubblewrap:
+            base_tree = ROOT
+            no_bwrap_dir = Path(tmp) / "no-bwrap"
+            no_bwrap_dir.mkdir()
+            (no_bwrap_dir / "bwrap").write_text("#!/bin/sh\necho 'bubblewrap hidden by the benchmark' >&2\nexit 1\n")
+            (no_bwrap_dir / "bwrap").chmod(0o755)
+        else:
+            base_tree = Path(tmp) / "base"
+            base_tree.mkdir()
+            export(base, base_tree)
+        # One run each side first, not counted: it fills the template cache and warms the page cache.
+        for name, tree, hide in (("base", base_tree, no_bwrap_dir), ("sandbox", ROOT, None)):
+            warm = grade(tree, args.scale, Path(tmp) / f"{name}-warm-up.json", args.exercise, hide)
+            print(f"warm-up: {name} {warm[0]:.1f} s", file=sys.stderr, flush=True)
         runs: dict[str, list[tuple[float, float, dict]]] = {"base": [], "sandbox": []}
         for i in range(args.rounds):
-            for name, tree in (("base", base_tree), ("sandbox", ROOT)):
-                runs[name].append(grade(tree, args.scale, Path(tmp) / f"{name}-{i}.json", args.exercise))
+            for name, tree, hide in (("base", base_tree, no_bwrap_dir), ("sandbox", ROOT, None)):
+                runs[name].append(grade(tree, args.scale, Path(tmp) / f"{name}-{i}.json", args.exercise, hide))
                 print(f"round {i + 1}: {name} {runs[name][-1][0]:.1f} s", file=sys.stderr, flush=True)
     scores = {name: {json.dumps(r[2], sort_keys=True) for r in rs} for name, rs in runs.items()}
     wall = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
@@ -90,11 +114,12 @@ def main() -> int:
         f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} cores (shared); "
         f"embedded server; scale {args.scale:g}; reference solutions of "
         f"{', '.join(args.exercise) if args.exercise else 'the whole course'}; "
-        f"median of {args.rounds} alternating runs each",
+        f"median of {args.rounds} alternating runs each, after one warm-up run each; "
+        f"load average {load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end",
         "",
         "| code | grade.py run, wall (s) | time in checks (s) | points |",
         "|---|---:|---:|---:|",
-        f"| yardstick: {base[:7]} (no sandbox) | {wall['base']:.1f} | {checks['base']:.1f} | "
+        f"| yardstick: {'this tree, bubblewrap hidden' if args.without_bubblewrap else base[:7]} (no sandbox) | {wall['base']:.1f} | {checks['base']:.1f} | "
         f"{' / '.join(points(s) for s in sorted(scores['base']))} |",
         f"| {head} (bubblewrap, per-run roles, caps) | {wall['sandbox']:.1f} | {checks['sandbox']:.1f} | "
         f"{' / '.join(points(s) for s in sorted(scores['sandbox']))} |",
