@@ -285,6 +285,11 @@ def test_a_monitoring_view_of_every_session_is_not_a_long_running_query_view(gra
 # (a perturbed copy of the sample) makes the accident stop holding.
 
 ACCIDENT = "right on the graded database, but not on a second database"
+# No contrast for the rest, where data cannot hide a mistake: course-01 and course-07 are judged
+# by the catalog and by probes (values on both sides of each boundary, NULLs, the rows already
+# there checked against the rule), which test the rule, not the sample; course-08 names its two
+# tables and measures the effect itself (dead tuples, vacuum times, storage parameters); course-10
+# restores the learner's own dump and compares it with the database it was taken from.
 # exercise -> the checks its accidental submission must fail on the contrast (every other
 # check passes, but for those listed in ALSO_CAUGHT, which catch the same mistake their own way)
 ACCIDENTS = {
