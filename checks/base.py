@@ -90,8 +90,15 @@ class CheckDef:
 
     @property
     def contrasted(self) -> bool:
-        """Graded on the exercise's contrast databases too (``@on_contrasts``)."""
+        """Graded on the exercise's contrast databases too (``@on_contrasts``,
+        ``@on_contrasts_end_state``)."""
         return bool(getattr(self.func, "contrasted", False))
+
+    @property
+    def end_state(self) -> bool:
+        """Judges what the learner's whole submission left behind (``@on_contrasts_end_state``):
+        graded only on the contrasts where every learner file ran."""
+        return getattr(self.func, "contrasted", False) == END_STATE
 
     @property
     def parameters(self) -> dict[str, inspect.Parameter]:
@@ -119,4 +126,18 @@ def on_contrasts(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
     contrast database (``pgdrill.grading``), where the learner's files ran again. Put it
     under ``@check``."""
     func.contrasted = True
+    return func
+
+
+END_STATE = "end_state"
+
+
+def on_contrasts_end_state(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    """Mark a check of the end state (the rows a fix kept, changed or removed, compared with the
+    untouched database): in an exercise that declares ``contrasts:`` the grader runs it again on
+    each contrast where every learner file ran (a contrast with ``files:`` ran only some, so
+    there is no end state to judge), compared with that contrast's own untouched copy. A fix
+    that fits the rows of one database only (a typed-in id list, a range that happens to cover
+    the bad rows) fails there. Put it under ``@check``."""
+    func.contrasted = END_STATE
     return func

@@ -32,7 +32,7 @@ from typing import Iterable, Iterator
 import psycopg
 from psycopg import sql
 
-from checks.base import CheckContext, Outcome, check
+from checks.base import CheckContext, Outcome, check, on_contrasts_end_state
 from checks.sql import (
     READABLE_KINDS, TABLE_KINDS, Relation, as_list, cell, columns_of, cursor_evidence, display, find_relation,
     ident_name, missing_relation_message, parse_name, query, rows_evidence, split_qualified, sql_query,
@@ -193,6 +193,7 @@ def _heap_reads(conn) -> Iterator:
 
 
 @check
+@on_contrasts_end_state
 def no_orphans(ctx: CheckContext, *, child, column, parent, parent_column="id", schema="public") -> Outcome:
     """No row of the child table references a parent row that does not exist.
 
@@ -701,6 +702,7 @@ def _hashes(conn, parts, exclude, buckets, keyed: bool) -> dict[str, object]:
 
 
 @check
+@on_contrasts_end_state
 def rows_preserved(ctx: CheckContext, *, table, key="id", exclude_fault_rows=True, ignore_columns=None,
                    schema="public") -> Outcome:
     """Every row the faults did not touch is still there, unchanged.
@@ -809,6 +811,7 @@ def _natural(text: str):
 
 
 @check
+@on_contrasts_end_state
 def nothing_lost(ctx: CheckContext, *, table, allowed_loss=None, schema="public") -> Outcome:
     """No more rows are gone than the faults allow to be removed.
 

@@ -166,6 +166,26 @@ def example_spec() -> dict:
     return load_schema()["examples"][0]
 
 
+CONTRAST_DATA = """## Contrasts: data where the accident stops holding
+
+Write a contrast's `setup` as the *other database* an answer must also be right on, not as a
+second incident: it runs first, on a fresh copy of the fixture, and `incident.setup` then
+happens to it as it happens to the graded database. What a check of the end state
+(`rows_preserved`, `nothing_lost`, `no_orphans`) compares with is that perturbed copy alone,
+untouched — so a fix with ids, prices or a range typed in from the graded database, right there,
+fails on the contrast (course-06: a real order numbered where the graded copy's junk lines
+begin). A contrast that runs only some files (`files:`) judges named queries only.
+
+Put values next to every boundary the task names, on both sides: one row a minute before and
+one at the very instant (`<` against `<=`, a timestamp against a date), one just inside each
+end of a range. For a boundary at *now*, place rows relative to
+`current_setting('pgdrill.contrast_started_at')::timestamptz` (the moment the contrast was first
+set up, the same on its untouched copy), far enough ahead to stay in the future while it is
+graded (TechShop 3.3: 20 minutes): a cutoff typed in or `now() + interval '1 day'` finds an
+order dated in 2052 but not one dated 20 minutes from now.
+"""
+
+
 PROPERTY_PROBES = """## Property probes: judge a rule, not one value
 
 A probe that tries one value judges one value: a CHECK that refuses `-1` may accept `-5`, a
@@ -234,7 +254,7 @@ def exercise_format_markdown() -> str:
     for name, sub in root["$defs"].items():
         title = sub.get("title", name)
         out += ["", f"## `{title}`", "", _cell(sub.get("description", "")), "", *_object_table(sub, root)]
-    out += ["", *PROPERTY_PROBES.splitlines()]
+    out += ["", *CONTRAST_DATA.splitlines(), "", *PROPERTY_PROBES.splitlines()]
     out += [
         "",
         "## Complete example",
@@ -444,7 +464,11 @@ def _check_section(checkdef) -> list[str]:
     asserts = doc.sections.get("What it asserts", "")
     if asserts:
         out += ["**What it asserts**", "", asserts, ""]
-    if getattr(checkdef, "contrasted", False):
+    if getattr(checkdef, "end_state", False):
+        out += ["**Graded on contrasts**: in an exercise that declares `contrasts:`, this check must also hold on "
+                "each contrast where every learner file ran, compared with that contrast's untouched copy "
+                "([exercise-format.md](exercise-format.md#contrasts)); `contrast: false` opts out, at 0 points.", ""]
+    elif getattr(checkdef, "contrasted", False):
         out += ["**Graded on contrasts**: in an exercise that declares `contrasts:`, this check must also pass on "
                 "each contrast database, where the learner's files ran again and the reference runs there "
                 "([exercise-format.md](exercise-format.md#contrasts)); `contrast: false` opts out, at 0 points.", ""]

@@ -276,6 +276,7 @@ class _ContrastRun:
     ctx: CheckContext | None = None
     baseline: object = None
     base_conns: _Connections | None = None
+    started_at: str = ""       # when it was first set up: its setup's now, on both of its clones
 
     def reset(self) -> None:
         self.conns.reset()
@@ -399,14 +400,14 @@ class PreparedExercise:
         run = _ContrastRun(contrast, key, clone, _Connections(grader.server, clone.dbname))
         self._contrasts[contrast.id] = run
         self._pools.append(run.conns)
-        self._set_up_contrast(contrast, clone)
+        self._set_up_contrast(run, clone)
         root = self.root if self.root is not None else self.files_dir
         files = grader._run_files(spec, self.files_dir, clone.dbname, root, only=contrast.files)
 
         def baseline():
             if run.baseline is None:
                 run.baseline = grader.templates.clone(key, replay=contrast.replay, record=False)
-                self._set_up_contrast(contrast, run.baseline)
+                self._set_up_contrast(run, run.baseline, incident=False)
                 run.base_conns = _Connections(grader.server, run.baseline.dbname)
             return run.base_conns.get(sandbox.GRADER, "grader-baseline")
 
@@ -420,9 +421,21 @@ class PreparedExercise:
                      "contrast": contrast.id})
         return run
 
-    def _set_up_contrast(self, contrast: ContrastSpec, clone) -> None:
+    def _set_up_contrast(self, run: _ContrastRun, clone, *, incident: bool = True) -> None:
+        """The contrast's setup (a perturbation of the starting data), then, with ``incident``,
+        the exercise's incident.setup, which happens to the perturbed data as it happens to the
+        graded database. The contrast's untouched copy (``incident=False``) is to it what the
+        graded database's untouched clone is to that: the starting data, before the incident.
+
+        Both clones see the same ``now``: the setup session's
+        ``current_setting('pgdrill.contrast_started_at')`` is when the contrast was first set
+        up, so rows placed relative to it (minutes in the future) are the same rows on both.
+        """
         with clone.connect(purpose="setup") as conn:
-            for setup in (self.spec.incident.setup, contrast.setup):
+            if not run.started_at:
+                run.started_at = conn.execute("SELECT pg_catalog.now()::pg_catalog.text").fetchone()[0]
+            conn.execute("SELECT pg_catalog.set_config('pgdrill.contrast_started_at', %s, false)", (run.started_at,))
+            for setup in (run.contrast.setup, self.spec.incident.setup if incident else None):
                 if setup:
                     conn.execute(Path(setup).read_text())
 
@@ -432,6 +445,8 @@ class PreparedExercise:
         if not (self.spec.contrasts and chk.contrast and definition.contrasted) or outcome.fraction <= 0:
             return outcome
         for contrast in self.spec.contrasts:
+            if definition.end_state and contrast.files:
+                continue  # only some of the learner's files ran there: no end state to judge
             run = self._contrast(contrast)
             run.reset()
             other = definition.func(run.ctx, **dict(chk.args or {}))

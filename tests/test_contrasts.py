@@ -29,6 +29,11 @@ def assert_accident(check) -> None:
     assert "typed in as a constant" in check.message
 
 
+def assert_all_passed(checks: dict) -> None:
+    assert all(c.status is Status.PASSED for c in checks.values()), \
+        [(c.check_id, c.message) for c in checks.values() if c.status is not Status.PASSED]
+
+
 def learner_text(check) -> str:
     """What the learner audience reads of ``check``: no instructor-only evidence."""
     return text_of(_without_answers(check))
@@ -312,12 +317,17 @@ def test_a_check_kept_off_the_contrasts_is_not_scored(tmp_path):
 C4 = "course-04-aggregation"
 
 
-def _course_04(replacements: dict[str, str]) -> dict[str, str]:
-    text = (SOLUTIONS_DIR / C4 / "solution.sql").read_text()
+def _edited(exercise: str, path: str, replacements: dict[str, str]) -> dict[str, str]:
+    """The reference solution's ``path`` with ``replacements`` made in it, as a submission."""
+    text = (SOLUTIONS_DIR / exercise / path).read_text()
     for old, new in replacements.items():
         assert old in text, old
         text = text.replace(old, new)
-    return {"solution.sql": text}
+    return {path: text}
+
+
+def _course_04(replacements: dict[str, str]) -> dict[str, str]:
+    return _edited(C4, "solution.sql", replacements)
 
 
 def test_limit_for_having_and_typed_in_numbers_fail_on_the_boundaries(grade, make_clone):
@@ -346,8 +356,7 @@ def test_equivalent_boundaries_pass_on_both_databases(grade):
         "WHERE order_date >= DATE '1997-01-01' AND order_date < DATE '1998-01-01'":
             "WHERE order_date BETWEEN '1997-01-01' AND '1997-12-31'",
     })))
-    assert all(c.status is Status.PASSED for c in checks.values()), \
-        [(c.check_id, c.message) for c in checks.values() if c.status is not Status.PASSED]
+    assert_all_passed(checks)
 
 
 C3 = "course-03-joins"
@@ -463,3 +472,89 @@ def test_a_query_that_fails_only_on_the_contrast_says_why(grade):
     check = by_id(grade(VF, {"fixes.sql": fixes, "verify.sql": verify}))["verify-orphan-items"]
     assert_accident(check)
     assert "There it failed" in check.message and "orphan_lines" in check.message
+
+
+# ------------------------------------------------------------------------------------------
+# 3.3: faults next to the boundaries. The incident's anomalies are far from them (orders decades
+# ahead, orders months before their customer); the contrast near-now moves a few orders to
+# minutes on each side of now and of a customer's sign-up.
+
+
+AN = "techshop-3-3-anomalies"
+
+
+def _anomalies(replacements: dict[str, str]) -> dict[str, str]:
+    return _edited(AN, "anomalies.sql", replacements)
+
+
+@pytest.mark.parametrize("future, before", [
+    # a margin "to be safe", and a comparison of days where the rule compares instants
+    ("WHERE order_date > now() + interval '1 day'", "WHERE o.order_date::date < c.created_at::date"),
+    # a cutoff typed in from the lab, and "not after" where the rule says "before"
+    ("WHERE order_date > TIMESTAMP '2030-01-01'", "WHERE o.order_date <= c.created_at"),
+])
+def test_cutoffs_margins_and_coarse_comparisons_fail_next_to_the_boundary(grade, future, before):
+    checks = by_id(grade(AN, _anomalies({"WHERE order_date > now()": future,
+                                         "WHERE o.order_date < c.created_at": before})))
+    for check_id in ("orders-in-future", "orders-before-customer"):
+        assert_accident(checks[check_id])
+        assert "minutes from now" in checks[check_id].message
+        # which orders moved, and when to, is for instructors only
+        assert all(e.instructor_only for e in checks[check_id].evidence if "contrast" in e.title)
+    for check_id in ("nonpositive-totals", "products-null-critical", "orders-before-customer-columns"):
+        assert checks[check_id].status is Status.PASSED, (check_id, checks[check_id].message)
+
+
+def test_the_rule_written_differently_passes_next_to_the_boundary(grade):
+    checks = by_id(grade(AN, _anomalies({
+        "WHERE order_date > now()": "WHERE order_date::timestamptz > current_timestamp",
+        "JOIN customers c ON c.id = o.customer_id\nWHERE o.order_date < c.created_at":
+            "JOIN customers c ON c.id = o.customer_id AND c.created_at - o.order_date > interval '0'",
+    })))
+    assert_all_passed(checks)
+
+
+# ------------------------------------------------------------------------------------------
+# 2.3: server settings read, not typed in. The analyze settings cannot differ between the
+# databases of one server (they cannot be set per database), so the defaults typed in are right
+# on the graded database; on the contrast two tables carry settings of their own.
+
+
+ST = "techshop-2-3-statistics-bloat"
+
+
+def _stale(needs_analyze: str) -> dict[str, str]:
+    return {"statistics.sql": textwrap.dedent(f"""
+        -- name: stale_statistics
+        SELECT s.relname AS table_name, s.n_mod_since_analyze, {needs_analyze} AS needs_analyze
+        FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid
+        WHERE s.schemaname = 'public';
+        """)}
+
+
+@pytest.mark.parametrize("needs_analyze", [
+    # the defaults typed in from the documentation
+    "s.n_mod_since_analyze > 50 + 0.1 * c.reltuples",
+    # the server's settings, read — but not the table's own
+    "s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::int"
+    " + current_setting('autovacuum_analyze_scale_factor')::float8 * c.reltuples",
+])
+def test_analyze_settings_typed_in_or_read_for_the_server_only_fail_on_the_contrast(grade, needs_analyze):
+    check = by_id(grade(ST, _stale(needs_analyze)))["stale-statistics"]
+    assert_accident(check)
+    assert "analyze settings of their own" in check.message
+
+
+def test_analyze_settings_read_per_table_pass_on_both_databases(grade):
+    # the table's own settings from pg_settings-like parsing of reloptions, the server's as numeric
+    rule = """s.n_mod_since_analyze > coalesce(
+                   (SELECT option_value::numeric FROM pg_options_to_table(c.reloptions)
+                    WHERE option_name = 'autovacuum_analyze_threshold'),
+                   (SELECT setting::numeric FROM pg_settings WHERE name = 'autovacuum_analyze_threshold'))
+               + coalesce(
+                   (SELECT option_value::numeric FROM pg_options_to_table(c.reloptions)
+                    WHERE option_name = 'autovacuum_analyze_scale_factor'),
+                   (SELECT setting::numeric FROM pg_settings WHERE name = 'autovacuum_analyze_scale_factor'))
+                 * greatest(c.reltuples, 0)::numeric"""
+    check = by_id(grade(ST, _stale(rule)))["stale-statistics"]
+    assert check.status is Status.PASSED, check.message

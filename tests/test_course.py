@@ -13,6 +13,7 @@ flaw an independent catalog query finds.
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from checks.base import CheckContext
 from fixtures.server import ServerError, start_server
 from fixtures.templates import SAMPLE_NAMES, FixtureKey, TemplateCache
 from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
+from pgdrill.render import _without_answers
 from pgdrill.report import Status
 
 SUBMISSIONS = Path(__file__).parent / "data" / "submissions"
@@ -283,6 +285,11 @@ def test_a_monitoring_view_of_every_session_is_not_a_long_running_query_view(gra
 # (a perturbed copy of the sample) makes the accident stop holding.
 
 ACCIDENT = "right on the graded database, but not on a second database"
+# No contrast for the rest, where data cannot hide a mistake: course-01 and course-07 are judged
+# by the catalog and by probes (values on both sides of each boundary, NULLs, the rows already
+# there checked against the rule), which test the rule, not the sample; course-08 names its two
+# tables and measures the effect itself (dead tuples, vacuum times, storage parameters); course-10
+# restores the learner's own dump and compares it with the database it was taken from.
 # exercise -> the checks its accidental submission must fail on the contrast (every other
 # check passes, but for those listed in ALSO_CAUGHT, which catch the same mistake their own way)
 ACCIDENTS = {
@@ -291,10 +298,16 @@ ACCIDENTS = {
     "course-03-joins": {"film-cast", "films-not-in-stock", "open-rentals", "canadian-customers"},
     "course-04-aggregation": {"loyal-customers", "average-order-value"},
     "course-05-indexes": {"unindexed-fks-found"},
+    # end-state checks: the lines of a real order numbered past the graded copy's last one go too
+    "course-06-update-delete": {"good-lines-kept", "nothing-else-lost"},
     "course-09-views-monitoring": {"product-sales-rows"},
 }
-# the view is also read after the grader changes the data under it: a product nobody bought
-ALSO_CAUGHT = {"course-09-views-monitoring": {"product-sales-follows-data"}}
+ALSO_CAUGHT = {
+    # the view is also read after the grader changes the data under it: a product nobody bought
+    "course-09-views-monitoring": {"product-sales-follows-data"},
+    # no orphan is left there either, but real lines went with them: that fix counts nothing
+    "course-06-update-delete": {"no-orphan-lines"},
+}
 
 
 # Where the accident is an edit of the reference solution, the submission is that edit (no copy
@@ -312,6 +325,10 @@ ACCIDENT_EDITS = {
     },
     # every product of the sample has been sold: an inner join happens to keep them all
     "course-09-views-monitoring": {"LEFT JOIN order_details AS od": "JOIN order_details AS od"},
+    # the junk lines are the ones past the sample's last order (11077): a range typed in
+    "course-06-update-delete": {
+        "DELETE FROM order_details AS d\nWHERE NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.order_id = d.order_id);":
+            "DELETE FROM order_details AS d\nWHERE d.order_id > 11077;"},
 }
 
 
@@ -341,6 +358,44 @@ def test_answers_right_only_by_accident_fail_on_the_contrast(grade, exercise):
         [(c.check_id, c.message) for c in result.checks if c.status is not Status.PASSED]
     for check_id in ACCIDENTS[exercise]:
         assert checks[check_id].points == 0 and ACCIDENT in checks[check_id].message, checks[check_id].message
+
+
+C6 = "course-06-update-delete"
+
+
+def test_prices_typed_in_from_the_sample_fail_on_the_contrast(grade, make_clone):
+    # Northwind's own prices, read from an untouched copy and typed in as a VALUES list: every
+    # product of the graded copy comes back right, the contrast's other prices do not.
+    with make_clone(fixture="sample:northwind").connect() as conn:
+        prices = conn.execute("SELECT product_id, unit_price FROM products WHERE unit_price IS NOT NULL "
+                              "ORDER BY product_id").fetchall()
+    typed = ("UPDATE products AS p SET unit_price = v.price FROM (VALUES "
+             + ", ".join(f"({i}, {float(price)!r}::real)" for i, price in prices)
+             + ") AS v(id, price) WHERE v.id = p.product_id;\n")
+    text = _solution(C6)
+    start = text.index("BEGIN;\nUPDATE products")
+    text = text[:start] + typed + text[text.index("COMMIT;", start) + len("COMMIT;\n"):]
+    result = grade(C6, {"solution.sql": text})
+    checks = by_id(result)
+    assert not_passed(result) == {"prices-restored"}, \
+        [(c.check_id, c.message) for c in result.checks if c.status is not Status.PASSED]
+    assert checks["prices-restored"].points == 0 and ACCIDENT in checks["prices-restored"].message
+    # which products differ there, and their prices, is for instructors only
+    assert "Fjordbl" not in text_of(_without_answers(checks["prices-restored"]))
+
+
+def test_the_repair_written_differently_holds_on_both_copies(grade):
+    text = textwrap.dedent("""
+        UPDATE products
+        SET unit_price = (SELECT l.old_price FROM price_change_log AS l WHERE l.product_id = products.product_id)
+        WHERE product_id IN (SELECT product_id FROM price_change_log);
+
+        DELETE FROM order_details
+        WHERE order_id NOT IN (SELECT order_id FROM orders);
+        """)
+    result = grade(C6, {"solution.sql": text})
+    assert result.points == result.max_points, [(c.check_id, c.message) for c in result.checks
+                                                if c.points < c.max_points]
 
 
 # ------------------------------------------------------------------------------------------

@@ -13,19 +13,23 @@ JOIN pg_class AS c ON c.oid = s.relid
 WHERE s.schemaname = 'public'
 ORDER BY s.relname;
 
--- Autovacuum's own rule, with the server's settings.
+-- Autovacuum's own rule: the table's own settings (storage parameters) where it has them,
+-- the server's otherwise.
 -- name: stale_statistics
 SELECT s.relname AS table_name,
        s.n_mod_since_analyze,
        c.reltuples::bigint AS rows_at_last_analyze,
-       current_setting('autovacuum_analyze_threshold')::float8
-         + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0)
-         AS analyze_threshold,
-       s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
-         + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0)
-         AS needs_analyze
+       t.threshold + t.scale_factor * greatest(c.reltuples, 0) AS analyze_threshold,
+       s.n_mod_since_analyze > t.threshold + t.scale_factor * greatest(c.reltuples, 0) AS needs_analyze
 FROM pg_stat_user_tables AS s
 JOIN pg_class AS c ON c.oid = s.relid
+CROSS JOIN LATERAL (
+    SELECT coalesce(max(o.option_value) FILTER (WHERE o.option_name = 'autovacuum_analyze_threshold'),
+                    current_setting('autovacuum_analyze_threshold'))::float8 AS threshold,
+           coalesce(max(o.option_value) FILTER (WHERE o.option_name = 'autovacuum_analyze_scale_factor'),
+                    current_setting('autovacuum_analyze_scale_factor'))::float8 AS scale_factor
+    FROM pg_options_to_table(coalesce(c.reloptions, '{}')) AS o
+) AS t
 WHERE s.schemaname = 'public'
 ORDER BY s.n_mod_since_analyze DESC;
 

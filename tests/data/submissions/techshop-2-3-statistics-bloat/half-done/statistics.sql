@@ -3,8 +3,12 @@
 
 -- name: stale_statistics
 SELECT s.relname AS table_name, s.n_mod_since_analyze,
-       s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
-         + current_setting('autovacuum_analyze_scale_factor')::float8 * c.reltuples AS needs_analyze
+       s.n_mod_since_analyze > coalesce(substring(array_to_string(c.reloptions, ',')
+                                                  FROM 'autovacuum_analyze_threshold=([0-9.e+]+)')::float8,
+                                        current_setting('autovacuum_analyze_threshold')::float8)
+         + coalesce(substring(array_to_string(c.reloptions, ',')
+                              FROM 'autovacuum_analyze_scale_factor=([0-9.e+]+)')::float8,
+                    current_setting('autovacuum_analyze_scale_factor')::float8) * c.reltuples AS needs_analyze
 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid;
 
 -- name: dead_tuples
