@@ -364,9 +364,8 @@ class PreparedExercise:
             grader=lambda: self._conns.get(sandbox.GRADER, "grader"),
             learner=lambda: self._conns.get(sandbox.LEARNER, "grader-probe"),
             baseline=self._baseline_conn, captured=self.run.captured, statements=tuple(self.run.statements),
-            server=server, dbname=self.clone.dbname,
-            options={"setup_finished_at": setup_finished_at, "activity": self._activity, "seed": self.key.seed,
-                     "scale": self.key.scale, "unsandboxed_programs": self.grader.options.unsandboxed_programs},
+            server=server, dbname=self.clone.dbname, setup_finished_at=setup_finished_at, activity=self._activity,
+            unsandboxed_programs=self.grader.options.unsandboxed_programs,
         )
 
     def _baseline_conn(self):
@@ -415,9 +414,7 @@ class PreparedExercise:
             statements=tuple(files.statements),
             grader=lambda: run.conns.get(sandbox.GRADER, "grader"),
             learner=lambda: run.conns.get(sandbox.LEARNER, "grader-probe"),
-            baseline=baseline,
-            options={**self.ctx.options, "seed": key.seed, "scale": key.scale, "activity": None,
-                     "contrast": contrast.id})
+            baseline=baseline, activity=None)
         return run
 
     def _set_up_contrast(self, contrast: ContrastSpec, clone) -> None:
