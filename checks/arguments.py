@@ -94,13 +94,20 @@ def shared_of(annotation: Any) -> Shared | None:
 
 @functools.cache
 def parameter_types(func: Callable[..., Any]) -> Mapping[str, Any]:
-    """A check's keyword parameters and their annotations (with ``Annotated`` extras kept)."""
-    hints = typing.get_type_hints(func, include_extras=True)
-    return {
-        name: hints.get(name, Any)
-        for name, p in inspect.signature(func).parameters.items()
+    """A check's keyword parameters and their annotations (with ``Annotated`` extras kept).
+
+    Only these annotations are evaluated: ``ctx`` and the return type may name what the
+    check's module imports for type checkers only."""
+    func = inspect.unwrap(func)
+    names = [
+        name for name, p in inspect.signature(func).parameters.items()
         if name != "ctx" and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    }
+    ]
+    annotations = getattr(func, "__annotations__", {})
+    probe = types.FunctionType(func.__code__, func.__globals__)
+    probe.__annotations__ = {name: annotations[name] for name in names if name in annotations}
+    hints = typing.get_type_hints(probe, include_extras=True)
+    return {name: hints.get(name, Any) for name in names}
 
 
 # --------------------------------------------------------------------------------------------

@@ -262,3 +262,11 @@ def test_docgen_renders_shared_arguments_and_types():
     assert "| `limit` | integer | `3` | how many. |" in section
     text = docgen.checks_markdown(REGISTRY)
     assert "## Shared arguments" in text and "| `mode` | `bag` or `set` |" in text
+
+
+def test_only_the_arguments_annotations_are_evaluated():
+    # A family may import its context type for type checkers only.
+    def check_like(ctx: "OnlyForTypeCheckers", *, a: "int", b: "list[str] | None" = None) -> "AlsoUnknown":  # noqa: F821
+        """Stand-in."""
+
+    assert dict(parameter_types(check_like)) == {"a": int, "b": list[str] | None}
