@@ -15,6 +15,10 @@ Its docstring has fixed sections, from which docs/checks.md is generated:
         - check: name
           with: {...}
 
+Every parameter carries a type (``str``, ``float``, ``list[str]``, ``Literal[...]`` for choices,
+or an argument shared by several checks from ``checks/arguments.py``, which need not be
+documented again): ``pgdrill.spec`` holds a spec's ``with:`` values against them when it loads.
+
 A check whose arguments nest further (``integrity_checks_pass`` takes a list of checks) may
 carry ``argument_problems(args) -> [(key path, message)]``: ``pgdrill.spec`` reports what it
 returns with file, line and key, as it does for the top-level arguments.
@@ -25,9 +29,16 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from pgdrill.report import Evidence
+from pgdrill.report import Evidence, StatementOutcome
+
+if TYPE_CHECKING:  # pragma: no cover - types only: the grader imports the checks, not the reverse
+    import psycopg
+
+    from fixtures.activity import Activity
+    from fixtures.server import Server
+    from pgdrill.runner import CapturedResult
 
 
 class NotGradedHere(Exception):
@@ -60,22 +71,33 @@ class CheckContext:
     baseline():  grader connection to an untouched clone of the same incident (for
                  speed-up and preservation comparisons); None when not available.
     captured:    the learner's named query results, {name: CapturedResult}.
+    statements:  every statement the learner's files ran, with its outcome.
     """
 
     exercise_id: str
     exercise_dir: Path
     submission_dir: Path
-    manifest: dict
-    grader: Callable[[], Any]
-    learner: Callable[[], Any]
-    baseline: Callable[[], Any] | None = None
-    captured: dict = field(default_factory=dict)
-    statements: tuple = ()
-    server: Any = None
+    manifest: dict[str, Any]
+    grader: Callable[[], psycopg.Connection[Any]]
+    learner: Callable[[], psycopg.Connection[Any]]
+    baseline: Callable[[], psycopg.Connection[Any]] | None = None
+    captured: dict[str, CapturedResult] = field(default_factory=dict)
+    statements: tuple[StatementOutcome, ...] = ()
+    server: Server | None = None
     dbname: str = ""
-    options: dict = field(default_factory=dict)
     # The submission's top folder: below it nothing is read through a link (pgdrill.submission).
     submission_root: Path | None = None
+    # When the exercise's setup ended, as the server's now()::text: ``since: setup`` of the
+    # maintenance checks. None: not known (a check asked for it then fails as an exercise bug).
+    setup_finished_at: str | None = None
+    # The background activity of the starting state (``incident.activity``); its ``shop`` is
+    # what shop_stayed_open judges. None on contrasts and where no activity runs.
+    activity: Activity | None = None
+    # --allow-unsandboxed-programs: run learner programs even where they cannot be sandboxed.
+    unsandboxed_programs: bool = False
+    # Seconds the maintenance checks wait for statistics to be published; None: their default
+    # (checks.maintenance.DEFAULT_STATS_WAIT). Tests shorten it.
+    stats_wait: float | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +147,7 @@ def on_contrasts(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
     database: in an exercise that declares ``contrasts:`` the grader runs it again on each
     contrast database (``pgdrill.grading``), where the learner's files ran again. Put it
     under ``@check``."""
-    func.contrasted = True
+    setattr(func, "contrasted", True)  # read by CheckDef.contrasted
     return func
 
 
@@ -139,5 +161,5 @@ def on_contrasts_end_state(func: Callable[..., Outcome]) -> Callable[..., Outcom
     there is no end state to judge), compared with that contrast's own untouched copy. A fix
     that fits the rows of one database only (a typed-in id list, a range that happens to cover
     the bad rows) fails there. Put it under ``@check``."""
-    func.contrasted = END_STATE
+    setattr(func, "contrasted", END_STATE)  # read by the grader with getattr; plain functions take attributes
     return func

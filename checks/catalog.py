@@ -9,11 +9,13 @@ transaction set up like the results family's reference queries).
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import psycopg
 from psycopg import sql as psql
 
 from checks import vacuum_thresholds
+from checks.arguments import Columns, NumericTolerance, RowsMode, Schema, Table, Tables
 from checks.base import CheckContext, Outcome, check
 from checks.results import ShadowedBuiltins, _error_text, grader_transaction, sql_text
 from checks.sql import (
@@ -76,8 +78,9 @@ def _index_evidence(rel, indexes: list[dict]) -> Evidence:
 
 
 @check
-def index_exists(ctx: CheckContext, *, table, columns=None, method=None, unique=None, opclass=None,
-                 expression=None, schema="public", prefix_ok=False) -> Outcome:
+def index_exists(ctx: CheckContext, *, table: Table, columns: Columns | None = None, method: str | None = None,
+                 unique: bool | None = None, opclass: str | list[str | None] | None = None,
+                 expression: str | None = None, schema: Schema = "public", prefix_ok: bool = False) -> Outcome:
     """A usable index exists on exactly these key columns, in this order.
 
     What it asserts:
@@ -97,7 +100,6 @@ def index_exists(ctx: CheckContext, *, table, columns=None, method=None, unique=
         expression: a key expression such as ``lower(email)``; compared loosely (casts,
             parentheses, spaces and case ignored). With ``columns`` it is an extra key
             after them.
-        schema: schema of the table when ``table`` is not qualified (default public).
         prefix_ok: accept an index whose leading key columns are the asked ones.
     Feedback on failure:
         Says which index was wanted (columns, method, opclass) and what the table has:
@@ -188,7 +190,7 @@ def index_exists(ctx: CheckContext, *, table, columns=None, method=None, unique=
 
 
 @check
-def no_invalid_indexes(ctx: CheckContext, *, schema="public") -> Outcome:
+def no_invalid_indexes(ctx: CheckContext, *, schema: Schema = "public") -> Outcome:
     """No index in the schema is left INVALID or not ready.
 
     What it asserts:
@@ -218,7 +220,7 @@ def no_invalid_indexes(ctx: CheckContext, *, schema="public") -> Outcome:
 
 
 @check
-def no_unindexed_foreign_keys(ctx: CheckContext, *, schema="public") -> Outcome:
+def no_unindexed_foreign_keys(ctx: CheckContext, *, schema: Schema = "public") -> Outcome:
     """Every foreign key in the schema has an index that supports it.
 
     What it asserts:
@@ -251,7 +253,7 @@ def no_unindexed_foreign_keys(ctx: CheckContext, *, schema="public") -> Outcome:
 
 
 @check
-def index_absent(ctx: CheckContext, *, name, table=None, schema="public") -> Outcome:
+def index_absent(ctx: CheckContext, *, name: str, table: Table | None = None, schema: Schema = "public") -> Outcome:
     """An index of this name does not exist (it was dropped).
 
     What it asserts:
@@ -283,7 +285,7 @@ def index_absent(ctx: CheckContext, *, name, table=None, schema="public") -> Out
 
 
 @check
-def no_duplicate_indexes(ctx: CheckContext, *, table=None, schema="public") -> Outcome:
+def no_duplicate_indexes(ctx: CheckContext, *, table: Table | None = None, schema: Schema = "public") -> Outcome:
     """No two valid indexes of a table have the same definition.
 
     What it asserts:
@@ -335,8 +337,10 @@ _KIND_WORDS = {"p": "PRIMARY KEY", "f": "FOREIGN KEY", "u": "UNIQUE", "c": "CHEC
 
 
 @check
-def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, references=None, ref_columns=None,
-                      validated=True, schema="public") -> Outcome:
+def constraint_exists(ctx: CheckContext, *, table: Table,
+                      kind: Literal["primary_key", "foreign_key", "unique", "check", "not_null", "exclusion"],
+                      columns: Columns | None = None, references: Table | None = None,
+                      ref_columns: Columns | None = None, validated: bool = True, schema: Schema = "public") -> Outcome:
     """A constraint of this kind exists on these columns (and is validated).
 
     What it asserts:
@@ -362,7 +366,6 @@ def constraint_exists(ctx: CheckContext, *, table, kind, columns=None, reference
         references: for foreign_key, the referenced table.
         ref_columns: for foreign_key, the referenced columns (default: not compared).
         validated: require the constraint to be validated (default true).
-        schema: schema of the table when ``table`` is not qualified (default public).
     Feedback on failure:
         Says which constraint was wanted and what the table has. For a NOT VALID
         constraint it explains that new rows are checked but existing rows were never
@@ -507,7 +510,8 @@ def _not_null(conn, rel, cols, validated) -> Outcome:
 
 
 @check
-def view_exists(ctx: CheckContext, *, name, columns=None, ordered=False, schema="public") -> Outcome:
+def view_exists(ctx: CheckContext, *, name: str, columns: Columns | None = None, ordered: bool = False,
+                schema: Schema = "public") -> Outcome:
     """A view (or materialized view) of this name exists, with these columns.
 
     What it asserts:
@@ -559,7 +563,7 @@ def view_exists(ctx: CheckContext, *, name, columns=None, ordered=False, schema=
 
 
 @check
-def autovacuum_enabled(ctx: CheckContext, *, tables, schema="public") -> Outcome:
+def autovacuum_enabled(ctx: CheckContext, *, tables: Tables, schema: Schema = "public") -> Outcome:
     """Autovacuum runs on these tables: switched on, and not tuned into never running.
 
     What it asserts:
@@ -572,8 +576,7 @@ def autovacuum_enabled(ctx: CheckContext, *, tables, schema="public") -> Outcome
         scale factor of 100 or a threshold of two billion is autovacuum off in all but name,
         and fails.
     Arguments:
-        tables: a table or a list of tables (``name`` or ``schema.name``).
-        schema: schema of unqualified names (default public).
+        Only the shared ``tables`` and ``schema``.
     Feedback on failure:
         Names the tables where autovacuum never runs and why (autovacuum_enabled = false —
         fix with ALTER TABLE … RESET (autovacuum_enabled) — or off server-wide), or after how
@@ -587,7 +590,7 @@ def autovacuum_enabled(ctx: CheckContext, *, tables, schema="public") -> Outcome
 
 
 @check
-def extension_installed(ctx: CheckContext, *, name, schema=None) -> Outcome:
+def extension_installed(ctx: CheckContext, *, name: str, schema: str | None = None) -> Outcome:
     """An extension is installed in this database.
 
     What it asserts:
@@ -631,8 +634,9 @@ def _fetch_capped(conn, statement, cursor_name: str):
 
 
 @check
-def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="bag", numeric_tolerance=1e-6,
-                    schema="public", change=None) -> Outcome:
+def view_rows_match(ctx: CheckContext, *, name: str, reference: str | list[str], columns: Columns | None = None,
+                    mode: RowsMode = "bag", numeric_tolerance: NumericTolerance = 1e-6, schema: Schema = "public",
+                    change: str | None = None) -> Outcome:
     """The view returns the same rows as the reference query, both read by the grader at once.
 
     What it asserts:
@@ -654,8 +658,6 @@ def view_rows_match(ctx: CheckContext, *, name, reference, columns=None, mode="b
         reference: SQL returning the rows the view should return, or a list of such queries,
             each a right answer; failures are reported against the first.
         columns: optional list of column names to compare (by name) instead of all columns.
-        mode: ``bag`` (duplicates count) or ``set``.
-        numeric_tolerance: largest difference at which two numbers are still equal.
         schema: schema of the view when ``name`` is not qualified (default public).
         change: optional SQL (one or more statements) that changes the data the view reads —
             say, an order line for a product nobody bought — run before the view is read.
@@ -765,8 +767,9 @@ def _as_float(value):
 
 
 @check
-def table_storage_parameter(ctx: CheckContext, *, tables, parameter, at_most=None, at_least=None, equals=None,
-                            schema="public") -> Outcome:
+def table_storage_parameter(ctx: CheckContext, *, tables: Tables, parameter: str, at_most: float | None = None,
+                            at_least: float | None = None, equals: str | float | bool | None = None,
+                            schema: Schema = "public") -> Outcome:
     """These tables have a storage parameter set to a fitting value (e.g. a fillfactor).
 
     What it asserts:
@@ -778,13 +781,11 @@ def table_storage_parameter(ctx: CheckContext, *, tables, parameter, at_most=Non
         alone says little about autovacuum (a small scale factor next to a huge threshold never
         vacuums): judge when autovacuum would run with ``autovacuum_runs`` instead.
     Arguments:
-        tables: a table or a list of tables (``name`` or ``schema.name``).
         parameter: the storage parameter, e.g. autovacuum_vacuum_scale_factor.
         at_most: the largest accepted value (numbers).
         at_least: the smallest accepted value (numbers).
         equals: the required value (compared as a number when both are numbers, else as
             text, case-insensitively).
-        schema: schema of unqualified names (default public).
     Feedback on failure:
         Per table, the value found (or that it is unset and which server default applies) and
         the value wanted, with the ALTER TABLE … SET statement that fixes it. Partial credit

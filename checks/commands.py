@@ -130,7 +130,8 @@ def database_of(text: str) -> str | None:
         return None
     if "=" in text or text.startswith(("postgres://", "postgresql://")):
         try:
-            return conninfo_to_dict(text).get("dbname")
+            name = conninfo_to_dict(text).get("dbname")
+            return None if name is None else str(name)
         except Exception:  # noqa: BLE001 - not a connection string after all
             return None
     return text
@@ -222,8 +223,7 @@ def simple_commands(line: str, env: dict[str, str] | None = None) -> list[Simple
             elif word.startswith(">") or word.startswith("&>"):
                 stdout = expand(target, env)
             i += 1
-        elif not current and _ASSIGNMENT.match(word):
-            m = _ASSIGNMENT.match(word)
+        elif not current and (m := _ASSIGNMENT.match(word)):
             local[m.group(1)] = expand(m.group(2), {**env, **local})
         else:
             current.append(word)

@@ -108,8 +108,9 @@ class CronSchedule:
         fields = text.split()
         if len(fields) != 5:
             raise ValueError(f"{len(fields)} field(s); a schedule has five (minute hour day-of-month month day-of-week)")
-        values = [field_values(f, spec) for f, spec in zip(fields, FIELDS)]
-        return cls(text, *values, day_star=fields[2].startswith("*"), weekday_star=fields[4].startswith("*"))
+        minutes, hours, days, months, weekdays = (field_values(f, spec) for f, spec in zip(fields, FIELDS))
+        return cls(text, minutes, hours, days, months, weekdays,
+                   day_star=fields[2].startswith("*"), weekday_star=fields[4].startswith("*"))
 
     def runs_on(self, day: dt.date) -> bool:
         if self.reboot or day.month not in self.months:

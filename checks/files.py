@@ -77,12 +77,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal, get_args
 
 import psycopg
 from psycopg import sql
 
+from checks.arguments import Against, ScriptTimeout, SubmissionPath
 from checks.base import CheckContext, NotGradedHere, Outcome, check
 from checks.commands import ALL_DATABASES, dump_format_of, invocations, read_options, secrets_in, simple_commands
 from checks.cron import CronSchedule, describe_wait, in_window, parse_window
@@ -280,7 +283,7 @@ def _mentions(text: str, names: set[str]) -> list[str]:
 
 
 @check
-def report_has_sections(ctx: CheckContext, *, path: str, sections: list, min_words: int = 20,
+def report_has_sections(ctx: CheckContext, *, path: SubmissionPath, sections: list[str | list[str]], min_words: int = 20,
                         distinct: bool = False, specific: bool = False) -> Outcome:
     """The Markdown report has the required sections, each with real content.
 
@@ -448,8 +451,8 @@ def _number_value(token: str):
 
 
 @check
-def report_mentions_numbers(ctx: CheckContext, *, path: str, facts: dict, window: int = 12,
-                            against: str = "baseline", relative_tolerance: float = 0.0) -> Outcome:
+def report_mentions_numbers(ctx: CheckContext, *, path: SubmissionPath, facts: dict[str, float | str], window: int = 12,
+                            against: Against = "baseline", relative_tolerance: float = 0.0) -> Outcome:
     """The report quotes the right numbers for the incident's findings.
 
     What it asserts:
@@ -597,8 +600,8 @@ def _finding_specs(findings: dict) -> list[tuple[str, list[str], object, object]
 
 
 @check
-def report_findings(ctx: CheckContext, *, path: str, findings: dict, section=("Findings",),
-                    against: str = "baseline") -> Outcome:
+def report_findings(ctx: CheckContext, *, path: SubmissionPath, findings: dict[str, dict[str, Any]],
+                    section: str | Sequence[str] = ("Findings",), against: Against = "baseline") -> Outcome:
     """The report's findings section gives each finding its own entry with the right number.
 
     What it asserts:
@@ -816,7 +819,7 @@ def program_sandbox(ctx: CheckContext) -> str:
         problem = _bwrap_problem(server.sandbox.pw_name)
     if problem is None:
         return "bwrap"
-    if ctx.options.get("unsandboxed_programs"):
+    if ctx.unsandboxed_programs:
         return "none"
     raise NotGradedHere(f"Not graded: this grader cannot sandbox learner programs ({problem}), so it did not run "
                         "them. An instructor installs bubblewrap and grades as root, or passes "
@@ -905,9 +908,13 @@ def _run_learner_program(ctx: CheckContext, script: Path, tmp: Path, *, cwd: Pat
 # Scripts under failure: passwords written into them, failures injected, several dumps
 
 
-BACKUP_FAILURES = ("dump-fails", "server-down")
+_BackupFailure = Literal["dump-fails", "server-down"]
+_RestoreFailure = Literal["older-dumps", "truncated-dump"]
+BACKUP_FAILURES: tuple[str, ...] = get_args(_BackupFailure)
 _FAILURE_WORDS = {"dump-fails": "pg_dump fails halfway", "server-down": "the server cannot be reached"}
-RESTORE_FAILURES = ("older-dumps", "truncated-dump")
+RESTORE_FAILURES: tuple[str, ...] = get_args(_RestoreFailure)
+# The formats dump_format (below) tells apart, which restore_script_restores may ask for.
+_DumpFormat = Literal["custom", "directory", "tar", "plain", "gzip-custom", "gzip-plain", "zstd"]
 STANDIN_PG_DUMP = Path(__file__).resolve().parent / "programs" / "pg_dump-fails.sh"
 # Names that say "not finished": a leading dot, or a temporary suffix.
 _UNFINISHED = re.compile(r"^\.|(?:\.(?:partial|part|tmp|temp|incomplete|inprogress|unfinished|failed)|~)$",
@@ -1248,8 +1255,9 @@ def _checksums(conn, tables: list[tuple[str, str]]) -> dict[tuple[str, str], tup
 
 
 @check
-def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: list | None = None,
-                    timeout: int = SCRIPT_TIMEOUT_S, failures: list | None = None) -> Outcome:
+def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: list[str] | None = None,
+                    timeout: ScriptTimeout = SCRIPT_TIMEOUT_S,
+                    failures: _BackupFailure | list[_BackupFailure] | None = None) -> Outcome:
     """The learner's backup script produces a dump that restores to the same data.
 
     What it asserts:
@@ -1743,8 +1751,8 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
 
 
 @check
-def runbook_restore_consistent(ctx: CheckContext, *, path: str, backup: str | None = "backup.sh", run: bool = False,
-                               timeout: int = SCRIPT_TIMEOUT_S) -> Outcome:
+def runbook_restore_consistent(ctx: CheckContext, *, path: SubmissionPath, backup: str | None = "backup.sh",
+                               run: bool = False, timeout: ScriptTimeout = SCRIPT_TIMEOUT_S) -> Outcome:
     """The restore commands in a runbook can work on the dump it describes.
 
     What it asserts:
@@ -1964,7 +1972,8 @@ def _job_problems(job: CronJob, summary, *, every_hours, window, database) -> li
 
 
 @check
-def cron_schedule_valid(ctx: CheckContext, *, path, command_pattern=DEFAULT_CRON_COMMAND, min_jobs=1,
+def cron_schedule_valid(ctx: CheckContext, *, path: SubmissionPath, command_pattern: str = DEFAULT_CRON_COMMAND,
+                        min_jobs: int = 1,
                         every_hours: float | None = None, between: str | None = None,
                         database: str | None = None) -> Outcome:
     """The crontab file schedules the maintenance job so that it really runs, when and where asked.
@@ -2135,8 +2144,10 @@ def _restore_truncated(ctx: CheckContext, script: Path, tmp: Path, dump: Path, *
 
 @check
 def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", restore: str = "restore.sh",
-                            tables: list | None = None, formats: list | None = None,
-                            timeout: int = SCRIPT_TIMEOUT_S, failures: list | None = None) -> Outcome:
+                            tables: list[str] | None = None,
+                            formats: _DumpFormat | list[_DumpFormat] | None = None,
+                            timeout: ScriptTimeout = SCRIPT_TIMEOUT_S,
+                            failures: _RestoreFailure | list[_RestoreFailure] | None = None) -> Outcome:
     """The learner's own restore script brings their backup back into an empty database.
 
     What it asserts:

@@ -27,11 +27,12 @@ from __future__ import annotations
 import contextlib
 import inspect
 import re
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import psycopg
 from psycopg import sql
 
+from checks.arguments import Columns, FaultIds, RowKey, Schema, Table, argument_problems
 from checks.base import CheckContext, Outcome, check, on_contrasts_end_state
 from checks.sql import (
     READABLE_KINDS, TABLE_KINDS, Relation, as_list, cell, columns_of, cursor_evidence, display, find_relation,
@@ -194,7 +195,8 @@ def _heap_reads(conn) -> Iterator:
 
 @check
 @on_contrasts_end_state
-def no_orphans(ctx: CheckContext, *, child, column, parent, parent_column="id", schema="public") -> Outcome:
+def no_orphans(ctx: CheckContext, *, child: Table, column: str, parent: Table, parent_column: str = "id",
+               schema: Schema = "public") -> Outcome:
     """No row of the child table references a parent row that does not exist.
 
     What it asserts:
@@ -205,7 +207,6 @@ def no_orphans(ctx: CheckContext, *, child, column, parent, parent_column="id", 
         column: its referencing column, e.g. order_id.
         parent: the referenced table, e.g. orders.
         parent_column: the referenced column (default id).
-        schema: schema of unqualified table names (default public).
     Feedback on failure:
         How many orphans remain, with a few of them. Orphans are rows whose parent was
         deleted behind the foreign key's back; reports that join them to their parent
@@ -267,7 +268,8 @@ def _orphans_in_incident(ctx: CheckContext, crel: Relation, col: str, prel: Rela
 
 
 @check
-def no_duplicates(ctx: CheckContext, *, table, columns, ignore_case=False, schema="public") -> Outcome:
+def no_duplicates(ctx: CheckContext, *, table: Table, columns: Columns, ignore_case: bool = False,
+                  schema: Schema = "public") -> Outcome:
     """No two rows share the same values in these columns.
 
     What it asserts:
@@ -278,7 +280,6 @@ def no_duplicates(ctx: CheckContext, *, table, columns, ignore_case=False, schem
         table: the table.
         columns: a column or list of columns that should identify a row.
         ignore_case: compare the values as lower-case text (e-mail addresses).
-        schema: schema of an unqualified table name (default public).
     Feedback on failure:
         How many duplicate groups remain, with the worst ones. Duplicates break the
         UNIQUE constraint the data is supposed to satisfy (it cannot be created or
@@ -338,7 +339,8 @@ def _rows_where(ctx, table, column, schema, condition: str, word: str, why: str,
 
 
 @check
-def no_negative_values(ctx: CheckContext, *, table, column, allow_zero=True, schema="public") -> Outcome:
+def no_negative_values(ctx: CheckContext, *, table: Table, column: str, allow_zero: bool = True,
+                       schema: Schema = "public") -> Outcome:
     """No row has a negative value in this column.
 
     What it asserts:
@@ -349,7 +351,6 @@ def no_negative_values(ctx: CheckContext, *, table, column, allow_zero=True, sch
         table: the table, e.g. products.
         column: the numeric column, e.g. stock_quantity.
         allow_zero: whether 0 is a valid value (default true).
-        schema: schema of an unqualified table name (default public).
     Feedback on failure:
         How many negative (or zero) values remain, with a few rows. A negative stock count
         means items were sold that did not exist; a CHECK (column >= 0) keeps it from recurring.
@@ -369,7 +370,7 @@ def no_negative_values(ctx: CheckContext, *, table, column, allow_zero=True, sch
 
 
 @check
-def no_future_values(ctx: CheckContext, *, table, column, schema="public") -> Outcome:
+def no_future_values(ctx: CheckContext, *, table: Table, column: str, schema: Schema = "public") -> Outcome:
     """No row has a timestamp after now in this column.
 
     What it asserts:
@@ -380,7 +381,6 @@ def no_future_values(ctx: CheckContext, *, table, column, schema="public") -> Ou
     Arguments:
         table: the table, e.g. orders.
         column: the timestamp column, e.g. order_date.
-        schema: schema of an unqualified table name (default public).
     Feedback on failure:
         How many rows are dated in the future, with a few of them. A future date sorts
         before every real row in "latest first" lists and breaks reports by month; it is a
@@ -398,8 +398,8 @@ def no_future_values(ctx: CheckContext, *, table, column, schema="public") -> Ou
 
 
 @check
-def not_before_parent(ctx: CheckContext, *, child, column, reference, parent, parent_column,
-                      parent_key="id", schema="public") -> Outcome:
+def not_before_parent(ctx: CheckContext, *, child: Table, column: str, reference: str, parent: Table,
+                      parent_column: str, parent_key: str = "id", schema: Schema = "public") -> Outcome:
     """No child row is dated before the parent row it belongs to.
 
     What it asserts:
@@ -414,7 +414,6 @@ def not_before_parent(ctx: CheckContext, *, child, column, reference, parent, pa
         parent: the table of the earlier events, e.g. customers.
         parent_column: the parent's timestamp, e.g. created_at.
         parent_key: the parent's column ``reference`` points at (default id).
-        schema: schema of unqualified table names (default public).
     Feedback on failure:
         How many child rows predate their parent, with a few of them. One of the two
         timestamps is wrong; which one, the pattern tells (here: accounts all created within
@@ -451,7 +450,7 @@ def not_before_parent(ctx: CheckContext, *, child, column, reference, parent, pa
 
 
 @check
-def no_nulls(ctx: CheckContext, *, table, column, schema="public") -> Outcome:
+def no_nulls(ctx: CheckContext, *, table: Table, column: str, schema: Schema = "public") -> Outcome:
     """No row has NULL in this column.
 
     What it asserts:
@@ -459,7 +458,6 @@ def no_nulls(ctx: CheckContext, *, table, column, schema="public") -> Outcome:
     Arguments:
         table: the table.
         column: the column that must always have a value.
-        schema: schema of an unqualified table name (default public).
     Feedback on failure:
         How many NULLs remain, with a few rows. A NULL in a critical field makes
         arithmetic and comparisons on it unknown, so the row drops out of filters and sums;
@@ -474,10 +472,11 @@ def no_nulls(ctx: CheckContext, *, table, column, schema="public") -> Outcome:
 
 
 @check
-def totals_match_items(ctx: CheckContext, *, orders="orders", items="order_items", order_key="id",
-                       item_order_column="order_id", total_column="total_amount", quantity_column="quantity",
-                       price_column="price", tolerance=0.01, allow_added_adjustment=False,
-                       schema="public") -> Outcome:
+def totals_match_items(ctx: CheckContext, *, orders: Table = "orders", items: Table = "order_items",
+                       order_key: str = "id", item_order_column: str = "order_id",
+                       total_column: str = "total_amount", quantity_column: str = "quantity",
+                       price_column: str = "price", tolerance: float = 0.01, allow_added_adjustment: bool = False,
+                       schema: Schema = "public") -> Outcome:
     """Every order's stored total equals the sum of its lines (quantity × price).
 
     What it asserts:
@@ -498,7 +497,6 @@ def totals_match_items(ctx: CheckContext, *, orders="orders", items="order_items
         tolerance: largest allowed difference (default 0.01).
         allow_added_adjustment: accept a column added since the incident (e.g. a
             discount) as part of the total (default false; needs the untouched clone).
-        schema: schema of unqualified table names (default public).
     Feedback on failure:
         How many orders disagree with their lines, with the largest differences. A stored
         total that does not match its lines means either the invoice or the lines are
@@ -562,7 +560,7 @@ def _added_numeric_columns(ctx: CheckContext, conn, rel: Relation, schema) -> li
 
 
 @check
-def amcheck_passes(ctx: CheckContext, *, index, heapallindexed=True, schema="public") -> Outcome:
+def amcheck_passes(ctx: CheckContext, *, index: str, heapallindexed: bool = True, schema: Schema = "public") -> Outcome:
     """amcheck finds nothing wrong with this B-tree index.
 
     What it asserts:
@@ -572,7 +570,6 @@ def amcheck_passes(ctx: CheckContext, *, index, heapallindexed=True, schema="pub
     Arguments:
         index: the index, ``name`` or ``schema.name``.
         heapallindexed: also verify that every heap tuple is indexed (default true).
-        schema: schema of an unqualified index name (default public).
     Feedback on failure:
         amcheck's error, verbatim. A corrupt index returns wrong answers — a UNIQUE index
         missing entries lets duplicates in — until it is rebuilt with REINDEX (after
@@ -618,7 +615,7 @@ def amcheck_passes(ctx: CheckContext, *, index, heapallindexed=True, schema="pub
 
 
 @check
-def index_rebuilt(ctx: CheckContext, *, index, schema="public") -> Outcome:
+def index_rebuilt(ctx: CheckContext, *, index: str, schema: Schema = "public") -> Outcome:
     """The index was rebuilt since the incident (REINDEX, or dropped and created again).
 
     What it asserts:
@@ -628,7 +625,6 @@ def index_rebuilt(ctx: CheckContext, *, index, schema="public") -> Outcome:
         CLUSTER all write a new file; deleting or fixing rows does not.
     Arguments:
         index: the index, ``name`` or ``schema.name``.
-        schema: schema of an unqualified index name (default public).
     Feedback on failure:
         Says the index is still the very file that was found corrupt. Removing the rows
         it lacked can make amcheck quiet, but a corrupt B-tree (a collation change, a bad
@@ -703,8 +699,8 @@ def _hashes(conn, parts, exclude, buckets, keyed: bool) -> dict[str, object]:
 
 @check
 @on_contrasts_end_state
-def rows_preserved(ctx: CheckContext, *, table, key="id", exclude_fault_rows=True, ignore_columns=None,
-                   schema="public") -> Outcome:
+def rows_preserved(ctx: CheckContext, *, table: Table, key: RowKey | None = "id", exclude_fault_rows: bool = True,
+                   ignore_columns: Columns | None = None, schema: Schema = "public") -> Outcome:
     """Every row the faults did not touch is still there, unchanged.
 
     What it asserts:
@@ -721,7 +717,6 @@ def rows_preserved(ctx: CheckContext, *, table, key="id", exclude_fault_rows=Tru
         exclude_fault_rows: leave out rows the manifest's faults planted or name
             (default true).
         ignore_columns: original columns a correct fix may change everywhere.
-        schema: schema of an unqualified table name (default public).
     Feedback on failure:
         How many good rows were deleted or changed, with their keys and before/after
         values. Fixing an incident must not destroy or rewrite data that was fine — a
@@ -812,7 +807,8 @@ def _natural(text: str):
 
 @check
 @on_contrasts_end_state
-def nothing_lost(ctx: CheckContext, *, table, allowed_loss=None, schema="public") -> Outcome:
+def nothing_lost(ctx: CheckContext, *, table: Table, allowed_loss: int | str | list[str] | None = None,
+                 schema: Schema = "public") -> Outcome:
     """No more rows are gone than the faults allow to be removed.
 
     What it asserts:
@@ -825,7 +821,6 @@ def nothing_lost(ctx: CheckContext, *, table, allowed_loss=None, schema="public"
         table: the table to count.
         allowed_loss: rows that may be deleted — a number, a list of fault ids, or omitted
             for the default.
-        schema: schema of an unqualified table name (default public).
     Feedback on failure:
         How many rows are gone and how many a fix may remove: anything beyond that is
         destroyed data (TRUNCATE, a DELETE without the right WHERE), which no
@@ -900,8 +895,9 @@ def _parse_reference(text: str, schema: str) -> tuple[str, str]:
 
 
 @check
-def duplicates_merged(ctx: CheckContext, *, table, columns, referenced_by=None, keep=None, key="id",
-                      child_key="id", schema="public") -> Outcome:
+def duplicates_merged(ctx: CheckContext, *, table: Table, columns: Columns,
+                      referenced_by: str | list[str] | None = None, keep: str | None = None, key: RowKey = "id", child_key: str = "id",
+                      schema: Schema = "public") -> Outcome:
     """Each group of duplicate rows was merged into one, and what referenced them follows.
 
     What it asserts:
@@ -920,9 +916,7 @@ def duplicates_merged(ctx: CheckContext, *, table, columns, referenced_by=None, 
             whose rows must be re-pointed to the row that is kept.
         keep: a column whose smallest value marks the row to keep (e.g. created_at);
             omitted: any row of the group may be kept.
-        key: the column identifying a row of ``table`` (default id).
         child_key: the column identifying a row of the referencing tables (default id).
-        schema: schema of unqualified table names (default public).
     Feedback on failure:
         Partial credit per group. For each group not merged, says what is wrong: several
         rows left (with the values a rename gave them), none left, the copy kept instead
@@ -1061,7 +1055,8 @@ def _rows_by_key_where_ref(conn, rel: Relation, key: str, ref: str, refs) -> dic
 
 
 @check
-def rows_quarantined(ctx: CheckContext, *, table, faults=None, key="id", schema="public") -> Outcome:
+def rows_quarantined(ctx: CheckContext, *, table: Table, faults: FaultIds | None = None, key: RowKey = "id",
+                     schema: Schema = "public") -> Outcome:
     """The fault's rows were moved out of the table into another one, unchanged.
 
     What it asserts:
@@ -1075,8 +1070,6 @@ def rows_quarantined(ctx: CheckContext, *, table, faults=None, key="id", schema=
         table: the table the rows were removed from, e.g. order_items.
         faults: fault ids whose rows must be quarantined; omitted: the default allowance
             of ``nothing_lost``.
-        key: the column identifying a row (default id).
-        schema: schema of an unqualified table name (default public).
     Feedback on failure:
         Partial credit per row. Says how many rows are still in the table, how many were
         deleted without a copy, and where the others were found. A quarantine table
@@ -1155,7 +1148,8 @@ def rows_quarantined(ctx: CheckContext, *, table, faults=None, key="id", schema=
 
 
 @check
-def fault_rows_kept(ctx: CheckContext, *, table, faults, key="id", schema="public") -> Outcome:
+def fault_rows_kept(ctx: CheckContext, *, table: Table, faults: FaultIds, key: RowKey = "id",
+                    schema: Schema = "public") -> Outcome:
     """The rows the faults planted are still in the table: repaired, not deleted.
 
     What it asserts:
@@ -1166,8 +1160,6 @@ def fault_rows_kept(ctx: CheckContext, *, table, faults, key="id", schema="publi
     Arguments:
         table: the table, e.g. orders.
         faults: the fault ids whose rows must stay, e.g. [order_total_mismatch, future_orders].
-        key: the column identifying a row (default id).
-        schema: schema of an unqualified table name (default public).
     Feedback on failure:
         Partial credit per row. How many of the rows are gone, with their keys and the fault
         that planted them: these rows are real records with one wrong value.
@@ -1213,7 +1205,7 @@ RULE_CHECKS = ("no_orphans", "no_duplicates", "no_negative_values", "no_nulls", 
 
 
 @check
-def integrity_checks_pass(ctx: CheckContext, *, checks) -> Outcome:
+def integrity_checks_pass(ctx: CheckContext, *, checks: list[dict[str, Any]]) -> Outcome:
     """Every listed integrity rule holds at once: the "all data integrity checks pass" criterion.
 
     What it asserts:
@@ -1277,6 +1269,9 @@ def _rule_problems(checks) -> list[tuple[list, str]]:
             inspect.signature(globals()[name]).bind(None, **args)
         except TypeError as exc:
             out.append((where + ["with"], f"{name}: {exc}"))
+            continue
+        out += [(where + ["with", *path], f"{name}: {message}")
+                for path, message in argument_problems(globals()[name], args)]
     return out
 
 

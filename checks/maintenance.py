@@ -3,7 +3,7 @@
 They read the cumulative statistics (pg_stat_all_tables). Those lag: a backend publishes its
 counters when a transaction ends at most once a second and when it exits, so a check reads
 after ``pg_stat_clear_snapshot()`` and, while the answer is still "no", retries for up to
-``ctx.options["stats_wait"]`` seconds (default 2). VACUUM and ANALYZE publish their
+``ctx.stats_wait`` seconds (default ``DEFAULT_STATS_WAIT``, 2). VACUUM and ANALYZE publish their
 timestamps at once. A clone starts with empty counters (they are kept per database OID).
 
 What a learner could write is never the evidence: dead tuples are measured on disk with
@@ -17,11 +17,13 @@ VACUUM themselves.
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 import psycopg
 from psycopg import sql
 
 from checks import vacuum_thresholds
+from checks.arguments import Schema, Since, Tables
 from checks.base import CheckContext, Outcome, check
 from checks.sql import query, resolve_tables, rows_evidence, sql_query
 
@@ -34,7 +36,7 @@ def _since(ctx: CheckContext, since):
     if since is None:
         return None
     if str(since) == "setup":
-        return ctx.options.get("setup_finished_at")
+        return ctx.setup_finished_at
     return str(since)
 
 
@@ -44,7 +46,7 @@ def _stats(conn, oid: int, since) -> dict:
 
 
 def _wait(ctx: CheckContext) -> float:
-    return float(ctx.options.get("stats_wait", DEFAULT_STATS_WAIT))
+    return ctx.stats_wait if ctx.stats_wait is not None else DEFAULT_STATS_WAIT
 
 
 def _poll(wait: float, conn, read, good):
@@ -63,7 +65,8 @@ def _when(ts) -> str:
 
 
 @check
-def statistics_fresh(ctx: CheckContext, *, tables, since="setup", max_mod_ratio=0.1, schema="public") -> Outcome:
+def statistics_fresh(ctx: CheckContext, *, tables: Tables, since: Since = "setup", max_mod_ratio: float | None = 0.1,
+                     schema: Schema = "public") -> Outcome:
     """The planner's statistics of these tables are fresh.
 
     What it asserts:
@@ -73,11 +76,9 @@ def statistics_fresh(ctx: CheckContext, *, tables, since="setup", max_mod_ratio=
         than ``max_mod_ratio`` × its rows changed since (n_mod_since_analyze against
         reltuples).
     Arguments:
-        tables: a table or a list of tables.
         since: ``setup`` (default), a timestamp, or null for "ever analyzed".
         max_mod_ratio: also accept tables analyzed earlier with at most this fraction of
             rows modified since (default 0.1); null to require an analyze after ``since``.
-        schema: schema of unqualified names (default public).
     Feedback on failure:
         For each stale table, when it was last analyzed and how many rows changed since.
         The planner chooses plans from these statistics; stale ones give wrong row
@@ -123,16 +124,14 @@ def statistics_fresh(ctx: CheckContext, *, tables, since="setup", max_mod_ratio=
 
 
 @check
-def vacuumed_since(ctx: CheckContext, *, tables, since="setup", schema="public") -> Outcome:
+def vacuumed_since(ctx: CheckContext, *, tables: Tables, since: Since = "setup", schema: Schema = "public") -> Outcome:
     """These tables were vacuumed (manually or by autovacuum) after a moment.
 
     What it asserts:
         last_vacuum or last_autovacuum of each table is later than ``since`` — by default
         the moment the exercise's setup finished.
     Arguments:
-        tables: a table or a list of tables.
         since: ``setup`` (default), a timestamp, or null for "ever vacuumed".
-        schema: schema of unqualified names (default public).
     Feedback on failure:
         Names the tables not vacuumed since then. VACUUM makes the space of dead row
         versions reusable and keeps the visibility map current for index-only scans.
@@ -171,7 +170,8 @@ def _pgstattuple_fn(conn):
 
 
 @check
-def dead_tuples_below(ctx: CheckContext, *, tables, ratio=0.1, source="auto", schema="public") -> Outcome:
+def dead_tuples_below(ctx: CheckContext, *, tables: Tables, ratio: float = 0.1,
+                      source: Literal["auto", "stats", "pgstattuple"] = "auto", schema: Schema = "public") -> Outcome:
     """Dead row versions make up less than a given share of these tables.
 
     What it asserts:
@@ -185,10 +185,8 @@ def dead_tuples_below(ctx: CheckContext, *, tables, ratio=0.1, source="auto", sc
         live rows yet), read again for a moment while they say "too many" because they
         lag.
     Arguments:
-        tables: a table or a list of tables.
         ratio: the largest acceptable dead share, between 0 and 1 (default 0.1).
         source: auto (default), stats or pgstattuple.
-        schema: schema of unqualified names (default public).
     Feedback on failure:
         Each bloated table's dead share and counts, and where they come from. Dead tuples
         are left by UPDATE and DELETE until VACUUM reclaims them; they make every scan
@@ -258,7 +256,7 @@ def dead_tuples_below(ctx: CheckContext, *, tables, ratio=0.1, source="auto", sc
 
 
 @check
-def not_rewritten(ctx: CheckContext, *, tables, schema="public") -> Outcome:
+def not_rewritten(ctx: CheckContext, *, tables: Tables, schema: Schema = "public") -> Outcome:
     """These tables were not rewritten (no VACUUM FULL, CLUSTER or table-rewriting ALTER TABLE).
 
     What it asserts:
@@ -268,8 +266,7 @@ def not_rewritten(ctx: CheckContext, *, tables, schema="public") -> Outcome:
         lock on the table while they do; VACUUM, ANALYZE, CREATE INDEX and ALTER TABLE … SET
         (storage parameters) keep the file.
     Arguments:
-        tables: a table or a list of tables.
-        schema: schema of unqualified names (default public).
+        Only the shared ``tables`` and ``schema``.
     Feedback on failure:
         Names the rewritten tables and explains the price: while a table is rewritten, every
         read and write of it waits, so in a live shop the checkout stops for the duration.
@@ -309,8 +306,9 @@ def not_rewritten(ctx: CheckContext, *, tables, schema="public") -> Outcome:
 
 
 @check
-def autovacuum_runs(ctx: CheckContext, *, tables, vacuum_after=0.2, analyze_after=0.1, inserts_after=None,
-                    slack=vacuum_thresholds.DEFAULT_SLACK, schema="public") -> Outcome:
+def autovacuum_runs(ctx: CheckContext, *, tables: Tables, vacuum_after: float | None = 0.2,
+                    analyze_after: float | None = 0.1, inserts_after: float | None = None,
+                    slack: int = vacuum_thresholds.DEFAULT_SLACK, schema: Schema = "public") -> Outcome:
     """Autovacuum would vacuum and analyze these tables soon enough, all settings taken together.
 
     What it asserts:
@@ -327,7 +325,6 @@ def autovacuum_runs(ctx: CheckContext, *, tables, vacuum_after=0.2, analyze_afte
         judged alone: ``autovacuum_enabled = on`` with a scale factor of 100 or a threshold of
         two billion fails, and a threshold-only tuning that acts early enough passes.
     Arguments:
-        tables: a table or a list of tables (``name`` or ``schema.name``).
         vacuum_after: the largest share of the rows that may be dead before a vacuum (default
             0.2, PostgreSQL's stock scale factor); null: not judged.
         analyze_after: the largest share of the rows that may change before an analyze
@@ -335,7 +332,6 @@ def autovacuum_runs(ctx: CheckContext, *, tables, vacuum_after=0.2, analyze_afte
         inserts_after: the largest share of the rows that may be inserted before a vacuum;
             omitted: not judged.
         slack: rows allowed on top of each share (default 50, the stock base thresholds).
-        schema: schema of unqualified names (default public).
     Feedback on failure:
         Per table, that autovacuum never runs on it and why (off on the server, off on the
         table), or after how many rows it would vacuum or analyze, which parameter values (from

@@ -35,6 +35,7 @@ from typing import Iterator
 
 import psycopg
 
+from checks.arguments import CapturedQuery, Params, ScenarioQuery, Table
 from checks.base import CheckContext, Outcome, check
 from checks.results import ShadowedBuiltins, _captured_or_outcome, grader_transaction, sql_text
 from checks.sql import display, ident_name, load_sql, rows_evidence, split_qualified
@@ -249,7 +250,7 @@ def _index_plan_check(ctx: CheckContext, query: str, table: str, params, *, forc
 
 
 @check
-def uses_index(ctx: CheckContext, *, query: str, table: str, params: list | None = None) -> Outcome:
+def uses_index(ctx: CheckContext, *, query: ScenarioQuery, table: Table, params: Params = None) -> Outcome:
     """The planner reads the table through an index for the scenario's query.
 
     What it asserts:
@@ -259,9 +260,7 @@ def uses_index(ctx: CheckContext, *, query: str, table: str, params: list | None
         or a Bitmap Heap Scan fed by a Bitmap Index Scan. Any valid index counts, whatever
         its name.
     Arguments:
-        query: the scenario's SQL (a single SELECT); `$1`, `$2` … are parameters.
         table: the table that should be read through an index (`products` or `schema.table`).
-        params: values for `$1`, `$2` … in `query`.
     Feedback on failure:
         Shows the plan as text and the table's indexes, and explains why no index was used:
         a leading-wildcard `LIKE '%…%'` that a B-tree cannot serve (a pg_trgm GIN/GiST index
@@ -274,7 +273,7 @@ def uses_index(ctx: CheckContext, *, query: str, table: str, params: list | None
 
 
 @check
-def index_can_serve(ctx: CheckContext, *, query: str, table: str, params: list | None = None) -> Outcome:
+def index_can_serve(ctx: CheckContext, *, query: ScenarioQuery, table: Table, params: Params = None) -> Outcome:
     """Some index on the table can serve the scenario's query at all.
 
     What it asserts:
@@ -282,9 +281,7 @@ def index_can_serve(ctx: CheckContext, *, query: str, table: str, params: list |
         reads `table` through an index. This asks whether a suitable index *exists*, not
         whether the planner prefers it — on a small table a sequential scan may rightly win.
     Arguments:
-        query: the scenario's SQL (a single SELECT); `$1`, `$2` … are parameters.
         table: the table that should be readable through an index.
-        params: values for `$1`, `$2` … in `query`.
     Feedback on failure:
         Shows the forced plan and the table's indexes and explains which kind of index would
         serve the query (for `LIKE '%…%'`, pg_trgm's GIN or GiST operator classes).
@@ -362,8 +359,8 @@ def _baseline(ctx: CheckContext):
 
 
 @check
-def fewer_buffers_than_baseline(ctx: CheckContext, *, query: str, factor: float = 2.0,
-                                params: list | None = None) -> Outcome:
+def fewer_buffers_than_baseline(ctx: CheckContext, *, query: ScenarioQuery, factor: float = 2.0,
+                                params: Params = None) -> Outcome:
     """The scenario's query touches far fewer buffers than on the untouched incident.
 
     What it asserts:
@@ -374,9 +371,7 @@ def fewer_buffers_than_baseline(ctx: CheckContext, *, query: str, factor: float 
         elsewhere: this compares plans' work, and the integrity checks catch rows that went
         missing.
     Arguments:
-        query: the scenario's SQL (a single SELECT); `$1`, `$2` … are parameters.
         factor: how many times fewer buffers are required (2 = half as many or fewer).
-        params: values for `$1`, `$2` … in `query`.
     Feedback on failure:
         Shows both buffer counts and both plans.
     Example:
@@ -432,8 +427,8 @@ def machine_slowdown(yardstick_ms: list[float], reference_ms: float = YARDSTICK_
 
 
 @check
-def median_time_under(ctx: CheckContext, *, query: str, ms: float = 100.0, runs: int = 7, warmup: int = 2,
-                      params: list | None = None, calibrate: bool = True) -> Outcome:
+def median_time_under(ctx: CheckContext, *, query: ScenarioQuery, ms: float = 100.0, runs: int = 7, warmup: int = 2,
+                      params: Params = None, calibrate: bool = True) -> Outcome:
     """The scenario's query runs in under `ms` milliseconds (median of warm runs), on this machine's clock.
 
     What it asserts:
@@ -449,11 +444,9 @@ def median_time_under(ctx: CheckContext, *, query: str, ms: float = 100.0, runs:
         less than `ms`. A grader on a loaded or a half-CPU machine slows query and yardstick
         alike, so a fixed query keeps passing and an unfixed one keeps failing.
     Arguments:
-        query: the scenario's SQL (a single SELECT); `$1`, `$2` … are parameters.
         ms: the limit in milliseconds (the incident's success criterion is 100).
         runs: measured runs; the median of these counts.
         warmup: unmeasured runs first, so caches are warm.
-        params: values for `$1`, `$2` … in `query`.
         calibrate: stretch the limit by the yardstick's slowdown measured in the same run
             (false: `ms` as it stands, on whatever machine grades).
     Feedback on failure:
@@ -502,8 +495,8 @@ def median_time_under(ctx: CheckContext, *, query: str, ms: float = 100.0, runs:
 
 
 @check
-def speedup_over_baseline(ctx: CheckContext, *, query: str, factor: float = 2.0, runs: int = 7, warmup: int = 2,
-                          params: list | None = None) -> Outcome:
+def speedup_over_baseline(ctx: CheckContext, *, query: ScenarioQuery, factor: float = 2.0, runs: int = 7,
+                          warmup: int = 2, params: Params = None) -> Outcome:
     """The scenario's query runs `factor` times faster than on the untouched incident.
 
     What it asserts:
@@ -511,11 +504,9 @@ def speedup_over_baseline(ctx: CheckContext, *, query: str, factor: float = 2.0,
         the median on the learner's database is at least `factor`. Runs alternate between the
         two databases (and which goes first), so machine noise hits both alike.
     Arguments:
-        query: the scenario's SQL (a single SELECT); `$1`, `$2` … are parameters.
         factor: required speed-up (5 = five times faster).
         runs: measured runs on each database.
         warmup: unmeasured runs on each database first.
-        params: values for `$1`, `$2` … in `query`.
     Feedback on failure:
         Shows both medians, the speed-up reached and both plans.
     Example:
@@ -641,8 +632,8 @@ def _captured_plan_text(captured) -> str:
 
 
 @check
-def explained_plan_uses_index(ctx: CheckContext, *, query: str, reference: str, table: str,
-                              params: list | None = None) -> Outcome:
+def explained_plan_uses_index(ctx: CheckContext, *, query: CapturedQuery, reference: str, table: Table,
+                              params: Params = None) -> Outcome:
     """The learner's own EXPLAIN shows the table read through the index the application's query uses.
 
     What it asserts:

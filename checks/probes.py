@@ -22,14 +22,17 @@ import datetime
 import functools
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 import psycopg
 from psycopg import errors, sql
 
+from checks.arguments import ProbeTimeout, Schema, SqlState, Table
 from checks.base import CheckContext, Outcome, check
-from checks.sql import TABLE_KINDS, as_list, display, find_relation, missing_relation_message, query, rows_evidence, \
+from checks.sql import TABLE_KINDS, as_list, find_relation, missing_relation_message, query, rows_evidence, \
     split_qualified, sql_query
 from pgdrill.report import Evidence
 
@@ -127,7 +130,8 @@ def _error_text(exc: psycopg.Error) -> str:
 
 
 @check
-def statement_fails(ctx: CheckContext, *, sql, sqlstate, as_role="learner", timeout=DEFAULT_TIMEOUT) -> Outcome:
+def statement_fails(ctx: CheckContext, *, sql: str, sqlstate: SqlState, as_role: Literal["learner"] = "learner",
+                    timeout: ProbeTimeout = DEFAULT_TIMEOUT) -> Outcome:
     """The database rejects this statement with this SQLSTATE.
 
     What it asserts:
@@ -136,7 +140,6 @@ def statement_fails(ctx: CheckContext, *, sql, sqlstate, as_role="learner", time
         (unique), 23502 (not null). Nothing is left behind either way.
     Arguments:
         sql: one statement that a constraint should stop.
-        sqlstate: the expected SQLSTATE code or condition name, or a list of them.
         as_role: who runs it; only learner is supported.
         timeout: statement and lock timeout for the probe (default 5s).
         One value proves no rule on a column's values (a CHECK refusing 0 may let −5 in):
@@ -173,8 +176,8 @@ def statement_fails(ctx: CheckContext, *, sql, sqlstate, as_role="learner", time
 
 
 @check
-def statement_succeeds(ctx: CheckContext, *, sql, as_role="learner", min_rows=None,
-                       timeout=DEFAULT_TIMEOUT) -> Outcome:
+def statement_succeeds(ctx: CheckContext, *, sql: str, as_role: Literal["learner"] = "learner",
+                       min_rows: int | None = None, timeout: ProbeTimeout = DEFAULT_TIMEOUT) -> Outcome:
     """This statement still works (and is rolled back).
 
     What it asserts:
@@ -186,7 +189,6 @@ def statement_succeeds(ctx: CheckContext, *, sql, as_role="learner", min_rows=No
         sql: one statement that must keep working.
         as_role: who runs it; only learner is supported.
         min_rows: the fewest rows it must insert, update, delete or return.
-        timeout: statement and lock timeout for the probe (default 5s).
     Feedback on failure:
         The error the statement raised: a constraint that is too strict (or a trigger, or
         a lock held elsewhere) now rejects ordinary, valid work.
@@ -320,9 +322,12 @@ def _rule_verdicts(conn, rule: str, values: list) -> dict:
 
 
 @check
-def column_rule_enforced(ctx: CheckContext, *, table, column, rule, boundaries=(), values=(), nulls="any",
-                         probe_sql=None, sqlstate="23514", examples=GENERATED_EXAMPLES, existing_rows=True,
-                         schema="public", timeout=DEFAULT_TIMEOUT) -> Outcome:
+def column_rule_enforced(ctx: CheckContext, *, table: Table, column: str, rule: str,
+                         boundaries: float | Sequence[float] = (),
+                         values: str | float | Sequence[str | float | bool | None] = (),
+                         nulls: Literal["accept", "refuse", "any"] = "any", probe_sql: str | None = None,
+                         sqlstate: SqlState = "23514", examples: int = GENERATED_EXAMPLES, existing_rows: bool = True,
+                         schema: Schema = "public", timeout: ProbeTimeout = DEFAULT_TIMEOUT) -> Outcome:
     """The database enforces a rule on a column: every value it allows gets in, every other is refused.
 
     What it asserts:
@@ -356,8 +361,6 @@ def column_rule_enforced(ctx: CheckContext, *, table, column, rule, boundaries=(
             (default 23514 check_violation).
         examples: how many generated values to add (default 12); at most 60 probes in all.
         existing_rows: also check the rows already in the table (default true).
-        schema: schema of the table when ``table`` is not qualified (default public).
-        timeout: statement and lock timeout of each probe (default 5s).
     Feedback on failure:
         The values that got in although the rule refuses them (a CHECK on the wrong side of the
         boundary, or one that only refuses some of the bad values), the values that were refused
@@ -456,8 +459,8 @@ def column_rule_enforced(ctx: CheckContext, *, table, column, rule, boundaries=(
 
 
 @check
-def defaults_follow_rule(ctx: CheckContext, *, probe_sql, expect, zones=_FAR_APART_ZONES, again_after=1.5,
-                         timeout=DEFAULT_TIMEOUT) -> Outcome:
+def defaults_follow_rule(ctx: CheckContext, *, probe_sql: str, expect: str,
+                         zones: str | Sequence[str] = _FAR_APART_ZONES, again_after: float = 1.5, timeout: ProbeTimeout = DEFAULT_TIMEOUT) -> Outcome:
     """The defaults a new row gets follow a rule in every context, not just at one moment.
 
     What it asserts:
@@ -483,7 +486,6 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql, expect, zones=_FAR_APA
         zones: the TimeZone of each context (default Pacific/Kiritimati and Etc/GMT+12).
         again_after: seconds to wait before the extra probe made when every context returned
             the same row (default 1.5, longer than the tolerance in ``expect``); 0: none.
-        timeout: statement and lock timeout of each probe (default 5s).
     Feedback on failure:
         The row the defaults produced in each context and whether it fits; when the same
         values came back in every context, right in one and wrong in another, it names the

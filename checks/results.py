@@ -37,6 +37,7 @@ from typing import Iterator
 import psycopg
 from psycopg import sql
 
+from checks.arguments import Against, CapturedQuery, NumericTolerance, Params, RowsMode, SqlState
 from checks.base import CheckContext, Outcome, check, on_contrasts
 from checks.sql import answer, cell, load_sql, project_columns, rows_evidence
 from pgdrill.compare import compare_columns, compare_rows
@@ -278,8 +279,9 @@ def _truncated_outcome(query: str, captured, expected_count: int | None = None) 
 
 @check
 @on_contrasts
-def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool = False, mode: str = "bag",
-               numeric_tolerance: float = 1e-6, columns: list | None = None, against: str = "graded") -> Outcome:
+def rows_match(ctx: CheckContext, *, query: CapturedQuery, reference: str, ordered: bool = False,
+               mode: RowsMode = "bag", numeric_tolerance: NumericTolerance = 1e-6, columns: list[str] | None = None,
+               against: Against = "graded") -> Outcome:
     """The learner's named query returns the same rows as the reference query.
 
     What it asserts:
@@ -289,17 +291,10 @@ def rows_match(ctx: CheckContext, *, query: str, reference: str, ordered: bool =
         position (or by the names in `columns`); numbers compare by value within
         `numeric_tolerance` (a numeric 15 equals a bigint 15), NULL equals NULL.
     Arguments:
-        query: name of the learner's captured query (`-- name: query` in their SQL file).
         reference: SQL run by the grader; a SELECT returning the expected rows.
         ordered: when true, row order matters (the task asked for ORDER BY).
-        mode: `bag` (duplicates count, like pgTAP's bag_eq) or `set` (duplicates ignored).
-        numeric_tolerance: largest difference at which two numbers are still equal.
         columns: optional list of column names to compare (by name, case-insensitive) instead
             of all columns by position.
-        against: where the grader runs `reference`: `graded` (the learner's database, at
-            grading time) or `baseline` (an untouched clone of the incident) — use `baseline`
-            when the learner later changes the data the query looks at (finds orphans, then
-            deletes them).
     Feedback on failure:
         Names the missing query or shows the learner's SQL error; otherwise says how many
         expected rows are missing and how many extra rows came back, with up to five of each
@@ -400,7 +395,7 @@ def _own_maintenance_note(ctx: CheckContext, captured) -> str:
 
 
 @check
-def columns_named(ctx: CheckContext, *, query: str, names: list) -> Outcome:
+def columns_named(ctx: CheckContext, *, query: CapturedQuery, names: list[str]) -> Outcome:
     """The learner's named query returns columns with the expected names.
 
     What it asserts:
@@ -408,7 +403,6 @@ def columns_named(ctx: CheckContext, *, query: str, names: list) -> Outcome:
         case-insensitively). Meant as a separate, lower-weight check next to `rows_match`, so a
         right answer with an unhelpful column name (`?column?`, `count`) loses little.
     Arguments:
-        query: name of the learner's captured query.
         names: the expected column names, in order.
     Feedback on failure:
         Shows the expected and the actual names and suggests `AS name` aliases.
@@ -447,7 +441,8 @@ def _zip_longest(a: list, b: list) -> list[tuple]:
 
 @check
 @on_contrasts
-def row_count_matches(ctx: CheckContext, *, query: str, reference: str, against: str = "graded") -> Outcome:
+def row_count_matches(ctx: CheckContext, *, query: CapturedQuery, reference: str,
+                      against: Against = "graded") -> Outcome:
     """The learner's named query returns as many rows as the reference query.
 
     What it asserts:
@@ -455,12 +450,7 @@ def row_count_matches(ctx: CheckContext, *, query: str, reference: str, against:
         on the same database (the grader counts them with `SELECT count(*) FROM (reference)`).
         Weaker than `rows_match`; useful when the task asks to *find* rows but not which columns.
     Arguments:
-        query: name of the learner's captured query.
         reference: SQL whose rows the grader counts.
-        against: where the grader runs `reference`: `graded` (the learner's database, at
-            grading time) or `baseline` (an untouched clone of the incident) — use `baseline`
-            when the learner later changes the data the query looks at (finds orphans, then
-            deletes them).
     Feedback on failure:
         Says how many rows the learner's query returned and how many were expected, with the
         first rows of the learner's result.
@@ -533,8 +523,8 @@ def values_equal(expected, actual, *, relative_tolerance: float, absolute_tolera
 
 @check
 @on_contrasts
-def value_matches(ctx: CheckContext, *, query: str, reference: str, relative_tolerance: float = 0.0,
-                  absolute_tolerance: float = 1e-6, column: str | None = None, against: str = "graded") -> Outcome:
+def value_matches(ctx: CheckContext, *, query: CapturedQuery, reference: str, relative_tolerance: float = 0.0,
+                  absolute_tolerance: float = 1e-6, column: str | None = None, against: Against = "graded") -> Outcome:
     """The learner's named query returns the single value the reference query returns.
 
     What it asserts:
@@ -544,16 +534,11 @@ def value_matches(ctx: CheckContext, *, query: str, reference: str, relative_tol
         numeric strings count as numbers and sizes as `pg_size_pretty` prints them
         (`8553 kB`) count as bytes, allowing for its rounding. Anything else compares as text.
     Arguments:
-        query: name of the learner's captured query.
         reference: SQL returning one row; its first column is the expected value.
         relative_tolerance: allowed difference as a fraction of the larger value (use it for
             values that drift, like database size).
         absolute_tolerance: allowed absolute difference for numbers.
         column: which column of the learner's row holds the value, when it returns several.
-        against: where the grader runs `reference`: `graded` (the learner's database, at
-            grading time) or `baseline` (an untouched clone of the incident) — use `baseline`
-            when the learner later changes the data the query looks at (finds orphans, then
-            deletes them).
     Feedback on failure:
         Shows the learner's value next to the expected one, or explains that the query must
         return a single value.
@@ -625,9 +610,9 @@ def _plain_number(value):
 
 @check
 @on_contrasts
-def plan_value_matches(ctx: CheckContext, *, query: str, explain: str, relation: str, field: str,
-                       column: str | None = None, params: list | None = None, relative_tolerance: float = 0.0,
-                       absolute_tolerance: float = 1e-6, against: str = "graded") -> Outcome:
+def plan_value_matches(ctx: CheckContext, *, query: CapturedQuery, explain: str, relation: str, field: str,
+                       column: str | None = None, params: Params = None, relative_tolerance: float = 0.0,
+                       absolute_tolerance: float = 1e-6, against: Against = "graded") -> Outcome:
     """The learner's named query returns the number a query plan reports.
 
     What it asserts:
@@ -642,7 +627,6 @@ def plan_value_matches(ctx: CheckContext, *, query: str, explain: str, relation:
         a query that computes it from the data is right on any — which shows the learner knows
         what the plan's number means.
     Arguments:
-        query: name of the learner's captured query.
         explain: the SQL whose plan holds the number (one statement; `$1`, `$2` … are parameters).
         relation: the table whose node holds the number (`products` or `schema.table`); the
             first node reading it, depth first.
@@ -717,7 +701,7 @@ def plan_value_matches(ctx: CheckContext, *, query: str, explain: str, relation:
 
 
 @check
-def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: str | None = None,
+def query_fails(ctx: CheckContext, *, query: CapturedQuery, sqlstate: SqlState, message_contains: str | None = None,
                 same_error_as: str | None = None) -> Outcome:
     """The learner's named statement failed, with this SQLSTATE.
 
@@ -737,7 +721,6 @@ def query_fails(ctx: CheckContext, *, query: str, sqlstate, message_contains: st
         amcheck's exact words) comes from PL/pgSQL's RAISE and does not count.
     Arguments:
         query: name of the learner's statement (`-- name: query` in their SQL file).
-        sqlstate: the expected SQLSTATE code or condition name, or a list of them.
         message_contains: text the error message must contain (e.g. the index's name).
         same_error_as: SQL whose error, raised when the grader runs it, the learner's error
             must equal (name functions with their argument types so nothing the learner

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from checks.arguments import Schema, Table
 from checks.base import CheckContext, Outcome, check
 from checks.sql import display, find_relation, query, rows_evidence, split_qualified
 
@@ -131,8 +132,7 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
     Example:
         - check: shop_stayed_open
     """
-    activity = (ctx.options or {}).get("activity")
-    shop = getattr(activity, "shop", None)
+    shop = ctx.activity.shop if ctx.activity is not None else None
     if shop is None:
         raise LookupError("shop_stayed_open needs the open_shop activity: add it to incident.activity")
     if shop.failed:
@@ -171,7 +171,7 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
 
 
 @check
-def table_kept(ctx: CheckContext, *, table, schema="public") -> Outcome:
+def table_kept(ctx: CheckContext, *, table: Table, schema: Schema = "public") -> Outcome:
     """The application's table is still the same table, with everything it relies on.
 
     What it asserts:
@@ -187,7 +187,6 @@ def table_kept(ctx: CheckContext, *, table, schema="public") -> Outcome:
         point at the old table.
     Arguments:
         table: the table, e.g. order_items.
-        schema: schema of an unqualified table name (default public).
     Feedback on failure:
         Says what became of the original (its new name, or that it was dropped) and lists
         what the table lost, compared with the untouched incident.

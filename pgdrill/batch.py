@@ -37,6 +37,7 @@ import csv
 import dataclasses
 import io
 import multiprocessing
+import multiprocessing.connection
 import os
 import re
 import time
@@ -224,7 +225,7 @@ def _worker_main(conn, options: BatchOptions) -> None:
 @dataclass
 class _Worker:
     process: multiprocessing.Process
-    conn: object
+    conn: multiprocessing.connection.Connection
     ready: bool = False
     task: Submission | None = None
     started: float = 0.0
@@ -308,8 +309,8 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
                 if w.ready and w.task is None and pending:
                     w.task = pending.popleft()
                     w.started = time.monotonic()
-                    root = w.task.root
-                    w.conn.send((w.task.name, str(w.task.path), str(root) if root is not None else ""))
+                    top = w.task.root
+                    w.conn.send((w.task.name, str(w.task.path), str(top) if top is not None else ""))
             if not workers:  # every worker died and none may be restarted
                 while pending:
                     sub = pending.popleft()
@@ -334,6 +335,7 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
                             say(f"worker {w.process.pid}: {msg[1]}")
                     elif msg[0] == "done":
                         _, name, data, why = msg
+                        assert w.task is not None  # a worker reports only on the task it was given
                         entries[name] = Entry(w.task, report_from_dict(data), why)
                         report = entries[name].report
                         say(f"{name}: {report.points:g}/{report.max_points:g}" + (f" ({why})" if why else ""))

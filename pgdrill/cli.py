@@ -215,6 +215,7 @@ def cmd_grade(argv: list[str]) -> int:
         return EXIT_GRADER_ERROR
     try:
         grader = Grader(server, options=options, progress=_progress(args, audience))
+        assert grader.templates is not None  # made by Grader.__post_init__
         grader.templates.progress = _progress(args, audience)
         from pgdrill.submission import folder_and_root
 

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import chain
-from typing import Any, Hashable, Sequence
+from typing import Any, Hashable, Sequence, cast
 from uuid import UUID
 
 __all__ = ["Comparison", "ColumnComparison", "compare_rows", "compare_columns"]
@@ -206,7 +206,7 @@ def _keys(rows: Sequence[Sequence[Any]],
     if changed:
         return list(zip(*cols)), cols, True
     if set(map(type, rows)) == {tuple}:
-        return list(rows), cols, False
+        return cast("list[tuple]", list(rows)), cols, False
     return list(map(tuple, rows)), cols, False
 
 
@@ -676,7 +676,7 @@ def compare_rows(expected: Sequence[Sequence], actual: Sequence[Sequence], *,
         raise ValueError("max_examples must be >= 0")
 
     n_exp, n_act = len(expected), len(actual)
-    counts = dict(expected_count=n_exp, actual_count=n_act)
+    counts: dict[str, Any] = dict(expected_count=n_exp, actual_count=n_act)
     if n_exp and n_act and len(expected[0]) != len(actual[0]):
         want, have = len(expected[0]), len(actual[0])
         return Comparison(
@@ -728,7 +728,8 @@ def compare_rows(expected: Sequence[Sequence], actual: Sequence[Sequence], *,
         if counters is None:
             counters = Counter(exp_keys), Counter(act_keys)
         if dict.__eq__(*counters):
-            missing_idx, extra_idx = [], []
+            missing_idx: list[int] = []
+            extra_idx: list[int] = []
         else:
             missing_idx, extra_idx = _bag_unmatched(exp_keys, act_keys, tol,
                                                     exp_cols, act_cols, counters)

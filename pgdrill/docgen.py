@@ -21,6 +21,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from checks.arguments import argument_problems, describe, parameter_types, shared_arguments, shared_of
 from pgdrill.spec import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +94,7 @@ def _type_of(schema: Mapping, root: Mapping) -> str:
             items = schema.get("items", {})
             words.append(f"list of {_type_of(items, root)}" if items else "list")
         else:
-            words.append({"object": "mapping", "null": "null", "number": "number"}.get(t, t))
+            words.append({"object": "mapping", "null": "null", "number": "number"}.get(t, str(t)))
     return " or ".join(words) or "any"
 
 
@@ -234,8 +235,10 @@ def exercise_format_markdown() -> str:
         "- `id` equals the folder name;",
         "- check ids are unique within the exercise;",
         "- files it names (`incident.setup`, `files[].starter`) exist inside the exercise folder;",
-        "- `check` names a check of the catalogue and `with` fits that check's arguments",
-        "  (see [checks.md](checks.md)); `incident.scale` is only given for `techshop`;",
+        "- `check` names a check of the catalogue and `with` fits that check's arguments: each",
+        "  required one given, none it does not take, every value of the argument's type (a",
+        "  number, one of the offered choices, a list of strings …; see [checks.md](checks.md));",
+        "  `incident.scale` is only given for `techshop`;",
         "- numbers are finite; `files[].path` is relative, without `..`, and listed once;",
         "- contrast ids are unique; each contrast differs from the graded starting state (`variant`,",
         "  `seed`, `setup` or `files`); `variant` and `seed` are for `techshop` only; `contrasts[].files`",
@@ -357,9 +360,11 @@ def docstring_problems(checkdef) -> list[str]:
     params = _named_parameters(checkdef)
     if "Arguments" in doc.sections:
         documented = documented_arguments(doc.sections["Arguments"])
+        types = parameter_types(checkdef.func)
         for p in params:
-            if p not in documented:
-                problems.append(f"{name}: argument {p!r} is not documented under Arguments")
+            if p not in documented and shared_of(types.get(p)) is None:
+                problems.append(f"{name}: argument {p!r} is not documented under Arguments "
+                                "(nor by a shared definition of checks/arguments.py)")
         for d in documented:
             if d not in params and not any(
                 q.kind is inspect.Parameter.VAR_KEYWORD for q in checkdef.parameters.values()
@@ -395,6 +400,9 @@ def _example_problems(checkdef, example: str) -> list[str]:
                 problems.append(f"misses required argument {p!r}")
         if not var_kw:
             problems += [f"passes unknown argument {a!r}" for a in args if a not in params]
+        known = {a: v for a, v in args.items() if a in params}
+        problems += [f"{'.'.join(map(str, where))}: {message}"
+                     for where, message in argument_problems(checkdef.func, known)]
     return problems
 
 
@@ -413,12 +421,13 @@ def signature_text(checkdef) -> str:
 
 
 def _family_order(registry: Mapping) -> list[str]:
+    order: tuple[str, ...]
     try:
-        from checks import FAMILIES
+        from checks import FAMILIES as order
     except ImportError:  # pragma: no cover - the catalogue package always exists in the repo
-        FAMILIES = ()
+        order = ()
     families = {c.family for c in registry.values()}
-    return [f for f in FAMILIES if f in families] + sorted(families - set(FAMILIES))
+    return [f for f in order if f in families] + sorted(families - set(order))
 
 
 def _family_intro(checkdefs: list) -> str:
@@ -441,6 +450,7 @@ def checks_markdown(registry: Mapping[str, Any]) -> str:
         return "\n".join(out)
     families = _family_order(registry)
     out += ["", "Families: " + ", ".join(f"[{f}](#{_anchor(f)})" for f in families) + "."]
+    out += _shared_arguments_section(registry)
     for family in families:
         defs = sorted((c for c in registry.values() if c.family == family), key=lambda c: c.name)
         out += ["", f"## {family}", ""]
@@ -453,6 +463,40 @@ def checks_markdown(registry: Mapping[str, Any]) -> str:
             out += _check_section(c)
     out.append("")
     return "\n".join(out)
+
+
+def _type_text(annotation: Any) -> str:
+    """A parameter's type for a table cell, its choices as code: ``'bag' or 'set'`` -> `bag` or `set`."""
+    return re.sub(r"'([^'`|]*)'", r"`\1`", _cell(describe(annotation)))
+
+
+def _shared_arguments_section(registry: Mapping[str, Any]) -> list[str]:
+    """The arguments defined once in checks/arguments.py, with the checks that take them."""
+    users: dict[int, list[str]] = {}
+    for name in sorted(registry):
+        for annotation in parameter_types(registry[name].func).values():
+            shared = shared_of(annotation)
+            if shared is not None and name not in users.get(id(shared), []):
+                users.setdefault(id(shared), []).append(name)
+    out = [
+        "", "## Shared arguments", "",
+        "Every argument has a type, and `grade.py validate` holds each `with:` value against it: a",
+        "wrong type, a choice that is not offered, a missing or an unknown argument is reported",
+        "with file, line and key when the spec loads, never while grading. These arguments",
+        "mean the same in every check that takes them (defined once, in `checks/arguments.py`);",
+        "a check's own table may say more.",
+        "",
+        "| Argument | Type | Meaning | Checks |",
+        "| --- | --- | --- | --- |",
+    ]
+    for _alias, annotation in shared_arguments():
+        shared = shared_of(annotation)
+        assert shared is not None
+        names = users.get(id(shared), [])
+        if names:
+            checks_text = ", ".join(f"[`{n}`](#{_anchor(n)})" for n in names)
+            out.append(f"| `{shared.name}` | {_type_text(annotation)} | {_cell(shared.doc)} | {checks_text} |")
+    return out
 
 
 def _check_section(checkdef) -> list[str]:
@@ -474,15 +518,19 @@ def _check_section(checkdef) -> list[str]:
                 "([exercise-format.md](exercise-format.md#contrasts)); `contrast: false` opts out, at 0 points.", ""]
     documented = documented_arguments(doc.sections.get("Arguments", ""))
     params = _named_parameters(checkdef)
+    types = parameter_types(checkdef.func)
     if params or documented:
-        out += ["**Arguments**", "", "| Argument | Default | Meaning |", "| --- | --- | --- |"]
+        out += ["**Arguments**", "", "| Argument | Type | Default | Meaning |", "| --- | --- | --- | --- |"]
         for n in list(params) + [d for d in documented if d not in params]:
             p = params.get(n)
             default = (
                 "*required*" if p is not None and p.default is inspect.Parameter.empty
                 else f"`{p.default!r}`" if p is not None else "—"
             )
-            out.append(f"| `{n}` | {_cell(default)} | {_cell(documented.get(n, ''))} |")
+            shared = shared_of(types.get(n))
+            meaning = documented.get(n) or (shared.doc if shared is not None else "")
+            kind = _type_text(types[n]) if n in types else "—"
+            out.append(f"| `{n}` | {kind} | {_cell(default)} | {_cell(meaning)} |")
         out.append("")
     elif doc.sections.get("Arguments"):
         out += ["**Arguments**", "", doc.sections["Arguments"], ""]

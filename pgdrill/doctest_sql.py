@@ -40,6 +40,7 @@ import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pgdrill.runner import CapturedResult, run_sql_text
 from pgdrill.report import StatementOutcome
@@ -99,7 +100,7 @@ class Block:
 
 
 def parse_directive(body: str, line: int) -> Expectation:
-    values: dict[str, object] = {"contains": [], "lacks": []}
+    values: dict[str, Any] = {"contains": [], "lacks": []}
     op, major = "", 0
     for item in (part.strip() for part in body.split(";")):
         if not item:
@@ -319,7 +320,7 @@ def problems(run: BlockRun, *, manifest: dict | None = None, server_major: int =
     if failed or expect is None:
         return out
     if expect.faults and manifest is not None:
-        want = expect.rows if expect.rows is not None else int(expect.value)
+        want = expect.rows if expect.rows is not None else int(str(expect.value))
         count = fault_count(manifest, expect.faults)
         if count is None:
             out.append(f"{where}: fault={'+'.join(expect.faults)} is not in the manifest")
@@ -334,9 +335,9 @@ def problems(run: BlockRun, *, manifest: dict | None = None, server_major: int =
         return out
     outcome, captured, returns_rows = found
     if expect.rows is not None:
-        have = len(captured.rows) if returns_rows else outcome.rowcount
-        if have != expect.rows:
-            out.append(f"{where}: want {expect.rows} rows, have {have}")
+        counted = len(captured.rows) if returns_rows else outcome.rowcount
+        if counted != expect.rows:
+            out.append(f"{where}: want {expect.rows} rows, have {counted}")
     if expect.value is not None:
         have = psql_text(captured.rows[0][0]) if captured.rows else "(no row)"
         if have != expect.value:

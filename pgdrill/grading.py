@@ -34,7 +34,7 @@ from checks.sql import read_cap_exceeded
 from fixtures import sandbox
 from fixtures.activity import Activity
 from fixtures.server import Server
-from fixtures.templates import FixtureKey, TemplateCache
+from fixtures.templates import Clone, FixtureKey, TemplateCache
 from pgdrill import submission as submitted
 from pgdrill.report import CheckResult, Evidence, ExerciseResult, GradeReport, StatementOutcome, Status, Visibility
 from pgdrill.runner import RunResult, run_sql_bytes
@@ -271,10 +271,10 @@ class _ContrastRun:
 
     contrast: ContrastSpec
     key: FixtureKey
-    clone: object
+    clone: Clone
     conns: _Connections
     ctx: CheckContext | None = None
-    baseline: object = None
+    baseline: Clone | None = None
     base_conns: _Connections | None = None
     started_at: str = ""       # when it was first set up: its setup's now, on both of its clones
 
@@ -333,12 +333,12 @@ class PreparedExercise:
     spec: ExerciseSpec
     files_dir: Path
     key: FixtureKey
-    clone: object
+    clone: Clone
     root: Path | None = None     # the submission's root: nothing below it is reached through a link
     run: RunResult | None = None
     ctx: CheckContext | None = None
     _activity: Activity | None = None
-    _baseline: object = None
+    _baseline: Clone | None = None
     _conns: "_Connections | None" = None
     _base_conns: "_Connections | None" = None
     _contrasts: dict = field(default_factory=dict)     # contrast id -> _ContrastRun, made on first use
@@ -346,8 +346,8 @@ class PreparedExercise:
 
     def setup(self) -> None:
         server, spec = self.grader.server, self.spec
-        self._conns = _Connections(server, self.clone.dbname)
-        self._pools.append(self._conns)
+        conns = self._conns = _Connections(server, self.clone.dbname)
+        self._pools.append(conns)
         if spec.incident.setup:
             with self.clone.connect(purpose="setup") as conn:
                 conn.execute(Path(spec.incident.setup).read_text())
@@ -362,12 +362,11 @@ class PreparedExercise:
         self.ctx = CheckContext(
             exercise_id=spec.id, exercise_dir=spec.dir, submission_dir=self.files_dir, manifest=self.clone.manifest,
             submission_root=root,
-            grader=lambda: self._conns.get(sandbox.GRADER, "grader"),
-            learner=lambda: self._conns.get(sandbox.LEARNER, "grader-probe"),
+            grader=lambda: conns.get(sandbox.GRADER, "grader"),
+            learner=lambda: conns.get(sandbox.LEARNER, "grader-probe"),
             baseline=self._baseline_conn, captured=self.run.captured, statements=tuple(self.run.statements),
-            server=server, dbname=self.clone.dbname,
-            options={"setup_finished_at": setup_finished_at, "activity": self._activity, "seed": self.key.seed,
-                     "scale": self.key.scale, "unsandboxed_programs": self.grader.options.unsandboxed_programs},
+            server=server, dbname=self.clone.dbname, setup_finished_at=setup_finished_at, activity=self._activity,
+            unsandboxed_programs=self.grader.options.unsandboxed_programs,
         )
 
     def _baseline_conn(self):
@@ -380,6 +379,7 @@ class PreparedExercise:
         return self._base_conns.get(sandbox.GRADER, "grader-baseline")
 
     def _sessions_reset(self) -> None:
+        assert self._conns is not None, "setup() comes first"
         self._conns.reset()
         if self._base_conns is not None:
             self._base_conns.reset()
@@ -396,6 +396,7 @@ class PreparedExercise:
         # Traffic replayed only when asked (seconds per clone), and then with record=False: it
         # goes to pg_stat_statements and the server log once per exercise, from the graded
         # clone, as the learner knows it.
+        assert grader.templates is not None and self.ctx is not None, "setup() comes first"
         clone = grader.templates.clone(key, replay=contrast.replay, record=False)
         run = _ContrastRun(contrast, key, clone, _Connections(grader.server, clone.dbname))
         self._contrasts[contrast.id] = run
@@ -416,9 +417,7 @@ class PreparedExercise:
             statements=tuple(files.statements),
             grader=lambda: run.conns.get(sandbox.GRADER, "grader"),
             learner=lambda: run.conns.get(sandbox.LEARNER, "grader-probe"),
-            baseline=baseline,
-            options={**self.ctx.options, "seed": key.seed, "scale": key.scale, "activity": None,
-                     "contrast": contrast.id})
+            baseline=baseline, activity=None)
         return run
 
     def _set_up_contrast(self, run: _ContrastRun, clone, *, incident: bool = True) -> None:
@@ -449,6 +448,7 @@ class PreparedExercise:
                 continue  # only some of the learner's files ran there: no end state to judge
             run = self._contrast(contrast)
             run.reset()
+            assert run.ctx is not None  # made by _contrast
             other = definition.func(run.ctx, **dict(chk.args or {}))
             if other.fraction < outcome.fraction:
                 return contrast_failure(chk, contrast, outcome, other, run.ctx.captured)
@@ -456,6 +456,7 @@ class PreparedExercise:
 
     def run_checks(self) -> tuple[CheckResult, ...]:
         # The learner's clone is where learner code lives; the baseline is untouched.
+        assert self.ctx is not None, "setup() comes first"
         with _StatementWatchdog(self.grader.server, self._pools, self.grader.options.check_statement_limit) as watchdog:
             found = tuple(self.grader._run_check(self.spec, chk, self.ctx, self._sessions_reset, watchdog,
                                                  contrasts=self._on_contrasts)
@@ -463,6 +464,7 @@ class PreparedExercise:
         return apply_requirements(self.spec, found)
 
     def result(self) -> ExerciseResult:
+        assert self.run is not None, "setup() comes first"
         return ExerciseResult(self.spec.id, self.spec.title, self.run_checks(), tuple(self.run.statements))
 
     def close(self) -> None:
@@ -555,6 +557,7 @@ class Grader:
         (the determinism tests do); everything is dropped and reset on exit.
         """
         key = self.key_for(spec)
+        assert self.templates is not None  # made by __post_init__
         try:
             clone = self.templates.clone(key)
         except Exception as exc:  # noqa: BLE001
@@ -688,7 +691,7 @@ class Grader:
         started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         single = len(specs) == 1
         root = root if root is not None else submission
-        exercises = []
+        exercises: list[ExerciseResult] = []
         for number, spec in enumerate(specs, 1):
             began = time.monotonic()
             result = self.grade_exercise(spec, submission_dir_for(submission, spec, single), root)
@@ -696,11 +699,10 @@ class Grader:
             if self.progress:
                 self.progress(f"[{number}/{len(specs)}] {spec.id}: {_points_text(result)} "
                               f"({time.monotonic() - began:.1f} s)")
-        exercises = tuple(exercises)
         seeds = sorted({self.key_for(s).seed for s in specs if s.incident.fixture == "techshop"})
         scales = sorted({self.key_for(s).scale for s in specs if s.incident.fixture == "techshop"})
         return GradeReport(
-            submission=str(submission), exercises=exercises,
+            submission=str(submission), exercises=tuple(exercises),
             seed=seeds[0] if len(seeds) == 1 else None, scale=scales[0] if len(scales) == 1 else None,
             server_version=f"{self.server.version_num // 10000}.{self.server.version_num % 10000}",
             started_at=started_at, duration_s=round(time.monotonic() - started, 2),

@@ -375,8 +375,8 @@ def render_text(report: GradeReport, audience: Audience = Audience.LEARNER) -> s
             for s in problems:
                 code = f" [{s.sqlstate}]" if s.sqlstate else ""
                 out += _labelled(f"{s.file}:{s.line}: {s.status}{code}: ", s.message or "(no message)", "    ")
-    c = counts(report)
-    tally = ", ".join(f"{n} {name}" for name, n in c.items() if n)
+    tallies = counts(report)
+    tally = ", ".join(f"{n} {name}" for name, n in tallies.items() if n)
     out.append("")
     out.append(f"Total: {fmt_points(report.points)}/{fmt_points(report.max_points)} points"
                + (f" · {tally}" if tally else ""))

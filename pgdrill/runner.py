@@ -31,6 +31,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generator, cast
 
 import psycopg
 
@@ -38,6 +39,9 @@ from fixtures.sandbox import LEARNER
 from pgdrill import submission
 from pgdrill.report import StatementOutcome
 from pgdrill.sqlsplit import Statement, classify, decide, split_sql
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fixtures.server import Server
 
 MAX_FILE_BYTES = submission.MAX_FILE_BYTES
 DEFAULT_ROW_CAP = 10_000
@@ -77,7 +81,7 @@ class RunResult:
 class LearnerSession:
     """A learner connection plus the means to stop it from outside."""
 
-    server: object
+    server: Server
     dbname: str
     user: str = LEARNER
     statement_timeout: float = 10.0
@@ -121,7 +125,9 @@ class _Deadline:
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def __enter__(self) -> "_Deadline":
-        self._pid = self.session.conn.info.backend_pid
+        conn = self.session.conn
+        assert conn is not None, "the statement's session is open before its deadline starts"
+        self._pid = conn.info.backend_pid
         self._thread.start()
         return self
 
@@ -134,7 +140,8 @@ class _Deadline:
             return
         self.fired = "cancelled"
         try:
-            self.session.conn.cancel_safe(timeout=2)
+            if self.session.conn is not None:
+                self.session.conn.cancel_safe(timeout=2)
         except Exception:  # noqa: BLE001 - cancelling is best effort; termination follows
             pass
         if self._done.wait(self.TERMINATE_GRACE):
@@ -200,7 +207,8 @@ def run_sql_text(server, dbname: str, text: str, *, file_name: str = "<sql>", st
     statements = split_sql(text)
     session = LearnerSession(server, dbname, user, statement_timeout)
     started = time.monotonic()
-    kept, unlisted = 0, {}
+    kept = 0
+    unlisted: dict[str, int] = {}
     try:
         for stmt in statements:
             outcome = _run_one(session, stmt, file_name, result, started, statement_timeout, file_timeout,
@@ -262,7 +270,8 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
             streamed = classify(stmt) == "query" or bool(_RETURNING.search(stmt.sql))
             seen = size = 0
             if streamed:
-                gen = cur.stream(stmt.sql)
+                # A generator (typed as an Iterator by psycopg): closing it ends the query.
+                gen = cast("Generator[tuple[Any, ...], None, None]", cur.stream(stmt.sql))
                 try:
                     for row in gen:
                         if seen >= row_cap or size > MAX_CAPTURE_BYTES:

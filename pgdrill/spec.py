@@ -24,6 +24,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 import jsonschema
 import yaml
 
+from checks.arguments import argument_problems
+from checks.arguments import short as _short
+from checks.arguments import type_name as _type_name
+
 if TYPE_CHECKING:  # pragma: no cover
     from checks.base import CheckDef
 
@@ -189,7 +193,7 @@ class LineLoader(yaml.SafeLoader):
     can point at the right line.
     """
 
-    def __init__(self, stream):
+    def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.lines: dict[JsonPath, int] = {}
         self.duplicates: list[tuple[JsonPath, int]] = []  # a key written twice in one mapping
@@ -353,31 +357,12 @@ def _closest(word: Any, choices: Iterable[str]) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "list"
-    if isinstance(value, dict):
-        return "mapping"
-    return type(value).__name__
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _schema_message(err: jsonschema.ValidationError) -> tuple[list, str]:
     """A learner-readable message for one schema error, and the path it is about."""
     path = list(err.absolute_path)
-    v, inst, sch = err.validator, err.instance, err.schema
+    v, inst = err.validator, err.instance
+    sch: Mapping[str, Any] = err.schema if isinstance(err.schema, Mapping) else {}
+    allowed_values: Any = err.validator_value
     if v == "additionalProperties" and isinstance(inst, dict):
         allowed = list(sch.get("properties", {}))
         extra = [k for k in inst if k not in sch.get("properties", {})]
@@ -393,11 +378,10 @@ def _schema_message(err: jsonschema.ValidationError) -> tuple[list, str]:
             typo = f" (is {close[0]!r} a typo?)" if close else ""
         return path, f"missing required key {missing!r}{typo}"
     if v == "enum":
-        choices = ", ".join(str(c) for c in err.validator_value)
-        return path, f"{_short(inst)} is not allowed{_closest(inst, map(str, err.validator_value))}; choose one of: {choices}"
+        choices = ", ".join(str(c) for c in allowed_values)
+        return path, f"{_short(inst)} is not allowed{_closest(inst, map(str, allowed_values))}; choose one of: {choices}"
     if v == "type":
-        want = err.validator_value
-        want = " or ".join(want) if isinstance(want, list) else want
+        want = " or ".join(allowed_values) if isinstance(allowed_values, list) else str(allowed_values)
         want = want.replace("object", "mapping").replace("array", "list")
         return path, f"expected {want}, got {_type_name(inst)} {_short(inst)}"
     if v == "oneOf" and path and path[-1] == "seed":
@@ -646,6 +630,12 @@ def _check_problems(i: int, c: dict, lines: Mapping, known_checks, problem) -> l
                     ["checks", i, "with", key],
                     f"check {name!r} takes no argument {key!r}{_closest(key, named)}; arguments: {_arg_list(named)}",
                 ))
+    # Each value against the parameter's annotation (checks/arguments.py): a wrong type or an
+    # unknown choice is the spec's fault, found here rather than as a TypeError while grading.
+    func = getattr(known_checks[name], "func", None)
+    if func is not None:
+        for where, message in argument_problems(func, {k: v for k, v in args.items() if k in named}):
+            out.append(problem(["checks", i, "with", *where], f"check {name!r}: {message}"))
     # A check whose arguments nest further (a list of checks to run) vets them itself.
     vet = getattr(getattr(known_checks[name], "func", None), "argument_problems", None)
     if vet is not None and not out:

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator, cast
 
 __all__ = [
     "Statement",
@@ -158,6 +158,9 @@ _META_NAME = re.compile(r"[^ \t\n\r\f\\]*")
 _META_ARGS = re.compile(
     r"(?:[^\\'\"`\n]+|'(?:[^'\\\n]|\\[^\n]?)*'?|\"[^\"\n]*\"?|`[^`\n]*`?)*"
 )
+# _TOKEN, _META_NAME and _META_ARGS match at every position (an empty match, or \Z), so
+# their match() is never None: typed so once, outside the loops.
+_Matcher = Callable[..., "re.Match[str]"]
 _NAME_MARKER = re.compile(r"--\s*name\s*:\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*$", re.I)
 
 # psql ends the buffered statement and sends it for these commands.
@@ -276,7 +279,7 @@ def iter_statements(text: str) -> Iterator[Statement]:  # noqa: C901 - one lexer
         text = text[1:]
     n = len(text)
     lines = _Lines(text)
-    match_token = _TOKEN.match
+    match_token = cast(_Matcher, _TOKEN.match)
 
     # The statement being collected.
     start = -1          # offset of its first significant token, -1 while empty
@@ -305,7 +308,7 @@ def iter_statements(text: str) -> Iterator[Statement]:  # noqa: C901 - one lexer
     pos = 0
     while pos < n:
         m = match_token(text, pos)
-        kind = m.lastgroup
+        kind = m.lastgroup or ""
         end = m.end()
         if kind == "eof":
             break
@@ -357,7 +360,7 @@ def iter_statements(text: str) -> Iterator[Statement]:  # noqa: C901 - one lexer
 
             # A meta-command: name, then arguments up to the end of the line or the next
             # unquoted backslash.
-            nm = _META_NAME.match(text, end)
+            nm = cast(_Matcher, _META_NAME.match)(text, end)
             name = nm.group()
             p = nm.end()
             eol = text.find("\n", p)
@@ -369,7 +372,7 @@ def iter_statements(text: str) -> Iterator[Statement]:  # noqa: C901 - one lexer
                 # (After an unknown command psql throws the rest of the line away.)
                 args_end = resume = eol
             else:
-                args_end = _META_ARGS.match(text, p, eol).end()
+                args_end = cast(_Matcher, _META_ARGS.match)(text, p, eol).end()
                 resume = args_end
                 if text.startswith("\\\\", args_end):
                     resume = args_end + 2   # "\\" ends the command; SQL continues
@@ -453,9 +456,10 @@ def _words(sql: str) -> Iterator[tuple[str, int]]:
     keyword inside them never counts; comments and whitespace are skipped.
     """
     pos, n, depth = 0, len(sql), 0
+    match = cast(_Matcher, _TOKEN.match)
     while pos < n:
-        m = _TOKEN.match(sql, pos)
-        kind, end = m.lastgroup, m.end()
+        m = match(sql, pos)
+        kind, end = m.lastgroup or "", m.end()
         if kind == "eof":
             break
         if kind == "line_comment":

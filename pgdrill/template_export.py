@@ -158,7 +158,7 @@ def distinctive_lines(solution_dir: Path, given: Iterable[str] = ()) -> list[tup
     (README, starter files) — compared the same way (case and whitespace ignored).
     """
     given_blob = _blob(given)
-    out = []
+    out: list[tuple[str, int, str]] = []
     if not Path(solution_dir).is_dir():
         return out
     for path in _text_files(Path(solution_dir)):
@@ -234,16 +234,16 @@ def scan_for_leaks(tree: Path, specs: Iterable[ExerciseSpec], solutions_dir: Pat
             needle = _norm(key)
             if needle in own:
                 continue
-            for rel, idx in files.items():
+            for name, idx in files.items():
                 line = idx.find(needle)
                 if line:
-                    leaks.append(Leak(rel, line, label))
+                    leaks.append(Leak(name, line, label))
         for sol_file, sol_line, text in distinctive_lines(Path(solutions_dir) / spec.id, [course]):
             needle = _norm(text)
-            for rel, idx in files.items():
+            for name, idx in files.items():
                 line = idx.find(needle)
                 if line:
-                    leaks.append(Leak(rel, line, f"line {sol_line} of the reference solution "
+                    leaks.append(Leak(name, line, f"line {sol_line} of the reference solution "
                                                  f"{Path(sol_file).name} of {spec.id}: {text[:60]}"))
     leaks += engine_leaks(tree, specs, given)
     return sorted(set(leaks), key=lambda leak: (leak.file, leak.line, leak.what))
@@ -404,6 +404,7 @@ def _without_docstrings(source: str) -> str:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
                 # a body must keep a statement; a module may not put one before __future__
+                assert first.end_lineno is not None and first.end_col_offset is not None  # set by ast.parse
                 spans.append((starts[first.lineno - 1] + first.col_offset,
                               starts[first.end_lineno - 1] + first.end_col_offset,
                               b"" if isinstance(node, ast.Module) else b"..."))

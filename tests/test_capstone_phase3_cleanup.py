@@ -406,7 +406,7 @@ def test_new_checks_partial_credit_and_other_failures(make_clone, pg_server):
     graded, untouched = make_clone(), make_clone()
     dup = next(f for f in graded.manifest["faults"] if f["id"] == "duplicate_emails")
     (first_copy, second_copy) = sorted(dup["row_ids"])
-    run = run_sql_text(pg_server, graded.dbname, f"""
+    run = run_sql_text(pg_server, graded.dbname, """
 -- name: wrong_index
 SELECT bt_index_check('customers_pkey', true), 1/0;
 -- name: other_index

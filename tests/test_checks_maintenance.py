@@ -26,12 +26,10 @@ class DB:
         self.flush()
         self.setup_at = self.grader.execute("SELECT pg_catalog.now()::text").fetchone()[0]
 
-    def ctx(self, **options) -> CheckContext:
-        opts = {"setup_finished_at": self.setup_at, "stats_wait": 2.0}
-        opts.update(options)
+    def ctx(self, stats_wait: float = 2.0) -> CheckContext:
         return CheckContext(exercise_id="t", exercise_dir=Path("."), submission_dir=Path("."),
                             manifest={"faults": []}, grader=lambda: self.grader, learner=lambda: self.learner,
-                            options=opts)
+                            setup_finished_at=self.setup_at, stats_wait=stats_wait)
 
     def run(self, statement: str) -> None:
         self.learner.execute(statement)

@@ -373,7 +373,7 @@ def test_lists_typed_in_from_pagila_fail_on_the_extra_rows(grade, make_clone):
             "WHERE co.country = 'Canada'").fetchall()
     text = (SOLUTIONS_DIR / C3 / "solution.sql").read_text()
     titles = ", ".join(f"('{t}')" for (t,) in not_stocked)
-    people = ", ".join(f"('{f}', '{l}', '{c}')" for f, l, c in canadians)
+    people = ", ".join(f"('{first}', '{last}', '{c}')" for first, last, c in canadians)
     typed = {
         "films_not_in_stock": f"SELECT title FROM (VALUES {titles}) AS t(title) ORDER BY title;",
         "canadian_customers": f"SELECT * FROM (VALUES {people}) AS t(first_name, last_name, city);",

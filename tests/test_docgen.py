@@ -248,8 +248,8 @@ def test_checks_markdown_from_a_synthetic_registry():
     assert "### `index_exists`" in text and "### `no_arguments`" in text
     assert text.index("### `index_exists`") < text.index("### `no_arguments`")
     assert "index_exists(table, columns=(), method='btree')" in text
-    assert "| `table` | *required* | the table, optionally schema-qualified. |" in text
-    assert "| `method` | `'btree'` |" in text
+    assert "| `table` | any value | *required* | the table, optionally schema-qualified. |" in text
+    assert "| `method` | any value | `'btree'` |" in text
     for section in docgen.SECTIONS:
         assert f"**{section}**" in text
     assert "with: {table: products, columns: [name], method: gin}" in text

@@ -33,7 +33,6 @@ import threading
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 
 import checks
@@ -652,7 +651,7 @@ def test_dead_tuples_are_measured_on_disk_whatever_the_statistics_say(make_clone
             su.execute("UPDATE pg_catalog.pg_class SET reltuples = 1e9 WHERE oid = 'public.bloated'::regclass")
     with clone.connect("pgdrill_grader", purpose="test-grader") as grader:
         ctx = CheckContext(exercise_id="t", exercise_dir=Path("."), submission_dir=Path("."), manifest={},
-                           grader=lambda: grader, learner=lambda: None, options={"stats_wait": 0.5})
+                           grader=lambda: grader, learner=lambda: None, stats_wait=0.5)
         fooled = maintenance.dead_tuples_below(ctx, tables="bloated", source="stats")
         assert fooled.passed, fooled.message  # the lie works on statistics …
         out = maintenance.dead_tuples_below(ctx, tables="bloated")

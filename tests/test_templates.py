@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
-from fixtures.templates import FixtureKey
 
 ROOT = Path(__file__).resolve().parents[1]
 
