@@ -290,3 +290,17 @@ def test_named_queries_of_every_form_are_read_as_they_are(clone):
     own = next(s for s in split_sql(text) if s.name == "own_text")
     assert c["own_text"].rows == ((own.sql,),)  # not wrapped, not rewritten
     assert c["after"].rows == ((2, 2),)
+
+
+def test_an_error_of_ten_megabytes_arrives_cut(clone):
+    """RAISE EXCEPTION of a learner's text: its message is learner-controlled bytes too."""
+    from pgdrill.relay import MESSAGE_BYTES
+
+    result = run(clone, "DO $$ BEGIN RAISE NOTICE '%', repeat('n', 10000000); "
+                        "RAISE EXCEPTION '%', repeat('x', 10000000) USING ERRCODE = '22012'; END $$;\n"
+                        "-- name: after\nSELECT 1 AS one;\n")
+    raised, after = result.statements
+    assert raised.status == "error" and raised.sqlstate == "22012", raised.sqlstate
+    assert raised.message.startswith("xxx") and len(raised.message) < MESSAGE_BYTES
+    assert "cut: the message was longer than 64 KiB" in raised.message
+    assert after.status == "ok" and result.captured["after"].rows == ((1,),)
