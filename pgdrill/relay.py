@@ -251,11 +251,15 @@ class Relay:
     expected (a cancel request may come beside it). ``close()`` ends every connection.
     """
 
-    def __init__(self, target: str | tuple[str, int], port: int) -> None:
+    def __init__(self, target: str | tuple[str, int], port: int, *, parent: str | None = None) -> None:
         self.target = target
         self.port = port
         self.stats = Stats()
-        self.dir = tempfile.mkdtemp(prefix="pgdrill-relay-")
+        # Inside the cluster's own folder when there is room for a socket path (about 100
+        # bytes): whatever removes the cluster, even after a crash, removes this too.
+        if parent is not None and (len(str(parent)) > 70 or not os.path.isdir(parent)):
+            parent = None
+        self.dir = tempfile.mkdtemp(prefix="pgdrill-relay-", dir=parent)
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(os.path.join(self.dir, f".s.PGSQL.{port}"))
         self._listener.listen(8)
@@ -270,7 +274,8 @@ class Relay:
         params = server.connect_params(dbname, None)
         host, port = str(params.get("host") or "/var/run/postgresql"), int(params.get("port") or 5432)
         target = os.path.join(host, f".s.PGSQL.{port}") if host.startswith("/") else (host, port)
-        return cls(target, port)
+        base = getattr(server, "base_dir", None)
+        return cls(target, port, parent=str(base) if base else None)
 
     def params(self) -> dict:
         # No TLS or GSS encryption between the session and the relay: the relay must read the

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -196,7 +198,6 @@ def test_huge_values_and_many_rows_of_a_named_query_cost_the_grader_no_memory(cl
     import json
     import subprocess
     import sys
-    from pathlib import Path
 
     conninfo = clone.server.conninfo(clone.dbname, "learner")
     proc = subprocess.run([sys.executable, "-c", MEMORY_PROBE, conninfo], input=BYTE_BOMB, capture_output=True,
@@ -240,6 +241,9 @@ def test_the_byte_caps_fail_a_named_result_and_the_rest_of_the_file_runs(clone, 
     assert by_name["after"].rows == (((3,) if kept else (0,)),)
     errors = [s for s in result.statements if s.status != "ok"]
     assert len(errors) == 6 and {s.sqlstate for s in errors} == {"54000"}, result.statements
+    # the relay is gone with the file: no thread, no socket folder left
+    assert not [t for t in threading.enumerate() if t.name == "pgdrill-relay" and t.is_alive()]
+    assert not list(Path(clone.server.base_dir).glob("pgdrill-relay-*"))
 
 
 def test_many_small_values_are_measured_as_the_grader_holds_them(clone):
