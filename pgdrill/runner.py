@@ -18,9 +18,16 @@
   line, since a learner can ``SET statement_timeout = 0``. A timer cancels the statement a
   little after its limit, and terminates the backend (as superuser) if cancelling does not
   help; the runner then reconnects and goes on with the next statement.
-- Rows are streamed with a cap on their number and on their size, so a runaway ``SELECT``
-  (a cross join, rows of 200 MB strings) costs neither memory nor time; only the rows of
-  named statements are kept.
+- Rows are streamed with a cap on their number, so a runaway ``SELECT`` (a cross join)
+  costs neither memory nor time; only the rows of named statements are kept.
+- Bytes are capped before they reach this process: the session talks to the server through
+  :mod:`pgdrill.relay`, which passes no row over ``relay.ROW_BYTES`` (1 MiB) and no more than
+  ``relay.TOTAL_BYTES`` (32 MiB) of a statement's rows. A named statement over a cap fails
+  with a message that names the cap (its rows are what the checks grade: whole or nothing);
+  an unnamed one runs to its end with the rows it could not pass counted. What is kept of a
+  named result is measured again as Python values (``MAX_CAPTURE_BYTES``), since a numeric[]
+  or a JSON document takes many times its text. The learner's statement itself is sent as
+  written, once: no wrapper changes its text, plan, columns or effects.
 - Statements preceded by ``-- name: something`` have their rows captured for the checks.
 """
 
@@ -34,8 +41,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generator, cast
 
 import psycopg
+from psycopg import generators, waiting
 
 from fixtures.sandbox import LEARNER
+from pgdrill import relay as wire
 from pgdrill import submission
 from pgdrill.report import StatementOutcome
 from pgdrill.sqlsplit import Statement, classify, decide, split_sql
@@ -45,7 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_FILE_BYTES = submission.MAX_FILE_BYTES
 DEFAULT_ROW_CAP = 10_000
-# Bytes of captured rows kept per named statement (the values' text size, roughly).
+# Bytes of captured rows kept per named statement, as the values take them (``held_size``).
 MAX_CAPTURE_BYTES = 32 * 1024 * 1024
 # Statement outcomes kept per file in a report; the rest are counted.
 MAX_OUTCOMES = 500
@@ -86,13 +95,17 @@ class LearnerSession:
     user: str = LEARNER
     statement_timeout: float = 10.0
     conn: psycopg.Connection | None = None
+    relay: wire.Relay | None = None
 
     def open(self) -> psycopg.Connection:
         if self.conn is None or self.conn.closed:
             ms = int(self.statement_timeout * 1000)
+            if self.relay is None:  # every byte the server sends this session passes its caps
+                self.relay = wire.Relay.for_server(self.server, self.dbname)
             self.conn = self.server.connect(
                 self.dbname, self.user, purpose="learner", autocommit=True,
                 options=f"-c statement_timeout={ms} -c lock_timeout={ms} -c idle_in_transaction_session_timeout=0",
+                **self.relay.params(),
             )
         return self.conn
 
@@ -105,6 +118,12 @@ class LearnerSession:
                 pass
             self.conn.close()
         self.conn = None
+
+    def end(self) -> None:
+        self.close()
+        if self.relay is not None:
+            self.relay.close()
+            self.relay = None
 
 
 class _Deadline:
@@ -232,7 +251,7 @@ def run_sql_text(server, dbname: str, text: str, *, file_name: str = "<sql>", st
                     file_name, statements[-1].end_line if statements else 0, "", "error",
                     "the file ended inside a transaction (BEGIN without COMMIT): its changes were rolled back"))
     finally:
-        session.close()
+        session.end()
     return result
 
 
@@ -264,6 +283,12 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
     columns: tuple[str, ...] = ()
     oids: tuple[int, ...] = ()
     deadline = _Deadline(session, limit)
+    # The relay caps the bytes that reach this process (a row, a named result: see
+    # pgdrill/relay.py); what is kept of a named result is capped again here, as the values
+    # psycopg made of those bytes (a numeric[] or a JSON document takes several times its
+    # text in Python objects).
+    wire_stats = session.relay.begin(named=bool(stmt.name))
+    too_large = ""
     try:
         with deadline:
             cur = conn.cursor()
@@ -274,13 +299,17 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
                 gen = cast("Generator[tuple[Any, ...], None, None]", cur.stream(stmt.sql))
                 try:
                     for row in gen:
-                        if seen >= row_cap or size > MAX_CAPTURE_BYTES:
+                        if seen >= row_cap:
                             truncated = True
                             conn.cancel_safe(timeout=2)
                             break
                         seen += 1
                         if stmt.name:  # only named results are kept for the checks
-                            size += row_size(row)
+                            size += held_size(row)
+                            if size > MAX_CAPTURE_BYTES:
+                                too_large, rows = _held_cap_message(), []
+                                conn.cancel_safe(timeout=2)
+                                break
                             rows.append(row)
                 except psycopg.ProgrammingError as exc:
                     # WITH … UPDATE/DELETE without RETURNING starts like a query but returns no
@@ -295,14 +324,28 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
             else:
                 cur.execute(stmt.sql)
                 if cur.description is not None:
-                    rows = cur.fetchmany(row_cap)
-                    truncated = cur.fetchone() is not None
+                    # At most TOTAL_BYTES of rows came (the relay dropped the rest of an unnamed
+                    # result and failed a named one); rows become values one by one.
+                    if stmt.name:
+                        while len(rows) < row_cap and (row := cur.fetchone()) is not None:
+                            size += held_size(row)
+                            if size > MAX_CAPTURE_BYTES:
+                                too_large, rows = _held_cap_message(), []
+                                break
+                            rows.append(row)
+                        truncated = not too_large and cur.fetchone() is not None
+                    else:
+                        seen = min(cur.rowcount, row_cap)
+                        truncated = cur.rowcount > row_cap
             if cur.description is not None:
                 columns = tuple(col.name for col in cur.description)
                 oids = tuple(col.type_code for col in cur.description)
             elif streamed and not seen and stmt.name:
                 columns, oids = _describe(conn, stmt.sql)
-            rowcount = (seen if streamed else len(rows)) if cur.description is not None else cur.rowcount
+            if cur.description is not None or wire_stats.dropped:  # (all rows dropped: no description)
+                rowcount = (seen if streamed or not stmt.name else len(rows)) + wire_stats.dropped
+            else:
+                rowcount = cur.rowcount
     except psycopg.Error as exc:
         elapsed = time.monotonic() - t0
         sqlstate = getattr(exc, "sqlstate", "") or ""
@@ -335,12 +378,22 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
         _capture(result, stmt, file_name, (), (), [], False, message)
         return StatementOutcome(file_name, stmt.line, stmt.sql, "error", message, sqlstate, -1, elapsed)
     elapsed = time.monotonic() - t0
+    if too_large:
+        _capture(result, stmt, file_name, (), (), [], False, too_large)
+        return StatementOutcome(file_name, stmt.line, stmt.sql, "error", too_large, "54000", -1, elapsed)
     _capture(result, stmt, file_name, columns, oids, rows, truncated, "")
-    note = ""
+    notes = []
     if truncated:
-        note = (f"{len(rows)} rows kept (stopped: the rows exceeded {MAX_CAPTURE_BYTES // (1024 * 1024)} MiB)"
-                if size > MAX_CAPTURE_BYTES else f"{max(seen, len(rows))} rows (stopped at the {row_cap}-row cap)")
-    return StatementOutcome(file_name, stmt.line, stmt.sql, "ok", note, "", rowcount, elapsed)
+        notes.append(f"{max(seen, len(rows))} rows (stopped at the {row_cap}-row cap)")
+    if wire_stats.dropped:
+        notes.append(f"{wire_stats.dropped} rows larger than {wire.mib(wire_stats.row_bytes)} (or past "
+                     f"{wire.mib(wire_stats.total_bytes)} in all) were counted, not read")
+    return StatementOutcome(file_name, stmt.line, stmt.sql, "ok", "; ".join(notes), "", rowcount, elapsed)
+
+
+def _held_cap_message() -> str:
+    return (f"its rows take more than {wire.mib(MAX_CAPTURE_BYTES)} of the grader's memory as values, the most "
+            "it keeps of a named query: return fewer or smaller rows")
 
 
 def _describe(conn: psycopg.Connection, text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -358,21 +411,34 @@ def _describe(conn: psycopg.Connection, text: str) -> tuple[tuple[str, ...], tup
     if pgconn.transaction_status not in (psycopg.pq.TransactionStatus.IDLE, psycopg.pq.TransactionStatus.INTRANS):
         return (), ()
     ok = (psycopg.pq.ExecStatus.COMMAND_OK,)
+    encoding = conn.info.encoding or "utf-8"
+
+    def exchange(send, *args):
+        # Sent, then awaited without blocking in libpq: libpq's blocking calls (exec_,
+        # prepare) would hold the interpreter while the relay thread that must pass the
+        # answer waits for it.
+        send(*args)
+        results = waiting.wait(generators.execute(pgconn), pgconn.socket)
+        return results[-1] if results else None
+
     try:
-        if in_block and pgconn.exec_(b"SAVEPOINT pgdrill_describe").status not in ok:
-            return (), ()
+        if in_block:
+            saved = exchange(pgconn.send_query, b"SAVEPOINT pgdrill_describe")
+            if saved is None or saved.status not in ok:
+                return (), ()
         try:
-            prepared = pgconn.prepare(b"", text.encode(conn.info.encoding or "utf-8", errors="replace"))
-            described = pgconn.describe_prepared(b"") if prepared.status in ok else None
+            prepared = exchange(pgconn.send_prepare, b"", text.encode(encoding, errors="replace"))
+            described = (exchange(pgconn.send_describe_prepared, b"")
+                         if prepared is not None and prepared.status in ok else None)
         finally:
             if in_block:
-                pgconn.exec_(b"ROLLBACK TO SAVEPOINT pgdrill_describe")
-                pgconn.exec_(b"RELEASE SAVEPOINT pgdrill_describe")
+                exchange(pgconn.send_query, b"ROLLBACK TO SAVEPOINT pgdrill_describe")
+                exchange(pgconn.send_query, b"RELEASE SAVEPOINT pgdrill_describe")
     except psycopg.Error:
         return (), ()
     if described is None or described.status not in ok:
         return (), ()
-    names = tuple((described.fname(i) or b"").decode(conn.info.encoding or "utf-8", errors="replace")
+    names = tuple((described.fname(i) or b"").decode(encoding, errors="replace")
                   for i in range(described.nfields))
     return names, tuple(described.ftype(i) for i in range(described.nfields))
 
@@ -386,6 +452,27 @@ def row_size(row) -> int:
         elif value is None or isinstance(value, (int, float, bool)):
             size += 8
         else:
+            size += len(str(value))
+    return size
+
+
+def held_size(row) -> int:
+    """What a learner's row takes in the grader's memory, roughly: text and bytes by their
+    length, containers (arrays, JSON) with their elements, each value with an object's
+    overhead — a numeric[] of one-digit values takes fifty times its text."""
+    size, stack = 0, list(row)
+    while stack:
+        value = stack.pop()
+        size += 56  # an object and the pointer to it
+        if isinstance(value, (str, bytes, bytearray, memoryview)):
+            size += len(value)
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            size += 48 * len(value)
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif value is not None and not isinstance(value, (int, float, bool)):
             size += len(str(value))
     return size
 

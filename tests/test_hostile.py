@@ -287,7 +287,21 @@ def test_a_billion_rows_and_rows_of_20_mb_are_not_kept(attempt, attack_spec):
     assert found.points == 0 and "more than" in found.message
     rows, huge = [s for s in result.statements if s.sql.lstrip().startswith("SELECT")]
     assert rows.status == "ok" and "cap" in rows.message
-    assert huge.status == "ok" and "MiB" in huge.message, huge  # stopped keeping rows after a few
+    assert huge.status == "error" and "larger than 1 MiB" in huge.message, huge  # stopped at the first row
+
+
+def test_a_named_query_of_huge_values_fails_with_the_cap(attempt, attack_spec, reference_passes):
+    """Item 8 for the learner's own query: the check that grades it fails and names the cap;
+    every other check scores as with the reference alone, and the next exercise (graded by
+    ``attempt``) is untouched. Memory: tests/test_runner.py measures it."""
+    result = attempt({"solution.sql": sql_attack("huge_values"), "notes.md": NOTES}, spec=attack_spec)
+    lost = reference_passes - passed(result)
+    assert lost == {"orphan-items-found", "orphan-items-columns"}  # the two checks of that query
+    for check_id in lost:
+        message = by_id(result)[check_id].message
+        assert "failed" in message and "a row of its result is larger than 1 MiB" in message, message
+    (huge,) = problems(result)
+    assert huge.status == "error" and huge.sqlstate == "54000"
 
 
 def test_catalog_definitions_too_large_to_read_are_the_learners_doing(attempt, attack_spec, monkeypatch):
