@@ -287,6 +287,7 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
     # pgdrill/relay.py); what is kept of a named result is capped again here, as the values
     # psycopg made of those bytes (a numeric[] or a JSON document takes several times its
     # text in Python objects).
+    assert session.relay is not None, "a statement runs on a connected session, which has its relay"
     wire_stats = session.relay.begin(named=bool(stmt.name))
     too_large = ""
     try:
@@ -327,7 +328,8 @@ def _run_one(session: LearnerSession, stmt: Statement, file_name: str, result: R
                     # At most TOTAL_BYTES of rows came (the relay dropped the rest of an unnamed
                     # result and failed a named one); rows become values one by one.
                     if stmt.name:
-                        while len(rows) < row_cap and (row := cur.fetchone()) is not None:
+                        while len(rows) < row_cap and (fetched := cur.fetchone()) is not None:
+                            row = fetched
                             size += held_size(row)
                             if size > MAX_CAPTURE_BYTES:
                                 too_large, rows = _held_cap_message(), []
