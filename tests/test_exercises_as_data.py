@@ -154,3 +154,52 @@ def test_variant_meets_its_expect_yaml(graded, pg_server, templates, incident_ke
     assert not problems, "\n".join(problems)
     assert all(c.status is not Status.ERROR for c in result.checks if c.check_id not in expect["checks"]), \
         [(c.check_id, c.message) for c in result.checks if c.status is Status.ERROR]
+
+
+def test_expectations_catch_what_a_grading_falls_short_of():
+    """The comparison itself, on a made-up result: each way of falling short is named."""
+    from kit import expectation_problems
+
+    from pgdrill.report import CheckResult, Evidence, ExerciseResult, StatementOutcome
+
+    def check(check_id, status, points, message, evidence=()):
+        return CheckResult(exercise="x", check_id=check_id, check="rows_match", description="d", points=points,
+                           max_points=2, status=Status(status), message=message, feedback="why it matters",
+                           evidence=evidence)
+
+    answer = Evidence(kind="rows", title="Expected rows come from", rows=(("secret", "15"),), instructor_only=True)
+    result = ExerciseResult("x", "X", (
+        check("a", "failed", 0, "2 expected row(s) are missing", (answer,)),
+        check("b", "partial", 1, "half of it"),
+        check("c", "passed", 2, "fine"),
+    ), (StatementOutcome(file="s.sql", line=3, sql="DROP TABLE t", status="error", sqlstate="42501",
+                         message="must be owner"),))
+    manifest = {"faults": [{"id": "orphans", "count": 15}]}
+
+    def problems(expect, version=180000):
+        return expectation_problems(result, {"unlisted": "not_asserted", **expect}, server_version=version,
+                                    manifest=manifest)
+
+    right = {"checks": {"a": {"status": "failed", "points": 0, "says": ["missing", "why it matters"],
+                              "instructor_says": ["secret | {faults.orphans.count}"], "never_says": ["secret"]},
+                        "b": {"status": "partial", "points": 1}},
+             "score": 3, "statements": {"clean": True, "errors": [{"sql_says": "DROP TABLE", "sqlstate": "42501",
+                                                                  "says": "owner"}]}}
+    assert problems(right) == []
+    wrong = [
+        {"checks": {"a": {"status": "passed"}}},                       # status
+        {"checks": {"b": {"status": "not_passed", "points": 2}}},      # points
+        {"checks": {"a": {"says": ["secret"]}}},                       # instructor-only, not for the learner
+        {"checks": {"a": {"never_says": ["missing"]}}},                # the learner is told it
+        {"checks": {"a": {"instructor_says": ["{faults.orphans.count+1}"]}}},
+        {"checks": {"c": {"status": "passed"}}, "unlisted": "passed"},  # a and b do not pass
+        {"checks": {"c": {"status": "passed"}}, "score": "partial", "statements": {"clean": True}},
+        {"checks": {"c": {"status": "passed"}}, "score": {"at_most": 2}},
+        {"checks": {"c": {"status": "passed"}}, "statements": {"errors": [{"sql_says": "DROP", "sqlstate": "42P01"}]}},
+        {"checks": {"zz": {"status": "passed"}}},
+    ]
+    for expect in wrong:
+        assert problems(expect), expect
+    # before_postgres replaces the expectation on older servers only
+    older = {"checks": {"c": {"status": "failed", "before_postgres": {"version": 18, "status": "passed"}}}}
+    assert problems(older, version=150000) == [] and problems(older, version=180000)
