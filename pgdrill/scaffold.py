@@ -67,6 +67,7 @@ timeouts:
 # their arguments is in docs/checks.md, the format in docs/exercise-format.md.
 checks:
   - id: answer-query
+    readme: "`answer` returns the number of tables in `public`"
     check: rows_match
     with:
       query: answer
@@ -86,12 +87,14 @@ checks:
       check fails.
     hint: pg_catalog.pg_tables lists every table with its schema.
   - id: table-created
+    readme: "table `drill_log` exists"
     check: statement_succeeds
     with:
       sql: "SELECT 1 FROM public.drill_log LIMIT 1"
     points: 1
     description: A table public.drill_log exists and the grader can read it.
   - id: minutes-positive
+    readme: "`drill_log` refuses 0 or fewer minutes, accepts any positive number"
     # A property probe: one refused value proves no rule (CHECK (minutes <> 0) refuses 0 and
     # lets -5 in). The grader writes many values, each rolled back — both sides of each
     # boundary, the type's extremes, generated ones — and checks the rows already there.
@@ -106,6 +109,7 @@ checks:
     points: 1
     description: drill_log refuses a duration of 0 minutes or less and accepts any positive one.
   - id: nothing-dropped
+    readme: "the database still answers"
     check: statement_succeeds
     with:
       sql: "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public'"
@@ -210,4 +214,12 @@ def new_exercise(exercise_id: str, root: Path, *, title: str | None = None, fixt
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    # The README's points table, as `python -m pgdrill.docgen` writes it from the spec.
+    import checks
+    from pgdrill.docgen import readme_with_points
+    from pgdrill.spec import load_spec
+
+    readme = ex_dir / "README.md"
+    spec = load_spec(ex_dir / "exercise.yaml", checks.load_all())
+    readme.write_text(readme_with_points(readme.read_text(encoding="utf-8"), spec), encoding="utf-8")
     return list(files)

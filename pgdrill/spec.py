@@ -117,6 +117,7 @@ class CheckSpec:
     id: str
     check: str
     description: str
+    readme: str = ""                     # label in the README's points table (docgen); "" = description
     # The spec's ``with:`` mapping (``with`` is a Python keyword), read-only.
     args: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     points: float = 1
@@ -674,6 +675,7 @@ def _build(data: dict, path: Path, lines: Mapping) -> ExerciseSpec:
             id=c["id"],
             check=c["check"],
             description=c["description"],
+            readme=c.get("readme", ""),
             args=MappingProxyType(dict(c["with"])),
             points=c["points"],
             feedback=c["feedback"],

@@ -10,17 +10,13 @@ both. Specs that declare contrasts are validated with file:line errors.
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
+from kit import ACCIDENT, by_id, learner_view, text_of
+from test_capstone_phase1_2 import literal_submission
 
 from pgdrill.grading import SOLUTIONS_DIR
-from pgdrill.render import _without_answers
 from pgdrill.report import Status
-from test_capstone_phase1_2 import by_id, literal_submission, text_of
-
-SUBMISSIONS = Path(__file__).resolve().parent / "data" / "submissions"
-ACCIDENT = "right on the graded database, but not on a second database"
 
 
 def assert_accident(check) -> None:
@@ -36,7 +32,7 @@ def assert_all_passed(checks: dict) -> None:
 
 def learner_text(check) -> str:
     """What the learner audience reads of ``check``: no instructor-only evidence."""
-    return text_of(_without_answers(check))
+    return text_of(learner_view(check))
 
 
 # ------------------------------------------------------------------------------------------
@@ -65,17 +61,10 @@ def test_the_graded_databases_own_answers_as_constants_fail_on_the_contrast(
         assert all(e.instructor_only for e in checks[check_id].evidence if "contrast" in e.title)
 
 
-def test_typed_in_catalog_lists_fail_and_name_the_accident(grade):
-    checks = by_id(grade("techshop-1-3-recent-changes", SUBMISSIONS / "techshop-1-3-recent-changes" / "typed-in"))
-    for check_id in ("missing-foreign-keys", "undocumented-indexes"):
-        assert_accident(checks[check_id])
-        text = learner_text(checks[check_id])
-        # the contrast's own faults stay hidden from the learner
-        for hidden in ("parent_id", "idx_products_sku", "customers_email_lower_uniq", "SELECT"):
-            assert hidden not in text, (check_id, hidden)
-    # A fact of the whole server cannot differ between databases: shown, never scored.
-    backup = checks["backup-status"]
-    assert backup.status is Status.PASSED and backup.max_points == 0
+# The typed-in catalog and index lists (tests/data/submissions/techshop-1-3-recent-changes/
+# typed-in/, techshop-2-2-index-usage/typed-in/) are graded against their expect.yaml by
+# tests/test_exercises_as_data.py: each fails as an accident, and the contrast's own faults
+# stay hidden from the learner.
 
 
 def test_a_query_that_only_looks_where_the_lab_answer_was_fails(grade):
@@ -88,16 +77,6 @@ def test_a_query_that_only_looks_where_the_lab_answer_was_fails(grade):
                             AND confrelid = 'customers'::regclass);
         """
     assert_accident(by_id(grade("techshop-1-3-recent-changes", {"changes.sql": changes}))["missing-foreign-keys"])
-
-
-def test_typed_in_index_lists_fail_on_the_contrast(grade):
-    checks = by_id(grade("techshop-2-2-index-usage", SUBMISSIONS / "techshop-2-2-index-usage" / "typed-in"))
-    for check_id in ("fk-without-index", "unused-indexes", "duplicate-indexes", "invalid-indexes"):
-        assert_accident(checks[check_id])
-        text = learner_text(checks[check_id])
-        for hidden in ("idx_products_sku", "idx_orders_total_amount", "customers_email_lower_uniq",
-                       "order_items_backup"):
-            assert hidden not in text, (check_id, hidden)
 
 
 # ------------------------------------------------------------------------------------------
@@ -189,23 +168,8 @@ def test_correct_queries_written_differently_pass_on_both_databases(grade, exerc
 VF = "techshop-4-4-verify"
 
 
-def test_verifications_that_cannot_fail_fail_on_the_unfixed_incident(grade, pg_server):
-    fixes = (SOLUTIONS_DIR / VF / "fixes.sql").read_text()
-    verify = (SUBMISSIONS / VF / "cannot-fail" / "verify.sql").read_text()
-    checks = by_id(grade(VF, {"fixes.sql": fixes, "verify.sql": verify}))
-    blind = ["verify-orphan-items", "verify-negative-stock"]
-    if pg_server.version_num >= 180000:
-        blind.append("verify-duplicate-emails")    # the self-join is removed: it sees nothing
-    else:
-        # Before PostgreSQL 18 the self-join is really run, reads the table and finds the
-        # duplicates: there it is a correct verification.
-        assert checks["verify-duplicate-emails"].status is Status.PASSED
-    for check_id in blind:
-        assert_accident(checks[check_id])
-        assert "before your fixes" in checks[check_id].message
-    # The fixes themselves are right: only the proofs are not.
-    for check_id in ("no-orphans", "no-negative-stock", "no-duplicate-emails"):
-        assert checks[check_id].status is Status.PASSED, (check_id, checks[check_id].message)
+# Verifications that cannot fail (tests/data/submissions/techshop-4-4-verify/cannot-fail/, with
+# the reference fixes) fail on the unfixed incident: graded by tests/test_exercises_as_data.py.
 
 
 def test_verifications_written_differently_pass_before_and_after_the_fix(grade):

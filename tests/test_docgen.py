@@ -42,6 +42,7 @@ def test_every_registered_check_has_a_complete_docstring():
 
 
 def test_staleness_is_detected(tmp_path, monkeypatch):
+    monkeypatch.setattr(docgen, "ROOT", tmp_path)  # no exercises/: no README to generate
     monkeypatch.setattr(docgen, "EXERCISE_FORMAT_PATH", tmp_path / "exercise-format.md")
     monkeypatch.setattr(docgen, "CHECKS_PATH", tmp_path / "checks.md")
     registry = {"index_exists": GOOD}
@@ -69,6 +70,59 @@ def test_command_line_writes_and_checks(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as info:
         docgen.main(["--help"])
     assert info.value.code == 0 and "--check" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------
+# The points tables of the exercise READMEs
+
+
+def test_readme_points_tables_are_generated_from_the_specs(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    registry = checks.load_all()
+    exercise = "course-01-create-tables"
+    folder = tmp_path / "exercises" / exercise
+    shutil.copytree(docgen.ROOT / "exercises" / exercise, folder)
+    monkeypatch.setattr(docgen, "ROOT", tmp_path)
+    monkeypatch.setattr(docgen, "EXERCISE_FORMAT_PATH", tmp_path / "docs" / "exercise-format.md")
+    monkeypatch.setattr(docgen, "CHECKS_PATH", tmp_path / "docs" / "checks.md")
+    assert docgen.main([]) == docgen.EXIT_OK
+    assert docgen.stale_files(registry) == []
+    readme = folder / "README.md"
+    spec = load_spec(folder / "exercise.yaml", registry)
+    table = docgen.points_table(spec)
+    assert table in readme.read_text()
+    # every check, its label (readme: or description) and points; shared labels share a row
+    for check in spec.checks:
+        assert f"`{check.id}`" in table and docgen._cell(check.readme or check.description) in table
+    assert "| `order-items-order-fk` / `order-items-product-fk` | `order_items` → `orders`, → `products` | 1 + 1 |" in table
+    assert f"| **total** | | **{spec.max_points:g}** |" in table
+    # A table edited by hand, or points changed in the spec, make the README stale.
+    readme.write_text(readme.read_text().replace("| 2 |", "| 3 |", 1))
+    assert docgen.stale_files(registry) == [readme]
+    assert docgen.main(["--check"]) == docgen.EXIT_STALE
+    assert f"exercises/{exercise}/README.md is stale" in capsys.readouterr().err
+    docgen.main([])
+    spec_text = (folder / "exercise.yaml").read_text()
+    (folder / "exercise.yaml").write_text(spec_text.replace("points: 2", "points: 4", 1))
+    assert docgen.stale_files(registry) == [readme]
+    docgen.main([])
+    total = load_spec(folder / "exercise.yaml", registry).max_points
+    assert total == spec.max_points + 2
+    # the total of the starter's baseline sentence follows the spec too
+    assert f"The untouched starter scores 0 of {total:g}" in readme.read_text()
+    assert f"| **total** | | **{total:g}** |" in readme.read_text()
+
+
+def test_a_readme_without_a_points_table_is_reported(tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "exercises" / "course-02-querying"
+    shutil.copytree(docgen.ROOT / "exercises" / "course-02-querying", folder)
+    (folder / "README.md").write_text("# A README without points\n")
+    monkeypatch.setattr(docgen, "ROOT", tmp_path)
+    with pytest.raises(docgen.ReadmeError, match="exercises/course-02-querying/README.md: no points table"):
+        docgen.readme_files(checks.load_all())
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from kit import by_id
 
 import checks
 from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, Grader
@@ -56,10 +57,6 @@ def spec_of(exercise: str, **timeouts):
     if timeouts:
         spec = dataclasses.replace(spec, timeouts=dataclasses.replace(spec.timeouts, **timeouts))
     return spec
-
-
-def by_id(result) -> dict:
-    return {c.check_id: c for c in result.checks}
 
 
 def passed(result) -> set[str]:

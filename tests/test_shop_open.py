@@ -12,9 +12,8 @@ order_items, while a real quarantine written in any of several ways scores full 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from kit import by_id, text_of
 
 from checks.shop import blocking_harm
 from fixtures.activity import Activity
@@ -22,24 +21,11 @@ from pgdrill.grading import SOLUTIONS_DIR
 from pgdrill.report import Status
 from pgdrill.runner import run_sql_bytes
 
-SUBMISSIONS = Path(__file__).resolve().parent / "data" / "submissions"
 IX, CLEANUP = "techshop-4-1-indexes", "techshop-4-2-cleanup"
 REF_IX = (SOLUTIONS_DIR / IX / "indexes.sql").read_text()
 REF_CLEANUP = (SOLUTIONS_DIR / CLEANUP / "cleanup.sql").read_text()
 ORDER_ITEMS_CHECKS = ("no-orphan-items", "orphan-items-quarantined", "items-not-lost", "items-preserved",
                       "items-fk-kept", "orphan-item-refused", "items-table-kept")
-
-
-def by_id(result) -> dict:
-    return {c.check_id: c for c in result.checks}
-
-
-def text_of(check) -> str:
-    parts = [check.message, check.feedback, check.hint]
-    for ev in check.evidence:
-        parts.append(ev.body)
-        parts.extend(" ".join(row) for row in ev.rows)
-    return "\n".join(parts)
 
 
 def replaced(text: str, old: str, new: str) -> str:
@@ -120,18 +106,9 @@ def test_brief_catalog_changes_do_not_count_as_blocking(statement, mode):
 # ------------------------------------------------------------------------------ 4.1
 
 
-def test_4_1_plain_create_and_drop_index_lose_the_open_shop_points(grade):
-    result = grade(IX, SUBMISSIONS / IX / "plain-create-and-drop-index")
-    r = by_id(result)
-    shop = r["shop-stayed-open"]
-    assert shop.points == 0 and shop.max_points == 3
-    said = text_of(shop)
-    for words in ("CREATE INDEX idx_order_items_order_id", "order_items", "CREATE INDEX CONCURRENTLY",
-                  "DROP INDEX idx_customers_email", "DROP INDEX CONCURRENTLY", "indexes.sql:", "SHARE lock"):
-        assert words in said, words
-    # The indexes themselves are real: only the open shop's points are lost.
-    assert [c for c, _ in failed(result)] == ["shop-stayed-open"]
-    assert result.points == result.max_points - 3
+# A plain CREATE and DROP INDEX (tests/data/submissions/techshop-4-1-indexes/
+# plain-create-and-drop-index/) lose the open shop's points, and only those: graded against its
+# expect.yaml by tests/test_exercises_as_data.py.
 
 
 def test_4_1_a_build_hidden_in_a_do_block_is_seen_too(grade):
@@ -282,15 +259,8 @@ def test_4_2_blocking_the_shop_loses_its_points_and_names_the_harm(grade, old, n
     assert [c for c, _ in failed(result)] == ["shop-stayed-open"]
 
 
-def test_4_2_destruction_and_an_empty_file_pay_nothing_for_the_new_guards(grade):
-    wrong = (SUBMISSIONS / CLEANUP / "truncates-items-deletes-copies" / "cleanup.sql").read_text()
-    result = grade(CLEANUP, {"cleanup.sql": wrong})
-    r = by_id(result)
-    for check_id in ("items-table-kept", "customers-table-kept", "orders-table-kept", "products-table-kept",
-                     "shop-stayed-open"):
-        assert r[check_id].points == 0, check_id
-    assert "TRUNCATE" in r["shop-stayed-open"].message
-    assert result.points <= 2
+def test_4_2_an_empty_file_pays_nothing_for_the_new_guards(grade):
+    # (Destruction pays nothing for them either: truncates-items-deletes-copies/expect.yaml.)
     empty = grade(CLEANUP, {"cleanup.sql": "-- nothing yet\n"})
     assert empty.points == 0
     assert "counts only once" in by_id(empty)["shop-stayed-open"].message
