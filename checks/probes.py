@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from psycopg import errors, sql
 
-from checks.base import CheckContext, Outcome, check
+from checks.base import CheckContext, ExerciseBug, Outcome, check
 from checks.kit import DEFAULT_TIMEOUT, condition_name, error_report, probe, run_probe, sqlstate_of
 from checks.sql import TABLE_KINDS, as_list, find_relation, missing_relation_message, query, rows_evidence, \
     split_qualified, sql_query
@@ -59,7 +59,7 @@ def statement_fails(ctx: CheckContext, *, sql, sqlstate, as_role="learner", time
     """
     want = [sqlstate_of(s) for s in as_list(sqlstate)]
     if not want:
-        raise ValueError("statement_fails needs sqlstate")
+        raise ExerciseBug("statement_fails needs sqlstate")
     error, _ = run_probe(ctx, sql, as_role=as_role, timeout=timeout)
     want_text = " or ".join(condition_name(w) for w in want)
     stmt = Evidence("sql", "Probe (rolled back)", sql)
@@ -275,10 +275,10 @@ def column_rule_enforced(ctx: CheckContext, *, table, column, rule, boundaries=(
           with: {table: products, column: stock_quantity, rule: "value >= 0", boundaries: [0]}
     """
     if nulls not in ("accept", "refuse", "any"):
-        raise ValueError(f"column_rule_enforced: nulls must be accept, refuse or any, not {nulls!r}")
+        raise ExerciseBug(f"column_rule_enforced: nulls must be accept, refuse or any, not {nulls!r}")
     want = [sqlstate_of(s) for s in as_list(sqlstate)]
     if not want:
-        raise ValueError("column_rule_enforced needs sqlstate")
+        raise ExerciseBug("column_rule_enforced needs sqlstate")
     conn = ctx.grader()
     rel = find_relation(conn, table, schema)
     if rel is None or rel.relkind not in TABLE_KINDS:
@@ -293,7 +293,7 @@ def column_rule_enforced(ctx: CheckContext, *, table, column, rule, boundaries=(
         candidates.append(None)
         verdicts[None] = nulls == "accept"
     if not candidates:
-        raise ValueError("column_rule_enforced: no values to try (give boundaries or values)")
+        raise ExerciseBug("column_rule_enforced: no values to try (give boundaries or values)")
     template = sql.SQL(probe_sql or _DEFAULT_PROBE)
     want_text = " or ".join(condition_name(w) for w in want)
 
@@ -402,7 +402,7 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql, expect, zones=_FAR_APA
     """
     zone_list = [str(z) for z in as_list(zones)]
     if not zone_list:
-        raise ValueError("defaults_follow_rule needs at least one zone")
+        raise ExerciseBug("defaults_follow_rule needs at least one zone")
 
     def judge_rows(conn, cur):
         """Each returned row (as "name=value, …") and whether ``expect`` holds for it, read in the
@@ -410,7 +410,7 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql, expect, zones=_FAR_APA
         data-modifying WITH cannot be nested, so the row goes back in as parameters, typed as
         psycopg read them."""
         if cur.description is None:
-            raise ValueError("defaults_follow_rule: probe_sql must end in RETURNING the columns expect reads")
+            raise ExerciseBug("defaults_follow_rule: probe_sql must end in RETURNING the columns expect reads")
         names = [d.name for d in cur.description]
         select = sql.SQL("SELECT ({expect})::pg_catalog.bool FROM (SELECT {columns}) AS probe").format(
             expect=sql.SQL(str(expect)),
@@ -437,7 +437,7 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql, expect, zones=_FAR_APA
                            (Evidence("sql", "Probe (rolled back)", str(probe_sql)),
                             Evidence("text", "Error", error_report(run.error))))
         if not run.result:
-            raise ValueError("defaults_follow_rule: probe_sql returned no row (it must INSERT … RETURNING columns)")
+            raise ExerciseBug("defaults_follow_rule: probe_sql returned no row (it must INSERT … RETURNING columns)")
         for fits, row in run.result:
             ev_rows.append((label, row, "yes" if fits else "no"))
             if not fits:
