@@ -4,7 +4,8 @@ Importing this package registers every check in ``REGISTRY`` under its stable na
 that exercise specs refer to.
 """
 
-from checks.base import REGISTRY, CheckContext, CheckDef, NotGradedHere, Outcome, check  # noqa: F401
+from checks.base import (REGISTRY, CheckContext, CheckDef, ExerciseBug, LearnerFault, NotGradedHere, Outcome,  # noqa: F401
+                         check)
 
 # Families register themselves on import; the order here is the order of docs/checks.md.
 FAMILIES = ("results", "catalog", "integrity", "shop", "performance", "probes", "maintenance", "files")

@@ -22,10 +22,26 @@ documented again): ``pgdrill.spec`` holds a spec's ``with:`` values against them
 A check whose arguments nest further (``integrity_checks_pass`` takes a list of checks) may
 carry ``argument_problems(args) -> [(key path, message)]``: ``pgdrill.spec`` reports what it
 returns with file, line and key, as it does for the top-level arguments.
+
+The error rule (one for every check, applied by ``@check`` and by the grader, never by each
+check):
+
+- **The learner's fault** is a failed ``Outcome``: a check returns it, or a helper raises
+  ``LearnerFault(outcome)`` (a resolver that finds no such table, no such named query) and
+  ``@check`` turns it into the check's result.
+- **An exercise bug** — the spec asks for something impossible, its reference SQL fails on
+  the untouched incident — raises ``ExerciseBug``; the grader reports it as such, with the
+  spec's file and line (``grade.py validate --solutions`` shows it for the reference). An
+  exercise bug the learner provoked (the reference query names a table they dropped) says
+  so through ``ExerciseBug.learner_outcome`` and is their fault.
+- **Not graded here** (``NotGradedHere``): this grader cannot run the check; reported as an
+  error with the reason, never as the learner's fault.
+- **Anything else** is an internal error of the grader.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +60,37 @@ if TYPE_CHECKING:  # pragma: no cover - types only: the grader imports the check
 class NotGradedHere(Exception):
     """The check cannot run on this grader (say, no sandbox for learner programs); the message
     says why and what the instructor can do. Reported as an error, never as the learner's fault."""
+
+
+class LearnerFault(Exception):
+    """The learner's doing, found by a helper: the check fails with ``outcome()`` (what was
+    expected, what was found, why it matters). Raise it where a failed Outcome cannot be
+    returned; ``@check`` makes it the check's result."""
+
+    def __init__(self, outcome: "Outcome"):
+        super().__init__(outcome.message)
+        self._outcome = outcome
+
+    def outcome(self) -> "Outcome":
+        return self._outcome
+
+
+class ExerciseBug(ValueError):
+    """The exercise is wrong, not the learner: its spec asks for what the check cannot do, or
+    its reference SQL fails on the incident. The grader reports it with the spec's line."""
+
+    def learner_outcome(self) -> "Outcome | None":
+        """A failed Outcome when the learner's changes caused it (None: the exercise's bug)."""
+        return None
+
+
+def learner_outcome(exc: BaseException) -> "Outcome | None":
+    """The failed Outcome ``exc`` stands for when it is the learner's fault, else None."""
+    if isinstance(exc, LearnerFault):
+        return exc.outcome()
+    if isinstance(exc, ExerciseBug):
+        return exc.learner_outcome()
+    return None
 
 
 @dataclass(frozen=True)
@@ -133,13 +180,29 @@ REGISTRY: dict[str, CheckDef] = {}
 
 
 def check(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
-    """Register ``func`` under its own name; the module name is its family."""
+    """Register ``func`` under its own name; the module name is its family.
+
+    The registered function applies the learner's half of the error rule (module doc): a
+    ``LearnerFault`` raised anywhere below it, or an ``ExerciseBug`` the learner provoked,
+    becomes its failed Outcome. Everything else propagates to the grader."""
     name = func.__name__
     family = func.__module__.rsplit(".", 1)[-1]
-    if name in REGISTRY and REGISTRY[name].func is not func:
+
+    @functools.wraps(func)
+    def graded(ctx, *args, **kwargs):
+        try:
+            return func(ctx, *args, **kwargs)
+        except (LearnerFault, ExerciseBug) as exc:
+            outcome = learner_outcome(exc)
+            if outcome is None:
+                raise
+            return outcome
+
+    known = REGISTRY[name].func if name in REGISTRY else func
+    if getattr(known, "__wrapped__", known) is not func:
         raise ValueError(f"check {name!r} is defined twice ({REGISTRY[name].family}, {family})")
-    REGISTRY[name] = CheckDef(name=name, family=family, func=func)
-    return func
+    REGISTRY[name] = CheckDef(name=name, family=family, func=graded)
+    return graded
 
 
 def on_contrasts(func: Callable[..., Outcome]) -> Callable[..., Outcome]:

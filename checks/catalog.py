@@ -16,8 +16,8 @@ from psycopg import sql as psql
 
 from checks import vacuum_thresholds
 from checks.arguments import Columns, NumericTolerance, RowsMode, Schema, Table, Tables
-from checks.base import CheckContext, Outcome, check
-from checks.results import ShadowedBuiltins, _error_text, grader_transaction, sql_text
+from checks.base import CheckContext, ExerciseBug, Outcome, check
+from checks.kit import ReferenceQueryError, error_text, grader_transaction, require_relation, sql_text
 from checks.sql import (
     TABLE_KINDS, answer, as_list, display, find_relation, ident_name, missing_relation_message, project_columns,
     query, rows_evidence, split_qualified,
@@ -44,17 +44,6 @@ def _norm_expr(text: str | None) -> str:
     s = text.lower()
     s = re.sub(r"::\s*[a-z_][a-z0-9_ .]*(\[\])?(\(\d+(,\s*\d+)?\))?", "", s)
     return re.sub(r"[\s()\"]", "", s)
-
-
-def _table_or_fail(conn, table: str, schema: str):
-    """(relation, None) or (None, failing Outcome) for a table the check is about."""
-    rel = find_relation(conn, table, schema)
-    nsp, name = split_qualified(table, schema)
-    if rel is None:
-        return None, Outcome(False, missing_relation_message(nsp, name))
-    if rel.relkind not in TABLE_KINDS:
-        return None, Outcome(False, f"{rel.display} is a {rel.kind_word}, not a table.")
-    return rel, None
 
 
 def _index_rows(conn, oid: int) -> list[dict]:
@@ -111,15 +100,13 @@ def index_exists(ctx: CheckContext, *, table: Table, columns: Columns | None = N
           with: {table: products, columns: [name], method: gin, opclass: gin_trgm_ops}
     """
     conn = ctx.grader()
-    rel, failed = _table_or_fail(conn, table, schema)
-    if failed:
-        return failed
+    rel = require_relation(conn, table, schema)
     want_cols = [ident_name(c) for c in as_list(columns)]
     want_keys: list[tuple[str, str]] = [("col", c) for c in want_cols]
     if expression:
         want_keys.append(("expr", _norm_expr(str(expression))))
     if not want_keys:
-        raise ValueError("index_exists needs columns or expression")
+        raise ExerciseBug("index_exists needs columns or expression")
     want_opc = as_list(opclass)
     if isinstance(opclass, str):
         want_opc = [opclass] * len(want_keys)
@@ -309,9 +296,7 @@ def no_duplicate_indexes(ctx: CheckContext, *, table: Table | None = None, schem
     oid = None
     where = f"schema {nsp}"
     if table is not None:
-        rel, failed = _table_or_fail(conn, table, schema)
-        if failed:
-            return failed
+        rel = require_relation(conn, table, schema)
         oid, nsp, where = rel.oid, rel.schema, rel.display
     rows = conn.execute(query(conn, "catalog_duplicate_indexes"), {"schema": nsp, "table_oid": oid}).fetchall()
     if not rows:
@@ -378,15 +363,13 @@ def constraint_exists(ctx: CheckContext, *, table: Table,
     conn = ctx.grader()
     code = _KINDS.get(str(kind).lower())
     if code is None:
-        raise ValueError(f"constraint_exists: unknown kind {kind!r}; use one of {', '.join(_KINDS)}")
-    rel, failed = _table_or_fail(conn, table, schema)
-    if failed:
-        return failed
+        raise ExerciseBug(f"constraint_exists: unknown kind {kind!r}; use one of {', '.join(_KINDS)}")
+    rel = require_relation(conn, table, schema)
     cols = [ident_name(c) for c in as_list(columns)]
     if code == "n":
         return _not_null(conn, rel, cols, validated)
     if code in ("p", "u", "f") and not cols:
-        raise ValueError(f"constraint_exists: kind {kind} needs columns")
+        raise ExerciseBug(f"constraint_exists: kind {kind} needs columns")
 
     cur = conn.execute(query(conn, "catalog_constraints"), {"table_oid": rel.oid})
     cons = [dict(zip([d.name for d in cur.description], r)) for r in cur.fetchall()]
@@ -396,7 +379,7 @@ def constraint_exists(ctx: CheckContext, *, table: Table,
     ref_rel = None
     if code == "f":
         if references is None:
-            raise ValueError("constraint_exists: kind foreign_key needs references")
+            raise ExerciseBug("constraint_exists: kind foreign_key needs references")
         rnsp, rname = split_qualified(references, rel.schema)
         ref_rel = (rnsp, rname)
     want_ref_cols = [ident_name(c) for c in as_list(ref_columns)]
@@ -486,7 +469,7 @@ def _domain_check(conn, rel, cols, validated, near: list[str]) -> str | None:
 
 def _not_null(conn, rel, cols, validated) -> Outcome:
     if not cols:
-        raise ValueError("constraint_exists: kind not_null needs columns")
+        raise ExerciseBug("constraint_exists: kind not_null needs columns")
     rows = conn.execute(query(conn, "catalog_not_null"), {"table_oid": rel.oid, "columns": cols}).fetchall()
     ok, problems = 0, []
     for col, exists, not_null, valid, conname in rows:
@@ -682,33 +665,31 @@ def view_rows_match(ctx: CheckContext, *, name: str, reference: str | list[str],
     alternatives = [sql_text(str(r)) for r in (reference if isinstance(reference, (list, tuple)) else [reference])]
     ref_text = alternatives[0]
     others: list[tuple] = []
-    try:
-        with grader_transaction(conn):
-            conn.execute("SELECT pg_catalog.set_config('stats_fetch_consistency', 'snapshot', true)")
-            if change is not None:
-                try:
-                    with conn.transaction():
-                        conn.execute(str(change))
-                except psycopg.Error as exc:
-                    raise RuntimeError(f"the spec's change failed: {_error_text(exc)}") from exc
+    with grader_transaction(conn):
+        conn.execute("SELECT pg_catalog.set_config('stats_fetch_consistency', 'snapshot', true)")
+        if change is not None:
             try:
                 with conn.transaction():
-                    view_cols, view_rows, view_cut = _fetch_capped(
-                        conn, psql.SQL("SELECT * FROM {}").format(rel.ident), "pgdrill_view")
+                    conn.execute(str(change))
             except psycopg.Error as exc:
-                return Outcome(False, f"Querying {rel.display} fails on this database: {_error_text(exc)}. A "
-                                      "monitoring view that errors shows nothing at the moment it is needed.",
-                               (Evidence("sql", "The grader ran", f"SELECT * FROM {rel.display}"),))
-            try:
-                ref_cols, ref_rows, ref_cut = _fetch_capped(conn, ref_text, "pgdrill_view_reference")
-                for i, text in enumerate(alternatives[1:], start=1):
-                    others.append(_fetch_capped(conn, text, f"pgdrill_view_reference_{i}"))
-            except psycopg.Error as exc:
-                raise RuntimeError(f"the reference query failed: {_error_text(exc)}") from exc
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
+                raise ReferenceQueryError(f"the spec's change failed: {error_text(exc)}") from exc
+        try:
+            with conn.transaction():
+                view_cols, view_rows, view_cut = _fetch_capped(
+                    conn, psql.SQL("SELECT * FROM {}").format(rel.ident), "pgdrill_view")
+        except psycopg.Error as exc:
+            return Outcome(False, f"Querying {rel.display} fails on this database: {error_text(exc)}. A "
+                                  "monitoring view that errors shows nothing at the moment it is needed.",
+                           (Evidence("sql", "The grader ran", f"SELECT * FROM {rel.display}"),))
+        try:
+            ref_cols, ref_rows, ref_cut = _fetch_capped(conn, ref_text, "pgdrill_view_reference")
+            for i, text in enumerate(alternatives[1:], start=1):
+                others.append(_fetch_capped(conn, text, f"pgdrill_view_reference_{i}"))
+        except psycopg.Error as exc:
+            raise ReferenceQueryError(f"the reference query failed: {error_text(exc)}",
+                                      getattr(exc, "sqlstate", "") or "", error_text(exc)) from exc
     if ref_cut or any(cut for _, _, cut in others):
-        raise RuntimeError(f"the reference query returned more than {VIEW_ROW_CAP} rows")
+        raise ReferenceQueryError(f"the reference query returned more than {VIEW_ROW_CAP} rows")
     if view_cut:
         return Outcome(False, f"{rel.display} returns more than {VIEW_ROW_CAP} rows; the reference returns "
                               f"{len(ref_rows)}. Look for a missing join condition.")
@@ -721,7 +702,7 @@ def view_rows_match(ctx: CheckContext, *, name: str, reference: str | list[str],
             return Outcome(False, f"{rel.display} has no column {missing!r} (its columns: {', '.join(view_cols)}).")
         expected, ref_missing = project_columns(ref_cols, expected, wanted)
         if ref_missing is not None:
-            raise ValueError(f"view_rows_match: the reference query has no column {ref_missing!r}")
+            raise ExerciseBug(f"view_rows_match: the reference query has no column {ref_missing!r}")
         shown_cols = ref_cols = tuple(wanted)
     cmp = compare_rows(expected, actual, mode=mode, numeric_tolerance=numeric_tolerance, max_examples=5)
     compared = f" (comparing {', '.join(shown_cols)})" if columns else ""
@@ -795,11 +776,11 @@ def table_storage_parameter(ctx: CheckContext, *, tables: Tables, parameter: str
           with: {tables: [orders], parameter: fillfactor, at_most: 90}
     """
     if at_most is None and at_least is None and equals is None:
-        raise ValueError("table_storage_parameter needs at_most, at_least or equals")
+        raise ExerciseBug("table_storage_parameter needs at_most, at_least or equals")
     conn = ctx.grader()
     names = as_list(tables)
     if not names:
-        raise ValueError("table_storage_parameter needs tables")
+        raise ExerciseBug("table_storage_parameter needs tables")
     param = str(parameter).strip().lower()
     server = conn.execute("SELECT setting FROM pg_catalog.pg_settings WHERE name = %s", (param,)).fetchone()
     server_value = server[0] if server else None

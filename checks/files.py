@@ -63,7 +63,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
-import functools
 import gzip
 import itertools
 import json
@@ -72,9 +71,7 @@ import re
 import secrets
 import shlex
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -86,28 +83,23 @@ import psycopg
 from psycopg import sql
 
 from checks.arguments import Against, ScriptTimeout, SubmissionPath
-from checks.base import CheckContext, NotGradedHere, Outcome, check
+from checks.base import CheckContext, ExerciseBug, LearnerFault, NotGradedHere, Outcome, check
 from checks.commands import ALL_DATABASES, dump_format_of, invocations, read_options, secrets_in, simple_commands
 from checks.cron import CronSchedule, describe_wait, in_window, parse_window
-from checks.results import (ReferenceQueryError, ShadowedBuiltins, as_number, reference_connection, reference_value,
-                            values_equal)
+from checks.kit import ReferenceQueryError, as_number, reference_connection, reference_value, values_equal
 from checks.sql import as_list, display, load_sql, rows_evidence, split_qualified
+from fixtures import learner_programs as programs
 from fixtures import sandbox as roles
 from fixtures.sandbox import GRADER, TEMPLATE_EXTENSIONS
 from pgdrill import submission
 from pgdrill.report import Evidence
 
 MAX_TEXT_BYTES = 1024 * 1024
-CONFINE = Path(__file__).resolve().parents[1] / "fixtures" / "confine.py"
-SCRIPT_MAX_FILE_BYTES = 2 * 1024 ** 3      # per file a learner's script writes
-SCRIPT_MAX_PROCESSES = 256                 # processes of the sandbox user at once
-SCRIPT_MAX_MEMORY_BYTES = 4 * 1024 ** 3    # address space per process of a learner's script
 MAX_TOC_BYTES = 64 * 1024 ** 2             # a directory-format dump's toc.dat, read to vet it
 MAX_EXPANDED_BYTES = 4 * 1024 ** 3         # a gzipped dump, decompressed for the restore
 SCRIPT_TIMEOUT_S = 120
 RESTORE_TIMEOUT_S = 300
 CHECKSUM_TIMEOUT_S = 120
-OUTPUT_TAIL = 2000
 _scratch_counter = itertools.count(1)
 
 
@@ -115,8 +107,8 @@ _scratch_counter = itertools.count(1)
 # Reading submission files
 
 
-def resolve_submission_file(ctx: CheckContext, path: str) -> Path | Outcome:
-    """The file ``path`` inside the submission directory, or an Outcome saying why not.
+def resolve_submission_file(ctx: CheckContext, path: str) -> Path:
+    """The file ``path`` inside the submission directory; raises ``LearnerFault`` saying why not.
 
     It must be a regular file of at most ``submission.MAX_FILE_BYTES`` reached without any
     link from the submission's root (``pgdrill.submission``): a link to the course's own files,
@@ -125,15 +117,16 @@ def resolve_submission_file(ctx: CheckContext, path: str) -> Path | Outcome:
     folder = Path(ctx.submission_dir)
     root = Path(ctx.submission_root) if ctx.submission_root is not None else folder
     if Path(path).is_absolute():
-        return Outcome(False, f"{path} is outside the submission folder; the grader only reads files inside it.")
+        raise LearnerFault(Outcome(False, f"{path} is outside the submission folder; the grader only reads files "
+                                          "inside it."))
     try:
         submission.read_file(root, folder / path, submission.MAX_FILE_BYTES)
     except submission.Missing:
-        return Outcome(False, f"The file {path} was not found in your submission. Create it (at exactly that path) "
-                              "and submit again.")
+        raise LearnerFault(Outcome(False, f"The file {path} was not found in your submission. Create it (at exactly "
+                                          "that path) and submit again."))
     except (submission.Refused, OSError) as exc:
         why = exc if isinstance(exc, submission.Refused) else exc.strerror
-        return Outcome(False, f"The grader did not read {path}: {why}.")
+        raise LearnerFault(Outcome(False, f"The grader did not read {path}: {why}."))
     return folder / path
 
 
@@ -322,14 +315,12 @@ def report_has_sections(ctx: CheckContext, *, path: SubmissionPath, sections: li
             specific: true
     """
     found = resolve_submission_file(ctx, path)
-    if isinstance(found, Outcome):
-        return found
     text = rendered_text(read_text(found))
     lines = text.splitlines()
     parsed = [(lvl, title, start, end) for lvl, title, start, end in markdown_spans(text) if lvl <= 3]
     wanted = [[str(a) for a in s] if isinstance(s, (list, tuple)) else [str(s)] for s in sections]
     if not wanted:
-        raise ValueError("report_has_sections needs at least one section name")
+        raise ExerciseBug("report_has_sections needs at least one section name")
     matches = [next(((title, (start, end)) for _, title, start, end in parsed
                      if any(_heading_matches(title, n) for n in names)), None) for names in wanted]
     spans = [m[1] for m in matches if m is not None]
@@ -485,10 +476,8 @@ def report_mentions_numbers(ctx: CheckContext, *, path: SubmissionPath, facts: d
               "negative stock": "SELECT count(*) FROM products WHERE stock_quantity < 0"
     """
     found = resolve_submission_file(ctx, path)
-    if isinstance(found, Outcome):
-        return found
     if not facts:
-        raise ValueError("report_mentions_numbers needs at least one fact")
+        raise ExerciseBug("report_mentions_numbers needs at least one fact")
     text = read_text(found)
     conn = None
     rows, problems, good = [], [], 0
@@ -497,12 +486,10 @@ def report_mentions_numbers(ctx: CheckContext, *, path: SubmissionPath, facts: d
             conn = conn or reference_connection(ctx, against)
             try:
                 expected = reference_value(conn, value)
-            except ShadowedBuiltins as exc:
-                return exc.outcome()
             except ReferenceQueryError as exc:
                 if against == "graded" and exc.learner_caused:
-                    return exc.outcome()
-                raise ReferenceQueryError(f"fact {phrase!r}: {exc}", exc.sqlstate, exc.error) from exc
+                    raise  # the learner's fault (checks/base.py)
+                raise ReferenceQueryError(f"fact {phrase!r}: {exc}", "", exc.error) from exc
         else:
             expected = value
         alternatives = [p.strip() for p in str(phrase).split("|") if p.strip()]
@@ -594,7 +581,7 @@ def _finding_specs(findings: dict) -> list[tuple[str, list[str], object, object]
     out = []
     for name, spec in findings.items():
         if not isinstance(spec, dict) or "value" not in spec or not spec.get("words"):
-            raise ValueError(f"finding {name!r} needs words: [patterns] and value: (a number or SQL)")
+            raise ExerciseBug(f"finding {name!r} needs words: [patterns] and value: (a number or SQL)")
         out.append((str(name), [str(w) for w in as_list(spec["words"])], spec["value"], spec.get("share_of")))
     return out
 
@@ -644,11 +631,9 @@ def report_findings(ctx: CheckContext, *, path: SubmissionPath, findings: dict[s
                 value: "SELECT count(*) FROM products WHERE stock_quantity < 0"
     """
     found = resolve_submission_file(ctx, path)
-    if isinstance(found, Outcome):
-        return found
     specs = _finding_specs(findings)
     if not specs:
-        raise ValueError("report_findings needs at least one finding")
+        raise ExerciseBug("report_findings needs at least one finding")
     names = [str(n) for n in as_list(section)]
     text = rendered_text(read_text(found))
     lines = text.splitlines()
@@ -670,19 +655,12 @@ def report_findings(ctx: CheckContext, *, path: SubmissionPath, findings: dict[s
                 return reference_value(conn, value)
             except ReferenceQueryError as exc:
                 if against == "graded" and exc.learner_caused:
-                    raise
-                raise ReferenceQueryError(f"finding {name!r}: {exc}", exc.sqlstate, exc.error) from exc
+                    raise  # the learner's fault (checks/base.py)
+                raise ReferenceQueryError(f"finding {name!r}: {exc}", "", exc.error) from exc
         return value
 
-    try:
-        expected = {name: (value_of(name, value), value_of(name, share) if share is not None else None)
-                    for name, _, value, share in specs}
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
-    except ReferenceQueryError as exc:
-        if against == "graded" and exc.learner_caused:
-            return exc.outcome()
-        raise
+    expected = {name: (value_of(name, value), value_of(name, share) if share is not None else None)
+                for name, _, value, share in specs}
     named: dict[str, list[tuple[str, list[re.Match]]]] = {name: [] for name, *_ in specs}
     ambiguous = []
     for label, numbers in entries:
@@ -748,75 +726,14 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 # ------------------------------------------------------------------------------------------
-# Backup and restore
-
-
-def _tail(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return ""
-    return data[-OUTPUT_TAIL:].decode("utf-8", errors="replace").strip()
-
-
-def _run_sandboxed(argv: list[str], *, cwd: Path, env: dict, timeout: float, out: Path, err: Path,
-                   stdin=subprocess.DEVNULL) -> tuple[int | None, float]:
-    """Run a process in its own session; kill the whole session on timeout and afterwards
-    (so nothing it left in the background survives). Returns (exit status or None, seconds)."""
-    started = time.monotonic()
-    with open(out, "wb") as fo, open(err, "wb") as fe:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=fo, stderr=fe, start_new_session=True)
-        try:
-            status = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            status = None
-        finally:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
-    return status, time.monotonic() - started
-
-
-def _sandbox_dirs(tmp: Path, names, user) -> None:
-    """``tmp/<name>`` for each name, owned by the sandbox OS user when there is one; ``tmp``
-    itself stays the grader's (others may pass through it, not list or change it)."""
-    tmp.chmod(0o711)
-    for name in names:
-        (tmp / name).mkdir()
-        if user is not None:
-            os.chown(tmp / name, user.pw_uid, user.pw_gid)
-
-
-@functools.lru_cache(maxsize=None)
-def _bwrap_problem(user_name: str | None) -> str | None:
-    """None when bubblewrap starts a sandbox here (dropping to ``user_name``), else why not."""
-    with tempfile.TemporaryDirectory(prefix="pgdrill-probe-") as probe:
-        status = Path(probe) / "status.json"
-        argv = [sys.executable, str(CONFINE), "--status", str(status), "--timeout", "30", "--sandbox", "bwrap"]
-        argv += (["--user", user_name] if user_name else []) + ["--", "/bin/true"]
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-            report = json.loads(status.read_text())
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            return f"the sandbox launcher failed: {exc}"
-    if report.get("status") == 0:
-        return None
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    return lines[-1].strip() if lines else f"bubblewrap exited with status {report.get('status')}"
+# Backup and restore (running the learner's programs: fixtures/learner_programs.py)
 
 
 def program_sandbox(ctx: CheckContext) -> str:
     """How learner programs run on this grader: ``"bwrap"`` (the sandbox), or ``"none"`` when
     it cannot start and the instructor allowed that explicitly. Otherwise the check is not
     graded here (NotGradedHere says why and what to do)."""
-    server = ctx.server
-    if server is None or server.sandbox is None:
-        problem = ("the grader does not run as root with an unprivileged sandbox OS user, so a learner program "
-                   "could log in as any role")
-    else:
-        problem = _bwrap_problem(server.sandbox.pw_name)
+    problem = programs.sandbox_problem(ctx.server)
     if problem is None:
         return "bwrap"
     if ctx.unsandboxed_programs:
@@ -831,77 +748,6 @@ def _unsandboxed_note(mode: str) -> list[Evidence]:
         return []
     return [Evidence("text", "Sandbox", "The instructor allowed learner programs to run WITHOUT the sandbox "
                                         "(--allow-unsandboxed-programs): no mount, PID or user isolation.")]
-
-
-def _client_binds(bindir: Path) -> list[str]:
-    """What the PostgreSQL clients need to run in the sandbox: their installation and the
-    private libraries a pip-installed build finds through its RPATH ($ORIGIN/../../../…libs)."""
-    paths = [bindir.parent]
-    if len(bindir.parents) > 2:
-        paths += sorted(p for p in bindir.parents[2].glob("*postgres*.libs") if p.is_dir())
-    return [str(p) for p in paths if not str(p).startswith("/usr/")]
-
-
-def _confined(ctx: CheckContext, argv: list[str], *, mode: str, status_file: Path, timeout: float,
-              binds=(), ro_binds=(), chdir: Path | None = None) -> list[str]:
-    """The launcher's command line (``fixtures/confine.py``) for ``argv``."""
-    user = ctx.server.sandbox if ctx.server is not None else None
-    out = [sys.executable, str(CONFINE), "--status", str(status_file), "--timeout", str(timeout),
-           "--max-file-bytes", str(SCRIPT_MAX_FILE_BYTES), "--max-processes", str(SCRIPT_MAX_PROCESSES),
-           "--max-memory-bytes", str(SCRIPT_MAX_MEMORY_BYTES), "--cpu-seconds", str(int(timeout) + 5),
-           "--sandbox", mode]
-    if ctx.server.kind != "dsn":  # the database is a socket file: no network needed
-        out.append("--no-network")
-    if user is not None:
-        out += ["--user", user.pw_name]
-    if chdir is not None:
-        out += ["--chdir", str(chdir)]
-    if mode == "bwrap":
-        socket_dir = ctx.server.sandbox_socket_dir
-        for path in [*ro_binds, *_client_binds(Path(ctx.server.bindir)), socket_dir]:
-            out += ["--ro-bind", str(path)]
-        for path in binds:
-            out += ["--bind", str(path)]
-    return out + ["--"] + argv
-
-
-def _program_env(ctx: CheckContext, tmp: Path, mode: str, role: tuple[str, str], dbname: str, **extra) -> dict:
-    """A learner program's environment: its own role and password, the one socket it sees."""
-    env = _client_env(ctx, tmp, Path(ctx.server.bindir), PGUSER=role[0], PGPASSWORD=role[1], PGDATABASE=dbname,
-                      **extra)
-    if ctx.server.sandbox is not None:
-        env["PGHOST"] = str(ctx.server.sandbox_socket_dir)
-    if mode == "bwrap":
-        env["TMPDIR"] = "/tmp"  # private to the sandbox, gone with it
-    return env
-
-
-def _run_learner_program(ctx: CheckContext, script: Path, tmp: Path, *, cwd: Path, env: dict, timeout: float,
-                         out: Path, err: Path, mode: str, writable=(), readable=()) -> tuple[int | None, float, dict]:
-    """Run the learner's shell script through ``fixtures/confine.py`` (see the module notes).
-
-    Returns (exit status, or None when it ran out of time; seconds; the launcher's report).
-    """
-    copy_dir = tmp / "program"
-    copy_dir.mkdir(mode=0o755, exist_ok=True)
-    copy_dir.chmod(0o755)
-    copy = copy_dir / script.name
-    shutil.copyfile(script, copy)
-    copy.chmod(0o644)
-    report_file = tmp / "confine.json"
-    argv = _confined(ctx, [shutil.which("bash", path="/usr/bin:/bin") or "/bin/sh", str(copy)], mode=mode, status_file=report_file,
-                     timeout=timeout, binds=[*writable, cwd, tmp / "home"], ro_binds=[copy_dir, *readable], chdir=cwd)
-    status, seconds = _run_sandboxed(argv, cwd=cwd, env=env, timeout=timeout + 30, out=out, err=err)
-    try:
-        report = json.loads(report_file.read_text())
-    except (OSError, ValueError):
-        report = {}
-    if status is None or report.get("timed_out") or not report:
-        return None, seconds, report
-    code = report.get("status")
-    if code is None:
-        code = 128 + int(report.get("signal") or 0)
-    return code, seconds, report
 
 
 # ------------------------------------------------------------------------------------------
@@ -931,7 +777,7 @@ def _failure_list(failures, known: tuple[str, ...], check_name: str) -> list[str
     chosen = [str(f) for f in as_list(failures)]
     unknown = [f for f in chosen if f not in known]
     if unknown:
-        raise ValueError(f"{check_name}: unknown failure(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        raise ExerciseBug(f"{check_name}: unknown failure(s) {', '.join(unknown)}; known: {', '.join(known)}")
     return chosen
 
 
@@ -978,9 +824,9 @@ def _injected_backup_run(ctx: CheckContext, script: Path, tmp: Path, scenario: s
     """
     base = tmp / f"failure-{scenario}"
     base.mkdir()
-    _sandbox_dirs(base, ("backup", "work", "mark"), ctx.server.sandbox)
+    programs.sandbox_dirs(base, ("backup", "work", "mark"), ctx.server.sandbox)
     backup_dir = base / "backup"
-    env = _program_env(ctx, tmp, mode, role, ctx.dbname, BACKUP_DIR=str(backup_dir),
+    env = programs.program_env(ctx.server, tmp, mode, role, ctx.dbname, BACKUP_DIR=str(backup_dir),
                        PGOPTIONS="-c search_path=\"$user\",public")
     readable = []
     if scenario == "dump-fails":
@@ -1001,7 +847,7 @@ def _injected_backup_run(ctx: CheckContext, script: Path, tmp: Path, scenario: s
         env["PGHOST"] = str(nowhere)
         readable.append(nowhere)
         when = "when the database server cannot be reached (PGHOST names a socket directory with no server)"
-    status, _, _ = _run_learner_program(ctx, script, tmp, cwd=base / "work", env=env, timeout=timeout,
+    status, _, _ = programs.run_learner_program(ctx.server, script, tmp, cwd=base / "work", env=env, timeout=timeout,
                                         out=base / "out", err=base / "err", mode=mode,
                                         writable=[backup_dir, base / "mark"], readable=readable)
     if status is None:
@@ -1039,21 +885,21 @@ def _schema_only_dump(ctx: CheckContext, tmp: Path, mode: str, role: tuple[str, 
     flag = {"custom": "c", "gzip-custom": "c", "directory": "d", "tar": "t", "plain": "p", "gzip-plain": "p"}.get(fmt)
     if flag is None:
         return None
-    _sandbox_dirs(tmp, ("older",), ctx.server.sandbox)
+    programs.sandbox_dirs(tmp, ("older",), ctx.server.sandbox)
     target = tmp / "older" / "dump"
-    env = _program_env(ctx, tmp, mode, role, ctx.dbname, PGOPTIONS="-c search_path=\"$user\",public")
-    argv = _confined(ctx, [str(Path(ctx.server.bindir) / "pg_dump"), "--schema-only", "--no-password",
+    env = programs.program_env(ctx.server, tmp, mode, role, ctx.dbname, PGOPTIONS="-c search_path=\"$user\",public")
+    argv = programs.confined(ctx.server, [str(Path(ctx.server.bindir) / "pg_dump"), "--schema-only", "--no-password",
                            f"--format={flag}", "--file", str(target)],
                      mode=mode, status_file=tmp / "older-confine.json", timeout=RESTORE_TIMEOUT_S,
                      binds=[tmp / "older"])
-    status, _ = _run_sandboxed(argv, cwd=tmp / "older", env=env, timeout=RESTORE_TIMEOUT_S + 30,
+    status, _ = programs.run_in_session(argv, cwd=tmp / "older", env=env, timeout=RESTORE_TIMEOUT_S + 30,
                                out=tmp / "older.out", err=tmp / "older.err")
     try:
         report = json.loads((tmp / "older-confine.json").read_text())
     except (OSError, ValueError):
         report = {}
     if status is None or report.get("status") != 0 or not target.exists():
-        raise RuntimeError(f"the grader's schema-only pg_dump failed: {_tail(tmp / 'older.err')}")
+        raise RuntimeError(f"the grader's schema-only pg_dump failed: {programs.tail(tmp / 'older.err')}")
     if fmt.startswith("gzip-"):
         packed = tmp / "older" / "dump.gz"
         with open(target, "rb") as src, gzip.open(packed, "wb") as dst:
@@ -1220,23 +1066,6 @@ def _psql_can_restrict(psql: Path) -> bool:
     return major >= 18 or minor >= {17: 6, 16: 10, 15: 14, 14: 19, 13: 22}.get(major, 10 ** 6)
 
 
-def _client_env(ctx: CheckContext, tmp: Path, bindir: Path, **extra) -> dict:
-    params = ctx.server.connect_params(ctx.dbname, GRADER)
-    env = {
-        "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp / "home"),
-        "TMPDIR": str(tmp / "tmp"),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PGHOST": str(params.get("host", "")),
-        "PGPORT": str(params.get("port", 5432)),
-        "PGCONNECT_TIMEOUT": "10",
-        "PGAPPNAME": "pgdrill-backup",
-    }
-    env.update(extra)
-    return env
-
-
 def _checksums(conn, tables: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, object] | None]:
     """(row count, checksum) per table, None for a table that is missing (or not a table)."""
     out = {}
@@ -1302,8 +1131,6 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
                  failures: [dump-fails, server-down]}
     """
     found = resolve_submission_file(ctx, script)
-    if isinstance(found, Outcome):
-        return found
     injected = _failure_list(failures, BACKUP_FAILURES, "backup_restores")
     refused = secrets_refused(found, script)
     if refused is not None:
@@ -1316,17 +1143,17 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
     scratch, made = None, []
     try:
         backup_dir, work = tmp / "backup", tmp / "work"
-        _sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), ctx.server.sandbox)
+        programs.sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), ctx.server.sandbox)
         with ctx.server.connect(purpose="janitor") as admin:
             made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
         # The role's default search_path would not find the tables for `pg_dump -t orders`
         # the way the application does: give the script's sessions the server's default path.
-        env = _program_env(ctx, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
+        env = programs.program_env(ctx.server, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
                            PGOPTIONS="-c search_path=\"$user\",public")
-        status, seconds, _ = _run_learner_program(ctx, found, tmp, cwd=work, env=env, timeout=timeout,
+        status, seconds, _ = programs.run_learner_program(ctx.server, found, tmp, cwd=work, env=env, timeout=timeout,
                                                   out=tmp / "script.out", err=tmp / "script.err", mode=mode,
                                                   writable=[backup_dir])
-        output = "\n".join(t for t in (_tail(tmp / "script.out"), _tail(tmp / "script.err")) if t)
+        output = "\n".join(t for t in (programs.tail(tmp / "script.out"), programs.tail(tmp / "script.err")) if t)
         out_ev = [Evidence("text", f"Output of {script} (last lines)", output)] if output else []
         out_ev += _unsandboxed_note(mode)
         if status is None:
@@ -1422,7 +1249,7 @@ def restore_errors(text: str) -> str:
         else:
             entries[-1].append(line)
     kept = ["\n".join(e).strip() for e in entries if not _HARMLESS.search("\n".join(e))]
-    return "\n".join(k for k in kept if k)[-OUTPUT_TAIL:]
+    return "\n".join(k for k in kept if k)[-programs.OUTPUT_TAIL:]
 
 
 def _restore(ctx: CheckContext, tmp: Path, bindir: Path, dump: Path, fmt: str, scratch: str,
@@ -1430,7 +1257,7 @@ def _restore(ctx: CheckContext, tmp: Path, bindir: Path, dump: Path, fmt: str, s
     """Restore ``dump`` into ``scratch`` as its owner ``owner`` (a program role), in the same
     sandbox as the learner's programs: the dump is learner data, and pg_restore follows what
     its table of contents names. Returns (exit status or None, error tail)."""
-    env = _program_env(ctx, tmp, mode, owner, scratch)
+    env = programs.program_env(ctx.server, tmp, mode, owner, scratch)
     out, err = tmp / "restore.out", tmp / "restore.err"
     source = dump
     if fmt in ("custom", "directory", "tar", "gzip-custom"):
@@ -1453,9 +1280,9 @@ def _restore(ctx: CheckContext, tmp: Path, bindir: Path, dump: Path, fmt: str, s
         argv = [str(psql), "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=0", "-d", scratch, "-f", str(source)]
     if source != dump:
         source.chmod(0o644)
-    argv = _confined(ctx, argv, mode=mode, status_file=tmp / "restore-confine.json", timeout=RESTORE_TIMEOUT_S,
+    argv = programs.confined(ctx.server, argv, mode=mode, status_file=tmp / "restore-confine.json", timeout=RESTORE_TIMEOUT_S,
                      ro_binds=[source])
-    status, _ = _run_sandboxed(argv, cwd=tmp / "work", env=env, timeout=RESTORE_TIMEOUT_S + 30, out=out, err=err)
+    status, _ = programs.run_in_session(argv, cwd=tmp / "work", env=env, timeout=RESTORE_TIMEOUT_S + 30, out=out, err=err)
     try:
         report = json.loads((tmp / "restore-confine.json").read_text())
     except (OSError, ValueError):
@@ -1689,12 +1516,12 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
     scratch, reference, made = None, None, []
     try:
         backup_dir = tmp / "backup"
-        _sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), ctx.server.sandbox)
+        programs.sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), ctx.server.sandbox)
         with ctx.server.connect(purpose="janitor") as admin:
             made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
-        env = _program_env(ctx, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
+        env = programs.program_env(ctx.server, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
                            PGOPTIONS="-c search_path=\"$user\",public")
-        status, _, _ = _run_learner_program(ctx, backup, tmp, cwd=tmp / "work", env=env, timeout=timeout,
+        status, _, _ = programs.run_learner_program(ctx.server, backup, tmp, cwd=tmp / "work", env=env, timeout=timeout,
                                             out=tmp / "backup.out", err=tmp / "backup.err", mode=mode,
                                             writable=[backup_dir])
         dump, _ = _find_dump(backup_dir) if status == 0 and not _links_in(backup_dir) and \
@@ -1718,15 +1545,15 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
         with ctx.server.connect(reference, GRADER, purpose="grader-restore") as conn:
             original = {k: v for k, v in _checksums(conn, tables).items() if v is not None}
         wanted = list(original)
-        renv = _program_env(ctx, tmp, mode, owner, scratch)
+        renv = programs.program_env(ctx.server, tmp, mode, owner, scratch)
         script = tmp / "documented-restore.sh"
         script.write_text(f"set -o pipefail\n{pipeline}\n")
-        status, _, _ = _run_learner_program(ctx, script, tmp, cwd=tmp / "work", env=renv, timeout=RESTORE_TIMEOUT_S,
+        status, _, _ = programs.run_learner_program(ctx.server, script, tmp, cwd=tmp / "work", env=renv, timeout=RESTORE_TIMEOUT_S,
                                             out=tmp / "restore.out", err=tmp / "restore.err", mode=mode,
                                             readable=[backup_dir])
         with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
-        log = restore_errors(_tail(tmp / "restore.err"))
+        log = restore_errors(programs.tail(tmp / "restore.err"))
     except _TooLarge:
         return None
     finally:
@@ -1801,14 +1628,15 @@ def runbook_restore_consistent(ctx: CheckContext, *, path: SubmissionPath, backu
           with: {path: RUNBOOK.md, backup: backup.sh, run: true}
     """
     found = resolve_submission_file(ctx, path)
-    if isinstance(found, Outcome):
-        return found
     lines = command_lines(read_text(found), markdown=True)
     described = described_dump_formats(lines)
     script_formats: set[str] = set()
     script, ran = None, None
     if backup:
-        script = resolve_submission_file(ctx, backup)
+        try:
+            script = resolve_submission_file(ctx, backup)
+        except LearnerFault:  # no script to read: the runbook alone is judged
+            script = None
         if isinstance(script, Path):
             script_formats = described_dump_formats(command_lines(read_text(script), markdown=False))
     problems = []
@@ -2018,8 +1846,6 @@ def cron_schedule_valid(ctx: CheckContext, *, path: SubmissionPath, command_patt
                  between: "22:00-06:00", database: techshop}
     """
     found = resolve_submission_file(ctx, path)
-    if isinstance(found, Outcome):
-        return found
     window = parse_window(between) if between is not None else None
     jobs, problems = parse_crontab(read_text(found))
     pattern = re.compile(str(command_pattern), re.IGNORECASE)
@@ -2129,12 +1955,12 @@ def _restore_truncated(ctx: CheckContext, script: Path, tmp: Path, dump: Path, *
     broken_dir.mkdir(mode=0o755)
     broken_dir.chmod(0o755)
     _truncated_copy(dump, broken_dir)
-    _sandbox_dirs(tmp, ("work-truncated",), ctx.server.sandbox)
+    programs.sandbox_dirs(tmp, ("work-truncated",), ctx.server.sandbox)
     scratch, owner = _create_scratch_database(ctx)
     made.append(owner)
     try:
-        env = _program_env(ctx, tmp, mode, owner, scratch, BACKUP_DIR=str(broken_dir))
-        status, _, _ = _run_learner_program(ctx, script, tmp, cwd=tmp / "work-truncated", env=env, timeout=timeout,
+        env = programs.program_env(ctx.server, tmp, mode, owner, scratch, BACKUP_DIR=str(broken_dir))
+        status, _, _ = programs.run_learner_program(ctx.server, script, tmp, cwd=tmp / "work-truncated", env=env, timeout=timeout,
                                             out=tmp / "truncated.out", err=tmp / "truncated.err", mode=mode,
                                             readable=[broken_dir])
     finally:
@@ -2195,8 +2021,6 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
     scripts = {}
     for role, path in (("backup", backup), ("restore", restore)):
         found = resolve_submission_file(ctx, path)
-        if isinstance(found, Outcome):
-            return found
         scripts[role] = found
     injected = _failure_list(failures, RESTORE_FAILURES, "restore_script_restores")
     for role, path in (("backup", backup), ("restore", restore)):
@@ -2210,17 +2034,17 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
     scratch, made = None, []
     try:
         backup_dir = tmp / "backup"
-        _sandbox_dirs(tmp, ("backup", "work", "work-restore", "home", "tmp"), ctx.server.sandbox)
+        programs.sandbox_dirs(tmp, ("backup", "work", "work-restore", "home", "tmp"), ctx.server.sandbox)
         with ctx.server.connect(purpose="janitor") as admin:
             made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
-        env = _program_env(ctx, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
+        env = programs.program_env(ctx.server, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
                            PGOPTIONS="-c search_path=\"$user\",public")
         started = time.time()
-        status, _, _ = _run_learner_program(ctx, scripts["backup"], tmp, cwd=tmp / "work", env=env, timeout=timeout,
+        status, _, _ = programs.run_learner_program(ctx.server, scripts["backup"], tmp, cwd=tmp / "work", env=env, timeout=timeout,
                                             out=tmp / "backup.out", err=tmp / "backup.err", mode=mode,
                                             writable=[backup_dir])
         ended = time.time()
-        output = "\n".join(t for t in (_tail(tmp / "backup.out"), _tail(tmp / "backup.err")) if t)
+        output = "\n".join(t for t in (programs.tail(tmp / "backup.out"), programs.tail(tmp / "backup.err")) if t)
         out_ev = [Evidence("text", f"Output of {backup} (last lines)", output)] if output else []
         out_ev += _unsandboxed_note(mode)
         if status is None or status != 0:
@@ -2258,12 +2082,12 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
             roles.drop_program_roles(ctx.server, admin, [made.pop()[0]])
         scratch, owner = _create_scratch_database(ctx)
         made.append(owner)
-        renv = _program_env(ctx, tmp, mode, owner, scratch, BACKUP_DIR=str(backup_dir))
+        renv = programs.program_env(ctx.server, tmp, mode, owner, scratch, BACKUP_DIR=str(backup_dir))
         # The restore script may read $BACKUP_DIR, not change what it restores from.
-        rstatus, rseconds, _ = _run_learner_program(ctx, scripts["restore"], tmp, cwd=tmp / "work-restore",
+        rstatus, rseconds, _ = programs.run_learner_program(ctx.server, scripts["restore"], tmp, cwd=tmp / "work-restore",
                                                     env=renv, timeout=timeout, out=tmp / "restore.out",
                                                     err=tmp / "restore.err", mode=mode, readable=[backup_dir])
-        routput = "\n".join(t for t in (_tail(tmp / "restore.out"), _tail(tmp / "restore.err")) if t)
+        routput = "\n".join(t for t in (programs.tail(tmp / "restore.out"), programs.tail(tmp / "restore.err")) if t)
         rout_ev = [Evidence("text", f"Output of {restore} (last lines)", routput)] if routput else []
         with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)

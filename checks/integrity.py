@@ -33,10 +33,11 @@ import psycopg
 from psycopg import sql
 
 from checks.arguments import Columns, FaultIds, RowKey, Schema, Table, argument_problems
-from checks.base import CheckContext, Outcome, check, on_contrasts_end_state
+from checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check, on_contrasts_end_state
+from checks.kit import BaselineMissing, IncidentMismatch, require_columns, require_relation
 from checks.sql import (
     READABLE_KINDS, TABLE_KINDS, Relation, as_list, cell, columns_of, cursor_evidence, display, find_relation,
-    ident_name, missing_relation_message, parse_name, query, rows_evidence, split_qualified, sql_query,
+    ident_name, parse_name, query, rows_evidence, split_qualified, sql_query,
 )
 from pgdrill.report import Evidence
 
@@ -123,17 +124,14 @@ def removable_rows(manifest: dict, table: str, fault_ids: Iterable[str] | None =
 # resolution helpers
 
 
-def _relation(conn, table, schema, role="table", ctx: CheckContext | None = None
-              ) -> tuple[Relation | None, Outcome | None]:
-    rel = find_relation(conn, table, schema)
-    if rel is None:
-        return None, Outcome(False, missing_relation_message(*split_qualified(table, schema), role=role))
-    if rel.relkind not in READABLE_KINDS:
-        return None, Outcome(False, f"{rel.display} is a {rel.kind_word}, not a table.")
+def _relation(conn, table, schema, role="table", ctx: CheckContext | None = None) -> Relation:
+    """The table (or view) ``table`` names; raises ``LearnerFault`` when it is gone, or is no
+    longer the table the incident had (``_table_replaced``)."""
+    rel = require_relation(conn, table, schema, role=role, kinds=READABLE_KINDS)
     replaced = _table_replaced(ctx, rel) if ctx is not None else None
     if replaced is not None:
-        return None, replaced
-    return rel, None
+        raise LearnerFault(replaced)
+    return rel
 
 
 def _table_replaced(ctx: CheckContext, rel: Relation) -> Outcome | None:
@@ -151,14 +149,12 @@ def _table_replaced(ctx: CheckContext, rel: Relation) -> Outcome | None:
                           "table itself: keep the table and fix its rows.")
 
 
-def _columns(conn, rel: Relation, names) -> tuple[list[str], Outcome | None]:
-    have = {name for name, _ in columns_of(conn, rel.oid)}
-    cols = [ident_name(c) for c in as_list(names)]
-    missing = [c for c in cols if c not in have]
-    if missing:
-        return cols, Outcome(False, f"{rel.display} has no column {', '.join(missing)} "
-                                    f"(was it dropped or renamed?), so this cannot be checked.")
-    return cols, None
+def _incident_columns(base, rel: Relation, names) -> list[str]:
+    """``require_columns`` on the untouched incident, where a missing column is the exercise's bug."""
+    try:
+        return require_columns(base, rel, names)
+    except LearnerFault as exc:
+        raise IncidentMismatch(exc.outcome().message) from None
 
 
 def _count_and_sample(conn, name: str, title: str, **parts) -> tuple[int, Evidence | None]:
@@ -217,19 +213,14 @@ def no_orphans(ctx: CheckContext, *, child: Table, column: str, parent: Table, p
           with: {child: order_items, column: order_id, parent: orders}
     """
     conn = ctx.grader()
-    crel, failed = _relation(conn, child, schema, ctx=ctx)
-    if failed:
-        return Outcome(False, failed.message + " Dropping a table removes its orphans together with "
-                                               "every valid row.")
-    prel, failed = _relation(conn, parent, schema, role="parent table", ctx=ctx)
-    if failed:
-        return failed
-    (col,), failed = _columns(conn, crel, [column])
-    if failed:
-        return failed
-    (pcol,), failed = _columns(conn, prel, [parent_column])
-    if failed:
-        return failed
+    try:
+        crel = _relation(conn, child, schema, ctx=ctx)
+    except LearnerFault as exc:
+        raise LearnerFault(Outcome(False, exc.outcome().message + " Dropping a table removes its orphans together "
+                                                                  "with every valid row.")) from None
+    prel = _relation(conn, parent, schema, role="parent table", ctx=ctx)
+    (col,) = require_columns(conn, crel, [column])
+    (pcol,) = require_columns(conn, prel, [parent_column])
     count, ev = _count_and_sample(
         conn, "integrity_orphans", f"Orphaned rows of {crel.display}", child=crel.ident,
         column=sql.Identifier(col), parent=prel.ident, parent_column=sql.Identifier(pcol))
@@ -289,14 +280,10 @@ def no_duplicates(ctx: CheckContext, *, table: Table, columns: Columns, ignore_c
           with: {table: customers, columns: [email]}
     """
     conn = ctx.grader()
-    rel, failed = _relation(conn, table, schema, ctx=ctx)
-    if failed:
-        return failed
-    cols, failed = _columns(conn, rel, columns)
-    if failed:
-        return failed
+    rel = _relation(conn, table, schema, ctx=ctx)
+    cols = require_columns(conn, rel, columns)
     if not cols:
-        raise ValueError("no_duplicates needs columns")
+        raise ExerciseBug("no_duplicates needs columns")
     exprs = []
     for c in cols:
         ident = sql.SQL("t.{}").format(sql.Identifier(c))
@@ -323,12 +310,8 @@ def _rows_where(ctx, table, column, schema, condition: str, word: str, why: str,
     """Pass when no row of ``table`` satisfies ``condition`` (``{col}`` is the column, other
     placeholders are filled from ``values`` as literals)."""
     conn = ctx.grader()
-    rel, failed = _relation(conn, table, schema, ctx=ctx)
-    if failed:
-        return failed
-    (col,), failed = _columns(conn, rel, [column])
-    if failed:
-        return failed
+    rel = _relation(conn, table, schema, ctx=ctx)
+    (col,) = require_columns(conn, rel, [column])
     cond = sql.SQL(condition).format(col=sql.Identifier(col), **{k: sql.Literal(v) for k, v in values.items()})
     count, ev = _count_and_sample(conn, "integrity_rows_where", f"Rows of {rel.display} with {word} {col}",
                                   table=rel.ident, condition=cond)
@@ -424,18 +407,10 @@ def not_before_parent(ctx: CheckContext, *, child: Table, column: str, reference
                  parent_column: created_at}
     """
     conn = ctx.grader()
-    crel, failed = _relation(conn, child, schema, ctx=ctx)
-    if failed:
-        return failed
-    prel, failed = _relation(conn, parent, schema, role="parent table", ctx=ctx)
-    if failed:
-        return failed
-    (ccol, cref), failed = _columns(conn, crel, [column, reference])
-    if failed:
-        return failed
-    (pcol, pkey), failed = _columns(conn, prel, [parent_column, parent_key])
-    if failed:
-        return failed
+    crel = _relation(conn, child, schema, ctx=ctx)
+    prel = _relation(conn, parent, schema, role="parent table", ctx=ctx)
+    (ccol, cref) = require_columns(conn, crel, [column, reference])
+    (pcol, pkey) = require_columns(conn, prel, [parent_column, parent_key])
     count, ev = _count_and_sample(
         conn, "integrity_before_parent", f"Rows of {crel.display} dated before their {prel.display} row",
         child=crel.ident, column=sql.Identifier(ccol), reference=sql.Identifier(cref), parent=prel.ident,
@@ -508,18 +483,10 @@ def totals_match_items(ctx: CheckContext, *, orders: Table = "orders", items: Ta
           with: {allow_added_adjustment: true}
     """
     conn = ctx.grader()
-    orel, failed = _relation(conn, orders, schema, ctx=ctx)
-    if failed:
-        return failed
-    irel, failed = _relation(conn, items, schema, ctx=ctx)
-    if failed:
-        return failed
-    (okey, total), failed = _columns(conn, orel, [order_key, total_column])
-    if failed:
-        return failed
-    (iorder, qty, price), failed = _columns(conn, irel, [item_order_column, quantity_column, price_column])
-    if failed:
-        return failed
+    orel = _relation(conn, orders, schema, ctx=ctx)
+    irel = _relation(conn, items, schema, ctx=ctx)
+    (okey, total) = require_columns(conn, orel, [order_key, total_column])
+    (iorder, qty, price) = require_columns(conn, irel, [item_order_column, quantity_column, price_column])
     parts = dict(orders=orel.ident, items=irel.ident, order_key=sql.Identifier(okey),
                  item_order=sql.Identifier(iorder), total=sql.Identifier(total), quantity=sql.Identifier(qty),
                  price=sql.Identifier(price))
@@ -641,7 +608,7 @@ def index_rebuilt(ctx: CheckContext, *, index: str, schema: Schema = "public") -
     params = {"schema": nsp, "name": iname}
     before = base.execute(query(base, "integrity_index_storage"), params).fetchone()
     if before is None:
-        raise LookupError(f"{display(nsp, iname)} does not exist in the untouched incident")
+        raise IncidentMismatch(f"{display(nsp, iname)} does not exist in the untouched incident")
     now = conn.execute(query(conn, "integrity_index_storage"), params).fetchone()
     if now is None:
         return Outcome(False, f"There is no index {display(nsp, iname)} any more (was it dropped or renamed?). "
@@ -665,10 +632,10 @@ def index_rebuilt(ctx: CheckContext, *, index: str, schema: Schema = "public") -
 
 def _baseline(ctx: CheckContext):
     if ctx.baseline is None:
-        raise RuntimeError("this check compares with an untouched clone, and none is available")
+        raise BaselineMissing("this check compares with an untouched clone, and none is available")
     conn = ctx.baseline()
     if conn is None:
-        raise RuntimeError("this check compares with an untouched clone, and none is available")
+        raise BaselineMissing("this check compares with an untouched clone, and none is available")
     return conn
 
 
@@ -730,7 +697,7 @@ def rows_preserved(ctx: CheckContext, *, table: Table, key: RowKey | None = "id"
     nsp, name = split_qualified(table, schema)
     brel = find_relation(base, table, schema)
     if brel is None:
-        raise LookupError(f"{display(nsp, name)} does not exist in the untouched incident")
+        raise IncidentMismatch(f"{display(nsp, name)} does not exist in the untouched incident")
     rel = find_relation(conn, table, schema)
     if rel is None:
         return Outcome(False, f"{display(nsp, name)} no longer exists: dropping it destroyed every row it held.")
@@ -746,7 +713,7 @@ def rows_preserved(ctx: CheckContext, *, table: Table, key: RowKey | None = "id"
         return Outcome(False, f"{rel.display} lost column{'s' if len(dropped) > 1 else ''} {', '.join(dropped)}: "
                               "the data in it is gone.")
     if key_col is not None and key_col not in base_cols:
-        raise LookupError(f"{display(nsp, name)} has no column {key_col} to identify rows by")
+        raise IncidentMismatch(f"{display(nsp, name)} has no column {key_col} to identify rows by")
     exclude = sorted(fault_row_keys(ctx.manifest, brel.name)) if exclude_fault_rows and key_col else []
 
     bparts = _checksum_parts(brel, base_cols, key_col)
@@ -835,12 +802,12 @@ def nothing_lost(ctx: CheckContext, *, table: Table, allowed_loss: int | str | l
         base = ctx.baseline()
         brel = find_relation(base, table, schema)
         if brel is None:
-            raise LookupError(f"{display(nsp, name)} does not exist in the untouched incident")
+            raise IncidentMismatch(f"{display(nsp, name)} does not exist in the untouched incident")
         before = base.execute(sql_query(base, "integrity_count", table=brel.ident)).fetchone()[0]
     elif name in (ctx.manifest or {}).get("counts", {}):
         before = int(ctx.manifest["counts"][name])
     else:
-        raise RuntimeError("nothing_lost needs an untouched clone or the manifest's row counts")
+        raise BaselineMissing("nothing_lost needs an untouched clone or the manifest's row counts")
     if allowed_loss is None:
         allowed = removable_rows(ctx.manifest, name)
     elif isinstance(allowed_loss, (list, tuple, str)):
@@ -890,7 +857,7 @@ def _parse_reference(text: str, schema: str) -> tuple[str, str]:
     """``table.column`` (or ``schema.table.column``) of a referencing column."""
     parts = parse_name(str(text))
     if len(parts) < 2:
-        raise ValueError(f"referenced_by entries are table.column, not {text!r}")
+        raise ExerciseBug(f"referenced_by entries are table.column, not {text!r}")
     return (display(parts[-3], parts[-2]) if len(parts) > 2 else display(schema, parts[0])), parts[-1]
 
 
@@ -931,17 +898,13 @@ def duplicates_merged(ctx: CheckContext, *, table: Table, columns: Columns,
     base = _baseline(ctx)
     brel = find_relation(base, table, schema)
     if brel is None:
-        raise LookupError(f"{display(*split_qualified(table, schema))} does not exist in the untouched incident")
-    cols, failed = _columns(base, brel, columns)
-    if failed:
-        raise LookupError(failed.message)
+        raise IncidentMismatch(f"{display(*split_qualified(table, schema))} does not exist in the untouched incident")
+    cols = _incident_columns(base, brel, columns)
     if not cols:
-        raise ValueError("duplicates_merged needs columns")
+        raise ExerciseBug("duplicates_merged needs columns")
     key_col = ident_name(key)
     keep_col = ident_name(keep) if keep else None
-    (key_col, *_), failed = _columns(base, brel, [key_col] + ([keep_col] if keep_col else []))
-    if failed:
-        raise LookupError(failed.message)
+    (key_col, *_) = _incident_columns(base, brel, [key_col] + ([keep_col] if keep_col else []))
     values = sql.SQL(", ").join(sql.SQL("t.{} AS {}").format(sql.Identifier(c), sql.Identifier(c)) for c in cols)
     q = sql_query(base, "integrity_duplicate_groups", table=brel.ident, key=sql.Identifier(key_col),
                   keep=sql.SQL("t.{}").format(sql.Identifier(keep_col)) if keep_col else sql.SQL("NULL::pg_catalog.int4"),
@@ -952,7 +915,7 @@ def duplicates_merged(ctx: CheckContext, *, table: Table, columns: Columns,
     with _heap_reads(base):
         groups = [(list(keys), list(vals)) for keys, vals in base.execute(q).fetchall()]
     if not groups:
-        raise LookupError(f"the untouched incident has no duplicate ({', '.join(cols)}) in {brel.display}")
+        raise IncidentMismatch(f"the untouched incident has no duplicate ({', '.join(cols)}) in {brel.display}")
 
     rel = find_relation(conn, table, schema)
     if rel is None:
@@ -961,9 +924,7 @@ def duplicates_merged(ctx: CheckContext, *, table: Table, columns: Columns,
     replaced = _table_replaced(ctx, rel)
     if replaced is not None:
         return replaced
-    _, failed = _columns(conn, rel, [key_col, *cols])
-    if failed:
-        return failed
+    _ = require_columns(conn, rel, [key_col, *cols])
     members = {k for keys, _ in groups for k in keys}
     with _heap_reads(conn):
         now = _rows_by_key(conn, rel, key_col, cols, members)
@@ -974,10 +935,8 @@ def duplicates_merged(ctx: CheckContext, *, table: Table, columns: Columns,
         ctable, ccol = _parse_reference(entry, schema)
         bchild = find_relation(base, ctable, None)
         if bchild is None:
-            raise LookupError(f"{ctable} does not exist in the untouched incident")
-        (ckey, ccol), failed = _columns(base, bchild, [child_key, ccol])
-        if failed:
-            raise LookupError(failed.message)
+            raise IncidentMismatch(f"{ctable} does not exist in the untouched incident")
+        (ckey, ccol) = _incident_columns(base, bchild, [child_key, ccol])
         with _heap_reads(base):
             before = {k: v[0] for k, (v, _) in _rows_by_key_where_ref(base, bchild, ckey, ccol, members).items()}
         label = f"{bchild.display}.{ccol}"
@@ -988,9 +947,7 @@ def duplicates_merged(ctx: CheckContext, *, table: Table, columns: Columns,
         replaced = _table_replaced(ctx, child)
         if replaced is not None:
             return replaced
-        _, failed = _columns(conn, child, [ckey, ccol])
-        if failed:
-            return failed
+        _ = require_columns(conn, child, [ckey, ccol])
         with _heap_reads(conn):
             after = {k: v[0] for k, (v, _) in _rows_by_key(conn, child, ckey, [ccol], before).items()}
         children.append((label, before, after))
@@ -1089,15 +1046,15 @@ def rows_quarantined(ctx: CheckContext, *, table: Table, faults: FaultIds | None
         if (fid in wanted) if wanted is not None else any(w in fid for w in REMOVABLE_FAULT_WORDS):
             planted |= fault_rows(fault).get(name, set())
     if not planted:
-        raise LookupError(f"no fault planted rows in {display(nsp, name)}"
+        raise IncidentMismatch(f"no fault planted rows in {display(nsp, name)}"
                           + (f" (faults {', '.join(wanted)})" if wanted else ""))
     brel = find_relation(base, table, schema)
     if brel is None:
-        raise LookupError(f"{display(nsp, name)} does not exist in the untouched incident")
+        raise IncidentMismatch(f"{display(nsp, name)} does not exist in the untouched incident")
     cols = [c for c, _ in columns_of(base, brel.oid)]
     key_col = ident_name(key)
     if key_col not in cols:
-        raise LookupError(f"{brel.display} has no column {key_col} to identify rows by")
+        raise IncidentMismatch(f"{brel.display} has no column {key_col} to identify rows by")
     original = {k: h for k, (_, h) in _rows_by_key(base, brel, key_col, cols, planted).items()}
     rel = find_relation(conn, table, schema)
     still = set()
@@ -1105,9 +1062,7 @@ def rows_quarantined(ctx: CheckContext, *, table: Table, faults: FaultIds | None
         replaced = _table_replaced(ctx, rel)
         if replaced is not None:
             return replaced
-        _, failed = _columns(conn, rel, [key_col])
-        if failed:
-            return failed
+        _ = require_columns(conn, rel, [key_col])
         still = set(_rows_by_key(conn, rel, key_col, [key_col], original))
     removed = {k: h for k, h in original.items() if k not in still}
     kept: dict[str, str] = {}
@@ -1176,13 +1131,13 @@ def fault_rows_kept(ctx: CheckContext, *, table: Table, faults: FaultIds, key: R
             for k in fault_rows(fault).get(name, set()):
                 planted.setdefault(k, str(fault["id"]))
     if not planted:
-        raise LookupError(f"faults {', '.join(wanted)} planted no rows in {display(nsp, name)}")
-    rel, failed = _relation(conn, table, schema, ctx=ctx)
-    if failed:
-        return Outcome(False, failed.message + f" The {_plural(len(planted), 'row')} to repair went with it.")
-    (key_col,), failed = _columns(conn, rel, [key])
-    if failed:
-        return failed
+        raise IncidentMismatch(f"faults {', '.join(wanted)} planted no rows in {display(nsp, name)}")
+    try:
+        rel = _relation(conn, table, schema, ctx=ctx)
+    except LearnerFault as exc:
+        raise LearnerFault(Outcome(False, exc.outcome().message
+                                   + f" The {_plural(len(planted), 'row')} to repair went with it.")) from None
+    (key_col,) = require_columns(conn, rel, [key])
     still = set(_rows_by_key(conn, rel, key_col, [key_col], planted))
     gone = sorted((k for k in planted if k not in still), key=_natural)
     total = len(planted)
@@ -1231,7 +1186,7 @@ def integrity_checks_pass(ctx: CheckContext, *, checks: list[dict[str, Any]]) ->
     """
     problems = _rule_problems(checks)
     if problems:  # an exercise bug: `grade.py validate` reports the same
-        raise ValueError("integrity_checks_pass: " + "; ".join(f"{'.'.join(map(str, where))}: {msg}"
+        raise ExerciseBug("integrity_checks_pass: " + "; ".join(f"{'.'.join(map(str, where))}: {msg}"
                                                                 for where, msg in problems))
     rules = [(entry["check"], entry.get("with", {}), globals()[entry["check"]]) for entry in checks]
     rows, failed = [], []

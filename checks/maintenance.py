@@ -24,7 +24,8 @@ from psycopg import sql
 
 from checks import vacuum_thresholds
 from checks.arguments import Schema, Since, Tables
-from checks.base import CheckContext, Outcome, check
+from checks.base import CheckContext, ExerciseBug, Outcome, check
+from checks.kit import BaselineMissing
 from checks.sql import query, resolve_tables, rows_evidence, sql_query
 
 DEFAULT_STATS_WAIT = 2.0
@@ -197,7 +198,7 @@ def dead_tuples_below(ctx: CheckContext, *, tables: Tables, ratio: float = 0.1,
           with: {tables: [orders, products], ratio: 0.1}
     """
     if source not in ("auto", "stats", "pgstattuple"):
-        raise ValueError(f"dead_tuples_below: source must be auto, stats or pgstattuple, not {source!r}")
+        raise ExerciseBug(f"dead_tuples_below: source must be auto, stats or pgstattuple, not {source!r}")
     conn = ctx.grader()
     names, rels, problems = resolve_tables(conn, tables, schema)
     limit = float(ratio)
@@ -279,7 +280,7 @@ def not_rewritten(ctx: CheckContext, *, tables: Tables, schema: Schema = "public
     conn = ctx.grader()
     base = ctx.baseline() if ctx.baseline is not None else None
     if base is None:
-        raise RuntimeError("not_rewritten needs an untouched baseline clone, and none is available")
+        raise BaselineMissing("not_rewritten needs an untouched baseline clone, and none is available")
     names, rels, problems = resolve_tables(conn, tables, schema)
     ok, ev_rows = 0, []
     for rel in rels:

@@ -26,92 +26,30 @@ index, so an index left INVALID by a failed ``CREATE INDEX CONCURRENTLY`` never 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import statistics
-from dataclasses import dataclass, field
-from typing import Iterator
 
 import psycopg
 
 from checks.arguments import CapturedQuery, Params, ScenarioQuery, Table
-from checks.base import CheckContext, Outcome, check
-from checks.results import ShadowedBuiltins, _captured_or_outcome, grader_transaction, sql_text
+from checks.base import CheckContext, ExerciseBug, Outcome, check
+from checks.kit import (PLAN_TIMEOUT_S, BaselineMissing, PlanSession, captured_result, error_text, explain_json,  # noqa: F401
+                        explain_text, neutralise_planner_settings, plan_nodes, plan_session, sql_text)
 from checks.sql import display, ident_name, load_sql, rows_evidence, split_qualified
 from fixtures.sandbox import GRADER, LEARNER
 from pgdrill.report import Evidence
 
-PLAN_TIMEOUT_S = 30
 INDEX_SCAN_NODES = ("Index Scan", "Index Only Scan")
 _LEADING_WILDCARD = re.compile(r"\b(i?like)\s+E?'%", re.IGNORECASE)
 _ILIKE_OR_LOWER = re.compile(r"\bilike\b|\blower\s*\(", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------------------
-# Plan faking
+# Reading plans (planning itself is the kit's: checks/kit.py)
 
 
-@dataclass
-class PlanSession:
-    """What was done to a grader session before planning: the settings put back."""
-
-    neutralised: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, value, source, default
-
-    def evidence(self) -> list[Evidence]:
-        if not self.neutralised:
-            return []
-        where = {"database": "database level (ALTER DATABASE … SET)", "user": "role level (ALTER ROLE … SET)",
-                 "database user": "role-in-database level (ALTER ROLE … IN DATABASE … SET)"}
-        lines = [f"setting {name} = {value} was changed at {where.get(source, source)}; ignored "
-                 f"(planned with the default {default})" for name, value, source, default in self.neutralised]
-        return [Evidence("text", "Planner settings ignored", "\n".join(lines))]
-
-
-def neutralise_planner_settings(conn) -> PlanSession:
-    """Inside a transaction: SET LOCAL every planner setting that came from a stored
-    database or role setting back to its built-in default."""
-    state = PlanSession()
-    for name, setting, unit, source, boot_val in conn.execute(load_sql("performance_session_overrides")).fetchall():
-        conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (name, boot_val))
-        state.neutralised.append((name, f"{setting}{unit and ' ' + unit}", source, f"{boot_val}{unit and ' ' + unit}"))
-    return state
-
-
-@contextlib.contextmanager
-def plan_session(conn, *, force_index: bool = False, timeout_s: float = PLAN_TIMEOUT_S) -> Iterator[PlanSession]:
-    """A rolled-back transaction ready to plan or time the scenario's query."""
-    with grader_transaction(conn, timeout_s=timeout_s):
-        state = neutralise_planner_settings(conn)
-        if force_index:
-            for name, value in (("enable_seqscan", "off"), ("enable_indexscan", "on"),
-                                ("enable_bitmapscan", "on"), ("enable_indexonlyscan", "on")):
-                conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (name, value))
-        yield state
-
-
-def _run(conn, text: str, params) -> list[tuple]:
-    """Run ``text`` through the extended protocol ($1 placeholders, one statement only)."""
-    cur = psycopg.RawCursor(conn)
-    cur.execute(text, list(params or []))
-    return cur.fetchall()
-
-
-def explain_json(conn, query: str, params=None, *, options: str = "FORMAT JSON, COSTS OFF, VERBOSE") -> dict:
-    rows = _run(conn, f"EXPLAIN ({options}) {sql_text(query)}", params)
-    data = rows[0][0]
-    return data[0] if isinstance(data, list) else data
-
-
-def explain_text(conn, query: str, params=None) -> str:
-    return "\n".join(r[0] for r in _run(conn, f"EXPLAIN (COSTS OFF) {sql_text(query)}", params))
-
-
-# ------------------------------------------------------------------------------------------
-# Reading plans
-
-
-class BaselineQueryError(RuntimeError):
+class BaselineQueryError(ExerciseBug, RuntimeError):
     """The scenario's query failed on the untouched incident: a bug in the exercise."""
 
 
@@ -121,9 +59,7 @@ def _failed(exc: psycopg.Error, query: str) -> Outcome:
         message = (f"The scenario's query did not finish within {PLAN_TIMEOUT_S} s on your database, "
                    "so it was stopped. It should take milliseconds once the right index exists.")
     else:
-        diag = getattr(exc, "diag", None)
-        error = ((diag.message_primary if diag is not None else None) or str(exc)).strip()
-        message = (f"The scenario's query fails on your database: {error}. The application runs this exact "
+        message = (f"The scenario's query fails on your database: {error_text(exc)}. The application runs this exact "
                    "query — was a table or column it uses renamed or dropped?")
     return Outcome(False, message, (Evidence("sql", "Query", sql_text(query)),))
 
@@ -135,30 +71,24 @@ def _on_baseline(func, *args):
         raise BaselineQueryError(f"the query failed on the untouched incident: {exc}") from exc
 
 
-def _nodes(plan: dict) -> Iterator[dict]:
-    yield plan
-    for child in plan.get("Plans", ()) or ():
-        yield from _nodes(child)
-
-
 def index_scans_on(plan: dict, schema: str, table: str) -> list[str]:
     """Descriptions of the index-backed scans of ``schema.table`` in a (VERBOSE) JSON plan."""
     found = []
-    for node in _nodes(plan):
+    for node in plan_nodes(plan):
         if node.get("Relation Name") != table or node.get("Schema", schema) != schema:
             continue
         kind = node.get("Node Type")
         if kind in INDEX_SCAN_NODES:
             found.append(f"{kind} using {node.get('Index Name')}")
         elif kind == "Bitmap Heap Scan":
-            indexes = [n.get("Index Name") for n in _nodes(node) if n.get("Node Type") == "Bitmap Index Scan"]
+            indexes = [n.get("Index Name") for n in plan_nodes(node) if n.get("Node Type") == "Bitmap Index Scan"]
             if indexes:
                 found.append(f"Bitmap Heap Scan fed by Bitmap Index Scan on {', '.join(indexes)}")
     return found
 
 
 def _scans_of(plan: dict, schema: str, table: str) -> list[str]:
-    return [n.get("Node Type", "?") for n in _nodes(plan)
+    return [n.get("Node Type", "?") for n in plan_nodes(plan)
             if n.get("Relation Name") == table and n.get("Schema", schema) == schema]
 
 
@@ -230,8 +160,6 @@ def _index_plan_check(ctx: CheckContext, query: str, table: str, params, *, forc
                 return Outcome(True, f"The plan {verb} {display(schema, name)} through an index ({'; '.join(scans)}).",
                                tuple(evidence))
             why, more = _why_not(conn, query, schema, name)
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
     except psycopg.Error as exc:
         return _failed(exc, query)
     used = _scans_of(plan["Plan"], schema, name)
@@ -354,7 +282,7 @@ def _buffers(conn, query: str, params) -> tuple[int, str]:
 def _baseline(ctx: CheckContext):
     conn = ctx.baseline() if ctx.baseline is not None else None
     if conn is None:
-        raise RuntimeError("this check needs an untouched baseline clone, and none is available")
+        raise BaselineMissing("this check needs an untouched baseline clone, and none is available")
     return conn
 
 
@@ -384,8 +312,6 @@ def fewer_buffers_than_baseline(ctx: CheckContext, *, query: ScenarioQuery, fact
             mine, my_plan = _buffers(conn, query, params)
         with plan_session(base):
             theirs, base_plan = _on_baseline(_buffers, base, query, params)
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
     except psycopg.Error as exc:
         return _failed(exc, query)
     ratio = theirs / mine if mine else float("inf")
@@ -469,8 +395,6 @@ def median_time_under(ctx: CheckContext, *, query: ScenarioQuery, ms: float = 10
                 if calibrate:
                     yard_times.append(_execution_ms(conn, yardstick, None))
             plan = explain_text(conn, query, params)
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
     except psycopg.Error as exc:
         return _failed(exc, query)
     median = statistics.median(times)
@@ -530,8 +454,6 @@ def speedup_over_baseline(ctx: CheckContext, *, query: ScenarioQuery, factor: fl
                     if i >= warmup:
                         out.append(t)
             my_plan, base_plan = explain_text(conn, query, params), _on_baseline(explain_text, base, query, params)
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
     except psycopg.Error as exc:
         return _failed(exc, query)
     m, b = statistics.median(mine), statistics.median(theirs)
@@ -592,7 +514,7 @@ def _text_plan_scans(lines: list[str], table: str) -> tuple[set[str], list[str]]
 def _json_plan_scans(plan: dict, schema: str, table: str) -> tuple[set[str], list[str]]:
     indexes: set[str] = set()
     kinds: list[str] = []
-    for node in _nodes(plan):
+    for node in plan_nodes(plan):
         if node.get("Relation Name") != table or node.get("Schema", schema) != schema:
             continue
         kind = node.get("Node Type", "?")
@@ -600,7 +522,7 @@ def _json_plan_scans(plan: dict, schema: str, table: str) -> tuple[set[str], lis
         if kind in INDEX_SCAN_NODES and node.get("Index Name"):
             indexes.add(node["Index Name"])
         elif kind == "Bitmap Heap Scan":
-            indexes.update(n["Index Name"] for n in _nodes(node)
+            indexes.update(n["Index Name"] for n in plan_nodes(node)
                            if n.get("Node Type") == "Bitmap Index Scan" and n.get("Index Name"))
     return indexes, kinds
 
@@ -665,9 +587,7 @@ def explained_plan_uses_index(ctx: CheckContext, *, query: CapturedQuery, refere
             reference: "SELECT * FROM products WHERE name LIKE '%laptop%'"
             table: products
     """
-    captured = _captured_or_outcome(ctx, query)
-    if isinstance(captured, Outcome):
-        return captured
+    captured = captured_result(ctx, query)
     parsed = _captured_plan(captured)
     if parsed is None:
         return Outcome(False, f"Your statement {query!r} is not an EXPLAIN (its result has the columns "
@@ -683,8 +603,6 @@ def explained_plan_uses_index(ctx: CheckContext, *, query: CapturedQuery, refere
                 return missing
             plan = explain_json(conn, reference, params)
             grader_text = explain_text(conn, reference, params)
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
     except psycopg.Error as exc:
         return _failed(exc, reference)
     wanted, _ = _json_plan_scans(plan["Plan"], schema, name)

@@ -20,114 +20,19 @@ from __future__ import annotations
 
 import datetime
 import functools
-import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-import psycopg
 from psycopg import errors, sql
 
 from checks.arguments import ProbeTimeout, Schema, SqlState, Table
-from checks.base import CheckContext, Outcome, check
+from checks.base import CheckContext, ExerciseBug, Outcome, check
+from checks.kit import DEFAULT_TIMEOUT, condition_name, error_report, probe, run_probe, sqlstate_of
 from checks.sql import TABLE_KINDS, as_list, find_relation, missing_relation_message, query, rows_evidence, \
     split_qualified, sql_query
 from pgdrill.report import Evidence
-
-DEFAULT_TIMEOUT = "5s"
-# The application's view of the database: public (pg_catalog is always searched first).
-PROBE_SEARCH_PATH = "public"
-_TRANSACTION_CONTROL = re.compile(
-    r"^\s*(begin|start\s+transaction|commit|end|rollback|abort|savepoint|release|prepare\s+transaction)\b",
-    re.IGNORECASE)
-
-
-def _sqlstate(code_or_name: str) -> str:
-    """A five-character SQLSTATE from a code (23503) or condition name (foreign_key_violation)."""
-    text = str(code_or_name).strip()
-    if re.fullmatch(r"[0-9A-Z]{5}", text):
-        return text
-    try:
-        return errors.lookup(text.upper()).sqlstate
-    except KeyError:
-        raise ValueError(f"unknown SQLSTATE or condition name {code_or_name!r}") from None
-
-
-def _condition(code: str) -> str:
-    try:
-        cls = errors.lookup(code)
-    except KeyError:
-        return code
-    name = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
-    return f"{code} {name}"
-
-
-@dataclass(frozen=True)
-class ProbeRun:
-    """What one rolled-back probe did: its error (or None), the rows it touched, rows it returned."""
-
-    error: psycopg.Error | None
-    rowcount: int
-    result: object = None
-
-
-def probe(ctx: CheckContext, statement, *, timeout: str = DEFAULT_TIMEOUT, settings: dict | None = None,
-          then=None) -> ProbeRun:
-    """Run ``statement`` (text or psycopg.sql) once as the learner and roll it back.
-
-    The statement runs in its own transaction (BEGIN … ROLLBACK, always) behind a savepoint,
-    with local statement and lock timeouts, the application's search_path and any other
-    ``settings`` made local to it (e.g. a TimeZone). ``then(conn, cursor)``, when given, runs
-    right after it in the same transaction (the same now()), and its result is returned.
-    """
-    text = statement.as_string(ctx.learner()) if isinstance(statement, sql.Composable) else statement
-    if _TRANSACTION_CONTROL.match(text or ""):
-        raise ValueError("a probe statement must not control the transaction (BEGIN, COMMIT, ROLLBACK, …)")
-    conn = ctx.learner()
-    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        conn.rollback()
-    error, rowcount, result = None, -1, None
-    local = {"statement_timeout": str(timeout), "lock_timeout": str(timeout),
-             # The application's path, not one the learner stored on their role (ALTER ROLE learner
-             # SET search_path = decoy, public would aim the probe at a decoy table).
-             "search_path": PROBE_SEARCH_PATH, **(settings or {})}
-    with conn.transaction(force_rollback=True):
-        for name, value in local.items():
-            conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (name, str(value)))
-        try:
-            with conn.transaction():  # a savepoint: the failure stays inside it
-                # binary=True makes psycopg use the extended protocol, which takes exactly one
-                # statement: "INSERT …; COMMIT" cannot smuggle a COMMIT past the rollback.
-                cur = conn.execute(text, binary=True)
-                rowcount = cur.rowcount
-                if then is not None:
-                    result = then(conn, cur)
-        except psycopg.Error as exc:
-            error = exc
-    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:  # pragma: no cover - belt and braces
-        conn.rollback()
-    return ProbeRun(error, rowcount, result)
-
-
-def run_probe(ctx: CheckContext, statement: str, *, as_role: str = "learner", timeout: str = DEFAULT_TIMEOUT):
-    """Run ``statement`` once as the learner and roll it back; ``(error or None, rowcount)``."""
-    if as_role != "learner":
-        raise ValueError(f"probes run as the learner only, not as {as_role!r}")
-    run = probe(ctx, statement, timeout=timeout)
-    return run.error, run.rowcount
-
-
-def _error_text(exc: psycopg.Error) -> str:
-    diag = exc.diag
-    parts = [f"ERROR {exc.sqlstate}: {diag.message_primary or exc}"]
-    if diag.message_detail:
-        parts.append(f"DETAIL: {diag.message_detail}")
-    if diag.constraint_name:
-        parts.append(f"constraint: {diag.constraint_name}")
-    return "\n".join(parts)
-
 
 @check
 def statement_fails(ctx: CheckContext, *, sql: str, sqlstate: SqlState, as_role: Literal["learner"] = "learner",
@@ -155,23 +60,23 @@ def statement_fails(ctx: CheckContext, *, sql: str, sqlstate: SqlState, as_role:
             sql: INSERT INTO order_items (order_id, product_id, quantity, price) VALUES (-1, 1, 1, 1)
             sqlstate: "23503"
     """
-    want = [_sqlstate(s) for s in as_list(sqlstate)]
+    want = [sqlstate_of(s) for s in as_list(sqlstate)]
     if not want:
-        raise ValueError("statement_fails needs sqlstate")
+        raise ExerciseBug("statement_fails needs sqlstate")
     error, _ = run_probe(ctx, sql, as_role=as_role, timeout=timeout)
-    want_text = " or ".join(_condition(w) for w in want)
+    want_text = " or ".join(condition_name(w) for w in want)
     stmt = Evidence("sql", "Probe (rolled back)", sql)
     if error is None:
         return Outcome(False, f"Want the statement rejected with {want_text}; it succeeded, so nothing prevents "
                               "this any more.", (stmt,))
-    found = Evidence("text", "Error", _error_text(error))
+    found = Evidence("text", "Error", error_report(error))
     if error.sqlstate in want:
-        return Outcome(True, f"Rejected as expected ({_condition(error.sqlstate)}: "
+        return Outcome(True, f"Rejected as expected ({condition_name(error.sqlstate)}: "
                              f"{error.diag.message_primary}).", (stmt, found))
     if isinstance(error, errors.QueryCanceled):
         return Outcome(False, f"Want {want_text}; the statement did not finish within {timeout} (is something "
                               "holding a lock?).", (stmt, found))
-    return Outcome(False, f"Want {want_text}; the statement failed with {_condition(error.sqlstate or '?????')} "
+    return Outcome(False, f"Want {want_text}; the statement failed with {condition_name(error.sqlstate or '?????')} "
                           f"instead: {error.diag.message_primary or error}.", (stmt, found))
 
 
@@ -200,9 +105,9 @@ def statement_succeeds(ctx: CheckContext, *, sql: str, as_role: Literal["learner
     error, rowcount = run_probe(ctx, sql, as_role=as_role, timeout=timeout)
     stmt = Evidence("sql", "Probe (rolled back)", sql)
     if error is not None:
-        return Outcome(False, f"The statement should work but failed with {_condition(error.sqlstate or '?????')}: "
+        return Outcome(False, f"The statement should work but failed with {condition_name(error.sqlstate or '?????')}: "
                               f"{error.diag.message_primary or error}. Valid work is now rejected.",
-                       (stmt, Evidence("text", "Error", _error_text(error))))
+                       (stmt, Evidence("text", "Error", error_report(error))))
     if min_rows is not None and rowcount < int(min_rows):
         return Outcome(False, f"The statement ran but touched {max(rowcount, 0)} rows, want at least {min_rows}.",
                        (stmt,))
@@ -373,10 +278,10 @@ def column_rule_enforced(ctx: CheckContext, *, table: Table, column: str, rule: 
           with: {table: products, column: stock_quantity, rule: "value >= 0", boundaries: [0]}
     """
     if nulls not in ("accept", "refuse", "any"):
-        raise ValueError(f"column_rule_enforced: nulls must be accept, refuse or any, not {nulls!r}")
-    want = [_sqlstate(s) for s in as_list(sqlstate)]
+        raise ExerciseBug(f"column_rule_enforced: nulls must be accept, refuse or any, not {nulls!r}")
+    want = [sqlstate_of(s) for s in as_list(sqlstate)]
     if not want:
-        raise ValueError("column_rule_enforced needs sqlstate")
+        raise ExerciseBug("column_rule_enforced needs sqlstate")
     conn = ctx.grader()
     rel = find_relation(conn, table, schema)
     if rel is None or rel.relkind not in TABLE_KINDS:
@@ -391,9 +296,9 @@ def column_rule_enforced(ctx: CheckContext, *, table: Table, column: str, rule: 
         candidates.append(None)
         verdicts[None] = nulls == "accept"
     if not candidates:
-        raise ValueError("column_rule_enforced: no values to try (give boundaries or values)")
+        raise ExerciseBug("column_rule_enforced: no values to try (give boundaries or values)")
     template = sql.SQL(probe_sql or _DEFAULT_PROBE)
-    want_text = " or ".join(_condition(w) for w in want)
+    want_text = " or ".join(condition_name(w) for w in want)
 
     wrongly_in, wrongly_out, other_error, ev_rows = [], [], [], []
     for v in candidates:
@@ -410,13 +315,13 @@ def column_rule_enforced(ctx: CheckContext, *, table: Table, column: str, rule: 
             if not allowed:
                 wrongly_in.append(_shown(v))
         else:
-            got = f"refused ({_condition(run.error.sqlstate or '?????')})"
+            got = f"refused ({condition_name(run.error.sqlstate or '?????')})"
             if isinstance(run.error, errors.QueryCanceled):
                 got = f"no answer within {timeout}"
             if allowed:
                 wrongly_out.append(f"{_shown(v)} ({run.error.sqlstate}: {run.error.diag.message_primary or run.error})")
             elif run.error.sqlstate not in refuse_codes:
-                other_error.append(f"{_shown(v)} (refused, but with {_condition(run.error.sqlstate or '?????')} "
+                other_error.append(f"{_shown(v)} (refused, but with {condition_name(run.error.sqlstate or '?????')} "
                                    f"instead of {want_text}: {run.error.diag.message_primary or run.error})")
         ev_rows.append((_shown(v), "accept" if allowed else "refuse", got))
 
@@ -499,7 +404,7 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql: str, expect: str,
     """
     zone_list = [str(z) for z in as_list(zones)]
     if not zone_list:
-        raise ValueError("defaults_follow_rule needs at least one zone")
+        raise ExerciseBug("defaults_follow_rule needs at least one zone")
 
     def judge_rows(conn, cur):
         """Each returned row (as "name=value, …") and whether ``expect`` holds for it, read in the
@@ -507,7 +412,7 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql: str, expect: str,
         data-modifying WITH cannot be nested, so the row goes back in as parameters, typed as
         psycopg read them."""
         if cur.description is None:
-            raise ValueError("defaults_follow_rule: probe_sql must end in RETURNING the columns expect reads")
+            raise ExerciseBug("defaults_follow_rule: probe_sql must end in RETURNING the columns expect reads")
         names = [d.name for d in cur.description]
         select = sql.SQL("SELECT ({expect})::pg_catalog.bool FROM (SELECT {columns}) AS probe").format(
             expect=sql.SQL(str(expect)),
@@ -529,12 +434,12 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql: str, expect: str,
         run = probe(ctx, str(probe_sql), timeout=timeout, settings={"TimeZone": zone}, then=judge_rows)
         if run.error is not None:
             return Outcome(False, "Inserting a row that leaves its columns to their defaults failed with "
-                                  f"{_condition(run.error.sqlstate or '?????')}: "
+                                  f"{condition_name(run.error.sqlstate or '?????')}: "
                                   f"{run.error.diag.message_primary or run.error}.",
                            (Evidence("sql", "Probe (rolled back)", str(probe_sql)),
-                            Evidence("text", "Error", _error_text(run.error))))
+                            Evidence("text", "Error", error_report(run.error))))
         if not run.result:
-            raise ValueError("defaults_follow_rule: probe_sql returned no row (it must INSERT … RETURNING columns)")
+            raise ExerciseBug("defaults_follow_rule: probe_sql returned no row (it must INSERT … RETURNING columns)")
         for fits, row in run.result:
             ev_rows.append((label, row, "yes" if fits else "no"))
             if not fits:

@@ -26,241 +26,26 @@ used by the performance and files families):
 
 from __future__ import annotations
 
-import contextlib
-import math
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from decimal import Decimal, InvalidOperation
-from typing import Iterator
 
 import psycopg
 from psycopg import sql
 
 from checks.arguments import Against, CapturedQuery, NumericTolerance, Params, RowsMode, SqlState
-from checks.base import CheckContext, Outcome, check, on_contrasts
-from checks.sql import answer, cell, load_sql, project_columns, rows_evidence
+from checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check, on_contrasts
+from checks.kit import (REFERENCE_ROW_CAP, ReferenceQueryError, ShadowedBuiltins, captured_result,  # noqa: F401
+                        condition_name, error_text, explain_json, grader_transaction, plan_nodes, plan_session,
+                        reference_connection, reference_value, run_probe, run_reference, sql_text, sqlstate_of,
+                        values_equal)
+from checks.sql import answer, cell, project_columns, rows_evidence, split_qualified
 from pgdrill.compare import compare_columns, compare_rows
-from pgdrill.runner import row_size
 from pgdrill.report import Evidence
-from pgdrill.sqlsplit import split_sql
 
-REFERENCE_TIMEOUT_S = 30
-REFERENCE_ROW_CAP = 10_000
-REFERENCE_ROW_BYTES = 1024 * 1024         # one row, as text, measured by the server
-REFERENCE_TOTAL_BYTES = 32 * 1024 * 1024  # all rows read, measured by the grader
-REFERENCE_FETCH = 100
-TOO_LARGE_SQLSTATE = "54000"              # program_limit_exceeded
-_ROW_TOO_LARGE = "pgdrill-row-too-large"
 EXAMPLES = 5
-SEARCH_PATH = "pg_catalog, public, pg_temp"
-
-
-class ReferenceQueryError(RuntimeError):
-    """The spec's reference query failed.
-
-    Usually a bug in the exercise (caught by the meta-test that grades the reference
-    solution), and then it is raised as an internal error. When the query names a table,
-    column or function that no longer exists, the learner changed the schema under it:
-    ``learner_caused`` is set and the checks fail with that explanation instead.
-    """
-
-    # undefined_table, undefined_column, undefined_function, undefined_object
-    LEARNER_SQLSTATES = ("42P01", "42703", "42883", "42704", TOO_LARGE_SQLSTATE)
-
-    def __init__(self, message: str, sqlstate: str = "", error: str = ""):
-        super().__init__(message)
-        self.sqlstate = sqlstate
-        self.error = error
-
-    @property
-    def learner_caused(self) -> bool:
-        return self.sqlstate in self.LEARNER_SQLSTATES
-
-    def outcome(self) -> Outcome:
-        if self.sqlstate == TOO_LARGE_SQLSTATE:
-            return Outcome(False, f"The grader stopped reading your database: {self.error}. Something there (a view, "
-                                  "a function, a column) returns far larger values than the incident's data.")
-        return Outcome(False, f"The grader's reference query fails on your database: {self.error}. It was written "
-                              "for the incident's schema — did you drop or rename a table or column it uses?")
-
-
-def reference_failed(exc: ReferenceQueryError) -> Outcome:
-    """The failed Outcome for a learner-caused reference failure; re-raises any other."""
-    if exc.learner_caused:
-        return exc.outcome()
-    raise exc
-
-
-class ShadowedBuiltins(Exception):
-    """Schema public holds overloads of built-in names; grader SQL will not run."""
-
-    def __init__(self, objects: list[tuple[str, str]]):
-        super().__init__(", ".join(sig for _, sig in objects))
-        self.objects = objects
-
-    def outcome(self) -> Outcome:
-        shown = ", ".join(sig for _, sig in self.objects[:5])
-        more = f" and {len(self.objects) - 5} more" if len(self.objects) > 5 else ""
-        return Outcome(
-            False,
-            f"Schema public holds {len(self.objects)} function(s) or operator(s) named like built-ins "
-            f"({shown}{more}). An overload like that can silently replace the built-in in any query "
-            "that has public on its search_path, so the grader will not run its queries here. "
-            "Drop them (or move them to their own schema) and grade again.",
-            (rows_evidence("Objects shadowing built-ins", ("kind", "signature"), self.objects, limit=20),),
-        )
-
-
-# ------------------------------------------------------------------------------------------
-# Running grader SQL on the learner's database
-
-
-def sql_text(query: str) -> str:
-    """A spec's SQL without trailing semicolons and whitespace (so it can be wrapped)."""
-    return query.strip().rstrip(";").rstrip()
-
-
-@contextlib.contextmanager
-def grader_transaction(conn, *, timeout_s: float = REFERENCE_TIMEOUT_S) -> Iterator[psycopg.Connection]:
-    """A rolled-back transaction on ``conn`` set up to run scenario SQL (see module doc).
-
-    Raises ``ShadowedBuiltins`` before running anything when public shadows a built-in.
-    """
-    with conn.transaction(force_rollback=True):
-        conn.execute("SELECT pg_catalog.set_config('search_path', %s, true), "
-                     "pg_catalog.set_config('statement_timeout', %s, true)",
-                     (SEARCH_PATH, f"{int(timeout_s * 1000)}ms"))
-        shadowing = [tuple(r) for r in conn.execute(load_sql("results_shadowed_builtins")).fetchall()]
-        if shadowing:
-            raise ShadowedBuiltins(shadowing)
-        yield conn
-
-
-@dataclass(frozen=True)
-class ReferenceRows:
-    columns: tuple[str, ...]
-    rows: tuple[tuple, ...]
-    truncated: bool
-
-
-def run_reference(conn, query: str, *, row_cap: int = REFERENCE_ROW_CAP,
-                  timeout_s: float = REFERENCE_TIMEOUT_S) -> ReferenceRows:
-    """Rows of the spec's reference query on ``conn``, at most ``row_cap`` of them.
-
-    Raises ``ShadowedBuiltins`` (see ``grader_transaction``) or ``ReferenceQueryError``.
-    """
-    rows: list = []
-    size = 0
-    try:
-        with grader_transaction(conn, timeout_s=timeout_s):
-            with conn.cursor(name="pgdrill_reference") as cur:
-                cur.execute(size_guarded(sql_text(query)))
-                while len(rows) <= row_cap and (batch := cur.fetchmany(min(REFERENCE_FETCH, row_cap + 1 - len(rows)))):
-                    rows += batch
-                    size += sum(row_size(r) for r in batch)
-                    if size > REFERENCE_TOTAL_BYTES:
-                        raise ReferenceQueryError(
-                            "the reference query", TOO_LARGE_SQLSTATE,
-                            f"its rows exceed {REFERENCE_TOTAL_BYTES // 1024 ** 2} MiB")
-                columns = tuple(d.name for d in (cur.description or ()))
-    except psycopg.Error as exc:
-        if _ROW_TOO_LARGE in str(exc):
-            raise ReferenceQueryError("the reference query", TOO_LARGE_SQLSTATE,
-                                      f"a row is larger than {REFERENCE_ROW_BYTES // 1024 ** 2} MiB") from exc
-        raise ReferenceQueryError(f"the reference query failed: {_error_text(exc)}",
-                                  getattr(exc, "sqlstate", "") or "", _error_text(exc)) from exc
-    truncated = len(rows) > row_cap
-    return ReferenceRows(columns, tuple(tuple(r) for r in rows[:row_cap]), truncated)
-
-
-def size_guarded(text: str) -> str:
-    """``text`` (a SELECT) wrapped so the server stops at the first row whose text form is
-    larger than REFERENCE_ROW_BYTES, with an error naming _ROW_TOO_LARGE (CASE keeps the
-    failing cast from running for rows within the limit; the size is not a constant, so the
-    planner cannot fold it)."""
-    return (f"SELECT pgdrill_q.* FROM (\n{text}\n) AS pgdrill_q "
-            "CROSS JOIN LATERAL (SELECT pg_catalog.octet_length(pgdrill_q::pg_catalog.text) AS n) AS pgdrill_size "
-            f"WHERE CASE WHEN pgdrill_size.n <= {REFERENCE_ROW_BYTES} THEN true "
-            f"ELSE ('{_ROW_TOO_LARGE} ' || pgdrill_size.n)::pg_catalog.int4 > 0 END")
-
-
-def reference_value(conn, query: str, *, timeout_s: float = REFERENCE_TIMEOUT_S):
-    """The single value (first column of the only row) of a reference query."""
-    ref = run_reference(conn, query, row_cap=2, timeout_s=timeout_s)
-    if len(ref.rows) != 1 or not ref.columns:
-        raise ReferenceQueryError(
-            f"the reference query must return exactly one row with a value; it returned "
-            f"{'more than one' if len(ref.rows) > 1 else 'no'} row")
-    return ref.rows[0][0]
-
-
-def reference_connection(ctx: CheckContext, against: str):
-    """The grader's connection for reference queries: the learner's database (``graded``) or
-    an untouched clone of the same incident (``baseline``)."""
-    if against == "graded":
-        return ctx.grader()
-    if against != "baseline":
-        raise ValueError(f"against must be 'graded' or 'baseline', not {against!r}")
-    conn = ctx.baseline() if ctx.baseline is not None else None
-    if conn is None:
-        raise RuntimeError("against: baseline needs an untouched baseline clone, and none is available")
-    return conn
-
-
-def _error_text(exc: Exception) -> str:
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None) if diag is not None else None
-    return (primary or str(exc)).strip()
 
 
 # ------------------------------------------------------------------------------------------
 # The learner's captured result
-
-
-def _captured_or_outcome(ctx: CheckContext, query: str):
-    """The CapturedResult named ``query``, or an Outcome explaining why there is none."""
-    captured = ctx.captured.get(query)
-    if captured is None:
-        mine = _stopped_statement_named(ctx, query)
-        if mine is not None:
-            return Outcome(False, f"Your query {query!r} ({mine.file}, line {mine.line}) was stopped for running too "
-                                  f"long ({mine.message}), so it returned nothing to compare. Make it faster: "
-                                  "look at its plan (EXPLAIN) for a scan of a large table or a join without a "
-                                  "condition.")
-        known = ", ".join(sorted(ctx.captured)) or "none"
-        stopped = [s for s in ctx.statements if getattr(s, "status", "") == "timeout"]
-        timeout_note = (f" {len(stopped)} statement(s) of your files were stopped for running too long "
-                        f"(first at {stopped[0].file}, line {stopped[0].line}); if {query!r} was one of them, "
-                        "make it faster." if stopped else "")
-        return Outcome(
-            False,
-            f"You did not run a query named {query!r}. Put the comment line `-- name: {query}` directly "
-            f"above the statement in your SQL file so the grader can find its result "
-            f"(named queries found: {known}).{timeout_note}")
-    if captured.error:
-        return Outcome(
-            False,
-            f"Your query {query!r} ({captured.file}, line {captured.line}) failed, so there are no rows "
-            f"to compare: {captured.error}",
-            (Evidence("text", f"Error from {query}", captured.error),))
-    return captured
-
-
-def _stopped_statement_named(ctx: CheckContext, query: str):
-    """The learner's statement named ``query`` when it was stopped for running too long (the
-    runner keeps no result for it, so its name is read back from the learner's file)."""
-    stopped = [s for s in ctx.statements if getattr(s, "status", "") == "timeout"]
-    for file in {s.file for s in stopped}:
-        try:
-            text = (Path(ctx.submission_dir) / file).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        named_lines = {stmt.line for stmt in split_sql(text) if stmt.name == query}
-        for s in stopped:
-            if s.file == file and s.line in named_lines:
-                return s
-    return None
 
 
 def _truncated_outcome(query: str, captured, expected_count: int | None = None) -> Outcome:
@@ -306,15 +91,8 @@ def rows_match(ctx: CheckContext, *, query: CapturedQuery, reference: str, order
             query: orphan_items
             reference: "SELECT oi.* FROM order_items oi LEFT JOIN orders o ON o.id = oi.order_id WHERE o.id IS NULL"
     """
-    captured = _captured_or_outcome(ctx, query)
-    if isinstance(captured, Outcome):
-        return captured
-    try:
-        ref = run_reference(reference_connection(ctx, against), reference)
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
-    except ReferenceQueryError as exc:
-        return reference_failed(exc)
+    captured = captured_result(ctx, query)
+    ref = run_reference(reference_connection(ctx, against), reference)
     if ref.truncated:
         raise ReferenceQueryError(f"the reference query returned more than {REFERENCE_ROW_CAP} rows; "
                                   "rows_match compares at most that many")
@@ -410,9 +188,7 @@ def columns_named(ctx: CheckContext, *, query: CapturedQuery, names: list[str]) 
         - check: columns_named
           with: {query: table_sizes, names: [table_name, row_count]}
     """
-    captured = _captured_or_outcome(ctx, query)
-    if isinstance(captured, Outcome):
-        return captured
+    captured = captured_result(ctx, query)
     expected = [str(n) for n in names]
     cmp = compare_columns(expected, list(captured.columns))
     if cmp.equal:
@@ -458,16 +234,9 @@ def row_count_matches(ctx: CheckContext, *, query: CapturedQuery, reference: str
         - check: row_count_matches
           with: {query: negative_stock, reference: "SELECT id FROM products WHERE stock_quantity < 0"}
     """
-    captured = _captured_or_outcome(ctx, query)
-    if isinstance(captured, Outcome):
-        return captured
+    captured = captured_result(ctx, query)
     counting = sql.SQL("SELECT pg_catalog.count(*) FROM ({}\n) AS reference_rows").format(sql.SQL(sql_text(reference)))
-    try:
-        expected = int(reference_value(reference_connection(ctx, against), counting.as_string(None)))
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
-    except ReferenceQueryError as exc:
-        return reference_failed(exc)
+    expected = int(reference_value(reference_connection(ctx, against), counting.as_string(None)))
     if captured.truncated:
         return _truncated_outcome(query, captured, expected)
     have = len(captured.rows)
@@ -482,43 +251,6 @@ def row_count_matches(ctx: CheckContext, *, query: CapturedQuery, reference: str
 
 # ------------------------------------------------------------------------------------------
 # Single values
-
-
-_SIZE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(bytes|byte|b|kb|mb|gb|tb|pb)\s*$", re.IGNORECASE)
-_UNITS = {"b": 1, "byte": 1, "bytes": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3, "tb": 1024 ** 4,
-          "pb": 1024 ** 5}
-
-
-def as_number(value) -> tuple[float, float] | None:
-    """(value, rounding slack) for numbers, numeric strings and sizes like ``'8553 kB'``."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        return (float(value), 0.0)
-    if isinstance(value, str):
-        text = value.strip().replace(",", "")
-        try:
-            return (float(Decimal(text)), 0.0)
-        except (InvalidOperation, ValueError):
-            pass
-        m = _SIZE.match(text)
-        if m:
-            unit = _UNITS[m.group(2).lower()]
-            # pg_size_pretty rounds to whole units: allow half a unit either way.
-            return (float(m.group(1)) * unit, unit / 2 if unit > 1 else 0.0)
-    return None
-
-
-def values_equal(expected, actual, *, relative_tolerance: float, absolute_tolerance: float) -> bool:
-    e, a = as_number(expected), as_number(actual)
-    if e is not None and a is not None:
-        if math.isnan(e[0]) or math.isnan(a[0]):
-            return math.isnan(e[0]) and math.isnan(a[0])
-        slack = max(relative_tolerance * max(abs(e[0]), abs(a[0])), absolute_tolerance, e[1] + a[1])
-        return abs(e[0] - a[0]) <= slack
-    if expected is None or actual is None:
-        return expected is None and actual is None
-    return str(expected).strip() == str(actual).strip()
 
 
 @check
@@ -549,18 +281,9 @@ def value_matches(ctx: CheckContext, *, query: CapturedQuery, reference: str, re
             reference: "SELECT pg_database_size(current_database())"
             relative_tolerance: 0.1
     """
-    captured = _captured_or_outcome(ctx, query)
-    if isinstance(captured, Outcome):
-        return captured
+    captured = captured_result(ctx, query)
     actual = _one_value(query, captured, column)
-    if isinstance(actual, Outcome):
-        return actual
-    try:
-        expected = reference_value(reference_connection(ctx, against), reference)
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
-    except ReferenceQueryError as exc:
-        return reference_failed(exc)
+    expected = reference_value(reference_connection(ctx, against), reference)
     if values_equal(expected, actual, relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance):
         return Outcome(True, f"Your query {query!r} returned {cell(actual)}, as expected.")
     tol = f" (within {relative_tolerance:.0%})" if relative_tolerance else ""
@@ -576,29 +299,23 @@ def value_matches(ctx: CheckContext, *, query: CapturedQuery, reference: str, re
 
 
 def _one_value(query: str, captured, column: str | None):
-    """The single value a learner's captured query returned, or an Outcome saying why not."""
+    """The single value a learner's captured query returned, or ``LearnerFault`` saying why not."""
     if len(captured.rows) != 1:
-        return Outcome(False, f"Your query {query!r} returned {len(captured.rows)} row(s)"
-                              f"{' (or more)' if captured.truncated else ''}; a single row was expected.",
-                       (rows_evidence(f"First rows of {query}", captured.columns, captured.rows),))
+        raise LearnerFault(Outcome(False, f"Your query {query!r} returned {len(captured.rows)} row(s)"
+                                          f"{' (or more)' if captured.truncated else ''}; a single row was expected.",
+                                   (rows_evidence(f"First rows of {query}", captured.columns, captured.rows),)))
     row = captured.rows[0]
     if column is not None:
         lower = [c.lower() for c in captured.columns]
         if str(column).lower() not in lower:
-            return Outcome(False, f"Your query {query!r} has no column named {column!r} "
-                                  f"(its columns: {', '.join(captured.columns)}).")
+            raise LearnerFault(Outcome(False, f"Your query {query!r} has no column named {column!r} "
+                                              f"(its columns: {', '.join(captured.columns)})."))
         return row[lower.index(str(column).lower())]
     if len(row) != 1:
-        return Outcome(False, f"Your query {query!r} returned {len(row)} columns ({', '.join(captured.columns)}); "
-                              "return just the one value asked for.",
-                       (rows_evidence(f"Result of {query}", captured.columns, captured.rows),))
+        raise LearnerFault(Outcome(False, f"Your query {query!r} returned {len(row)} columns "
+                                          f"({', '.join(captured.columns)}); return just the one value asked for.",
+                                   (rows_evidence(f"Result of {query}", captured.columns, captured.rows),)))
     return row[0]
-
-
-def _plan_nodes(plan: dict) -> Iterator[dict]:
-    yield plan
-    for child in plan.get("Plans") or ():
-        yield from _plan_nodes(child)
 
 
 def _plain_number(value):
@@ -652,27 +369,18 @@ def plan_value_matches(ctx: CheckContext, *, query: CapturedQuery, explain: str,
             relation: products
             field: Rows Removed by Filter
     """
-    from checks.performance import explain_json, plan_session  # performance imports this module
-    from checks.sql import split_qualified
-
-    captured = _captured_or_outcome(ctx, query)
-    if isinstance(captured, Outcome):
-        return captured
+    captured = captured_result(ctx, query)
     actual = _one_value(query, captured, column)
-    if isinstance(actual, Outcome):
-        return actual
     schema, table = split_qualified(relation)
     conn = reference_connection(ctx, against)
     try:
         with plan_session(conn):
             conn.execute("SELECT pg_catalog.set_config('max_parallel_workers_per_gather', '0', true)")
             plan = explain_json(conn, explain, params, options="ANALYZE, VERBOSE, FORMAT JSON")
-    except ShadowedBuiltins as exc:
-        return exc.outcome()
     except psycopg.Error as exc:
-        return reference_failed(ReferenceQueryError(f"the plan's query failed: {_error_text(exc)}",
-                                                    getattr(exc, "sqlstate", "") or "", _error_text(exc)))
-    node = next((n for n in _plan_nodes(plan["Plan"])
+        raise ReferenceQueryError(f"the plan's query failed: {error_text(exc)}",
+                                  getattr(exc, "sqlstate", "") or "", error_text(exc)) from exc
+    node = next((n for n in plan_nodes(plan["Plan"])
                  if n.get("Relation Name") == table and n.get("Schema", schema) == schema), None)
     if node is None:
         raise ReferenceQueryError(f"no node of the plan reads {schema}.{table}")
@@ -737,15 +445,13 @@ def query_fails(ctx: CheckContext, *, query: CapturedQuery, sqlstate: SqlState, 
             message_contains: customers_email_key
             same_error_as: "SELECT bt_index_check('customers_email_key'::pg_catalog.regclass, true)"
     """
-    from checks.probes import _condition, _sqlstate, run_probe  # one definition of SQLSTATE names
-
-    want = [_sqlstate(s) for s in (sqlstate if isinstance(sqlstate, (list, tuple)) else [sqlstate])]
+    want = [sqlstate_of(s) for s in (sqlstate if isinstance(sqlstate, (list, tuple)) else [sqlstate])]
     if not want:
-        raise ValueError("query_fails needs sqlstate")
-    want_text = " or ".join(_condition(w) for w in want)
+        raise ExerciseBug("query_fails needs sqlstate")
+    want_text = " or ".join(condition_name(w) for w in want)
     captured = ctx.captured.get(query)
     if captured is None:
-        return _captured_or_outcome(ctx, query)
+        captured_result(ctx, query)  # raises: why there is no such query
     outcome = next((s for s in ctx.statements
                     if getattr(s, "file", None) == captured.file and getattr(s, "line", None) == captured.line),
                    None)
@@ -760,28 +466,23 @@ def query_fails(ctx: CheckContext, *, query: CapturedQuery, sqlstate: SqlState, 
         return Outcome(False, f"Your statement {query!r} was stopped for running too long, so it did not show "
                               f"the {want_text} it should.", shown)
     if code not in want:
-        return Outcome(False, f"Your statement {query!r} failed with {_condition(code) if code else 'an error'} "
+        return Outcome(False, f"Your statement {query!r} failed with {condition_name(code) if code else 'an error'} "
                               f"({captured.error}); want {want_text}. It failed for another reason than the one "
                               "it should prove.", shown)
     if message_contains and str(message_contains).lower() not in captured.error.lower():
-        return Outcome(False, f"Your statement {query!r} failed with {_condition(code)}, but its message does not "
+        return Outcome(False, f"Your statement {query!r} failed with {condition_name(code)}, but its message does not "
                               f"mention {message_contains!r}: {captured.error}. Run it on the object the task "
                               "names.", shown)
     if same_error_as:
-        try:
-            raised = _errors_raised_by(ctx, str(same_error_as))
-        except ShadowedBuiltins as exc:
-            return exc.outcome()
-        except ReferenceQueryError as exc:
-            return reference_failed(exc)
+        raised = _errors_raised_by(ctx, str(same_error_as))
         again = _origin(run_probe(ctx, outcome.sql, timeout=SOURCE_CHECK_TIMEOUT)[0]) if outcome is not None else None
         if again is None or again not in raised:
-            return Outcome(False, f"Your statement {query!r} failed with {_condition(code)} ({captured.error}), but that "
+            return Outcome(False, f"Your statement {query!r} failed with {condition_name(code)} ({captured.error}), but that "
                                   f"error is not the one {sql_text(str(same_error_as))} raises: the grader ran your "
                                   "statement again and the error did not come from the check itself. Only the "
                                   "check's own error proves the problem; an error your own code raises (RAISE … USING "
                                   "ERRCODE) proves nothing.", shown)
-    return Outcome(True, f"Your statement {query!r} failed as it should ({_condition(code)}: {captured.error}).",
+    return Outcome(True, f"Your statement {query!r} failed as it should ({condition_name(code)}: {captured.error}).",
                    shown)
 
 

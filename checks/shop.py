@@ -20,6 +20,7 @@ from collections import Counter
 
 from checks.arguments import Schema, Table
 from checks.base import CheckContext, Outcome, check
+from checks.kit import BaselineMissing, IncidentMismatch
 from checks.sql import display, find_relation, query, rows_evidence, split_qualified
 
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
@@ -134,7 +135,7 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
     """
     shop = ctx.activity.shop if ctx.activity is not None else None
     if shop is None:
-        raise LookupError("shop_stayed_open needs the open_shop activity: add it to incident.activity")
+        raise IncidentMismatch("shop_stayed_open needs the open_shop activity: add it to incident.activity")
     if shop.failed:
         raise RuntimeError(f"the open shop's watch stopped ({shop.failed}); what blocked the shop is not known")
     statements: dict[tuple, dict[str, str]] = {}
@@ -195,12 +196,12 @@ def table_kept(ctx: CheckContext, *, table: Table, schema: Schema = "public") ->
           with: {table: order_items}
     """
     if ctx.baseline is None or ctx.baseline() is None:
-        raise RuntimeError("table_kept compares with an untouched clone, and none is available")
+        raise BaselineMissing("table_kept compares with an untouched clone, and none is available")
     conn, base = ctx.grader(), ctx.baseline()
     nsp, name = split_qualified(table, schema)
     brel = find_relation(base, table, schema)
     if brel is None:
-        raise LookupError(f"{display(nsp, name)} does not exist in the untouched incident")
+        raise IncidentMismatch(f"{display(nsp, name)} does not exist in the untouched incident")
     rel = find_relation(conn, table, schema)
     original = conn.execute("SELECT c.oid::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_class AS c "
                             "WHERE c.oid = %s::pg_catalog.oid", (brel.oid,)).fetchone()

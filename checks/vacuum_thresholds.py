@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checks.base import Outcome
+from checks.base import ExerciseBug, Outcome
 from checks.sql import query, resolve_tables, rows_evidence
 
 # The 50 rows of PostgreSQL's stock base thresholds: a bound "after 5 % of the rows" allows them
@@ -144,7 +144,7 @@ def judge(conn, tables, schema: str, *, vacuum_after, analyze_after, inserts_aft
     limits = {"vacuum": vacuum_after, "analyze": analyze_after, "inserts": inserts_after}
     for key, value in limits.items():
         if value is not None and not 0 <= float(value):
-            raise ValueError(f"{key}_after must be a fraction of the table's rows (0 or more), not {value!r}")
+            raise ExerciseBug(f"{key}_after must be a fraction of the table's rows (0 or more), not {value!r}")
     ok, ev_rows = 0, []
     for rel in rels:
         trig = triggers(conn, rel.oid)

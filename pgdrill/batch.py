@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -46,6 +47,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
+from pgdrill import gradebook
+from pgdrill.gradebook import csv_cell
 from pgdrill.report import GradeReport, Status
 
 GRADER_ROOT = Path(__file__).resolve().parents[1]
@@ -115,19 +118,6 @@ def find_submissions(root: Path) -> list[Submission]:
         nested = inner.is_symlink() or (inner.is_dir() and not child.is_symlink())
         out.append(Submission(child.name, inner if nested else child, root))
     return out
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(…),
-# =cmd|…, @SUM(…)); tab and carriage return count too, since some programs skip them first.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """A value for the gradebook's CSV: text that a spreadsheet would run as a formula is
-    prefixed with ``'`` (shown as text); numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _csv_row(writer, row) -> None:
@@ -454,7 +444,7 @@ class Gradebook:
         return buf.getvalue()
 
     def html(self) -> str:
-        from pgdrill.render import _template
+        from pgdrill.output import _template
 
         checks = self.check_stats()
         struggles = sorted((c for c in checks if c.graded and c.passed < c.graded),
@@ -495,6 +485,37 @@ class Gradebook:
             (out_dir / "reports" / f"{stem}.txt").write_text(render(e.report, "text"), encoding="utf-8")
         files["index"] = write_index(self, out_dir, stems)
         return files
+
+
+# ------------------------------------------------------------------------------------------
+# Chunks merged (``grade.py gradebook merge``): the JSON reports the jobs wrote, read back
+
+
+def read_entries(sources: list[Path]):
+    """Entries from gradebook folders (their gradebook.json) or single JSON reports."""
+    from pgdrill.render import load_json
+
+    entries = {}
+    for source in map(Path, sources):
+        if source.is_dir():
+            index = source / gradebook.INDEX_NAME
+            if not index.is_file():
+                raise FileNotFoundError(f"{source}: no {gradebook.INDEX_NAME} (is it a gradebook folder?)")
+            items = [(item["submission"], source / item["report"], item.get("problem", ""))
+                     for item in json.loads(index.read_text(encoding="utf-8"))]
+        else:
+            items = [(source.stem, source, "")]
+        for name, path, problem in items:
+            if name in entries:
+                raise ValueError(f"submission {name!r} is in more than one of the reports merged")
+            report = load_json(path.read_text(encoding="utf-8"))
+            entries[name] = Entry(Submission(name, Path(report.submission or name)), report, problem)
+    return [entries[name] for name in sorted(entries)]
+
+
+def merge_gradebooks(sources: list[Path], specs, *, seconds: float = 0.0):
+    """One gradebook from the chunks' reports, in the order a single batch would list them."""
+    return Gradebook(specs=specs, entries=read_entries(sources), seconds=seconds, workers=0)
 
 
 def as_dict(book: Gradebook) -> dict:

@@ -32,6 +32,9 @@ import os
 import re
 from typing import Iterable
 
+from pgdrill.output import (Audience, _meta_line, _text_evidence, _without_answers, fmt_points, for_audience,
+                            is_withheld, mark, md_code, md_escape, percent, render_markdown, statement_problems,
+                            terminal_safe)
 from pgdrill.report import CheckResult, ExerciseResult, GradeReport, Status, Visibility
 
 # Keeps float noise (0.1 + 0.2) from costing a whole point when points are converted.
@@ -51,8 +54,6 @@ MAX_TOTAL_OUTPUT = 200_000
 
 
 def _withheld(check: CheckResult) -> bool:
-    from pgdrill.render import is_withheld
-
     return is_withheld(check)
 
 
@@ -73,8 +74,6 @@ def inert_text(text: str) -> str:
     """Text for a front end's JSON, which shows it as plain text and logs it: control characters
     shown as visible escapes (``render.terminal_safe``), and no line that GitHub Actions would
     take for a workflow command (``::error::…``, ``::add-mask::…``) when the reporter prints it."""
-    from pgdrill.render import terminal_safe
-
     return _WORKFLOW_COMMAND.sub(r"\1: :", terminal_safe(text))
 
 
@@ -88,8 +87,6 @@ def check_text(check: CheckResult, *, instructor: bool = False) -> str:
     when the file is rendered for the instructor), so the answer — evidence marked
     ``instructor_only`` — never goes into it.
     """
-    from pgdrill.render import _text_evidence, _without_answers
-
     check = _without_answers(check)
     lines = [check.description.strip()]
     if instructor and check.check:
@@ -107,8 +104,6 @@ def check_text(check: CheckResult, *, instructor: bool = False) -> str:
 
 
 def statement_lines(ex: ExerciseResult) -> list[str]:
-    from pgdrill.render import statement_problems
-
     out = []
     for s in statement_problems(ex):
         code = f" [{s.sqlstate}]" if s.sqlstate else ""
@@ -118,8 +113,6 @@ def statement_lines(ex: ExerciseResult) -> list[str]:
 
 def summary_text(report: GradeReport, *, with_meta: bool) -> str:
     """The submission-level text: total, per exercise, grader problems and statement errors."""
-    from pgdrill.render import _meta_line, fmt_points, percent
-
     lines = [f"pgdrill: {fmt_points(report.points)} / {fmt_points(report.max_points)} points "
              f"({percent(report.points, report.max_points)}%)"]
     if with_meta:
@@ -368,8 +361,6 @@ def decode_runner_result(encoded: str) -> dict:
 
 def job_summary(report: GradeReport, *, instructor: bool = False) -> str:
     """Markdown for ``$GITHUB_STEP_SUMMARY``: every check's points, then the full report."""
-    from pgdrill.render import fmt_points, mark, md_code, md_escape, percent, render
-
     points = whole_points(report)
     whole = sum(wp.score for wp in points)
     whole_max = sum(wp.max_score for wp in points)
@@ -395,7 +386,8 @@ def job_summary(report: GradeReport, *, instructor: bool = False) -> str:
     if grader_failed(report):
         lines += ["", "> **The grader could not run:** "
                   + md_escape("; ".join(sorted({ex.error for ex in report.exercises if ex.error})) or "nothing was graded")]
-    details = render(report, "markdown", audience="instructor" if instructor else "learner")
+    audience = Audience.INSTRUCTOR if instructor else Audience.LEARNER
+    details = render_markdown(for_audience(report, audience), audience)
     head = "\n".join(lines)
     room = JOB_SUMMARY_LIMIT - len(head.encode("utf-8")) - 200
     if len(details.encode("utf-8")) > room:  # GitHub would drop the whole summary: cut the tail instead
@@ -446,8 +438,6 @@ def student_visible_summary(report: GradeReport, visible) -> str:
     Points are those of the checks ``visible(check)`` says students see — never a total that
     includes the others — plus "not graded" reasons and the learner's statement errors.
     """
-    from pgdrill.render import fmt_points
-
     shown = [(ex, [c for c in ex.checks if visible(c)]) for ex in report.exercises]
     points = sum(c.points for _, cs in shown for c in cs)
     max_points = sum(c.max_points for _, cs in shown for c in cs)

@@ -493,7 +493,8 @@ def cmd_gradebook(argv: list[str]) -> int:
     chunk_.add_argument("roster", type=Path)
     chunk_.add_argument("--chunk", type=_chunk_arg, required=True, metavar="I/N")
     args = parser.parse_args(argv)
-    from pgdrill.gradebook import chunk, merge_gradebooks, roster_problems
+    from pgdrill.batch import merge_gradebooks
+    from pgdrill.gradebook import chunk, roster_problems
 
     roster = _load_roster(args.roster)
     if roster is False:

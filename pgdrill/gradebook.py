@@ -8,8 +8,8 @@
   columns) and ``moodle.csv`` (Moodle's grade import: an identifying column to map, one grade
   column per item).
 * **Chunks and merging** — ``chunk(items, index, count)`` splits a class into the share one
-  regrade job grades; ``merge_gradebooks`` reads the JSON reports the jobs wrote and builds the
-  one gradebook a single machine would have written (``grade.py gradebook merge``).
+  regrade job grades; ``pgdrill.batch.merge_gradebooks`` reads the JSON reports the jobs wrote
+  and builds the one gradebook a single machine would have written (``grade.py gradebook merge``).
 
 docs/classroom.md ("Gradebook exports", "Class regrade") describes the files.
 """
@@ -79,10 +79,21 @@ def exact_percent(points: float, max_points: float) -> str:
     return "0" if text == "-0" else text
 
 
-def _row(writer, row) -> None:
-    """A CSV row whose text cannot run as a spreadsheet formula (pgdrill.batch.csv_cell)."""
-    from pgdrill.batch import csv_cell
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(…),
+# =cmd|…, @SUM(…)); tab and carriage return count too, since some programs skip them first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+
+def csv_cell(value):
+    """A value for the gradebook's CSV: text that a spreadsheet would run as a formula is
+    prefixed with ``'`` (shown as text); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _row(writer, row) -> None:
+    """A CSV row whose text cannot run as a spreadsheet formula (``csv_cell``)."""
     writer.writerow([csv_cell(v) for v in row])
 
 
@@ -170,33 +181,3 @@ def write_index(book, out_dir: Path, stems: dict[str, str]) -> Path:
     path.write_text(json.dumps([{"submission": e.submission.name, "report": f"reports/{stems[e.submission.name]}.json",
                                  "problem": e.problem} for e in book.entries], indent=2) + "\n", encoding="utf-8")
     return path
-
-
-def read_entries(sources: list[Path]):
-    """Entries from gradebook folders (their gradebook.json) or single JSON reports."""
-    from pgdrill.batch import Entry, Submission
-    from pgdrill.render import load_json
-
-    entries = {}
-    for source in map(Path, sources):
-        if source.is_dir():
-            index = source / INDEX_NAME
-            if not index.is_file():
-                raise FileNotFoundError(f"{source}: no {INDEX_NAME} (is it a gradebook folder?)")
-            items = [(item["submission"], source / item["report"], item.get("problem", ""))
-                     for item in json.loads(index.read_text(encoding="utf-8"))]
-        else:
-            items = [(source.stem, source, "")]
-        for name, path, problem in items:
-            if name in entries:
-                raise ValueError(f"submission {name!r} is in more than one of the reports merged")
-            report = load_json(path.read_text(encoding="utf-8"))
-            entries[name] = Entry(Submission(name, Path(report.submission or name)), report, problem)
-    return [entries[name] for name in sorted(entries)]
-
-
-def merge_gradebooks(sources: list[Path], specs, *, seconds: float = 0.0):
-    """One gradebook from the chunks' reports, in the order a single batch would list them."""
-    from pgdrill.batch import Gradebook
-
-    return Gradebook(specs=specs, entries=read_entries(sources), seconds=seconds, workers=0)

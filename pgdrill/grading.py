@@ -2,7 +2,8 @@
 
 One exercise at a time, each on a fresh clone of its starting state. Nothing a submission
 does can stop the run: a file that fails is reported statement by statement, a check that
-crashes scores 0 with "internal error", an exercise whose setup fails is reported as such,
+crashes scores 0 with "internal error" (an exercise bug, ``checks.base.ExerciseBug``, is reported
+as one with the spec's line), an exercise whose setup fails is reported as such,
 and the next exercise starts from a fresh clone.
 
 The grader's own sessions are guarded too, since a check may run learner code without
@@ -29,7 +30,7 @@ from typing import Callable
 import psycopg
 
 import checks
-from checks.base import CheckContext, Outcome
+from checks.base import CheckContext, ExerciseBug, Outcome
 from checks.sql import read_cap_exceeded
 from fixtures import sandbox
 from fixtures.activity import Activity
@@ -651,6 +652,9 @@ class Grader:
             message, evidence = outcome.message, outcome.evidence
         except checks.NotGradedHere as exc:
             fraction, status, message, evidence = 0.0, Status.ERROR, str(exc), ()
+        except ExerciseBug as exc:  # the spec or its reference, not the learner (checks/base.py)
+            fraction, status, evidence = 0.0, Status.ERROR, ()
+            message = f"exercise bug in check {chk.id} ({spec.id}/exercise.yaml, line {chk.line}): {exc}"
         except Exception as exc:  # noqa: BLE001 - one check's crash costs that check only
             fraction, evidence = 0.0, ()
             capped = read_cap_exceeded(exc) if isinstance(exc, psycopg.Error) else None

@@ -652,9 +652,9 @@ def test_without_a_sandbox_programs_are_not_run_unless_the_instructor_allows_it(
     """Where bubblewrap cannot start, the check is not graded (an error that says why); with
     the instructor's flag it runs, and the report says it ran without the sandbox."""
     _sandboxed(pg_server)
-    from checks import files
+    from fixtures import learner_programs
 
-    files._bwrap_problem.cache_clear()
+    learner_programs.bwrap_problem.cache_clear()
     no_bwrap = tmp_path / "bin"  # a PATH with a shell and no bubblewrap
     no_bwrap.mkdir()
     (no_bwrap / "bash").symlink_to(shutil.which("bash"))
@@ -670,7 +670,7 @@ def test_without_a_sandbox_programs_are_not_run_unless_the_instructor_allows_it(
         assert any("WITHOUT the sandbox" in e.body for e in ran.evidence)
     finally:
         monkeypatch.undo()
-        files._bwrap_problem.cache_clear()
+        learner_programs.bwrap_problem.cache_clear()
 
 
 # ------------------------------------------------------------------------------ broken specs
