@@ -245,3 +245,101 @@ def test_gradescope_grading_after_setup_warm_builds_nothing(tmp_path, kind):
                        cache_dir=cache_dir, check=False)
     assert "[1/1] demo-first-fix" in graded.stderr and "built " not in graded.stderr
     assert (record.read_bytes(), record.stat().st_mtime_ns) == before
+
+
+# ------------------------------------------------------------------------------------------
+# Built, then served: the build's settings never reach a server that grades
+
+RECENT = "techshop-1-3-recent-changes"
+_UNION = ("SELECT 'categories' AS table_name, max(pg_xact_commit_timestamp(xmin)) AS last_change FROM categories "
+          "UNION ALL SELECT 'customers', max(pg_xact_commit_timestamp(xmin)) FROM customers "
+          "UNION ALL SELECT 'products', max(pg_xact_commit_timestamp(xmin)) FROM products "
+          "UNION ALL SELECT 'orders', max(pg_xact_commit_timestamp(xmin)) FROM orders "
+          "UNION ALL SELECT 'order_items', max(pg_xact_commit_timestamp(xmin)) FROM order_items")
+LAST_MODIFIED = f"SELECT table_name, last_change FROM ({_UNION}) AS t ORDER BY last_change DESC NULLS LAST, table_name"
+
+
+def _served_settings(server) -> dict[str, str]:
+    """Every setting as a session sees it, less the ones that name this run's folders."""
+    with server.connect() as conn:
+        rows = conn.execute("SELECT name, setting FROM pg_catalog.pg_settings").fetchall()
+    return {name: value for name, value in rows
+            if name not in ("unix_socket_directories", "log_directory", "data_directory", "config_file",
+                            "hba_file", "ident_file", "external_pid_file")}
+
+
+def test_a_server_copied_from_the_builder_serves_exactly_the_settings_of_a_fresh_one(tmp_path, kind):
+    from fixtures.server import BUILD_SETTINGS
+
+    cache = ClusterCache(tmp_path / "cache")
+    ensure_cached(cache, [EMPTY], kind=kind)
+    with start_server(kind) as fresh:
+        want = _served_settings(fresh)
+    served = start_server(kind, cache=cache)
+    try:
+        assert served.cached is not None and not served.build_mode
+        assert _served_settings(served) == want
+        # …and a lazy build on a serving server of ours goes back to them afterwards.
+        templates = TemplateCache(served)
+        templates.template(FixtureKey("techshop", 0.05, 3))
+        assert _served_settings(served) == want
+    finally:
+        served.stop()
+    assert want["track_commit_timestamp"] == "on"
+    assert all(want[name] != value for name, value in BUILD_SETTINGS.items())
+
+
+def test_recent_changes_grades_no_time_of_the_build(tmp_path, kind):
+    """Task 1.3 dates only the writes of the copy it grades: the template's rows (built with
+    track_commit_timestamp off) have no time, the replay's are dated after the copy was made."""
+    import checks
+    from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, Grader, GradingOptions, fixture_keys
+    from pgdrill.spec import load_spec
+
+    spec = load_spec(EXERCISES_DIR / RECENT / "exercise.yaml", checks.load_all())
+    options = GradingOptions(scale=SMALL.scale, seed=SMALL.seed)
+    cache = ClusterCache(tmp_path / "cache")
+    ensure_cached(cache, fixture_keys(spec, options), kind=kind)
+    time.sleep(1.0)  # whatever the build dated would now lie before the copy
+    server = start_server(kind, cache=cache)
+    try:
+        templates = TemplateCache(server)
+        with server.connect() as conn:
+            before_clone = conn.execute("SELECT pg_catalog.clock_timestamp()").fetchone()[0]
+        with templates.clone(SMALL, replay=False) as quiet, quiet.connect() as conn:
+            assert [t for t, at in conn.execute(LAST_MODIFIED) if at is not None] == []
+        with templates.clone(SMALL) as clone, clone.connect() as conn:
+            rows = conn.execute(LAST_MODIFIED).fetchall()
+        assert all(at > before_clone for _, at in rows if at is not None), rows
+        # The story: new order lines after their orders, the repricing before them; customers
+        # and categories were written by the build alone.
+        assert [t for t, _ in rows] == ["order_items", "orders", "products", "categories", "customers"]
+        assert [t for t, at in rows if at is None] == ["categories", "customers"]
+
+        grader = Grader(server, templates, options)
+        reference = grader.grade_exercise(spec, SOLUTIONS_DIR / RECENT)
+        assert reference.points == reference.max_points > 0, [(c.check_id, c.message) for c in reference.checks]
+        assert grader.grade_exercise(spec, EXERCISES_DIR / RECENT).points == 0
+
+        def last_modified(query: str):
+            folder = tmp_path / f"sub-{len(list(tmp_path.iterdir()))}"
+            folder.mkdir()
+            (folder / "changes.sql").write_text(f"-- name: last_modified\n{query};\n")
+            result = grader.grade_exercise(spec, folder)
+            return next(c for c in result.checks if c.check_id == "last-modified")
+
+        # Correct, written differently: NULLs sorted last by hand.
+        unusual = last_modified(f"SELECT * FROM ({_UNION}) AS t "
+                                "ORDER BY last_change IS NULL, last_change DESC, table_name")
+        assert unusual.points == unusual.max_points, unusual.message
+        # Wrong: DESC alone puts the untouched tables first.
+        assert last_modified(f"SELECT * FROM ({_UNION}) AS t ORDER BY last_change DESC, table_name").points == 0
+        # Wrong: the story's order typed in (right on the graded copy, not on the contrast).
+        typed = last_modified(
+            "SELECT 'order_items' AS table_name, (SELECT max(pg_xact_commit_timestamp(xmin)) FROM order_items) AS last_change "
+            "UNION ALL SELECT 'orders', (SELECT max(pg_xact_commit_timestamp(xmin)) FROM orders) "
+            "UNION ALL SELECT 'products', (SELECT max(pg_xact_commit_timestamp(xmin)) FROM products) "
+            "UNION ALL SELECT 'categories', NULL UNION ALL SELECT 'customers', NULL")
+        assert typed.points == 0 and "second database" in typed.message, typed.message
+    finally:
+        server.stop()
