@@ -292,7 +292,9 @@ def test_4_4_verifications_that_prove_nothing_fail(grade, templates, incident_ke
     # "SELECT 0 AS orphan_items" on a database that still has all its orphans.
     orphans = fault_count(templates, incident_key.seed, incident_key.scale, "orphan_order_items")
     assert result["verify-orphan-items"].points == 0
-    assert f"returned 0; expected {orphans}" in result["verify-orphan-items"].message
+    assert "returned 0, which is not the value on" in result["verify-orphan-items"].message
+    expected = next(e for e in result["verify-orphan-items"].evidence if e.instructor_only and e.kind == "rows")
+    assert expected.rows[0][0] == str(orphans) and str(orphans) not in result["verify-orphan-items"].message
     assert result["no-orphans"].points == 0
     # An honest verification of a fix that was not made: verification points, no fix points.
     assert result["verify-negative-stock"].status is Status.PASSED
