@@ -15,23 +15,35 @@ from pathlib import Path
 
 import pytest
 
+from pgdrill.grading import SOLUTIONS_DIR
 from pgdrill.render import render
 from pgdrill.report import GradeReport, Status
 
 SUBMISSIONS = Path(__file__).resolve().parent / "data" / "submissions"
+# Wrong submissions made from a reference by one edit: (file, what, replaced by).
+EDITS = {
+    "typed-in-plan-numbers": (  # the plan's numbers typed in, none of them the graded database's
+        "slow_queries.sql",
+        "SELECT count(*) FILTER (WHERE name LIKE '%laptop%')      AS rows_returned,\n"
+        "       count(*) FILTER (WHERE NOT name LIKE '%laptop%')  AS rows_removed,\n"
+        "       count(*) FILTER (WHERE name ILIKE '%laptop%')     AS laptops_in_catalogue\nFROM products;",
+        "SELECT 7 AS rows_returned, 7 AS rows_removed, 7 AS laptops_in_catalogue;"),
+}
 
 # (exercise, wrong submission): between them value_matches (1.1, 4.4), plan_value_matches
-# (2.1), rows_match (1.1, 2.1) and report_findings (5.3) fail with answers to hide.
+# (2.1, the typed-in numbers), rows_match (1.1, 2.1) and report_findings (5.3) fail with
+# answers to hide.
 WRONG = [
     ("techshop-1-1-assess", "half-done"),
     ("techshop-2-1-slow-queries", "half-done"),
+    ("techshop-2-1-slow-queries", "typed-in-plan-numbers"),
     ("techshop-4-4-verify", "unproven"),
     ("techshop-5-3-report", "wrong-numbers"),
 ]
 # Columns of instructor-only evidence that hold what the learner wrote, not the answer.
 LEARNER_OWN = {"yours", "number given", "numbers near it", "finding", "node", "relation"}
 # Columns that hold the graded database's answer in any evidence.
-ANSWER = {"expected", "plan"}
+ANSWER = {"expected", "plan", "estimated rows", "actual rows", "rows removed by filter"}
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 
 
@@ -67,10 +79,17 @@ def _contains(text: str, number: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(number)}(?![\w]|\.\d)", text) is not None
 
 
-@pytest.mark.parametrize("exercise, submission", WRONG, ids=[e for e, _ in WRONG])
+@pytest.mark.parametrize("exercise, submission", WRONG, ids=[f"{e}-{s}" for e, s in WRONG])
 def test_the_learner_never_sees_the_graded_databases_answers(grade, exercise, submission):
-    folder = SUBMISSIONS / exercise / submission
-    submitted = "\n".join(p.read_text(errors="replace") for p in sorted(folder.rglob("*")) if p.is_file())
+    if submission in EDITS:
+        name, old, new = EDITS[submission]
+        reference = (SOLUTIONS_DIR / exercise / name).read_text()
+        assert old in reference
+        folder = {name: reference.replace(old, new)}
+        submitted = folder[name]
+    else:
+        folder = SUBMISSIONS / exercise / submission
+        submitted = "\n".join(p.read_text(errors="replace") for p in sorted(folder.rglob("*")) if p.is_file())
     result = grade(exercise, folder)
     report = GradeReport(submission=submission, exercises=(result,))
     instructor = json.loads(render(report, "json", audience="instructor"))
