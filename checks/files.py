@@ -87,7 +87,7 @@ from checks.base import CheckContext, ExerciseBug, LearnerFault, NotGradedHere, 
 from checks.commands import ALL_DATABASES, dump_format_of, invocations, read_options, secrets_in, simple_commands
 from checks.cron import CronSchedule, describe_wait, in_window, parse_window
 from checks.kit import ReferenceQueryError, as_number, reference_connection, reference_value, values_equal
-from checks.sql import as_list, display, load_sql, rows_evidence, split_qualified
+from checks.sql import answer, as_list, display, load_sql, rows_evidence, split_qualified
 from fixtures import learner_programs as programs
 from fixtures import sandbox as roles
 from fixtures.sandbox import GRADER, TEMPLATE_EXTENSIONS
@@ -465,8 +465,10 @@ def report_mentions_numbers(ctx: CheckContext, *, path: SubmissionPath, facts: d
             SQL values.
         relative_tolerance: allowed difference as a fraction of the expected value.
     Feedback on failure:
-        Partial credit per fact. Says which phrases are not mentioned, and for the others which
-        numbers stand near them and which number was expected.
+        Partial credit per fact. Says which phrases are not mentioned, which have no number
+        near them, and which stand next to a number that is not the incident's (the numbers
+        the learner wrote, and on which database to count again) — without the expected
+        numbers, which are the answer: instructors see them in their own evidence table.
     Example:
         - check: report_mentions_numbers
           with:
@@ -480,7 +482,7 @@ def report_mentions_numbers(ctx: CheckContext, *, path: SubmissionPath, facts: d
         raise ExerciseBug("report_mentions_numbers needs at least one fact")
     text = read_text(found)
     conn = None
-    rows, problems, good = [], [], 0
+    rows, hidden, problems, good = [], [], [], 0
     for phrase, value in facts.items():
         if isinstance(value, str) and as_number(value) is None:
             conn = conn or reference_connection(ctx, against)
@@ -496,27 +498,34 @@ def report_mentions_numbers(ctx: CheckContext, *, path: SubmissionPath, facts: d
         near = [n for alt in alternatives for n in numbers_near(text, alt, window)]
         mentioned = any(_phrase_pattern(alt).search(text) for alt in alternatives)
         label = alternatives[0] if alternatives else str(phrase)
+        shown = ", ".join(near[:5]) or "—"
+        hidden.append((label, str(expected), shown))
         if any(values_equal(expected, _number_value(n), relative_tolerance=relative_tolerance,
                             absolute_tolerance=0.0) for n in near):
             good += 1
-            rows.append((label, str(expected), ", ".join(near[:5]), "yes"))
-        elif not mentioned:
+            rows.append((label, shown, "yes"))
+            continue
+        rows.append((label, shown, "no"))
+        if not mentioned:
             problems.append(f"“{label}” is not mentioned")
-            rows.append((label, str(expected), "—", "no"))
         elif not near:
             problems.append(f"“{label}” is mentioned without a number near it")
-            rows.append((label, str(expected), "—", "no"))
         else:
-            problems.append(f"near “{label}” the report says {', '.join(near[:3])}, expected {expected}")
-            rows.append((label, str(expected), ", ".join(near[:5]), "no"))
+            problems.append(f"near “{label}” the report says {', '.join(near[:3])}, which is not what the "
+                            "incident's data say")
     total = len(facts)
-    evidence = (rows_evidence("Numbers in the report", ("finding", "expected", "numbers near it", "correct"),
-                              rows, limit=50),)
+    # The expected numbers are the answer (on the graded seed): instructors only.
+    evidence = (rows_evidence("Numbers in the report", ("finding", "numbers near it", "correct"), rows, limit=50),
+                answer(rows_evidence("Expected numbers", ("finding", "expected", "numbers near it"), hidden,
+                                     limit=50)))
     if good == total:
         return Outcome(True, f"{path} quotes the right number for all {total} finding(s).", evidence)
+    where = ("on the untouched incident (count them again as you did in the diagnosis, on the lab before "
+             "your fixes)" if against == "baseline" else "on your database after your fixes")
     return Outcome(False, f"{path} quotes {good} of {total} finding(s) correctly: {'; '.join(problems)}. "
-                          "An incident report is read by people who were not there: quote the numbers you found, "
-                          "next to what they count.", evidence, score=good / total)
+                          f"The numbers are counted {where}. An incident report is read by people who were not "
+                          "there: quote the numbers you found, next to what they count.", evidence,
+                   score=good / total)
 
 
 # ------------------------------------------------------------------------------------------

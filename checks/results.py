@@ -272,8 +272,9 @@ def value_matches(ctx: CheckContext, *, query: CapturedQuery, reference: str, re
         absolute_tolerance: allowed absolute difference for numbers.
         column: which column of the learner's row holds the value, when it returns several.
     Feedback on failure:
-        Shows the learner's value next to the expected one, or explains that the query must
-        return a single value.
+        Shows the learner's value and on which database it is compared, or explains that the
+        query must return a single value; the expected value (the answer on the graded seed)
+        and its query are evidence for instructors only.
     Example:
         - check: value_matches
           with:
@@ -286,11 +287,17 @@ def value_matches(ctx: CheckContext, *, query: CapturedQuery, reference: str, re
     expected = reference_value(reference_connection(ctx, against), reference)
     if values_equal(expected, actual, relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance):
         return Outcome(True, f"Your query {query!r} returned {cell(actual)}, as expected.")
-    tol = f" (within {relative_tolerance:.0%})" if relative_tolerance else ""
+    tol = f" (not even within {relative_tolerance:.0%})" if relative_tolerance else ""
+    where = ("the untouched incident, as you diagnosed it" if against == "baseline"
+             else "the graded database, after your files ran")
+    # The expected value is the answer on the graded seed: instructors only.
     return Outcome(
         False,
-        f"Your query {query!r} returned {cell(actual)}; expected {cell(expected)}{tol}.",
-        (rows_evidence("Value", ("expected", "yours"), [(expected, actual)]),
+        f"Your query {query!r} returned {cell(actual)}, which is not the value on {where}{tol}. Compute it "
+        "from the catalog or the data in the query itself: a number read off the lab is not the graded "
+        "database's.",
+        (rows_evidence("Your value", ("yours",), [(actual,)]),
+         answer(rows_evidence("Value", ("expected", "yours"), [(expected, actual)])),
          Evidence("sql", "Expected value comes from", sql_text(reference), instructor_only=True)))
 
 
@@ -357,9 +364,9 @@ def plan_value_matches(ctx: CheckContext, *, query: CapturedQuery, explain: str,
             time) or `baseline` (an untouched clone of the incident, the plan as the incident
             had it).
     Feedback on failure:
-        Shows the learner's value next to the plan's, with the plan node it comes from (type,
-        relation, estimated and actual rows, rows removed by its filter) and the SQL that was
-        explained; or explains that the query must return a single row.
+        Shows the learner's value, the plan node it is compared with (type and relation) and
+        the SQL that was explained; or explains that the query must return a single row. The
+        plan's numbers on the graded database (the answer) are evidence for instructors only.
     Example:
         - check: plan_value_matches
           with:
@@ -395,12 +402,15 @@ def plan_value_matches(ctx: CheckContext, *, query: CapturedQuery, explain: str,
     if values_equal(expected, actual, relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance):
         return Outcome(True, f"Your query {query!r} returned {cell(actual)}, the {field} the plan reports for "
                              f"its {node.get('Node Type')} on {table}.", (node_evidence,))
+    # The plan's numbers on the graded database are the answer: instructors only.
     return Outcome(
         False,
-        f"Your query {query!r} returned {cell(actual)}; the plan's {node.get('Node Type')} on {table} reports "
-        f"{field} = {cell(expected)}. Work out what that number counts, then compute it from the data "
-        "(a number copied from the lab's plan is not the graded database's).",
-        (rows_evidence("Value", ("plan", "yours"), [(expected, actual)]), node_evidence,
+        f"Your query {query!r} returned {cell(actual)}, which is not the {field} the plan's "
+        f"{node.get('Node Type')} on {table} reports on "
+        f"{'the untouched incident' if against == 'baseline' else 'the graded database'}. Work out what that "
+        "number counts, then compute it from the data (a number copied from the lab's plan is not the graded database's).",
+        (rows_evidence("Your value", ("yours",), [(actual,)]),
+         answer(rows_evidence("Value", ("plan", "yours"), [(expected, actual)])), answer(node_evidence),
          Evidence("sql", "Plan of", sql_text(explain))))
 
 

@@ -6,7 +6,10 @@ Phase 4 works on a live shop. Two things the application relies on are checked h
   with the ``open_shop`` activity (``fixtures.open_shop``), whose writer sessions make every
   statement that wants a lock blocking writes wait for them, so the record of those waits
   does not depend on timing: a plain ``CREATE INDEX`` is seen on a fast machine and a slow
-  one alike, however short it was.
+  one alike, however short it was. Whether the lock was brief is judged from what the
+  statement does with it, not from its words alone: ``SET NOT NULL`` reads no row when the
+  catalog the watch saw as it waited held a validated ``CHECK (column IS NOT NULL)``, and a
+  ``DO`` block is as brief as the statements in it.
 - ``table_kept``: each table the application writes to is still the same table (the same
   object, not a copy under its name) with every column, default, constraint, index and
   trigger it had. Clones of one incident share their catalog's object ids, so the untouched
@@ -30,6 +33,7 @@ MODE_WORDS = {
 }
 # ALTER TABLE forms that read or rewrite every row while holding their lock: (pattern, what
 # it does, the way that does not block, words that make it brief).
+_NOT_NULL_SCAN = re.compile(r"\bSET\s+NOT\s+NULL\b")  # no scan when a validated CHECK proves it
 _VALIDATE_LATER = "add it NOT VALID (a brief lock), then VALIDATE CONSTRAINT, which checks the rows without blocking writes"
 _ALTER_SCANS = (
     (re.compile(r"\bADD\s+(CONSTRAINT\s+\S+\s+)?(CHECK|FOREIGN\s+KEY)\b"), "checks every existing row",
@@ -38,7 +42,7 @@ _ALTER_SCANS = (
      "build the index CONCURRENTLY first, then ADD CONSTRAINT … USING INDEX", ("USING INDEX",)),
     (re.compile(r"\bALTER\s+(COLUMN\s+)?\S+\s+(SET\s+DATA\s+)?TYPE\b"), "rewrites every row",
      "add a new column and fill it in batches", ()),
-    (re.compile(r"\bSET\s+NOT\s+NULL\b"), "checks every existing row",
+    (_NOT_NULL_SCAN, "checks every existing row",
      "first add CHECK (column IS NOT NULL) NOT VALID and VALIDATE it", ()),
     (re.compile(r"\bSET\s+(TABLESPACE|LOGGED|UNLOGGED)\b"), "copies the whole table", "leave it as it is", ()),
 )
@@ -51,13 +55,35 @@ def _normalized(text: str) -> str:
     return " ".join(_COMMENTS.sub(" ", text or "").split()).upper()
 
 
-def blocking_harm(query_text: str, mode: str, table: str) -> str | None:
+_SET_NOT_NULL = re.compile(r'\bALTER\s+(?:COLUMN\s+)?("(?:[^"]|"")+"|[^\s"]+)\s+SET\s+NOT\s+NULL\b')
+
+
+def _unproven_not_null(text: str, proven) -> list[str]:
+    """The columns ``text`` (normalized) sets NOT NULL that the table's validated constraints
+    did not prove NOT NULL when it waited: PostgreSQL reads every row for those only."""
+    have = {p.upper() for p in proven}
+    out = []
+    for m in _SET_NOT_NULL.finditer(text):
+        name = m.group(1)
+        name = name[1:-1].replace('""', '"') if name.startswith('"') else name
+        if name.upper() not in have:
+            out.append(name)
+    return out
+
+
+def blocking_harm(query_text: str, mode: str, table: str, proven_not_null=()) -> str | None:
     """Why a statement that waited for the shop's writers on ``table`` with ``mode`` blocked
-    the shop, or None when its lock is one of the brief catalog changes a live database allows."""
+    the shop, or None when its lock is one of the brief catalog changes a live database allows.
+
+    ``proven_not_null``: the columns of ``table`` that its validated constraints proved NOT
+    NULL when the statement waited (``SET NOT NULL`` on them reads no row). A ``DO`` block is
+    judged by the statements in it (``do_block_harm``)."""
     text = _normalized(query_text)
     lock = MODE_WORDS.get(mode, mode)
     a_lock = ("an " if lock[:1] in "AEIOU" else "a ") + lock
     concurrently = re.search(r"\bCONCURRENTLY\b", text) is not None
+    if re.match(r"DO\b", text):
+        return do_block_harm(query_text, mode, table, proven_not_null)
     if text.startswith("LOCK"):
         return (f"LOCK TABLE holds {a_lock} lock on {table} until its transaction ends; every write to "
                 f"{table} (every order, every stock update) waits that long.")
@@ -82,6 +108,12 @@ def blocking_harm(query_text: str, mode: str, table: str) -> str | None:
         return f"TRUNCATE takes an ACCESS EXCLUSIVE lock on {table} (and empties it)."
     if text.startswith("ALTER TABLE"):
         for pattern, what, instead, brief_with in _ALTER_SCANS:
+            if pattern is _NOT_NULL_SCAN:
+                if _unproven_not_null(text, proven_not_null):
+                    return (f"this ALTER TABLE {what} of {table} while it holds {a_lock} lock (no validated "
+                            f"CHECK (… IS NOT NULL) proved the column has no NULL), so every write to {table} "
+                            f"waits for it to finish. Instead: {instead}.")
+                continue
             if pattern.search(text) and not any(word in text for word in brief_with):
                 return (f"this ALTER TABLE {what} of {table} while it holds {a_lock} lock, so every write to "
                         f"{table} waits for it to finish. Instead: {instead}.")
@@ -90,6 +122,150 @@ def blocking_harm(query_text: str, mode: str, table: str) -> str | None:
         return None
     return (f"it took {a_lock} lock on {table}, which stops every write to {table} for as long as the "
             "statement (or its transaction) runs.")
+
+
+# ------------------------------------------------------------------------------ DO blocks
+# A DO block runs its statements in one transaction: it is as brief as the statements in
+# it, and a lock one of them takes is held until the block ends. Its PL/pgSQL body is read
+# statement by statement; what cannot be read (SQL built at run time, a function called with
+# PERFORM or CALL, another language) is not given the benefit of the doubt.
+
+_DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+_DO_BODY = re.compile(r"^\s*DO\s+(?:LANGUAGE\s+(\w+)\s+)?(.*?)\s*(?:LANGUAGE\s+(\w+))?\s*;?\s*$", re.S | re.I)
+_NEUTRAL = re.compile(r"^(|END(\s+(IF|LOOP|CASE))?(\s+\w+)?|NULL|RAISE\b.*|RETURN|ASSERT\b.*|EXIT\b.*|CONTINUE\b.*|"
+                      r"GET\s+(STACKED\s+)?DIAGNOSTICS\b.*|[A-Z_][A-Z0-9_]*\s*:?=.*)$", re.S)
+_CONTROL = re.compile(r"^(<<\w+>>\s*|BEGIN\b\s*|DECLARE\b\s*|ELSE\b\s*|LOOP\b\s*|"
+                      r"(ELS(E)?IF|IF|WHEN|EXCEPTION\s+WHEN)\b.*?\bTHEN\b\s*|EXCEPTION\b\s*)", re.S)
+_ROW_WORK = re.compile(r"^(INSERT|UPDATE|DELETE|MERGE|SELECT|WITH|COPY)\b")
+
+
+def _literal(text: str) -> str | None:
+    """The value of ``text`` when it is one string constant ('…' or $tag$…$tag$), else None."""
+    text = text.strip()
+    m = re.fullmatch(r"(?:E)?'((?:[^']|'')*)'", text, re.S)
+    if m:
+        return m.group(1).replace("''", "'")
+    m = re.fullmatch(r"(\$[A-Za-z_0-9]*\$)(.*)\1", text, re.S)
+    return m.group(2) if m else None
+
+
+def _split_body(body: str) -> list[str]:
+    """PL/pgSQL statements of ``body``, split at the semicolons outside strings, quoted names,
+    dollar quotes and comments (comments dropped)."""
+    out, cur, i = [], [], 0
+    while i < len(body):
+        ch = body[i]
+        if body.startswith("--", i):
+            end = body.find("\n", i)
+            i = len(body) if end < 0 else end
+            continue
+        if body.startswith("/*", i):
+            end = body.find("*/", i + 2)
+            i = len(body) if end < 0 else end + 2
+            cur.append(" ")
+            continue
+        m = _DOLLAR.match(body, i)
+        if m:
+            end = body.find(m.group(0), m.end())
+            end = len(body) if end < 0 else end + len(m.group(0))
+            cur.append(body[i:end])
+            i = end
+            continue
+        if ch in "'\"":
+            j = i + 1
+            while j < len(body):
+                if body[j] == ch and body.startswith(ch * 2, j):
+                    j += 2
+                    continue
+                if body[j] == ch:
+                    break
+                j += 1
+            cur.append(body[i:j + 1])
+            i = j + 1
+            continue
+        if ch == ";":
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    out.append("".join(cur).strip())
+    return [s for s in out if s]
+
+
+def do_statements(query_text: str) -> list[str] | None:
+    """The SQL statements a ``DO`` block runs, in order (``EXECUTE 'constant'`` read as the
+    constant's statement), with PL/pgSQL control flow and statements that lock nothing left
+    out; None when the block cannot be read (another language, SQL built at run time,
+    PERFORM or CALL of a function, a statement not understood)."""
+    m = _DO_BODY.match(query_text or "")
+    if not m:
+        return None
+    language = (m.group(1) or m.group(3) or "plpgsql").lower()
+    body = _literal(m.group(2))
+    if language != "plpgsql" or body is None:
+        return None
+    statements, declaring = [], False
+    for piece in _split_body(body):
+        text = " ".join(piece.split())
+        upper = text.upper()
+        while True:
+            c = _CONTROL.match(upper)
+            if not c:
+                break
+            word = c.group(0).strip().split()[0] if c.group(0).strip() else ""
+            declaring = word == "DECLARE" or (declaring and word != "BEGIN")
+            text, upper = text[c.end():].lstrip(), upper[c.end():].lstrip()
+        if declaring:
+            continue  # a declaration: name type [:= value]
+        if _NEUTRAL.match(upper):
+            continue
+        if upper.startswith("EXECUTE"):
+            inner = _literal(re.sub(r"(?i)^EXECUTE\s+", "", text))
+            if inner is None:
+                return None
+            statements.append(inner)
+            continue
+        if re.match(r"^(PERFORM|CALL|OPEN|FETCH|FOR|WHILE|FOREACH|CASE|RETURN\s+\w)", upper):
+            return None
+        statements.append(text)
+    return statements
+
+
+def do_block_harm(query_text: str, mode: str, table: str, proven_not_null=()) -> str | None:
+    """Why a ``DO`` block that waited for the shop's writers on ``table`` blocked the shop, or
+    None when every statement in it is a brief catalog change (judged as if run alone) and no
+    statement after the first lock-taking one reads or changes rows or validates (the block's
+    transaction holds the lock while they run)."""
+    lock = MODE_WORDS.get(mode, mode)
+    a_lock = ("an " if lock[:1] in "AEIOU" else "a ") + lock
+    inner = do_statements(query_text)
+    if inner is None:
+        return (f"it took {a_lock} lock on {table}, which stops every write to {table} for as long as the "
+                "statement (or its transaction) runs; the DO block's statements could not all be read "
+                "(SQL built at run time, or a function it calls), so nothing shows the lock was brief.")
+    locked_by = ""
+    for statement in inner:
+        text = _normalized(statement)
+        if _ROW_WORK.match(text):
+            if locked_by:
+                return (f"in the DO block, `{_short(statement, 50)}` runs while the block still holds the "
+                        f"{lock} lock `{_short(locked_by, 50)}` took on {table} (a DO block is one "
+                        f"transaction): every write to {table} waits for it. Run them as separate statements.")
+            continue
+        harm = blocking_harm(statement, mode, table, proven_not_null)
+        if harm is not None:
+            return f"in the DO block, `{_short(statement, 60)}`: {harm}"
+        if locked_by and re.search(r"\bVALIDATE\s+CONSTRAINT\b", text):
+            return (f"in the DO block, `{_short(statement, 50)}` checks every row while the block still holds "
+                    f"the {lock} lock `{_short(locked_by, 50)}` took on {table} (a DO block is one transaction): "
+                    "VALIDATE CONSTRAINT lets the shop write only when it runs on its own.")
+        locked_by = locked_by or statement
+    if not locked_by:
+        return (f"it took {a_lock} lock on {table}, which stops every write to {table} for as long as the "
+                "statement (or its transaction) runs; no statement of the DO block explains the lock as a "
+                "brief catalog change.")
+    return None
 
 
 def _line_of(ctx: CheckContext, query_text: str) -> str:
@@ -118,8 +294,15 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
         (``ALTER TABLE … ADD … NOT VALID``, a rename, a trigger); and no application
         session was ended or refused. A plain ``CREATE INDEX``, ``REINDEX`` or ``DROP
         INDEX``, ``VACUUM FULL``, ``CLUSTER``, ``TRUNCATE``, ``LOCK TABLE``, an ``ALTER
-        TABLE`` that validates or rewrites every row, or any statement (a ``DO`` block
-        included) that takes such a lock for its own work fails. The ``CONCURRENTLY``
+        TABLE`` that validates or rewrites every row, or any other statement that takes such
+        a lock for its own work fails. ``SET NOT NULL`` is brief when, as it waited, a
+        validated ``CHECK (column IS NOT NULL)`` of the table already proved the column
+        (PostgreSQL then reads no row; the watch reads the catalog at that moment). A ``DO``
+        block is judged by the statements in it (``EXECUTE 'constant'`` included): it passes
+        when each is a brief catalog change and nothing after the first of them reads rows
+        or validates while the block's transaction holds the lock; a block that builds its
+        SQL at run time or calls a function (``PERFORM``, ``CALL``) cannot be read and
+        fails if it blocked. The ``CONCURRENTLY``
         forms wait for the shop's transactions instead of blocking them: they pass. The
         record is made by the application's sessions themselves (every such statement
         waits for them), so it does not depend on the machine's speed. (A statement that
@@ -145,7 +328,7 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
         if not wait.blocks_writes:
             polite.add(key)
             continue
-        harm = blocking_harm(wait.query, wait.mode, wait.table)
+        harm = blocking_harm(wait.query, wait.mode, wait.table, wait.proven_not_null)
         if harm is not None:
             statements.setdefault(key, {})[wait.table] = harm
     rows, lines = [], []

@@ -64,9 +64,11 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hyp
 # solutions (docs/classroom.md, "Grading on your own machine").
 KIT_PARTS = ("grade.py", "pgdrill", "checks", "fixtures")
 # Engine files that grading and the lab never read, left out of the kit because they quote
-# answers: the scenario's Task 3 queries, which only the tests run, and the scaffold of
-# `new-exercise` (an instructor's command), whose example exercise comes with its answer.
-KIT_LEAVE_OUT = ("fixtures/incident/scenario_queries.sql", "pgdrill/scaffold.py")
+# answers: the scenario's Task 3 queries, which only the tests run, the scaffold of
+# `new-exercise` (an instructor's command), whose example exercise comes with its answer, and
+# the incident's variants — the contrast databases (self-check specs have no contrasts), where
+# a learner would read which facts a contrast changes and write a query that detects it.
+KIT_LEAVE_OUT = ("fixtures/incident/scenario_queries.sql", "pgdrill/scaffold.py", "fixtures/incident/variants")
 SELF_CHECK_HEADER = """\
 # Self-check spec, written by `grade.py export-template` for grading on your own machine.
 # It holds only the visible checks that carry no answer key; the others (self_check below)

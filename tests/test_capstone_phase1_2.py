@@ -156,7 +156,7 @@ def test_answers_copied_from_the_lab_fail_on_the_grading_seed(grade, pg_server, 
 
 
 def test_slow_queries_a_plan_number_copied_wrong_is_explained(grade):
-    """The plan checks show the plan's node and number next to the learner's."""
+    """The plan checks name the plan's node next to the learner's number (its own number is for instructors)."""
     reference = (SOLUTIONS_DIR / "techshop-2-1-slow-queries" / "slow_queries.sql").read_text()
     # A learner who counts the laptops case-insensitively has not read the plan's filter.
     wrong = reference.replace("count(*) FILTER (WHERE name LIKE '%laptop%')      AS rows_returned",
@@ -164,7 +164,8 @@ def test_slow_queries_a_plan_number_copied_wrong_is_explained(grade):
     assert wrong != reference
     check = by_id(grade("techshop-2-1-slow-queries", {"slow_queries.sql": wrong}))["search-rows-returned"]
     assert check.status is Status.FAILED
-    assert "the plan's Seq Scan on products reports Actual Rows" in check.message
+    assert "not the Actual Rows the plan's Seq Scan on products reports" in check.message
+    assert not any(e.instructor_only for e in check.evidence if e.title == "Your value")
     assert "Seq Scan" in text_of(check) and "LIKE '%laptop%'" in text_of(check)
 
 
@@ -276,9 +277,13 @@ def test_plan_value_matches_shows_the_plan_node_when_wrong(plan_db):
     out = plan_value_matches(ctx, query="search", column="removed", explain=SEARCH, relation="items",
                              field="Rows Removed by Filter")
     assert not out.passed
-    assert "returned 70" in out.message and "Rows Removed by Filter = 429" in out.message
+    assert "returned 70" in out.message and "not the Rows Removed by Filter the plan's Seq Scan on items" in out.message
+    # the plan's number is the answer: instructors see it, the learner's view never does
+    assert "429" not in out.message
+    assert not any("429" in str(e.rows) + e.body for e in out.evidence if not e.instructor_only)
     node = next(e for e in out.evidence if e.title == "The plan's node")
-    assert node.rows[0][0] == "Seq Scan" and node.rows[0][1] == "items"
+    assert node.instructor_only and node.rows[0][0] == "Seq Scan" and node.rows[0][1] == "items"
+    assert "429" in str(node.rows)
     assert any(e.kind == "sql" and "LIKE 'Laptop%'" in e.body for e in out.evidence)
 
 

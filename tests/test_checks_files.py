@@ -154,8 +154,16 @@ def test_report_mentions_numbers(ctx_for):
     }
     out = report_mentions_numbers(ctx, path="report.md", facts=facts, against="graded")
     assert not out.passed and out.score == pytest.approx(0.5)
-    assert "near “share an email” the report says 3, 142 MB, expected 1" in out.message
+    assert ("near “share an email” the report says 3, 142 MB, which is not what the incident's data say"
+            in out.message)
     assert "“unused indexes” is not mentioned" in out.message
+    # The expected numbers are the graded seed's answer: instructors see them, learners never do.
+    learner = [e for e in out.evidence if not e.instructor_only]
+    (expected,) = [e for e in out.evidence if e.instructor_only]
+    assert sorted(r[1] for r in expected.rows) == ["1", "15", "3", "4"]
+    assert "expected" not in out.message and all("expected" not in e.columns for e in learner)
+    assert learner[0].columns == ("finding", "numbers near it", "correct")  # what the learner wrote, only
+    assert [r[2] for r in learner[0].rows] == ["yes", "yes", "no", "no"]
     size = {"database": "SELECT 142 * 1024 * 1024 + 300000"}
     assert report_mentions_numbers(ctx, path="report.md", facts=size, against="graded").passed
 

@@ -220,7 +220,10 @@ def test_value_matches_numbers_and_tolerance(db):
     ctx = db("-- name: n\nSELECT count(*) FROM order_items;\n-- name: size\nSELECT 1050;")
     assert value_matches(ctx, query="n", reference="SELECT 5::numeric").passed
     out = value_matches(ctx, query="n", reference="SELECT 6")
-    assert not out.passed and "returned 5; expected 6" in out.message
+    assert not out.passed and "returned 5, which is not the value on the graded database" in out.message
+    assert "6" not in out.message  # the expected value is for instructors only
+    assert [e.rows for e in out.evidence if e.kind == "rows" and not e.instructor_only] == [(("5",),)]
+    assert [e.rows for e in out.evidence if e.kind == "rows" and e.instructor_only] == [(("6", "5"),)]
     assert value_matches(ctx, query="size", reference="SELECT 1000", relative_tolerance=0.1).passed
     assert not value_matches(ctx, query="size", reference="SELECT 1000", relative_tolerance=0.01).passed
 

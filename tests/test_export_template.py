@@ -85,6 +85,9 @@ def test_student_repository_contents(exported):
     # the self-check kit: the engine as the bundle has it, minus what only the tests read
     assert "grade.py" in files and "pgdrill/cli.py" in files and "checks/base.py" in files
     assert "fixtures/incident/build.py" in files and "fixtures/incident/scenario_queries.sql" not in files
+    # the contrast variants are the grader's: a learner who read one could write a query that detects it
+    assert not any(f.startswith("fixtures/incident/variants") for f in files)
+    assert (bundle / "fixtures" / "incident" / "variants" / "elsewhere.sql").is_file()
     assert not any(f.startswith(("tests/", "solutions/", "docs/", "bench/")) for f in files)
     assert (student / ".github/workflows/classroom.yml").read_text() == WORKFLOW.read_text()
     for f in ("README.md", "notes.md", "solution.sql"):  # the starters, as the learner gets them
@@ -167,6 +170,17 @@ def test_the_whole_course_exports_without_any_reference_solution_or_query(tmp_pa
         for contrast in spec.contrasts:
             if contrast.setup:
                 assert not (path.parent / Path(contrast.setup).name).exists(), (spec.id, contrast.setup)
+    # … nor the incident's variants (the contrast databases) or any distinctive line of them
+    assert not (student / "fixtures" / "incident" / "variants").exists()
+    variants = ROOT / "fixtures" / "incident" / "variants"
+    engine = "\n".join(_norm(f.read_text(errors="replace")) for part in ("grade.py", "pgdrill", "checks", "fixtures")
+                       for f in ([ROOT / part] if (ROOT / part).is_file() else sorted((ROOT / part).rglob("*")))
+                       if f.is_file() and f.suffix in (".py", ".sql", ".md", ".yaml") and variants not in f.parents)
+    variant_lines = [_norm(line) for sql in sorted(variants.glob("*.sql")) for line in sql.read_text().splitlines()
+                     if len(_norm(line)) >= 16 and _norm(line) not in engine]  # what only a variant says
+    assert len(variant_lines) > 5
+    for line in variant_lines:
+        assert line not in everything, f"a line of a contrast variant is in the student template: {line!r}"
     # What the course hands to students anyway (READMEs, starters, the feedback of the checks
     # they can run) cannot leak: capstone exercises quote each other's queries on purpose.
     course = "\n".join(_norm(t) for spec in specs for t in _given_texts(spec) + shown.get(spec.id, []))

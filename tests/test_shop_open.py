@@ -17,6 +17,7 @@ from kit import by_id, text_of
 
 from checks.shop import blocking_harm
 from fixtures.activity import Activity
+from fixtures.open_shop import NOT_NULL_SQL, not_null_columns
 from pgdrill.grading import SOLUTIONS_DIR
 from pgdrill.report import Status
 from pgdrill.runner import run_sql_bytes
@@ -86,7 +87,19 @@ VACUUM FULL categories;
     ("ALTER TABLE t ADD FOREIGN KEY (x) REFERENCES u (id)", "ShareRowExclusiveLock", "NOT VALID"),
     ("ALTER TABLE t ADD PRIMARY KEY (id)", "AccessExclusiveLock", "USING INDEX"),
     ("ALTER TABLE t ALTER COLUMN x TYPE bigint", "AccessExclusiveLock", "rewrites every row"),
-    ("DO $$ BEGIN EXECUTE 'CREATE INDEX i ON t (x)'; END $$", "ShareLock", "stops every write"),
+    ("ALTER TABLE t ALTER COLUMN x SET NOT NULL", "AccessExclusiveLock", "no validated CHECK"),
+    # DO blocks are read statement by statement
+    ("DO $$ BEGIN EXECUTE 'CREATE INDEX i ON t (x)'; END $$", "ShareLock", "CREATE INDEX CONCURRENTLY"),
+    ("DO LANGUAGE plpgsql 'BEGIN EXECUTE ''LOCK t''; END'", "AccessExclusiveLock", "LOCK TABLE"),
+    ("DO $$ BEGIN ALTER TABLE t ADD CONSTRAINT c CHECK (x >= 0) NOT VALID;\n"
+     "ALTER TABLE t VALIDATE CONSTRAINT c; END $$", "AccessExclusiveLock", "a DO block is one transaction"),
+    ("DO $$ BEGIN ALTER TABLE t RENAME CONSTRAINT a TO b; UPDATE t SET x = 0 WHERE x < 0; END $$",
+     "AccessExclusiveLock", "a DO block is one transaction"),
+    ("DO $$ BEGIN EXECUTE format('ALTER TABLE %I RENAME CONSTRAINT a TO b', 't'); END $$", "AccessExclusiveLock",
+     "could not all be read"),
+    ("DO $$ BEGIN PERFORM lock_it(); END $$", "ExclusiveLock", "could not all be read"),
+    ("DO $$ BEGIN UPDATE t SET x = 0; END $$", "ExclusiveLock", "no statement of the DO block explains"),
+    ("DO $$ BEGIN ALTER TABLE t ALTER COLUMN x SET NOT NULL; END $$", "AccessExclusiveLock", "no validated CHECK"),
 ])
 def test_blocking_statements_are_named_with_their_harm(statement, mode, harm):
     assert harm in blocking_harm(statement, mode, "t")
@@ -98,9 +111,41 @@ def test_blocking_statements_are_named_with_their_harm(statement, mode, harm):
     ("ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i", "ShareUpdateExclusiveLock"),
     ("ALTER TABLE t RENAME CONSTRAINT a TO b", "AccessExclusiveLock"),
     ("CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", "ShareRowExclusiveLock"),
+    # a brief ALTER in a DO block (idempotent, with a declaration, a notice and a handler)
+    ("DO $do$\nDECLARE n int := 0; -- a counter\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE "
+     "conname = 'c') THEN\n    ALTER TABLE t ADD CONSTRAINT c CHECK (x >= 0) NOT VALID;\n  END IF;\n"
+     "  RAISE NOTICE 'done; %', n;\nEXCEPTION WHEN duplicate_object THEN NULL;\nEND\n$do$", "AccessExclusiveLock"),
+    ("do 'begin execute ''alter table t add constraint c check (x >= 0) not valid''; end'", "AccessExclusiveLock"),
 ])
 def test_brief_catalog_changes_do_not_count_as_blocking(statement, mode):
     assert blocking_harm(statement, mode, "t") is None
+
+
+@pytest.mark.parametrize("statement", [
+    "ALTER TABLE t ALTER COLUMN x SET NOT NULL",
+    'alter table only t alter "X" set not null',
+    "DO $$ BEGIN ALTER TABLE t ALTER x SET NOT NULL; END $$",
+])
+def test_set_not_null_is_brief_only_when_a_validated_check_proved_the_column(statement):
+    assert blocking_harm(statement, "AccessExclusiveLock", "t", ("x",)) is None
+    assert "no validated CHECK" in blocking_harm(statement, "AccessExclusiveLock", "t", ("y",))
+    assert "no validated CHECK" in blocking_harm(statement, "AccessExclusiveLock", "t")
+
+
+def test_the_columns_the_catalog_proves_not_null(pg_server, make_clone):
+    """Read from the stored constraint trees, without opening the table (the watch reads them
+    while a statement waits for that table's lock)."""
+    clone = make_clone(replay=False)
+    with clone.connect() as conn:
+        conn.execute('CREATE TABLE proofs (n int NOT NULL, x int, y int, z int, w text, "Mixed Case" int, v int,'
+                     ' CHECK (x IS NOT NULL), CHECK (y IS NOT NULL AND (z IS NOT NULL AND z > 1)),'
+                     ' CHECK ("Mixed Case" IS NOT NULL),'
+                     # no proof: an OR, a comparison (a NULL passes a CHECK), a string that looks like one
+                     " CHECK (w IS NOT NULL OR v > 0), CHECK (v >= 0), CHECK (w <> 'v IS NOT NULL'))")
+        conn.execute("ALTER TABLE proofs ADD CHECK (v IS NOT NULL) NOT VALID")  # not validated: no proof
+        oid = conn.execute("SELECT 'proofs'::regclass::oid").fetchone()[0]
+        rows = conn.execute(NOT_NULL_SQL, {"oid": oid}).fetchall()
+    assert not_null_columns(rows) == ("n", "x", "y", "z", "Mixed Case")
 
 
 # ------------------------------------------------------------------------------ 4.1
@@ -222,6 +267,60 @@ def test_4_2_a_not_null_added_is_no_loss_and_one_taken_away_is(grade):
     taken = REF_CLEANUP + "\nALTER TABLE order_items ALTER COLUMN quantity DROP NOT NULL;\n"
     kept = by_id(grade(CLEANUP, {"cleanup.sql": taken}))["items-table-kept"]
     assert kept.points == 0 and "quantity NOT NULL" in text_of(kept), text_of(kept)
+
+
+STOCK_CHECK = ("ALTER TABLE products ADD CONSTRAINT products_stock_quantity_check\n  CHECK (stock_quantity >= 0) "
+               "NOT VALID;\nALTER TABLE products VALIDATE CONSTRAINT products_stock_quantity_check;")
+# (products with an unknown stock get 0, as the negative ones do, before the column may refuse NULL)
+FILL_NULLS = "UPDATE products SET stock_quantity = 0 WHERE stock_quantity IS NULL;\n"
+STOCK_KNOWN = (FILL_NULLS + "ALTER TABLE products ADD CONSTRAINT stock_known\n"
+               "  CHECK (stock_quantity IS NOT NULL) NOT VALID;\nALTER TABLE products VALIDATE CONSTRAINT stock_known;\n")
+SET_NOT_NULL = "ALTER TABLE products ALTER COLUMN stock_quantity SET NOT NULL;\n"
+
+
+@pytest.mark.parametrize("extra", [
+    # SET NOT NULL once a validated CHECK (… IS NOT NULL) proves the column: PostgreSQL reads no row
+    STOCK_KNOWN + SET_NOT_NULL,
+    # the same, with the proof folded into a wider validated check and SET NOT NULL in a DO block
+    FILL_NULLS + "ALTER TABLE products ADD CONSTRAINT stock_sane\n"
+    "  CHECK (stock_quantity IS NOT NULL AND stock_quantity >= 0) NOT VALID;\n"
+    "ALTER TABLE products VALIDATE CONSTRAINT stock_sane;\n"
+    "DO $$ BEGIN ALTER TABLE products ALTER stock_quantity SET NOT NULL; END $$;\n",
+], ids=["validated-check-then-set-not-null", "wider-check-then-set-not-null-in-a-do-block"])
+def test_4_2_set_not_null_proven_by_a_validated_check_keeps_the_shop_open(grade, extra):
+    result = grade(CLEANUP, {"cleanup.sql": REF_CLEANUP + "\n" + extra})
+    assert [s for s in result.statements if s.status != "ok"] == []
+    assert not failed(result) and result.points == result.max_points, failed(result)
+
+
+@pytest.mark.parametrize("extra, words", [
+    (FILL_NULLS + SET_NOT_NULL, "no validated CHECK"),  # reads all of products under ACCESS EXCLUSIVE
+    # the check is there, but NOT VALID: it proves nothing, SET NOT NULL still reads every row
+    (FILL_NULLS + "ALTER TABLE products ADD CONSTRAINT stock_known CHECK (stock_quantity IS NOT NULL) NOT VALID;\n"
+     + SET_NOT_NULL, "no validated CHECK"),
+], ids=["set-not-null-alone", "set-not-null-after-an-unvalidated-check"])
+def test_4_2_set_not_null_that_reads_the_table_closes_the_shop(grade, extra, words):
+    result = grade(CLEANUP, {"cleanup.sql": REF_CLEANUP + "\n" + extra})
+    assert [s for s in result.statements if s.status != "ok"] == []
+    shop = by_id(result)["shop-stayed-open"]
+    assert shop.points == 0 and words in shop.message and "SET NOT NULL" in shop.message, shop.message
+    assert [c for c, _ in failed(result)] == ["shop-stayed-open"]
+
+
+def test_4_2_a_brief_alter_in_a_do_block_passes_and_a_validation_inside_one_does_not(grade):
+    wrapped = ("DO $fix$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = "
+               "'products_stock_quantity_check') THEN\n    ALTER TABLE products ADD CONSTRAINT "
+               "products_stock_quantity_check CHECK (stock_quantity >= 0) NOT VALID;\n  END IF;\nEND\n$fix$;\n"
+               "ALTER TABLE products VALIDATE CONSTRAINT products_stock_quantity_check;")
+    result = grade(CLEANUP, {"cleanup.sql": replaced(REF_CLEANUP, STOCK_CHECK, wrapped)})
+    assert not failed(result) and result.points == result.max_points, failed(result)
+    inside = ("DO $$ BEGIN\n  ALTER TABLE products ADD CONSTRAINT products_stock_quantity_check CHECK "
+              "(stock_quantity >= 0) NOT VALID;\n  ALTER TABLE products VALIDATE CONSTRAINT "
+              "products_stock_quantity_check;\nEND $$;")
+    result = grade(CLEANUP, {"cleanup.sql": replaced(REF_CLEANUP, STOCK_CHECK, inside)})
+    shop = by_id(result)["shop-stayed-open"]
+    assert shop.points == 0 and "a DO block is one transaction" in shop.message, shop.message
+    assert [c for c, _ in failed(result)] == ["shop-stayed-open"]
 
 
 @pytest.mark.parametrize("quarantine", [
