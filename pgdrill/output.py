@@ -14,13 +14,15 @@ import dataclasses
 import enum
 import re
 from pathlib import Path
-from typing import Any, Iterable
-
-import jinja2
-import markupsafe
+from typing import TYPE_CHECKING, Any, Iterable
 
 from pgdrill.report import CheckResult, Evidence, ExerciseResult, GradeReport, StatementOutcome, Status, Visibility
 
+if TYPE_CHECKING:
+    import jinja2
+
+# jinja2 (and markupsafe) are imported when a Markdown or HTML report is first rendered: the
+# text and JSON reports, what a learner's loop prints, never need them.
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -310,12 +312,16 @@ def md_fence(body: Any, lang: str = "") -> str:
 
 
 def _printable(value: Any) -> Any:
+    import markupsafe
+
     if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
         return terminal_safe(value)
     return value
 
 
 def _environment(autoescape: bool) -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=autoescape,
@@ -341,7 +347,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     return env
 
 
-_ENVS: dict[bool, jinja2.Environment] = {}
+_ENVS: dict[bool, "jinja2.Environment"] = {}
 
 
 def _template(name: str, autoescape: bool) -> jinja2.Template:
