@@ -32,7 +32,7 @@ import pytest
 from kit import by_id
 
 import checks
-from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, Grader
+from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, Grader, fixture_keys
 from pgdrill.report import Status
 from pgdrill.spec import load_spec
 
@@ -478,10 +478,17 @@ def loopback_listener():
 
 
 @pytest.mark.skipif(not AS_ROOT, reason="the backup script runs as another OS user only when the grader is root")
-def test_a_backup_script_cannot_harm_the_machine(attempt, backup_spec, pg_server, tmp_path, loopback_listener):
+def test_a_backup_script_cannot_harm_the_machine(attempt, backup_spec, next_spec, grader, pg_server, tmp_path,
+                                                 loopback_listener):
     if pg_server.kind == "dsn" or os.environ.get("PGDRILL_SANDBOX_USER") == "":
         pytest.skip("no sandbox user on this server (--pg-server dsn, or PGDRILL_SANDBOX_USER is empty)")
     assert pg_server.sandbox is not None, "the grader is root: backup scripts must run as another OS user"
+    # Both exercises' templates exist before the postmaster's PID is read: building one lazily
+    # restarts the session's server with the build settings (Server.building), a new postmaster
+    # that no script could have signalled.
+    for spec in (backup_spec, next_spec):
+        for key in fixture_keys(spec, grader.options):
+            grader.templates.template(key)
     port, connections = loopback_listener
     canary = tmp_path / "canary"  # root's: 0755, like any folder outside the sandbox
     (canary / "keep-me").mkdir(parents=True)
