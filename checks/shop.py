@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from checks.arguments import Schema, Table
 from checks.base import CheckContext, Outcome, check
@@ -232,6 +233,51 @@ def do_statements(query_text: str) -> list[str] | None:
     return statements
 
 
+@dataclass(frozen=True)
+class _Holder:
+    """How a message names the transaction that holds a lock: a DO block or BEGIN … COMMIT."""
+
+    where: str      # "in the DO block"
+    holder: str     # "the block"
+    aside: str      # " (a DO block is one transaction)"
+    separately: str  # what to do instead
+    alone: str      # when VALIDATE CONSTRAINT lets the shop write
+
+
+_DO_BLOCK = _Holder("in the DO block", "the block", " (a DO block is one transaction)",
+                    "Run them as separate statements.", "runs on its own")
+_TRANSACTION = _Holder("later in the same transaction", "the transaction", " (until its COMMIT)",
+                       "Commit the catalog change first, then run it in a transaction of its own.",
+                       "runs in a transaction of its own")
+
+
+def _held_lock_harm(statements, mode: str, table: str, proven_not_null, how: _Holder,
+                    held_by: str = "") -> str | None:
+    """Why running ``statements`` one after another in one transaction blocked the shop, or
+    None: each must be a brief catalog change (judged as if run alone), and once one of them
+    holds the ``mode`` lock on ``table`` (``held_by``, when it was taken before the first),
+    none after it may read or change rows or validate: the transaction keeps the lock until
+    it ends."""
+    lock = MODE_WORDS.get(mode, mode)
+    for statement in statements:
+        text = _normalized(statement)
+        if _ROW_WORK.match(text):
+            if held_by:
+                return (f"{how.where}, `{_short(statement, 50)}` runs while {how.holder} still holds the "
+                        f"{lock} lock `{_short(held_by, 50)}` took on {table}{how.aside}: every write to "
+                        f"{table} waits for it. {how.separately}")
+            continue
+        harm = blocking_harm(statement, mode, table, proven_not_null)
+        if harm is not None:
+            return f"{how.where}, `{_short(statement, 60)}`: {harm}"
+        if held_by and re.search(r"\bVALIDATE\s+CONSTRAINT\b", text):
+            return (f"{how.where}, `{_short(statement, 50)}` checks every row while {how.holder} still holds "
+                    f"the {lock} lock `{_short(held_by, 50)}` took on {table}{how.aside}: VALIDATE "
+                    f"CONSTRAINT lets the shop write only when it {how.alone}.")
+        held_by = held_by or statement
+    return None
+
+
 def do_block_harm(query_text: str, mode: str, table: str, proven_not_null=()) -> str | None:
     """Why a ``DO`` block that waited for the shop's writers on ``table`` blocked the shop, or
     None when every statement in it is a brief catalog change (judged as if run alone) and no
@@ -244,27 +290,61 @@ def do_block_harm(query_text: str, mode: str, table: str, proven_not_null=()) ->
         return (f"it took {a_lock} lock on {table}, which stops every write to {table} for as long as the "
                 "statement (or its transaction) runs; the DO block's statements could not all be read "
                 "(SQL built at run time, or a function it calls), so nothing shows the lock was brief.")
-    locked_by = ""
-    for statement in inner:
-        text = _normalized(statement)
-        if _ROW_WORK.match(text):
-            if locked_by:
-                return (f"in the DO block, `{_short(statement, 50)}` runs while the block still holds the "
-                        f"{lock} lock `{_short(locked_by, 50)}` took on {table} (a DO block is one "
-                        f"transaction): every write to {table} waits for it. Run them as separate statements.")
-            continue
-        harm = blocking_harm(statement, mode, table, proven_not_null)
-        if harm is not None:
-            return f"in the DO block, `{_short(statement, 60)}`: {harm}"
-        if locked_by and re.search(r"\bVALIDATE\s+CONSTRAINT\b", text):
-            return (f"in the DO block, `{_short(statement, 50)}` checks every row while the block still holds "
-                    f"the {lock} lock `{_short(locked_by, 50)}` took on {table} (a DO block is one transaction): "
-                    "VALIDATE CONSTRAINT lets the shop write only when it runs on its own.")
-        locked_by = locked_by or statement
-    if not locked_by:
+    if not any(not _ROW_WORK.match(_normalized(st)) for st in inner):
         return (f"it took {a_lock} lock on {table}, which stops every write to {table} for as long as the "
                 "statement (or its transaction) runs; no statement of the DO block explains the lock as a "
                 "brief catalog change.")
+    return _held_lock_harm(inner, mode, table, proven_not_null, _DO_BLOCK)
+
+
+# ------------------------------------------------------------------ explicit transactions
+# A brief catalog change keeps its lock until its transaction ends. Run at the top level inside
+# BEGIN … COMMIT, it is brief only if nothing after it in that transaction reads rows or
+# validates: the shop waits behind the lock meanwhile, and the watch does not see it (the
+# learner's session waits for nobody then). The statement log tells where transactions start
+# and end.
+
+_TX_START = re.compile(r"^(BEGIN|START\s+TRANSACTION)\b")
+_TX_END = re.compile(r"^(COMMIT|END|ABORT|ROLLBACK(?!\s+(WORK\s+|TRANSACTION\s+)?TO\b)|PREPARE\s+TRANSACTION)\b")
+
+
+def transaction_tails(statements) -> dict[int, list[str]]:
+    """For each statement of the log that ran inside an explicit transaction block, the
+    statements that ran after it in the same transaction (in order, up to its COMMIT or
+    ROLLBACK), keyed by the statement's index in ``statements``. A statement that failed aborts
+    the transaction: nothing after it does any work. Each file runs in a session of its own."""
+    tails: dict[int, list[str]] = {}
+    current: list[int] = []
+    in_block, aborted, file = False, False, None
+    for i, st in enumerate(statements):
+        if st.file != file:
+            in_block, aborted, current, file = False, False, [], st.file
+        text = _normalized(st.sql)
+        if not in_block:
+            if _TX_START.match(text) and st.status == "ok":
+                in_block, aborted, current = True, False, []
+            continue
+        if _TX_END.match(text):
+            in_block, current = False, []
+            continue
+        if re.match(r"^ROLLBACK\b", text) and st.status == "ok":
+            aborted = False  # ROLLBACK TO SAVEPOINT: the transaction goes on
+        elif aborted or st.status != "ok":
+            aborted = True
+            continue
+        for j in current:
+            tails[j].append(st.sql)
+        tails[i] = []
+        current.append(i)
+    return tails
+
+
+def _statement_index(ctx: CheckContext, query_text: str, used: set[int]) -> int | None:
+    wanted = _normalized(query_text)
+    for i, st in enumerate(ctx.statements):
+        have = _normalized(st.sql)
+        if i not in used and have and (have == wanted or (len(wanted) >= 200 and have.startswith(wanted[:200]))):
+            return i
     return None
 
 
@@ -302,7 +382,10 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
         when each is a brief catalog change and nothing after the first of them reads rows
         or validates while the block's transaction holds the lock; a block that builds its
         SQL at run time or calls a function (``PERFORM``, ``CALL``) cannot be read and
-        fails if it blocked. The ``CONCURRENTLY``
+        fails if it blocked. The same holds at the top level: a brief change inside
+        ``BEGIN … COMMIT`` keeps its lock until ``COMMIT`` (the statement log tells what ran
+        after it), so a ``VALIDATE CONSTRAINT`` or an ``UPDATE`` later in that transaction
+        fails. The ``CONCURRENTLY``
         forms wait for the shop's transactions instead of blocking them: they pass. The
         record is made by the application's sessions themselves (every such statement
         waits for them), so it does not depend on the machine's speed. (A statement that
@@ -323,12 +406,22 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
         raise RuntimeError(f"the open shop's watch stopped ({shop.failed}); what blocked the shop is not known")
     statements: dict[tuple, dict[str, str]] = {}
     polite = set()
+    tails = transaction_tails(ctx.statements)
+    placed: dict[tuple, int | None] = {}
     for wait in shop.waits:
         key = (wait.pid, wait.query_start, wait.query)
         if not wait.blocks_writes:
             polite.add(key)
             continue
         harm = blocking_harm(wait.query, wait.mode, wait.table, wait.proven_not_null)
+        if harm is None:
+            # brief alone; but inside BEGIN … COMMIT the lock lasts until the transaction ends
+            if key not in placed:
+                placed[key] = _statement_index(ctx, wait.query, {i for i in placed.values() if i is not None})
+            index = placed[key]
+            if index is not None and tails.get(index):
+                harm = _held_lock_harm(tails[index], wait.mode, wait.table, wait.proven_not_null,
+                                       _TRANSACTION, held_by=wait.query)
         if harm is not None:
             statements.setdefault(key, {})[wait.table] = harm
     rows, lines = [], []

@@ -15,11 +15,11 @@ from __future__ import annotations
 import pytest
 from kit import by_id, text_of
 
-from checks.shop import blocking_harm
+from checks.shop import blocking_harm, transaction_tails
 from fixtures.activity import Activity
 from fixtures.open_shop import NOT_NULL_SQL, not_null_columns
 from pgdrill.grading import SOLUTIONS_DIR
-from pgdrill.report import Status
+from pgdrill.report import StatementOutcome, Status
 from pgdrill.runner import run_sql_bytes
 
 IX, CLEANUP = "techshop-4-1-indexes", "techshop-4-2-cleanup"
@@ -321,6 +321,62 @@ def test_4_2_a_brief_alter_in_a_do_block_passes_and_a_validation_inside_one_does
     shop = by_id(result)["shop-stayed-open"]
     assert shop.points == 0 and "a DO block is one transaction" in shop.message, shop.message
     assert [c for c, _ in failed(result)] == ["shop-stayed-open"]
+
+
+@pytest.mark.parametrize("wrapped, words", [
+    # the brief ADD … NOT VALID and its validation in one BEGIN … COMMIT: VALIDATE reads every
+    # row under the ACCESS EXCLUSIVE lock the ADD took, and the shop waits until COMMIT
+    ("BEGIN;\n" + STOCK_CHECK + "\nCOMMIT;", ("later in the same transaction", "VALIDATE CONSTRAINT",
+                                               "ACCESS EXCLUSIVE", "cleanup.sql:")),
+    # the same lock held while the negative stock is set to 0 (an UPDATE reading all of products)
+    ("START TRANSACTION;\nALTER TABLE products ADD CONSTRAINT products_stock_quantity_check\n"
+     "  CHECK (stock_quantity >= 0) NOT VALID;\nUPDATE products SET stock_quantity = 0 WHERE stock_quantity < 0;\n"
+     "COMMIT;\nALTER TABLE products VALIDATE CONSTRAINT products_stock_quantity_check;",
+     ("later in the same transaction", "UPDATE products", "until its COMMIT")),
+], ids=["validate-in-the-same-transaction", "update-under-the-held-lock"])
+def test_4_2_a_brief_alter_holds_its_lock_until_the_transaction_ends(grade, wrapped, words):
+    """A statement that is brief alone is not brief when its transaction goes on to read rows:
+    the watch sees only the ALTER wait for the shop, the statement log shows what followed it."""
+    result = grade(CLEANUP, {"cleanup.sql": replaced(REF_CLEANUP, STOCK_CHECK, wrapped)})
+    shop = by_id(result)["shop-stayed-open"]
+    assert shop.points == 0, shop.message
+    for word in words:
+        assert word in text_of(shop), (word, shop.message)
+    assert [c for c, _ in failed(result)] == ["shop-stayed-open"]
+
+
+@pytest.mark.parametrize("wrapped", [
+    # each in a transaction of its own: the ADD's lock ends at its COMMIT, before VALIDATE reads
+    "BEGIN;\nALTER TABLE products ADD CONSTRAINT products_stock_quantity_check\n  CHECK (stock_quantity >= 0) "
+    "NOT VALID;\nCOMMIT;\nBEGIN;\nALTER TABLE products VALIDATE CONSTRAINT products_stock_quantity_check;\nEND;",
+    # rows first, then the brief ADD last in the same transaction: nothing runs under its lock
+    "BEGIN;\nUPDATE products SET stock_quantity = 0 WHERE stock_quantity < 0;\n"
+    "ALTER TABLE products ADD CONSTRAINT products_stock_quantity_check\n  CHECK (stock_quantity >= 0) NOT VALID;\n"
+    "COMMIT;\nALTER TABLE products VALIDATE CONSTRAINT products_stock_quantity_check;",
+], ids=["separate-transactions", "rows-before-the-lock"])
+def test_4_2_a_brief_alter_in_a_transaction_of_its_own_keeps_the_shop_open(grade, wrapped):
+    result = grade(CLEANUP, {"cleanup.sql": replaced(REF_CLEANUP, STOCK_CHECK, wrapped)})
+    assert [s for s in result.statements if s.status != "ok"] == []
+    assert not failed(result) and result.points == result.max_points, failed(result)
+
+
+def test_transaction_tails_follow_begin_commit_rollback_and_errors():
+    """What ran after each statement in its transaction, read from the statement log."""
+    def st(sql, status="ok", file="a.sql"):
+        return StatementOutcome(file=file, line=1, sql=sql, status=status)
+    log = [st("ALTER TABLE t ADD c int"),                     # 0: autocommit, no tail
+           st("BEGIN"), st("ALTER TABLE t ADD d int"),        # 2: tail = 3, 4
+           st("SAVEPOINT s"), st("ROLLBACK TO SAVEPOINT s"),  # a savepoint keeps the transaction
+           st("COMMIT"),
+           st("begin isolation level serializable"), st("ALTER TABLE t ADD e int"),  # 7: tail = 8 (then error)
+           st("UPDATE t SET e = 1"), st("SELECT 1/0", "error"), st("UPDATE t SET e = 2", "error"), st("ROLLBACK"),
+           st("BEGIN", file="b.sql"), st("ALTER TABLE t ADD f int", file="b.sql"),  # 13: tail = [] (new file)
+           st("UPDATE t SET f = 1", file="c.sql")]
+    tails = transaction_tails(log)
+    assert 0 not in tails and 14 not in tails
+    assert tails[2] == ["SAVEPOINT s", "ROLLBACK TO SAVEPOINT s"]
+    assert tails[7] == ["UPDATE t SET e = 1"]
+    assert tails[13] == []
 
 
 @pytest.mark.parametrize("quarantine", [

@@ -64,8 +64,9 @@ ALTER TABLE products VALIDATE CONSTRAINT products_stock_quantity_check;
 --    anonymised customer the GDPR job should have left behind instead of deleting the row.
 --    created_at = the first order, so the placeholder is not "younger" than its orders.
 -------------------------------------------------------------------------------------------
-BEGIN;
--- New orders are checked from now on (brief lock); existing rows are not checked yet.
+-- New orders are checked from now on (a brief lock); existing rows are not checked yet. It
+-- commits on its own: in one transaction with the INSERT below, the lock it takes on orders
+-- would stay while the INSERT reads every order, and the shop's writes would wait for it.
 ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey
   FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
 
@@ -75,7 +76,6 @@ FROM orders o
 WHERE o.customer_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = o.customer_id)
 GROUP BY o.customer_id;
-COMMIT;
 
 -- Checks every existing order without blocking writes.
 ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_fkey;
