@@ -15,21 +15,17 @@ uncounted warm-up run each; medians are compared. The scores must be the same bo
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
+from _publish import Run, alternate, comparison, grading_figures, heading, publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
 
 def _without_relay() -> None:
@@ -61,7 +57,7 @@ def child(direct: bool, argv: list[str]) -> int:
     return main(argv)
 
 
-def grade(direct: bool, scale: float, out: Path, exercises) -> tuple[float, float, dict]:
+def grade(direct: bool, scale: float, out: Path, exercises) -> Run:
     """(wall seconds, seconds spent in checks, points per exercise) of one grading."""
     args = [sys.executable, str(Path(__file__).resolve()), "--child"] + (["--direct"] if direct else []) + [
         "--", str(ROOT / "solutions"), "--scale", str(scale), "--format", "json", "--audience", "instructor",
@@ -70,13 +66,8 @@ def grade(direct: bool, scale: float, out: Path, exercises) -> tuple[float, floa
         args += ["-e", exercise]
     started = time.monotonic()
     proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=1800)
-    wall = time.monotonic() - started
-    if not out.exists():
-        raise SystemExit(f"the grader wrote no report (exit {proc.returncode}): {proc.stderr[-2000:]}")
-    report = json.loads(out.read_text())
-    checks = sum(c.get("duration_s", 0) for ex in report["exercises"] for c in ex["checks"])
-    points = {ex["exercise"]: sum(c["points"] for c in ex["checks"]) for ex in report["exercises"]}
-    return wall, checks, points
+    return grading_figures(out, time.monotonic() - started,
+                           f"the grader wrote no report (exit {proc.returncode}): {proc.stderr[-2000:]}")
 
 
 def main() -> int:
@@ -92,46 +83,19 @@ def main() -> int:
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                           check=True).stdout.strip()
     load_at_start = os.getloadavg()[0]
-    sides = (("direct", True), ("relay", False))
-    runs: dict[str, list[tuple[float, float, dict]]] = {name: [] for name, _ in sides}
     with tempfile.TemporaryDirectory(prefix="pgdrill-bench-relay-") as tmp:
-        for name, direct in sides:
-            warm = grade(direct, args.scale, Path(tmp) / f"{name}-warm-up.json", args.exercise)
-            print(f"warm-up: {name} {warm[0]:.1f} s", file=sys.stderr, flush=True)
-        for i in range(args.rounds):
-            for name, direct in sides:
-                runs[name].append(grade(direct, args.scale, Path(tmp) / f"{name}-{i}.json", args.exercise))
-                print(f"round {i + 1}: {name} {runs[name][-1][0]:.1f} s", file=sys.stderr, flush=True)
-    scores = {name: {json.dumps(r[2], sort_keys=True) for r in rs} for name, rs in runs.items()}
-    wall = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
-    checks = {name: statistics.median(r[1] for r in rs) for name, rs in runs.items()}
-    spread = {name: (min(r[0] for r in rs), max(r[0] for r in rs)) for name, rs in runs.items()}
-
-    def points(encoded: set[str]) -> str:
-        return " / ".join(f"{sum(json.loads(s).values()):g}" for s in sorted(encoded))
-
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
-        f"### The learner session's relay: grading with and without it — {stamp} (`python bench/relay_overhead.py`)",
-        "",
-        f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} cores; embedded server; "
-        f"scale {args.scale:g}; reference solutions of "
+        runs = alternate([(name, lambda out, direct=direct: grade(direct, args.scale, out, args.exercise))
+                          for name, direct in (("direct", True), ("relay", False))], args.rounds, Path(tmp))
+    table, same = comparison(runs, [("direct", f"yardstick: {head}, learner sessions connected directly"),
+                                    ("relay", f"{head}, learner sessions through the relay")], "relay / direct")
+    lines = heading(
+        "The learner session's relay: grading with and without it", "relay_overhead.py",
+        f"embedded server; scale {args.scale:g}; reference solutions of "
         f"{', '.join(args.exercise) if args.exercise else 'the whole course'}; median of {args.rounds} alternating "
         f"runs each, after one warm-up run each; load average {load_at_start:.1f} at the start, "
-        f"{os.getloadavg()[0]:.1f} at the end",
-        "",
-        "| code | grade.py run, wall (s) | fastest–slowest (s) | time in checks (s) | points |",
-        "|---|---:|---:|---:|---:|",
-        f"| yardstick: {head}, learner sessions connected directly | {wall['direct']:.1f} | "
-        f"{spread['direct'][0]:.1f}–{spread['direct'][1]:.1f} | {checks['direct']:.1f} | {points(scores['direct'])} |",
-        f"| {head}, learner sessions through the relay | {wall['relay']:.1f} | "
-        f"{spread['relay'][0]:.1f}–{spread['relay'][1]:.1f} | {checks['relay']:.1f} | {points(scores['relay'])} |",
-        "",
-        f"Ratio (relay / direct): wall {wall['relay'] / wall['direct']:.2f}, checks "
-        f"{checks['relay'] / checks['direct']:.2f}.",
-    ]
+        f"{os.getloadavg()[0]:.1f} at the end") + table
     publish(lines, args.markdown)
-    return 0 if scores["direct"] == scores["relay"] else 1
+    return 0 if same else 1
 
 
 if __name__ == "__main__":

@@ -20,21 +20,17 @@ bubblewrap installed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
+from _publish import Run, alternate, comparison, grading_figures, heading, publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
 def export(rev: str, into: Path) -> None:
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
@@ -42,7 +38,7 @@ def export(rev: str, into: Path) -> None:
 
 
 def grade(tree: Path, scale: float, out: Path, exercises, no_bwrap_dir: Path | None = None
-          ) -> tuple[float, float, dict]:
+          ) -> Run:
     """(wall seconds, seconds spent in checks, points per exercise) of one grade.py run."""
     args = [sys.executable, str(tree / "grade.py"), str(tree / "solutions"), "--scale", str(scale),
             "--format", "json", "--audience", "instructor", "--out", str(out)]
@@ -54,17 +50,8 @@ def grade(tree: Path, scale: float, out: Path, exercises, no_bwrap_dir: Path | N
         env["PATH"] = f"{no_bwrap_dir}{os.pathsep}{env.get('PATH', '')}"
     started = time.monotonic()
     proc = subprocess.run(args, capture_output=True, text=True, cwd=tree, timeout=1800, env=env)
-    wall = time.monotonic() - started
-    if not out.exists():
-        raise SystemExit(f"{tree}: grade.py wrote no report (exit {proc.returncode}): {proc.stderr[-2000:]}")
-    report = json.loads(out.read_text())
-    checks = sum(c.get("duration_s", 0) for ex in report["exercises"] for c in ex["checks"])
-    points = {ex["exercise"]: sum(c["points"] for c in ex["checks"]) for ex in report["exercises"]}
-    return wall, checks, points
-
-
-def points(encoded: str) -> str:
-    return f"{sum(json.loads(encoded).values()):g}"
+    return grading_figures(out, time.monotonic() - started,
+                           f"{tree}: grade.py wrote no report (exit {proc.returncode}): {proc.stderr[-2000:]}")
 
 
 def main() -> int:
@@ -94,41 +81,20 @@ def main() -> int:
             base_tree = Path(tmp) / "base"
             base_tree.mkdir()
             export(base, base_tree)
-        # One run each side first, not counted: it fills the template cache and warms the page cache.
-        for name, tree, hide in (("base", base_tree, no_bwrap_dir), ("sandbox", ROOT, None)):
-            warm = grade(tree, args.scale, Path(tmp) / f"{name}-warm-up.json", args.exercise, hide)
-            print(f"warm-up: {name} {warm[0]:.1f} s", file=sys.stderr, flush=True)
-        runs: dict[str, list[tuple[float, float, dict]]] = {"base": [], "sandbox": []}
-        for i in range(args.rounds):
-            for name, tree, hide in (("base", base_tree, no_bwrap_dir), ("sandbox", ROOT, None)):
-                runs[name].append(grade(tree, args.scale, Path(tmp) / f"{name}-{i}.json", args.exercise, hide))
-                print(f"round {i + 1}: {name} {runs[name][-1][0]:.1f} s", file=sys.stderr, flush=True)
-    scores = {name: {json.dumps(r[2], sort_keys=True) for r in rs} for name, rs in runs.items()}
-    wall = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
-    checks = {name: statistics.median(r[1] for r in rs) for name, rs in runs.items()}
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
-        f"### Learner-program sandbox and read caps: grading before and after — {stamp} "
-        f"(`python bench/sandbox_overhead.py`)",
-        "",
-        f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} cores (shared); "
-        f"embedded server; scale {args.scale:g}; reference solutions of "
+        runs = alternate([(name, lambda out, tree=tree, hide=hide: grade(tree, args.scale, out, args.exercise, hide))
+                          for name, tree, hide in (("base", base_tree, no_bwrap_dir), ("sandbox", ROOT, None))],
+                         args.rounds, Path(tmp))
+    yardstick = "this tree, bubblewrap hidden" if args.without_bubblewrap else base[:7]
+    table, same = comparison(runs, [("base", f"yardstick: {yardstick} (no sandbox)"),
+                                    ("sandbox", f"{head} (bubblewrap, per-run roles, caps)")], "after / before")
+    lines = heading(
+        "Learner-program sandbox and read caps: grading before and after", "sandbox_overhead.py",
+        f"shared; embedded server; scale {args.scale:g}; reference solutions of "
         f"{', '.join(args.exercise) if args.exercise else 'the whole course'}; "
         f"median of {args.rounds} alternating runs each, after one warm-up run each; "
-        f"load average {load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end",
-        "",
-        "| code | grade.py run, wall (s) | time in checks (s) | points |",
-        "|---|---:|---:|---:|",
-        f"| yardstick: {'this tree, bubblewrap hidden' if args.without_bubblewrap else base[:7]} (no sandbox) | {wall['base']:.1f} | {checks['base']:.1f} | "
-        f"{' / '.join(points(s) for s in sorted(scores['base']))} |",
-        f"| {head} (bubblewrap, per-run roles, caps) | {wall['sandbox']:.1f} | {checks['sandbox']:.1f} | "
-        f"{' / '.join(points(s) for s in sorted(scores['sandbox']))} |",
-        "",
-        f"Ratio (after / before): wall {wall['sandbox'] / wall['base']:.2f}, checks "
-        f"{checks['sandbox'] / checks['base']:.2f}.",
-    ]
+        f"load average {load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end") + table
     publish(lines, args.markdown)
-    return 0 if scores["base"] == scores["sandbox"] else 1
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
