@@ -429,6 +429,8 @@ def cmd_export_template(argv: list[str]) -> int:
 
 
 def cmd_new_exercise(argv: list[str]) -> int:
+    from fixtures.kinds import DEFAULT_FIXTURE, fixture_names, listing
+
     parser = argparse.ArgumentParser(
         prog="grade.py new-exercise",
         description="Scaffold an exercise that validates at once: exercises/ID/{exercise.yaml,README.md,"
@@ -438,9 +440,8 @@ def cmd_new_exercise(argv: list[str]) -> int:
     )
     parser.add_argument("id", help="the exercise id (lower-case letters, digits, '-' and '_'), e.g. course-11-locks")
     parser.add_argument("--title", help="the exercise's title (default: from the id)")
-    parser.add_argument("--fixture", default="techshop",
-                        help="starting database: techshop, sample:pagila, sample:chinook, sample:northwind or "
-                             "empty (default: techshop)")
+    parser.add_argument("--fixture", default=DEFAULT_FIXTURE,
+                        help=f"starting database: {listing(fixture_names())} (default: {DEFAULT_FIXTURE})")
     parser.add_argument("--order", type=int, help="sort key within the course")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

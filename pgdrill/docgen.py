@@ -225,7 +225,10 @@ row that does not exist, a second account with the same address).
 
 def exercise_format_markdown() -> str:
     """docs/exercise-format.md, generated from pgdrill/schema/exercise.schema.json."""
+    from fixtures.kinds import listing, seeded_fixtures
+
     root = load_schema()
+    seeded = listing(seeded_fixtures(), quote="`")
     out = [
         _GENERATED.format(source="pgdrill/schema/exercise.schema.json"),
         "",
@@ -243,10 +246,10 @@ def exercise_format_markdown() -> str:
         "- `check` names a check of the catalogue and `with` fits that check's arguments: each",
         "  required one given, none it does not take, every value of the argument's type (a",
         "  number, one of the offered choices, a list of strings …; see [checks.md](checks.md));",
-        "  `incident.scale` is only given for `techshop`;",
+        f"  `incident.scale` is only given for {seeded};",
         "- numbers are finite; `files[].path` is relative, without `..`, and listed once;",
         "- contrast ids are unique; each contrast differs from the graded starting state (`variant`,",
-        "  `seed`, `setup` or `files`); `variant` and `seed` are for `techshop` only; `contrasts[].files`",
+        f"  `seed`, `setup` or `files`); `variant` and `seed` are for {seeded} only; `contrasts[].files`",
         "  names SQL files of `files`; a check's `contrast: false` is given only on a check graded on",
         "  contrasts, and, where the exercise declares contrasts, with `points: 0`.",
         "",

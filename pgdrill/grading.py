@@ -34,6 +34,7 @@ from checks.base import CheckContext, ExerciseBug, Outcome
 from checks.sql import read_cap_exceeded
 from fixtures import sandbox
 from fixtures.activity import Activity
+from fixtures.kinds import kind_of
 from fixtures.server import Server
 from fixtures.templates import Clone, FixtureKey, TemplateCache
 from pgdrill import submission as submitted
@@ -91,15 +92,17 @@ def _self_check_meta(specs: list[ExerciseSpec]) -> dict:
 def fixture_key(spec: ExerciseSpec, options: GradingOptions) -> FixtureKey:
     """The starting state ``spec`` is graded on under ``options``."""
     inc = spec.incident
+    kind = kind_of(inc.fixture)
+    if not kind.seeded:
+        return kind.key(inc.fixture)
     scale = options.scale if options.scale is not None else inc.scale
-    return FixtureKey(inc.fixture, scale if inc.fixture == "techshop" else 1,
-                      resolve_seed(inc.seed, options) if inc.fixture == "techshop" else 1)
+    return kind.key(inc.fixture, scale, resolve_seed(inc.seed, options))
 
 
 def contrast_key(spec: ExerciseSpec, contrast: ContrastSpec, options: GradingOptions) -> FixtureKey:
     """The starting state of one of ``spec``'s contrasts under ``options``."""
     graded = fixture_key(spec, options)
-    if graded.fixture != "techshop":
+    if not graded.kind.seeded:
         return graded
     return dataclasses.replace(graded, seed=contrast.seed if contrast.seed is not None else graded.seed,
                                variant=contrast.variant or "")
@@ -703,8 +706,9 @@ class Grader:
             if self.progress:
                 self.progress(f"[{number}/{len(specs)}] {spec.id}: {_points_text(result)} "
                               f"({time.monotonic() - began:.1f} s)")
-        seeds = sorted({self.key_for(s).seed for s in specs if s.incident.fixture == "techshop"})
-        scales = sorted({self.key_for(s).scale for s in specs if s.incident.fixture == "techshop"})
+        seeded = [self.key_for(s) for s in specs if kind_of(s.incident.fixture).seeded]
+        seeds = sorted({key.seed for key in seeded})
+        scales = sorted({key.scale for key in seeded})
         return GradeReport(
             submission=str(submission), exercises=tuple(exercises),
             seed=seeds[0] if len(seeds) == 1 else None, scale=scales[0] if len(scales) == 1 else None,

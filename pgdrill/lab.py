@@ -41,13 +41,13 @@ import sys
 import time
 from pathlib import Path
 
+from fixtures import kinds
+from fixtures.kinds import DEFAULT_FIXTURE, FixtureKey, listing
 from fixtures.server import Server, ServerError, _readable_by_all, server_user
-from fixtures.templates import FixtureKey, TemplateCache
+from fixtures.templates import TemplateCache
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCALE = 1.0
-# What ``lab up --fixture`` accepts: the fixtures an exercise spec may name.
-FIXTURES = ("techshop", "sample:pagila", "sample:chinook", "sample:northwind", "empty")
 EXERCISES_DIR = Path(__file__).resolve().parents[1] / "exercises"
 
 
@@ -115,9 +115,7 @@ def _server(state: dict, kind: str | None = None, bindir: str | None = None) -> 
 
 # ------------------------------------------------------------------ what is open
 def _fixture_dbname(fixture: str) -> str:
-    if fixture == "empty":
-        return "scratch"
-    return fixture.split(":", 1)[-1]
+    return kinds.kind_of(fixture).lab_dbname(fixture)
 
 
 def _exercise_spec(exercise_id: str):
@@ -136,8 +134,9 @@ def _exercise_spec(exercise_id: str):
 def _wanted(args, state: dict) -> tuple[str, dict]:
     """The database ``lab up`` opens, and what it is built from: ``(dbname, descriptor)``.
 
-    A descriptor is ``{fixture, exercise, scale, seed}``; scale and seed matter for TechShop
-    only (the learner's seed: the planted rows differ from those an exercise is graded on).
+    A descriptor is ``{fixture, exercise, scale, seed}``; scale and seed matter for a seeded
+    fixture only (TechShop: the learner's seed, so the planted rows differ from those an
+    exercise is graded on).
     """
     databases = state.get("databases", {})
     if args.exercise and args.fixture:
@@ -153,34 +152,32 @@ def _wanted(args, state: dict) -> tuple[str, dict]:
     elif args.fixture:
         fixture, exercise, dbname, spec_scale, spec_seed = args.fixture, None, _fixture_dbname(args.fixture), None, None
     else:
-        dbname = state.get("open", "techshop")
-        previous = databases.get(dbname, {"fixture": "techshop", "exercise": None})
+        dbname = state.get("open", _fixture_dbname(DEFAULT_FIXTURE))
+        previous = databases.get(dbname, {"fixture": DEFAULT_FIXTURE, "exercise": None})
         fixture, exercise = previous["fixture"], previous["exercise"]
         spec_scale, spec_seed = previous.get("scale"), previous.get("seed")
-    if fixture != "techshop":
+    if not kinds.kind_of(fixture).seeded:
         if args.scale is not None or args.seed is not None:
-            raise ServerError(f"--scale and --seed are for the TechShop incident, not {fixture}")
+            seeded = listing([kinds.kind_of(f).title for f in kinds.seeded_fixtures()])
+            raise ServerError(f"--scale and --seed are for {seeded}, not {fixture}")
         return dbname, {"fixture": fixture, "exercise": exercise, "scale": 1, "seed": 1}
     scale = args.scale if args.scale is not None else spec_scale if spec_scale is not None else state.get("scale", DEFAULT_SCALE)
     seed = args.seed if args.seed is not None else spec_seed if spec_seed is not None else state.get("seed", 1)
-    return dbname, {"fixture": "techshop", "exercise": exercise, "scale": scale, "seed": seed}
+    return dbname, {"fixture": fixture, "exercise": exercise, "scale": scale, "seed": seed}
 
 
 def _key(db: dict) -> FixtureKey:
-    if db["fixture"] == "techshop":
-        return FixtureKey("techshop", db["scale"], db["seed"])
-    return FixtureKey(db["fixture"])
+    return kinds.key(db["fixture"], db.get("scale", DEFAULT_SCALE), db.get("seed", 1))
 
 
 def _describe(dbname: str, db: dict) -> str:
-    what = (f"the TechShop incident (scale {db['scale']:g}, seed {db['seed']})" if db["fixture"] == "techshop"
-            else "an empty database" if db["fixture"] == "empty" else f"the {_fixture_dbname(db['fixture']).capitalize()} sample")
+    what = kinds.kind_of(db["fixture"]).describe(_key(db))
     return f"{what}, as {db['exercise']} starts" if db.get("exercise") else what
 
 
 def _open(state: dict) -> tuple[str, dict]:
-    dbname = state.get("open", "techshop")
-    return dbname, state.get("databases", {}).get(dbname, {"fixture": "techshop", "exercise": None,
+    dbname = state.get("open", _fixture_dbname(DEFAULT_FIXTURE))
+    return dbname, state.get("databases", {}).get(dbname, {"fixture": DEFAULT_FIXTURE, "exercise": None,
                                                             "scale": DEFAULT_SCALE, "seed": 1})
 
 
@@ -212,8 +209,9 @@ def _stop_activity(state: dict) -> None:
 
 
 def _wants_activity(state: dict) -> bool:
-    """The Phase 1 sessions belong to the TechShop incident: they run only while it is open."""
-    return state.get("activity", True) and _open(state)[1]["fixture"] == "techshop"
+    """The Phase 1 sessions belong to a live fixture (the TechShop incident): they run only
+    while one is open."""
+    return state.get("activity", True) and kinds.kind_of(_open(state)[1]["fixture"]).live
 
 
 def _start_activity(server: Server, state: dict) -> None:
@@ -262,7 +260,7 @@ def cmd_up(args) -> int:
         server.start()
     state.update(server=server.kind, bindir=str(server.bindir))
     databases = state.setdefault("databases", {})
-    if wanted["fixture"] == "techshop":
+    if kinds.kind_of(wanted["fixture"]).seeded:
         state.update(scale=wanted["scale"], seed=wanted["seed"])  # the defaults of the next TechShop
     with server.connect(purpose="lab") as conn:
         exists = conn.execute("SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s", (dbname,)).fetchone()
@@ -397,8 +395,8 @@ def parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="build (once) and start the incident database, or the starting state of an exercise")
     up.add_argument("exercise", nargs="?", metavar="EXERCISE_ID",
                     help="open this exercise's starting state (its fixture and setup.sql), e.g. course-05-indexes")
-    up.add_argument("--fixture", choices=FIXTURES, help="open a fixture as it is (default: what was open last, "
-                                                        "at first techshop)")
+    up.add_argument("--fixture", choices=kinds.fixture_names(),
+                    help=f"open a fixture as it is (default: what was open last, at first {DEFAULT_FIXTURE})")
     up.add_argument("--scale", type=float, help=f"incident size (default {DEFAULT_SCALE:g}: 100,000 products)")
     up.add_argument("--seed", type=int, help="which rows the faults hit (default 1)")
     up.add_argument("--server", choices=("embedded", "system"), help="PostgreSQL binaries (default embedded)")

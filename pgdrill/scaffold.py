@@ -23,8 +23,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixtures.kinds import DEFAULT_FIXTURE, fixture_names, kind_of
+
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-FIXTURES = ("techshop", "sample:pagila", "sample:chinook", "sample:northwind", "empty")
 
 
 class ScaffoldError(Exception):
@@ -35,14 +36,12 @@ class ScaffoldError(Exception):
 class Scaffold:
     id: str
     title: str
-    fixture: str = "techshop"
+    fixture: str = DEFAULT_FIXTURE
     order: int | None = None
 
 
 def _spec(s: Scaffold) -> str:
-    incident = ["incident:", f"  fixture: {s.fixture}"]
-    if s.fixture == "techshop":
-        incident += ["  scale: 1", "  seed: grading          # the grader's hidden seed: hard-coded ids fail"]
+    incident = ["incident:", f"  fixture: {s.fixture}", *kind_of(s.fixture).scaffold_incident(s.fixture)]
     order = f"order: {s.order}\n" if s.order is not None else ""
     return f"""id: {s.id}
 title: {_yaml_str(s.title)}
@@ -189,14 +188,14 @@ def _notes(s: Scaffold) -> str:
 """
 
 
-def new_exercise(exercise_id: str, root: Path, *, title: str | None = None, fixture: str = "techshop",
+def new_exercise(exercise_id: str, root: Path, *, title: str | None = None, fixture: str = DEFAULT_FIXTURE,
                  order: int | None = None) -> list[Path]:
     """Write the files of a new exercise under ``root``; return them. Refuses to overwrite."""
     if not ID_PATTERN.match(exercise_id):
         raise ScaffoldError(f"{exercise_id!r} is not a valid exercise id: use lower-case letters, digits, '-' and '_', "
                             "starting with a letter or digit")
-    if fixture not in FIXTURES:
-        raise ScaffoldError(f"unknown fixture {fixture!r}; choose one of: {', '.join(FIXTURES)}")
+    if fixture not in fixture_names():
+        raise ScaffoldError(f"unknown fixture {fixture!r}; choose one of: {', '.join(fixture_names())}")
     root = Path(root)
     ex_dir, sol_dir = root / "exercises" / exercise_id, root / "solutions" / exercise_id
     for folder in (ex_dir, sol_dir):

@@ -2,6 +2,8 @@
 
 The format is defined by ``pgdrill/schema/exercise.schema.json`` (JSON Schema 2020-12); the
 schema's ``default`` values are applied here, so the schema is the one place a default lives.
+The choices of ``incident.fixture`` and ``contrasts[].variant`` are not in the file: they are the
+kinds the fixture registry holds (``fixtures.kinds``), filled in by ``load_schema``.
 Every problem is reported as ``SpecError`` whose lines read ``<file>:<line>: <key.path>: <message>``
 — YAML syntax, schema violations, duplicate check ids, an id that is not the folder name,
 missing referenced files and, given the check catalogue, unknown checks and arguments that do
@@ -25,6 +27,7 @@ import jsonschema
 import yaml
 
 from checks.arguments import argument_problems
+from fixtures import kinds
 from checks.arguments import short as _short
 from checks.arguments import type_name as _type_name
 
@@ -91,7 +94,7 @@ class SpecError(Exception):
 
 @dataclass(frozen=True, kw_only=True)
 class IncidentSpec:
-    fixture: str = "techshop"
+    fixture: str = kinds.DEFAULT_FIXTURE
     scale: float = 1
     seed: str | int = "learner"          # "learner" | "grading" | an integer
     setup: Path | None = None            # resolved: exercise dir / setup
@@ -314,17 +317,43 @@ def key_path(path: Iterable) -> str:
 # Schema
 
 
-@functools.cache
 def load_schema() -> dict:
+    """The exercise schema, with the fixture kinds registered now (``fixtures.kinds``): the
+    choices of ``incident.fixture`` and ``contrasts[].variant`` and the fixtures' description."""
+    return _load_schema(_fixture_choices())
+
+
+def _fixture_choices() -> tuple:
+    return (kinds.fixture_names(), kinds.variant_names(), tuple(k.title for k in kinds.kinds()))
+
+
+@functools.cache
+def _load_schema(choices: tuple) -> dict:
+    fixtures, variants, titles = choices
     with SCHEMA_PATH.open(encoding="utf-8") as f:
         schema = json.load(f)
+    fixture = schema["$defs"]["incident"]["properties"]["fixture"]
+    fixture["enum"] = list(fixtures)
+    fixture["description"] = fixture["description"].format(kinds=_or_list(titles))
+    schema["$defs"]["contrast"]["properties"]["variant"]["enum"] = list(variants)
     jsonschema.Draft202012Validator.check_schema(schema)
     return schema
 
 
-@functools.cache
+def _or_list(items: tuple) -> str:
+    """``a``, ``a or b``, ``a, b, or c``."""
+    if len(items) < 3:
+        return " or ".join(items)
+    return f"{', '.join(items[:-1])}, or {items[-1]}"
+
+
 def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(load_schema())
+    return _validator_for(_fixture_choices())
+
+
+@functools.cache
+def _validator_for(choices: tuple) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(_load_schema(choices))
 
 
 def _resolve(schema: dict, root: dict) -> dict:
@@ -506,8 +535,8 @@ def _semantic_problems(data: dict, path: Path, lines: Mapping, problem, known_ch
     inc = data["incident"]
     if not math.isfinite(inc["scale"]):
         out.append(problem(["incident", "scale"], f"must be a finite number, got {inc['scale']!r}"))
-    if inc["fixture"] != "techshop" and "scale" in _written(lines, "incident"):
-        out.append(problem(["incident", "scale"], f"scale applies to the techshop fixture only, not {inc['fixture']!r}"))
+    for where, message in kinds.kind_of(inc["fixture"]).incident_problems(inc, _written(lines, "incident")):
+        out.append(problem(["incident", *where], message))
     if inc["setup"] is not None:
         out.extend(_file_problem(exercise_dir, inc["setup"], ["incident", "setup"], problem, "setup file"))
 
@@ -553,7 +582,8 @@ def _semantic_problems(data: dict, path: Path, lines: Mapping, problem, known_ch
 def _contrast_problems(data: dict, exercise_dir: Path, lines: Mapping, known_checks, problem) -> list[SpecProblem]:
     """``contrasts:`` and the checks' ``contrast:`` keys (see the schema's descriptions)."""
     out: list[SpecProblem] = []
-    techshop = data["incident"]["fixture"] == "techshop"
+    fixture = data["incident"]["fixture"]
+    kind = kinds.kind_of(fixture)
     sql_files = [PurePosixPath(f["path"].replace("\\", "/")).as_posix() for f in data["files"] if f["run"] == "sql"]
     seen: dict[str, int] = {}
     for i, c in enumerate(data["contrasts"]):
@@ -561,10 +591,8 @@ def _contrast_problems(data: dict, exercise_dir: Path, lines: Mapping, known_che
         if c["id"] in seen:
             out.append(problem(where + ["id"], f"duplicate contrast id {c['id']!r} (first used by contrasts[{seen[c['id']]}])"))
         seen.setdefault(c["id"], i)
-        for key in ("variant", "seed"):
-            if c[key] is not None and not techshop:
-                out.append(problem(where + [key], f"{key} applies to the techshop fixture only, not "
-                                                  f"{data['incident']['fixture']!r}"))
+        for path, message in kind.contrast_problems(c, fixture):
+            out.append(problem(where + path, message))
         if c["seed"] is not None and c["seed"] == data["incident"]["seed"]:
             out.append(problem(where + ["seed"], f"{c['seed']} is the exercise's own seed: a contrast must differ"))
         if c["setup"] is not None:

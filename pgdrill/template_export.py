@@ -64,11 +64,10 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hyp
 # solutions (docs/classroom.md, "Grading on your own machine").
 KIT_PARTS = ("grade.py", "pgdrill", "checks", "fixtures")
 # Engine files that grading and the lab never read, left out of the kit because they quote
-# answers: the scenario's Task 3 queries, which only the tests run, the scaffold of
-# `new-exercise` (an instructor's command), whose example exercise comes with its answer, and
-# the incident's variants — the contrast databases (self-check specs have no contrasts), where
-# a learner would read which facts a contrast changes and write a query that detects it.
-KIT_LEAVE_OUT = ("fixtures/incident/scenario_queries.sql", "pgdrill/scaffold.py", "fixtures/incident/variants")
+# answers: the scaffold of `new-exercise` (an instructor's command), whose example exercise
+# comes with its answer, and what each fixture kind names (``FixtureKind.kit_leave_out``: the
+# TechShop scenario's Task 3 queries and the incident's variants).
+KIT_LEAVE_OUT = ("pgdrill/scaffold.py",)
 SELF_CHECK_HEADER = """\
 # Self-check spec, written by `grade.py export-template` for grading on your own machine.
 # It holds only the visible checks that carry no answer key; the others (self_check below)
@@ -432,7 +431,9 @@ def _write_kit(staging: Path, specs: list[ExerciseSpec], kept: dict[str, list[st
                result: "ExportResult") -> dict[str, Path]:
     """The engine, requirements.txt and a self-check spec per exercise (its ``kept`` checks);
     returns the shipped setup files by exercise id."""
-    leave_out = {ROOT / rel for rel in KIT_LEAVE_OUT}
+    from fixtures.kinds import kinds
+
+    leave_out = {ROOT / rel for rel in (*KIT_LEAVE_OUT, *(rel for kind in kinds() for rel in kind.kit_leave_out))}
 
     def ignore(folder, names):
         out = set(_IGNORED(folder, names))
@@ -783,17 +784,21 @@ def export_template(out: Path, specs: list[ExerciseSpec], *, solutions_dir: Path
 # The grading bundle
 
 
-def _check_samples(samples_dir: Path, specs: Iterable[ExerciseSpec]) -> None:
-    """Refuse a bundle that would grade a sample-database exercise without its sample.
+def _check_samples(root: Path, specs: Iterable[ExerciseSpec]) -> None:
+    """Refuse a bundle (at ``root``) that would grade a sample-database exercise without its
+    sample: the SQL files of each fixture's ``FixtureKind.data_dir``.
 
     Without the sample's SQL every check of the exercise would fail: a bundle that scores
     the whole class 0 must not be written quietly.
     """
+    from fixtures.kinds import kind_of
+
     missing = []
     for spec in specs:
         fixture = spec.incident.fixture
-        if fixture.startswith("sample:"):
-            folder = Path(samples_dir) / fixture.split(":", 1)[1]
+        data = kind_of(fixture).data_dir(fixture)
+        if data is not None:
+            folder = Path(root) / data.relative_to(ROOT) if data.is_relative_to(ROOT) else data
             if not any(folder.glob("*.sql")):
                 missing.append(Leak(str(folder), 0, f"no SQL for {fixture}, which {spec.id} is graded on"))
     if missing:
@@ -808,10 +813,8 @@ def export_harness(out: Path, specs: list[ExerciseSpec], *, force: bool = False)
     sample databases travel inside ``fixtures/samples/``; an exercise whose sample is missing
     is refused before anything is written.
     """
-    from fixtures.templates import SAMPLES_DIR
-
     out = Path(out)
-    _check_samples(SAMPLES_DIR, specs)
+    _check_samples(ROOT, specs)
     _check_target(out, force, "grading bundle", _is_bundle)
     if out.exists():
         _clear_except_git(out)
@@ -833,7 +836,7 @@ def export_harness(out: Path, specs: list[ExerciseSpec], *, force: bool = False)
     (out / "regrade-chunk.sh").chmod(0o755)
     (out / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(REGRADE_DIR / "regrade.yml", out / ".github" / "workflows" / "regrade.yml")
-    _check_samples(out / SAMPLES_DIR.relative_to(ROOT), specs)
+    _check_samples(out, specs)
     (out / "README.md").write_text(
         "# pgdrill grading bundle\n\n"
         "The grader and the full exercise specs for one course: keep this private (the specs hold\n"

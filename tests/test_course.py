@@ -23,8 +23,9 @@ from psycopg import sql
 
 from checks import catalog, integrity
 from checks.base import CheckContext
+from fixtures.kinds.sample import SAMPLE_NAMES
 from fixtures.server import ServerError, start_server
-from fixtures.templates import SAMPLE_NAMES, FixtureKey, TemplateCache
+from fixtures.templates import FixtureKey, TemplateCache
 from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
 from pgdrill.render import _without_answers
 from pgdrill.report import Status

@@ -511,7 +511,7 @@ def test_the_bundle_grades_a_sample_exercise_with_its_own_copy_of_the_sample(tmp
 def test_the_bundle_refuses_an_exercise_whose_sample_is_missing(tmp_path, monkeypatch):
     from pgdrill.template_export import export_harness
 
-    monkeypatch.setattr("fixtures.templates.SAMPLES_DIR", tmp_path / "no-samples")
+    monkeypatch.setattr("fixtures.kinds.sample.SAMPLES_DIR", tmp_path / "no-samples")
     with pytest.raises(ExportError) as refused:
         export_harness(tmp_path / "bundle", [_spec("course-05-indexes"), _spec(DEMO)])
     assert "sample:pagila" in str(refused.value) and "course-05-indexes" in str(refused.value)

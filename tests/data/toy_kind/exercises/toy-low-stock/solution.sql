@@ -1,0 +1,2 @@
+-- name: low_stock
+SELECT item FROM shelf WHERE …;
