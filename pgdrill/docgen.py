@@ -189,6 +189,16 @@ end of a range. For a boundary at *now*, place rows relative to
 set up, the same on its untouched copy), far enough ahead to stay in the future while it is
 graded (TechShop 3.3: 20 minutes): a cutoff typed in or `now() + interval '1 day'` finds an
 order dated in 2052 but not one dated 20 minutes from now.
+
+Rows placed minutes from now also sit next to a date boundary whenever the grading happens
+near midnight, and a comparison of days (`order_date::date > current_date`) is then right on
+the contrast too. Where the column is a `timestamp` without time zone (read, like `now()::date`
+and `current_date`, in the session's TimeZone), pin the clock: the setup, which runs before any
+other session opens on the clone, gives its database the zone where it is about noon at
+`pgdrill.contrast_started_at` (`ALTER DATABASE … SET "TimeZone"`, and `set_config` for its own
+session; 3.3's `contrast_near_now.sql` does it), so both sides of *now* fall on one day, hours
+from either midnight, at any hour of grading. The grader's sessions and the learner's open
+later and read the same zone; both clones of the contrast compute the same one.
 """
 
 
