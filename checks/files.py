@@ -1110,11 +1110,11 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         that passed runs again on each contrast database (one that holds more than the graded
         one: another table, another schema) and its dump must restore every table there too,
         or the check scores 0: a list of tables or schemas typed in fits only the database it
-        was typed from. Failures are injected on the graded database only. The script runs in the sandbox (family
-        notes): it sees its own folders and its database's socket only, has no network,
-        runs as an unprivileged OS user and logs in as a role made for the run that reads
-        that one database; everything it started is killed when it ends. A script with a
-        password written into it (`PGPASSWORD=…`, `password=…` or `user:secret@` in a
+        was typed from. Failures are injected on the graded database only. The script runs in
+        the sandbox (family notes): it sees its own folders and its database's socket only,
+        has no network, runs as an unprivileged OS user and logs in as a role made for the run
+        that reads that one database; everything it started is killed when it ends. A script
+        with a password written into it (`PGPASSWORD=…`, `password=…` or `user:secret@` in a
         connection string, a `~/.pgpass` line it writes) is not run and fails.
         With `failures`, a script that passed is run again once per listed failure, each time
         with an empty `$BACKUP_DIR`: `dump-fails` puts a stand-in `pg_dump` first on the
@@ -1625,8 +1625,8 @@ def runbook_restore_consistent(ctx: CheckContext, *, path: SubmissionPath, backu
         into the scratch database, `--clean --if-exists` (nothing to drop there) is left
         out, and since the restore role is not the superuser a DBA
         restores as, pg_restore gets `--no-owner --no-privileges --no-comments` and psql
-        `ON_ERROR_STOP=0`. Every table (of every schema but the system's) must then hold the same rows as after
-        the grader's own restore of that dump (so a dump that misses data is the backup
+        `ON_ERROR_STOP=0`. Every table (of every schema but the system's) must then hold the
+        same rows as after the grader's own restore of that dump (so a dump that misses data is the backup
         check's business, not the runbook's). A runbook whose restore is a script of its own (`restore.sh`),
         or a backup that makes no dump, is not run (their own checks judge them).
     Arguments:
