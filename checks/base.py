@@ -145,6 +145,9 @@ class CheckContext:
     # Seconds the maintenance checks wait for statistics to be published; None: their default
     # (checks.maintenance.DEFAULT_STATS_WAIT). Tests shorten it.
     stats_wait: float | None = None
+    # The id of the contrast (exercise.yaml ``contrasts:``) this context judges; None on the
+    # graded database. A check whose program's work is judged there too (backup_restores) reads it.
+    contrast: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,12 @@ class CheckDef:
         """Graded on the exercise's contrast databases too (``@on_contrasts``,
         ``@on_contrasts_end_state``)."""
         return bool(getattr(self.func, "contrasted", False))
+
+    @property
+    def when_passed(self) -> bool:
+        """Graded on contrasts only where it passed on the graded database
+        (``@on_contrasts_when_passed``)."""
+        return getattr(self.func, "contrasted", False) == WHEN_PASSED
 
     @property
     def end_state(self) -> bool:
@@ -207,14 +216,26 @@ def check(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
 
 def on_contrasts(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
     """Mark a check that compares a learner's named query with a reference run on the same
-    database: in an exercise that declares ``contrasts:`` the grader runs it again on each
-    contrast database (``pgdrill.grading``), where the learner's files ran again. Put it
-    under ``@check``."""
+    database, or what a learner's program made of the database it ran on with that database:
+    in an exercise that declares ``contrasts:`` the grader runs it again on each contrast
+    database (``pgdrill.grading``), where the learner's files ran again and a program the
+    check runs runs again (``ctx.contrast`` names the contrast). Put it under ``@check``."""
     setattr(func, "contrasted", True)  # read by CheckDef.contrasted
     return func
 
 
 END_STATE = "end_state"
+WHEN_PASSED = "when_passed"
+
+
+def on_contrasts_when_passed(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    """Like ``@on_contrasts``, for a check with partial credit for partial work (a dump that
+    restores some of the tables): it is run again on the contrasts only when it passed on the
+    graded database, so that a contrast names an accident — an answer right there, wrong on a
+    second database — and never takes points from work that was partial anyway. Put it under
+    ``@check``."""
+    setattr(func, "contrasted", WHEN_PASSED)  # read by CheckDef.contrasted and .when_passed
+    return func
 
 
 def on_contrasts_end_state(func: Callable[..., Outcome]) -> Callable[..., Outcome]:

@@ -83,7 +83,7 @@ import psycopg
 from psycopg import sql
 
 from checks.arguments import Against, ScriptTimeout, SubmissionPath
-from checks.base import CheckContext, ExerciseBug, LearnerFault, NotGradedHere, Outcome, check
+from checks.base import CheckContext, ExerciseBug, LearnerFault, NotGradedHere, Outcome, check, on_contrasts_when_passed
 from checks.commands import ALL_DATABASES, dump_format_of, invocations, read_options, secrets_in, simple_commands
 from checks.cron import CronSchedule, describe_wait, in_window, parse_window
 from checks.kit import ReferenceQueryError, as_number, reference_connection, reference_value, values_equal
@@ -1093,6 +1093,7 @@ def _checksums(conn, tables: list[tuple[str, str]]) -> dict[tuple[str, str], tup
 
 
 @check
+@on_contrasts_when_passed
 def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: list[str] | None = None,
                     timeout: ScriptTimeout = SCRIPT_TIMEOUT_S,
                     failures: _BackupFailure | list[_BackupFailure] | None = None) -> Outcome:
@@ -1105,11 +1106,15 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         (pg_dump's custom, directory or tar format, or plain SQL, optionally gzipped). That
         dump, restored into a scratch database (pg_restore, or psql for plain SQL), holds each
         table with the same row count and the same content (an order-independent checksum
-        over all rows) as the learner's database. The script runs in the sandbox (family
-        notes): it sees its own folders and its database's socket only, has no network,
-        runs as an unprivileged OS user and logs in as a role made for the run that reads
-        that one database; everything it started is killed when it ends. A script with a
-        password written into it (`PGPASSWORD=…`, `password=…` or `user:secret@` in a
+        over all rows) as the learner's database. In an exercise with `contrasts:`, a script
+        that passed runs again on each contrast database (one that holds more than the graded
+        one: another table, another schema) and its dump must restore every table there too,
+        or the check scores 0: a list of tables or schemas typed in fits only the database it
+        was typed from. Failures are injected on the graded database only. The script runs in
+        the sandbox (family notes): it sees its own folders and its database's socket only,
+        has no network, runs as an unprivileged OS user and logs in as a role made for the run
+        that reads that one database; everything it started is killed when it ends. A script
+        with a password written into it (`PGPASSWORD=…`, `password=…` or `user:secret@` in a
         connection string, a `~/.pgpass` line it writes) is not run and fails.
         With `failures`, a script that passed is run again once per listed failure, each time
         with an empty `$BACKUP_DIR`: `dump-fails` puts a stand-in `pg_dump` first on the
@@ -1121,8 +1126,8 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         `.txt`, checksum or lock file claims nothing).
     Arguments:
         script: the script's path in the submission.
-        tables: the tables to compare (`orders` or `schema.table`); default every table in
-            schema public.
+        tables: the tables to compare (`orders` or `schema.table`); default every table of
+            the database, in every schema but the system's.
         timeout: seconds the script may run before it is killed.
         failures: the failures to inject after a successful run, any of `dump-fails` and
             `server-down`; default none.
@@ -1133,7 +1138,9 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         content, and the restore's errors. A password in the script is named with its line
         (the password masked). A script whose dump restores intact but that exits 0 under an
         injected failure, or leaves a file named like a finished backup, gets half the points,
-        and the feedback names the failure and what the script did.
+        and the feedback names the failure and what the script did. A script whose dump is
+        complete on the graded database but not on a contrast is told that it fits one database
+        only, with the contrast's feedback; the tables it missed there are for instructors only.
     Example:
         - check: backup_restores
           with: {script: backup.sh, tables: [customers, orders, order_items, products],
@@ -1207,8 +1214,9 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
         with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
         good, problems, rows = _compare_tables(wanted, original, restored)
-        # Only a script that works is tried under failure: what it does then is the second half.
-        failed_badly = [p for scenario in (injected if good == len(wanted) else ())
+        # Only a script that works is tried under failure: what it does then is the second half
+        # (judged on the graded database: a contrast asks what the dump carries, nothing more).
+        failed_badly = [p for scenario in (injected if good == len(wanted) and ctx.contrast is None else ())
                         for p in _injected_backup_run(ctx, found, tmp, scenario, mode=mode, role=made[0],
                                                       timeout=timeout, shown=script)]
     finally:
@@ -1236,7 +1244,8 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
     return Outcome(False, f"The dump from {script} restores {good} of {len(wanted)} table(s) intact: "
                           f"{'; '.join(problems[:5])}{' …' if len(problems) > 5 else ''}. A backup is only as good "
                           "as its restore: test it the same way.",
-                   tuple(evidence + out_ev), score=good / len(wanted))
+                   # On a contrast a table missed is one the script was never told of: no credit per table.
+                   tuple(evidence + out_ev), score=good / len(wanted) if ctx.contrast is None else 0.0)
 
 
 # Restore messages caused by the scratch database rather than by the dump: objects of the
@@ -1616,8 +1625,8 @@ def runbook_restore_consistent(ctx: CheckContext, *, path: SubmissionPath, backu
         into the scratch database, `--clean --if-exists` (nothing to drop there) is left
         out, and since the restore role is not the superuser a DBA
         restores as, pg_restore gets `--no-owner --no-privileges --no-comments` and psql
-        `ON_ERROR_STOP=0`. Every table of schema public must then hold the same rows as after
-        the grader's own restore of that dump (so a dump that misses data is the backup
+        `ON_ERROR_STOP=0`. Every table (of every schema but the system's) must then hold the
+        same rows as after the grader's own restore of that dump (so a dump that misses data is the backup
         check's business, not the runbook's). A runbook whose restore is a script of its own (`restore.sh`),
         or a backup that makes no dump, is not run (their own checks judge them).
     Arguments:
@@ -2008,8 +2017,8 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
     Arguments:
         backup: the backup script's path in the submission.
         restore: the restore script's path in the submission.
-        tables: the tables to compare (`orders` or `schema.table`); default every table in
-            schema public.
+        tables: the tables to compare (`orders` or `schema.table`); default every table of
+            the database, in every schema but the system's.
         formats: the dump formats accepted (default: any the grader can read).
         timeout: seconds each script may run before it is killed.
         failures: situations the restore script must also handle, any of `older-dumps` and

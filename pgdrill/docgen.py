@@ -182,6 +182,13 @@ untouched — so a fix with ids, prices or a range typed in from the graded data
 fails on the contrast (course-06: a real order numbered where the graded copy's junk lines
 begin). A contrast that runs only some files (`files:`) judges named queries only.
 
+A learner's program is judged on contrasts too: once `backup_restores` passed on the graded
+database, it runs the backup script again on each contrast (its `ctx.contrast` names which),
+where the dump must restore every table the contrast holds — with no credit per table there,
+and no failures injected, which the graded database already judged. Plant what the program must carry but the learner never saw: course-10's
+`contrast_more_objects.sql` adds a table to `public` and a schema of its own, where a
+`pg_dump -t actor -t address …` typed from the lab, or `--schema=public`, misses tables.
+
 Put values next to every boundary the task names, on both sides: one row a minute before and
 one at the very instant (`<` against `<=`, a timestamp against a date), one just inside each
 end of a range. For a boundary at *now*, place rows relative to
@@ -189,6 +196,16 @@ end of a range. For a boundary at *now*, place rows relative to
 set up, the same on its untouched copy), far enough ahead to stay in the future while it is
 graded (TechShop 3.3: 20 minutes): a cutoff typed in or `now() + interval '1 day'` finds an
 order dated in 2052 but not one dated 20 minutes from now.
+
+Rows placed minutes from now also sit next to a date boundary whenever the grading happens
+near midnight, and a comparison of days (`order_date::date > current_date`) is then right on
+the contrast too. Where the column is a `timestamp` without time zone (read, like `now()::date`
+and `current_date`, in the session's TimeZone), pin the clock: the setup, which runs before any
+other session opens on the clone, gives its database the zone where it is about noon at
+`pgdrill.contrast_started_at` (`ALTER DATABASE … SET "TimeZone"`, and `set_config` for its own
+session; 3.3's `contrast_near_now.sql` does it), so both sides of *now* fall on one day, hours
+from either midnight, at any hour of grading. The grader's sessions and the learner's open
+later and read the same zone; both clones of the contrast compute the same one.
 """
 
 
@@ -520,6 +537,11 @@ def _check_section(checkdef) -> list[str]:
         out += ["**Graded on contrasts**: in an exercise that declares `contrasts:`, this check must also hold on "
                 "each contrast where every learner file ran, compared with that contrast's untouched copy "
                 "([exercise-format.md](exercise-format.md#contrasts)); `contrast: false` opts out, at 0 points.", ""]
+    elif getattr(checkdef, "when_passed", False):
+        out += ["**Graded on contrasts**: in an exercise that declares `contrasts:`, this check, once it passed on "
+                "the graded database, must also pass on each contrast database, where it runs the learner's "
+                "program again ([exercise-format.md](exercise-format.md#contrasts)); `contrast: false` opts out, "
+                "at 0 points.", ""]
     elif getattr(checkdef, "contrasted", False):
         out += ["**Graded on contrasts**: in an exercise that declares `contrasts:`, this check must also pass on "
                 "each contrast database, where the learner's files ran again and the reference runs there "

@@ -300,6 +300,11 @@ CONTRAST_MESSAGE = (
     "{what} is right on the graded database, but not on a second database where the facts differ{where}. "
     "An answer typed in as a constant, or a list or filter that only fits one database, is right there by "
     "accident. Compute it from the catalog and the data, so that it is right on any database.")
+SCRIPT_CONTRAST_MESSAGE = (
+    "{what} is right on the graded database, but not on a second database where the facts differ{where}. "
+    "A list of tables or schemas typed in, or any other filter that only fits one database, is right there by "
+    "accident: a script must work on whatever the database holds, including what is added to it after the "
+    "script was written.")
 
 
 def contrast_failure(chk: CheckSpec, contrast: ContrastSpec, graded: Outcome, other: Outcome,
@@ -311,8 +316,8 @@ def contrast_failure(chk: CheckSpec, contrast: ContrastSpec, graded: Outcome, ot
     gives nothing away; what the contrast found (its expected rows, its reference SQL) is
     evidence for instructors only.
     """
-    query = (chk.args or {}).get("query")
-    what = f"Your query {query!r}" if query else "Your answer"
+    query, script = (chk.args or {}).get("query"), (chk.args or {}).get("script")
+    what = f"Your query {query!r}" if query else f"What your {script} does" if script else "Your answer"
     where = f" ({contrast.feedback.strip().rstrip('.')})" if contrast.feedback.strip() else ""
     mine = (captured or {}).get(query) if query else None
     if query and captured is not None and mine is None:
@@ -325,8 +330,8 @@ def contrast_failure(chk: CheckSpec, contrast: ContrastSpec, graded: Outcome, ot
                 Evidence("text", f"On contrast {contrast.id!r} (instructors only)", other.message, instructor_only=True),
                 *(dataclasses.replace(e, title=f"On contrast {contrast.id!r}: {e.title}", instructor_only=True)
                   for e in other.evidence))
-    return Outcome(False, CONTRAST_MESSAGE.format(what=what, where=where) + why, evidence,
-                   score=min(graded.fraction, other.fraction))
+    message = (CONTRAST_MESSAGE if query or not script else SCRIPT_CONTRAST_MESSAGE).format(what=what, where=where)
+    return Outcome(False, message + why, evidence, score=min(graded.fraction, other.fraction))
 
 
 @dataclass
@@ -421,7 +426,7 @@ class PreparedExercise:
             statements=tuple(files.statements),
             grader=lambda: run.conns.get(sandbox.GRADER, "grader"),
             learner=lambda: run.conns.get(sandbox.LEARNER, "grader-probe"),
-            baseline=baseline, activity=None)
+            baseline=baseline, activity=None, contrast=contrast.id)
         return run
 
     def _set_up_contrast(self, run: _ContrastRun, clone, *, incident: bool = True) -> None:
@@ -447,6 +452,8 @@ class PreparedExercise:
         earns less there: then the contrast's failure (``contrast_failure``)."""
         if not (self.spec.contrasts and chk.contrast and definition.contrasted) or outcome.fraction <= 0:
             return outcome
+        if definition.when_passed and not outcome.passed:
+            return outcome  # partial work is told what is missing on the graded database first
         for contrast in self.spec.contrasts:
             if definition.end_state and contrast.files:
                 continue  # only some of the learner's files ran there: no end state to judge

@@ -9,13 +9,19 @@ both. Specs that declare contrasts are validated with file:line errors.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import tempfile
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
+from psycopg import sql
 from kit import ACCIDENT, by_id, learner_view, text_of
 from test_capstone_phase1_2 import literal_submission
 
-from pgdrill.grading import SOLUTIONS_DIR
+from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
 from pgdrill.report import Status
 
 
@@ -476,6 +482,111 @@ def test_the_rule_written_differently_passes_next_to_the_boundary(grade):
             "JOIN customers c ON c.id = o.customer_id AND c.created_at - o.order_date > interval '0'",
     })))
     assert_all_passed(checks)
+
+
+# The hour of grading. order_date is a timestamp without time zone, read in the session's
+# TimeZone: in the server's own zone, "20 minutes from now" is tomorrow from 23:40 on and
+# "20 minutes ago" yesterday until 00:20, and a comparison of days is then right on the
+# contrast too. The contrast runs in the zone where it is about noon whatever the server's
+# clock says; here the server's zone is moved so that its clock says 23:50, 00:05 or noon
+# (no waiting for midnight), and the contrast without that zone shows the accident it closes.
+
+FUTURE = "WHERE order_date > now()"
+BY_DAY = {  # comparisons of days, each right on the contrast near one midnight if the zone were the server's
+    "date-cast": "WHERE order_date::date > current_date",      # 23:40 to midnight
+    "date-compare": "WHERE order_date > current_date",         # midnight to 00:20
+}
+
+
+def _zone_where_it_is(conn, clock: str) -> str:
+    """A POSIX time zone in which it is ``clock`` (HH:MM) now, a whole number of minutes from UTC."""
+    utc = conn.execute("SELECT pg_catalog.now() AT TIME ZONE 'UTC'").fetchone()[0]
+    hours, minutes = map(int, clock.split(":"))
+    east = (hours * 60 + minutes - (utc.hour * 60 + utc.minute)) % 1440
+    east = east - 1440 if east > 720 else east
+    hh, mm = divmod(abs(east), 60)
+    # POSIX offsets count west: <+0530>-05:30 is five and a half hours east of Greenwich
+    return f"<{'+' if east >= 0 else '-'}{hh:02d}{mm:02d}>{'-' if east >= 0 else '+'}{hh:02d}:{mm:02d}"
+
+
+@contextlib.contextmanager
+def _server_clock(pg_server, clock: str):
+    """The server's own TimeZone (ALTER SYSTEM) set so that its sessions' clock says ``clock``."""
+    def settle(expected: str | None) -> tuple[str, str]:
+        for _ in range(200):  # a reload reaches new sessions once the postmaster has read it
+            with pg_server.connect(purpose="clock") as conn:
+                zone, local = conn.execute("SELECT pg_catalog.current_setting('TimeZone'), "
+                                           "LOCALTIME::pg_catalog.text").fetchone()
+            if expected is None or zone == expected:
+                return zone, local
+            time.sleep(0.05)
+        raise AssertionError(f"the server's TimeZone did not become {expected}")
+
+    with pg_server.connect(purpose="clock") as conn:
+        zone = _zone_where_it_is(conn, clock)
+        conn.execute(sql.SQL("ALTER SYSTEM SET timezone = {}").format(sql.Literal(zone)))
+        conn.execute("SELECT pg_catalog.pg_reload_conf()")
+    try:
+        _, local = settle(zone)
+        assert local.startswith(clock[:4]), (clock, local)  # to the ten minutes: the premise holds
+        yield
+    finally:
+        with pg_server.connect(purpose="clock") as conn:
+            conn.execute("ALTER SYSTEM RESET timezone")
+            conn.execute("SELECT pg_catalog.pg_reload_conf()")
+        settle(None)
+
+
+@pytest.fixture
+def grade_at(grader, pg_server, templates, tmp_path):
+    """``grade_at(clock, files, setup=None)``: 3.3 graded while the server's clock says
+    ``clock``, with the near-now contrast's setup replaced by ``setup`` when given."""
+    from kit import load
+
+    from pgdrill.grading import fixture_keys
+
+    if pg_server.kind == "dsn":
+        pytest.skip("moves the server's own TimeZone: only on a server of the test session's own")
+    spec = load(AN)
+    for key in fixture_keys(spec, grader.options):  # built first: a build restarts the server
+        templates.template(key)
+
+    def run(clock: str, files: dict[str, str], setup: str | None = None):
+        graded_spec = spec
+        if setup is not None:
+            (tmp_path / "setup.sql").write_text(setup)
+            graded_spec = dataclasses.replace(spec, contrasts=tuple(
+                dataclasses.replace(c, setup=tmp_path / "setup.sql") for c in spec.contrasts))
+        folder = Path(tempfile.mkdtemp(dir=tmp_path))
+        for rel, text in files.items():
+            (folder / rel).write_text(text)
+        with _server_clock(pg_server, clock):
+            return by_id(grader.grade_exercise(graded_spec, folder))
+
+    return run
+
+
+@pytest.mark.parametrize("clock", ["23:50", "00:05", "12:00"])
+def test_comparisons_of_days_fail_next_to_now_at_any_hour_of_grading(grade_at, clock):
+    assert_all_passed(grade_at(clock, _anomalies({})))
+    for wrong in BY_DAY.values():
+        checks = grade_at(clock, _anomalies({FUTURE: wrong}))
+        assert_accident(checks["orders-in-future"])
+        assert "minutes from now" in checks["orders-in-future"].message
+        assert checks["orders-before-customer"].status is Status.PASSED
+
+
+@pytest.mark.parametrize("clock, wrong", [("23:50", "date-cast"), ("00:05", "date-compare")])
+def test_in_the_servers_own_zone_a_comparison_of_days_passes_next_to_midnight(grade_at, clock, wrong):
+    # The accident the contrast's zone closes, shown at the clocks above: its setup without the
+    # statement that moves its databases to noon lets a comparison of days through.
+    from pgdrill.sqlsplit import split_sql
+
+    setup = (EXERCISES_DIR / AN / "contrast_near_now.sql").read_text()
+    kept = [s.sql for s in split_sql(setup) if "ALTER DATABASE" not in s.sql]
+    assert len(kept) == len(split_sql(setup)) - 1
+    checks = grade_at(clock, _anomalies({FUTURE: BY_DAY[wrong]}), setup=";\n".join(kept) + ";\n")
+    assert checks["orders-in-future"].status is Status.PASSED, checks["orders-in-future"].message
 
 
 # ------------------------------------------------------------------------------------------

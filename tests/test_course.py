@@ -153,8 +153,11 @@ def test_a_monitoring_view_of_every_session_is_not_a_long_running_query_view(gra
 # No contrast for the rest, where data cannot hide a mistake: course-01 and course-07 are judged
 # by the catalog and by probes (values on both sides of each boundary, NULLs, the rows already
 # there checked against the rule), which test the rule, not the sample; course-08 names its two
-# tables and measures the effect itself (dead tuples, vacuum times, storage parameters); course-10
-# restores the learner's own dump and compares it with the database it was taken from.
+# tables and measures the effect itself (dead tuples, vacuum times, storage parameters). Course-10
+# restores the learner's own dump and compares it with the database it was taken from; its
+# contrast (a table more, a schema of its own) runs the script again, and the backup of one
+# schema typed in (tests/data/submissions/course-10-backup-restore/public-schema-only/) fails
+# there as an accident.
 # exercise -> the checks its accidental submission must fail on the contrast (every other
 # check passes, but for those listed in ALSO_CAUGHT, which catch the same mistake their own way)
 ACCIDENTS = {

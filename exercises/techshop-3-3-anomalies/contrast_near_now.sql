@@ -11,6 +11,30 @@
 --
 -- pgdrill.contrast_started_at is the moment the grader first set this contrast up; the
 -- untouched copy the reference reads gets the same timestamps.
+--
+-- The clock. order_date is a timestamp without time zone: "20 minutes from now" is written, and
+-- now(), current_date and ::date are read, in the session's TimeZone. In the server's own zone
+-- a comparison of days would pass whenever the contrast is set up close to midnight there:
+-- order_date::date > current_date from 23:40 to midnight (the order 20 minutes ahead is
+-- tomorrow, as the future's are), order_date > current_date from midnight to 00:20 (the order
+-- 20 minutes ago is yesterday). So both clones of this contrast, and every session opened on
+-- them afterwards (the learner's, the grader's), run in the zone a whole number of hours from
+-- UTC where it is between 12:00 and 13:00 when the contrast is set up: both orders fall on
+-- today, hours from either midnight, whatever the hour of grading and the server's zone.
+
+DO $$
+DECLARE
+    -- hours east of UTC where it is now 12:xx: from -11 to +12
+    east integer := 12 - pg_catalog.date_part('hour',
+        pg_catalog.current_setting('pgdrill.contrast_started_at')::pg_catalog.timestamptz AT TIME ZONE 'UTC')::integer;
+    -- POSIX signs: Etc/GMT-5 is five hours east of Greenwich
+    zone text := CASE WHEN east > 0 THEN 'Etc/GMT-' || east
+                      WHEN east < 0 THEN 'Etc/GMT+' || -east
+                      ELSE 'Etc/GMT' END;
+BEGIN
+    EXECUTE pg_catalog.format('ALTER DATABASE %I SET "TimeZone" TO %L', pg_catalog.current_database(), zone);
+    PERFORM pg_catalog.set_config('TimeZone', zone, false);
+END $$;
 
 CREATE TEMPORARY TABLE near_now AS
 WITH anchor AS (
