@@ -948,6 +948,7 @@ def _schema_only_dump(ctx: CheckContext, tmp: Path, mode: str, role: tuple[str, 
     except (OSError, ValueError):
         report = {}
     if status is None or report.get("status") != 0 or not target.exists():
+        # The grader's own trouble: an internal error (the error rule, checks/base.py).
         raise RuntimeError(f"the grader's schema-only pg_dump failed: {programs.tail(tmp / 'older.err')}")
     if fmt.startswith("gzip-"):
         packed = tmp / "older" / "dump.gz"
@@ -1893,7 +1894,10 @@ def cron_schedule_valid(ctx: CheckContext, *, path: SubmissionPath, command_patt
                  between: "22:00-06:00", database: techshop}
     """
     found = resolve_submission_file(ctx, path)
-    window = parse_window(between) if between is not None else None
+    try:
+        window = parse_window(between) if between is not None else None
+    except ValueError as exc:  # the spec's window; the learner's crontab is read below
+        raise ExerciseBug(f"cron_schedule_valid: between: {exc}") from None
     jobs, problems = parse_crontab(read_text(found))
     pattern = re.compile(str(command_pattern), re.IGNORECASE)
     now = dt.datetime.now().replace(second=0, microsecond=0)

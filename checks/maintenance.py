@@ -24,7 +24,7 @@ from psycopg import sql
 
 from checks import vacuum_thresholds
 from checks.arguments import Schema, Since, Tables
-from checks.base import CheckContext, ExerciseBug, Outcome, check
+from checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check
 from checks.kit import BaselineMissing
 from checks.sql import column_names, one_row, query, resolve_tables, rows_evidence, sql_query
 
@@ -204,7 +204,14 @@ def dead_tuples_below(ctx: CheckContext, *, tables: Tables, ratio: float = 0.1,
     limit = float(ratio)
     fn = _pgstattuple_fn(conn) if source != "stats" else None
     if fn is None and source == "pgstattuple":
-        raise RuntimeError("pgstattuple is not installed, or the grader may not run pgstattuple_approx")
+        base = ctx.baseline() if ctx.baseline is not None else None
+        if base is not None and _pgstattuple_fn(base) is not None:
+            raise LearnerFault(Outcome(False, "The pgstattuple extension is gone from your database (the untouched "
+                                              "incident has it), so the grader cannot measure the dead row versions "
+                                              f"of {', '.join(map(str, names))}. Leave the incident's extensions in place: a "
+                                              "fix removes the bloat, not the tool that measures it."))
+        raise ExerciseBug("dead_tuples_below: source: pgstattuple, but pgstattuple is not installed in the incident, "
+                          "or the grader may not run pgstattuple_approx")
 
     def share(live, dead) -> float:
         return dead / (live + dead) if live + dead > 0 else 0.0

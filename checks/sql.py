@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from psycopg import sql
 
+from checks.base import ExerciseBug
 from pgdrill.report import Evidence
 
 if TYPE_CHECKING:  # pragma: no cover - types only
@@ -232,10 +233,10 @@ def missing_relation_message(schema: str, name: str, role: str = "table") -> str
 
 def resolve_tables(conn, tables, schema: str | None = "public"):
     """``(names, relations, problems)`` for a spec's table list: the tables found, and a sentence
-    for each name that is not a table. Raises ValueError when the list is empty."""
+    for each name that is not a table. An empty list is the exercise's bug (``ExerciseBug``)."""
     names = as_list(tables)
     if not names:
-        raise ValueError("this check needs tables")
+        raise ExerciseBug("this check needs tables")
     found, missing = [], []
     for t in names:
         rel = find_relation(conn, t, schema)
