@@ -44,8 +44,9 @@ _VOLATILE_KEYS = {"duration_s", "started_at", "seconds"}
 # Text that differs from run to run whatever the code: temporary folders; the grader's process
 # id in the names it makes (pgdrill_restore_4242_2, pgdrill_4242_47-…dump); time stamps in
 # dump names; how many seconds something took; object ids (RI_ConstraintTrigger_c_17072);
-# and numbers of seven digits or more (database sizes in bytes, pg_stat_statements' queryids,
-# which also reorder the rows they sort). Points, statuses, counts and wording stay compared.
+# numbers of seven digits or more (database sizes in bytes, pg_stat_statements' queryids,
+# which also reorder the rows they sort); and clock times (now() in a probe's row, when a table
+# was last vacuumed), the date kept. Points, statuses, counts and wording stay compared.
 _VOLATILE_TEXT = (
     (re.compile(r"/tmp/[^\s'\"]*"), "<tmp>"),
     (re.compile(r"\bpgdrill_(restore_)?\d+_(\d+)"), r"pgdrill_\1<pid>_\2"),
@@ -53,6 +54,7 @@ _VOLATILE_TEXT = (
     (re.compile(r"\b\d+(?:\.\d+)? s\b"), "<n> s"),
     (re.compile(r"\b(RI_ConstraintTrigger_[ac]_)\d+"), r"\1<oid>"),
     (re.compile(r"(?<![\w.])-?\d{7,}(?![\w.])"), "<n>"),
+    (re.compile(r"\b\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}(?::\d{2})?)?(?![\w:])"), "<time>"),
 )
 
 
@@ -154,13 +156,16 @@ def compare(before: Path, after: Path) -> int:
     if a == b:
         print(f"identical: {len(json.loads(a)['reports'])} reports")
         return 0
+    ra, rb = json.loads(a)["reports"], json.loads(b)["reports"]
+    differ = sorted(k for k in set(ra) | set(rb) if ra.get(k) != rb.get(k))
+    print(f"{len(differ)} of {len(set(ra) | set(rb))} reports differ: {', '.join(differ)}")
     sys.stdout.writelines(difflib.unified_diff(a.splitlines(True), b.splitlines(True), str(before), str(after)))
     return 1
 
 
-def against(rev: str, exercises: list[str] | None, scale: float, seed: int) -> int:
+def against(rev: str, exercises: list[str] | None, scale: float, seed: int, keep: Path | None = None) -> int:
     """Snapshot ``rev``'s code and this tree's on the same inputs (``exercises``; None: all),
-    and compare."""
+    and compare; ``keep``: a folder to copy both snapshots into."""
     with tempfile.TemporaryDirectory(prefix="pgdrill-reports-") as tmp:
         code = Path(tmp) / "code"
         code.mkdir()
@@ -170,6 +175,9 @@ def against(rev: str, exercises: list[str] | None, scale: float, seed: int) -> i
         common = [*chosen, "--scale", str(scale), "--seed", str(seed)]
         for name, extra in (("before.json", ["--code", str(code)]), ("after.json", [])):
             subprocess.run([sys.executable, __file__, "snapshot", str(Path(tmp) / name), *common, *extra], check=True)
+            if keep is not None:
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(Path(tmp) / name, keep / name)
         return compare(Path(tmp) / "before.json", Path(tmp) / "after.json")
 
 
@@ -196,12 +204,13 @@ def main(argv: list[str] | None = None) -> int:
     _choice_arguments(rev)
     rev.add_argument("--scale", type=float, default=0.1)
     rev.add_argument("--seed", type=int, default=7)
+    rev.add_argument("--keep", type=Path, help="a folder to keep both snapshots in (before.json, after.json)")
     args = parser.parse_args(argv)
     if args.command == "compare":
         return compare(args.before, args.after)
     chosen = list(QUICK_EXERCISES) if args.quick else args.exercise
     if args.command == "against":
-        return against(args.rev, chosen, args.scale, args.seed)
+        return against(args.rev, chosen, args.scale, args.seed, args.keep)
     sys.path.insert(0, str((args.code or ROOT).resolve()))
     result = snapshot(chosen or all_exercises(), args.scale, args.seed)
     args.out.write_text(dumps(result), encoding="utf-8")
