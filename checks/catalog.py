@@ -19,8 +19,8 @@ from checks.arguments import Columns, NumericTolerance, RowsMode, Schema, Table,
 from checks.base import CheckContext, ExerciseBug, Outcome, check
 from checks.kit import ReferenceQueryError, error_text, grader_transaction, require_relation, sql_text
 from checks.sql import (
-    TABLE_KINDS, answer, as_list, display, find_relation, ident_name, missing_relation_message, project_columns,
-    query, rows_evidence, split_qualified,
+    TABLE_KINDS, answer, as_list, column_names, display, find_relation, ident_name, missing_column,
+    missing_relation_message, one_row, project_columns, query, rows_evidence, split_qualified,
 )
 from pgdrill.compare import compare_rows
 from pgdrill.report import Evidence
@@ -48,7 +48,7 @@ def _norm_expr(text: str | None) -> str:
 
 def _index_rows(conn, oid: int) -> list[dict]:
     cur = conn.execute(query(conn, "catalog_indexes"), {"table_oid": oid})
-    names = [d.name for d in cur.description]
+    names = column_names(cur)
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
@@ -372,7 +372,7 @@ def constraint_exists(ctx: CheckContext, *, table: Table,
         raise ExerciseBug(f"constraint_exists: kind {kind} needs columns")
 
     cur = conn.execute(query(conn, "catalog_constraints"), {"table_oid": rel.oid})
-    cons = [dict(zip([d.name for d in cur.description], r)) for r in cur.fetchall()]
+    cons = [dict(zip(column_names(cur), r)) for r in cur.fetchall()]
     evidence = (rows_evidence(f"Constraints of {rel.display}", ("name", "definition", "validated"),
                               [(c["name"], c["definition"], "yes" if c["validated"] else "NOT VALID") for c in cons],
                               limit=30),)
@@ -590,8 +590,7 @@ def extension_installed(ctx: CheckContext, *, name: str, schema: str | None = No
     """
     conn = ctx.grader()
     ext = str(name)
-    row = conn.execute(query(conn, "catalog_extension"), {"name": ext}).fetchone()
-    _, ext_schema, version, available = row
+    _, ext_schema, version, available = one_row(conn.execute(query(conn, "catalog_extension"), {"name": ext}))
     if ext_schema is None:
         if available:
             return Outcome(False, f"The extension {ext} is not installed; the server offers it, so "
@@ -697,12 +696,14 @@ def view_rows_match(ctx: CheckContext, *, name: str, reference: str | list[str],
     shown_cols = view_cols
     if columns:
         wanted = [ident_name(c) for c in as_list(columns)]
-        actual, missing = project_columns(view_cols, actual, wanted)
+        missing = missing_column(view_cols, wanted)
         if missing is not None:
             return Outcome(False, f"{rel.display} has no column {missing!r} (its columns: {', '.join(view_cols)}).")
-        expected, ref_missing = project_columns(ref_cols, expected, wanted)
+        ref_missing = missing_column(ref_cols, wanted)
         if ref_missing is not None:
             raise ExerciseBug(f"view_rows_match: the reference query has no column {ref_missing!r}")
+        actual = project_columns(view_cols, actual, wanted)
+        expected = project_columns(ref_cols, expected, wanted)
         shown_cols = ref_cols = tuple(wanted)
     cmp = compare_rows(expected, actual, mode=mode, numeric_tolerance=numeric_tolerance, max_examples=5)
     compared = f" (comparing {', '.join(shown_cols)})" if columns else ""
@@ -711,7 +712,11 @@ def view_rows_match(ctx: CheckContext, *, name: str, reference: str | list[str],
     for i, (alt_cols, alt_rows, _) in enumerate(others, start=1):
         alt = list(alt_rows)
         if columns:
-            alt, _ = project_columns(alt_cols, alt, [ident_name(c) for c in as_list(columns)])
+            wanted = [ident_name(c) for c in as_list(columns)]
+            alt_missing = missing_column(alt_cols, wanted)
+            if alt_missing is not None:
+                raise ExerciseBug(f"view_rows_match: right answer {i + 1} has no column {alt_missing!r}")
+            alt = project_columns(alt_cols, alt, wanted)
         if compare_rows(alt, list(actual), mode=mode, numeric_tolerance=numeric_tolerance, max_examples=0).equal:
             return Outcome(True, f"{rel.display} returns the expected {len(alt)} row(s){compared}, as right answer "
                                  f"{i + 1} of {len(alternatives)} computes them.")

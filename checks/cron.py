@@ -191,7 +191,8 @@ def parse_window(text: str) -> tuple[dt.time, dt.time]:
     parts = [p.strip() for p in str(text).split("-")]
     if len(parts) != 2:
         raise ValueError(f"a time window is written HH:MM-HH:MM, not {text!r}")
-    return tuple(dt.time.fromisoformat(p if len(p) > 2 else f"{int(p):02d}:00") for p in parts)  # type: ignore[return-value]
+    start, end = (dt.time.fromisoformat(p if len(p) > 2 else f"{int(p):02d}:00") for p in parts)
+    return start, end
 
 
 def describe_wait(delta: dt.timedelta) -> str:

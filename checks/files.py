@@ -77,7 +77,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import psycopg
 from psycopg import sql
@@ -87,12 +87,15 @@ from checks.base import CheckContext, ExerciseBug, LearnerFault, NotGradedHere, 
 from checks.commands import ALL_DATABASES, dump_format_of, invocations, read_options, secrets_in, simple_commands
 from checks.cron import CronSchedule, describe_wait, in_window, parse_window
 from checks.kit import ReferenceQueryError, as_number, reference_connection, reference_value, values_equal
-from checks.sql import answer, as_list, display, load_sql, rows_evidence, split_qualified
+from checks.sql import answer, as_list, display, load_sql, one_row, rows_evidence, split_qualified
 from fixtures import learner_programs as programs
 from fixtures import sandbox as roles
 from fixtures.sandbox import GRADER, TEMPLATE_EXTENSIONS
 from pgdrill import submission
 from pgdrill.report import Evidence
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from fixtures.server import Server
 
 MAX_TEXT_BYTES = 1024 * 1024
 MAX_TOC_BYTES = 64 * 1024 ** 2             # a directory-format dump's toc.dat, read to vet it
@@ -323,15 +326,16 @@ def report_has_sections(ctx: CheckContext, *, path: SubmissionPath, sections: li
         raise ExerciseBug("report_has_sections needs at least one section name")
     matches = [next(((title, (start, end)) for _, title, start, end in parsed
                      if any(_heading_matches(title, n) for n in names)), None) for names in wanted]
-    spans = [m[1] for m in matches if m is not None]
+    found_at = {i: m for i, m in enumerate(matches) if m is not None}
+    spans = [m[1] for m in found_at.values()]
     objects = database_object_names(ctx) if specific else set()
     # In document order, so that the first appearance of a sentence is the one that counts.
-    order = sorted((i for i, m in enumerate(matches) if m is not None), key=lambda i: matches[i][1])
+    order = sorted(found_at, key=lambda i: found_at[i][1])
     seen_sentences: set[tuple[str, ...]] = set()
     earlier: list[tuple[str, set]] = []
     verdicts: dict[int, tuple[str, int, str]] = {}  # index -> (problem or "", words, detail)
     for i in order:
-        title, span = matches[i]
+        title, span = found_at[i]
         body = _own_text(lines, span, spans) if distinct else "\n".join(lines[span[0]:span[1]])
         problem, detail = "", ""
         if distinct:
@@ -363,12 +367,13 @@ def report_has_sections(ctx: CheckContext, *, path: SubmissionPath, sections: li
     rows, problems, good = [], [], 0
     for i, names in enumerate(wanted):
         label = " / ".join(names)
-        if matches[i] is None:
+        match = matches[i]
+        if match is None:
             problems.append(f"no section “{label}”")
             rows.append((label, "missing", "0") + (("",) if specific else ()))
             continue
         problem, words, detail = verdicts[i]
-        rows.append((label, matches[i][0].strip(), str(words)) + ((detail,) if specific else ()))
+        rows.append((label, match[0].strip(), str(words)) + ((detail,) if specific else ()))
         if problem:
             problems.append(problem)
         else:
@@ -738,6 +743,41 @@ def _short(text: str, limit: int = 60) -> str:
 # Backup and restore (running the learner's programs: fixtures/learner_programs.py)
 
 
+def _server(ctx: CheckContext) -> Server:
+    """The server learner programs run against (the grading session's own); a grader without
+    one cannot run them."""
+    if ctx.server is None:
+        raise NotGradedHere("Not graded: learner programs run against the grading session's own PostgreSQL "
+                            "server, and this grader has none.")
+    return ctx.server
+
+
+def _bindir(ctx: CheckContext, what: str) -> Path:
+    """The folder of the server's client programs (pg_dump, pg_restore, psql), which ``what`` runs."""
+    bindir = _server(ctx).bindir
+    if bindir is None:
+        raise NotGradedHere(f"Not graded: {what} runs the server's client programs (pg_dump, pg_restore, psql), "
+                            "and this grader does not know where they are.")
+    return Path(bindir)
+
+
+def _tables_to_compare(ctx: CheckContext, tables: list[str] | None) -> list[tuple[str, str]]:
+    """The tables a restore is judged on: the spec's ``tables``, else every table of the
+    learner's database (``files_tables.sql``)."""
+    if tables:
+        return [split_qualified(str(t)) for t in tables]
+    found = [(str(schema), str(name)) for schema, name in ctx.grader().execute(load_sql("files_tables")).fetchall()]
+    if found:
+        return found
+    base = ctx.baseline() if ctx.baseline is not None else None
+    if base is not None and not base.execute(load_sql("files_tables")).fetchall():
+        raise ExerciseBug("the exercise's database has no tables, so there is nothing a restore could bring back")
+    raise LearnerFault(Outcome(False, "Your database has no tables left in schema public, so there is nothing a "
+                                      "backup could carry and a restore bring back: the grader compares the restored "
+                                      "tables with yours. Something your files ran dropped them; a backup drill starts "
+                                      "from the incident's data, left in place."))
+
+
 def program_sandbox(ctx: CheckContext) -> str:
     """How learner programs run on this grader: ``"bwrap"`` (the sandbox), or ``"none"`` when
     it cannot start and the instructor allowed that explicitly. Otherwise the check is not
@@ -833,7 +873,7 @@ def _injected_backup_run(ctx: CheckContext, script: Path, tmp: Path, scenario: s
     """
     base = tmp / f"failure-{scenario}"
     base.mkdir()
-    programs.sandbox_dirs(base, ("backup", "work", "mark"), ctx.server.sandbox)
+    programs.sandbox_dirs(base, ("backup", "work", "mark"), _server(ctx).sandbox)
     backup_dir = base / "backup"
     env = programs.program_env(ctx.server, tmp, mode, role, ctx.dbname, BACKUP_DIR=str(backup_dir),
                        PGOPTIONS="-c search_path=\"$user\",public")
@@ -894,10 +934,10 @@ def _schema_only_dump(ctx: CheckContext, tmp: Path, mode: str, role: tuple[str, 
     flag = {"custom": "c", "gzip-custom": "c", "directory": "d", "tar": "t", "plain": "p", "gzip-plain": "p"}.get(fmt)
     if flag is None:
         return None
-    programs.sandbox_dirs(tmp, ("older",), ctx.server.sandbox)
+    programs.sandbox_dirs(tmp, ("older",), _server(ctx).sandbox)
     target = tmp / "older" / "dump"
     env = programs.program_env(ctx.server, tmp, mode, role, ctx.dbname, PGOPTIONS="-c search_path=\"$user\",public")
-    argv = programs.confined(ctx.server, [str(Path(ctx.server.bindir) / "pg_dump"), "--schema-only", "--no-password",
+    argv = programs.confined(ctx.server, [str(_bindir(ctx, "the grader's older dumps") / "pg_dump"), "--schema-only", "--no-password",
                            f"--format={flag}", "--file", str(target)],
                      mode=mode, status_file=tmp / "older-confine.json", timeout=RESTORE_TIMEOUT_S,
                      binds=[tmp / "older"])
@@ -908,6 +948,7 @@ def _schema_only_dump(ctx: CheckContext, tmp: Path, mode: str, role: tuple[str, 
     except (OSError, ValueError):
         report = {}
     if status is None or report.get("status") != 0 or not target.exists():
+        # The grader's own trouble: an internal error (the error rule, checks/base.py).
         raise RuntimeError(f"the grader's schema-only pg_dump failed: {programs.tail(tmp / 'older.err')}")
     if fmt.startswith("gzip-"):
         packed = tmp / "older" / "dump.gz"
@@ -1077,7 +1118,7 @@ def _psql_can_restrict(psql: Path) -> bool:
 
 def _checksums(conn, tables: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, object] | None]:
     """(row count, checksum) per table, None for a table that is missing (or not a table)."""
-    out = {}
+    out: dict[tuple[str, str], tuple[int, object] | None] = {}
     for schema, name in tables:
         with conn.transaction(force_rollback=True):
             conn.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)",
@@ -1087,7 +1128,7 @@ def _checksums(conn, tables: list[tuple[str, str]]) -> dict[tuple[str, str], tup
                 out[(schema, name)] = None
                 continue
             query = sql.SQL(load_sql("files_table_checksum")).format(table=sql.Identifier(schema, name))
-            count, checksum = conn.execute(query).fetchone()
+            count, checksum = one_row(conn.execute(query))
             out[(schema, name)] = (int(count), checksum)
     return out
 
@@ -1151,16 +1192,14 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
     refused = secrets_refused(found, script)
     if refused is not None:
         return refused
-    if ctx.server is None or ctx.server.bindir is None:
-        raise RuntimeError("backup_restores needs the server's binaries (ctx.server.bindir)")
+    bindir = _bindir(ctx, "backup_restores")
     mode = program_sandbox(ctx)
-    bindir = Path(ctx.server.bindir)
     tmp = Path(tempfile.mkdtemp(prefix="pgdrill-backup-"))
     scratch, made = None, []
     try:
         backup_dir, work = tmp / "backup", tmp / "work"
-        programs.sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), ctx.server.sandbox)
-        with ctx.server.connect(purpose="janitor") as admin:
+        programs.sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), _server(ctx).sandbox)
+        with _server(ctx).connect(purpose="janitor") as admin:
             made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
         # The role's default search_path would not find the tables for `pg_dump -t orders`
         # the way the application does: give the script's sessions the server's default path.
@@ -1206,12 +1245,9 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
             return Outcome(False, f"Restoring $BACKUP_DIR/{shown} took longer than {RESTORE_TIMEOUT_S} s and was "
                                   "stopped.", tuple(out_ev))
 
-        wanted = ([split_qualified(str(t)) for t in tables] if tables
-                  else [tuple(r) for r in ctx.grader().execute(load_sql("files_tables")).fetchall()])
-        if not wanted:
-            raise RuntimeError("the learner's database has no tables to compare")
+        wanted = _tables_to_compare(ctx, tables)
         original = _checksums(ctx.grader(), wanted)
-        with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
+        with _server(ctx).connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
         good, problems, rows = _compare_tables(wanted, original, restored)
         # Only a script that works is tried under failure: what it does then is the second half
@@ -1288,7 +1324,9 @@ def _restore(ctx: CheckContext, tmp: Path, bindir: Path, dump: Path, fmt: str, s
     else:
         psql = bindir / "psql"
         if not _psql_can_restrict(psql):
-            raise RuntimeError(f"{psql} has no \\restrict, so a plain-format dump cannot be restored safely")
+            raise NotGradedHere(f"Not graded: {psql} has no \\restrict, so this grader cannot restore a plain-format "
+                                "dump safely (a dump's own lines could run psql meta-commands). An instructor "
+                                "installs PostgreSQL client programs of 17.6, 16.10, 15.14, 14.19, 13.22 or later.")
         source = tmp / "restore.sql"
         key = secrets.token_hex(16)
         opener = gzip.open if fmt == "gzip-plain" else open
@@ -1484,16 +1522,17 @@ def documented_restore(lines: list[str], dump: str, target: str) -> tuple[str, s
     for line in lines:
         if not _reads_a_dump(line):
             continue
-        pipeline = []
+        pipeline: list[list[str]] = []
+        runnable = True  # every command of the line is one the grader can run as written
         for cmd in simple_commands(line):
             program = cmd.words[0].rsplit("/", 1)[-1] if cmd.words else ""
             if program not in _PIPE_PROGRAMS:
-                pipeline = None
+                runnable = False
                 break
             if program in ("pg_restore", "psql"):
                 options, positional = read_options(program, cmd.words[1:])
                 if any(name in options for name in _SELECTIVE):
-                    pipeline = None
+                    runnable = False
                     break
                 if program == "pg_restore":
                     # --clean --if-exists on an empty database drops nothing (for a superuser); here it
@@ -1516,7 +1555,7 @@ def documented_restore(lines: list[str], dump: str, target: str) -> tuple[str, s
             pipeline.append(argv)
             if not cmd.piped_out:
                 break
-        if pipeline:
+        if runnable and pipeline:
             return line, " | ".join(shlex.join(argv) for argv in pipeline)
     return None
 
@@ -1534,8 +1573,8 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
     scratch, reference, made = None, None, []
     try:
         backup_dir = tmp / "backup"
-        programs.sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), ctx.server.sandbox)
-        with ctx.server.connect(purpose="janitor") as admin:
+        programs.sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), _server(ctx).sandbox)
+        with _server(ctx).connect(purpose="janitor") as admin:
             made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
         env = programs.program_env(ctx.server, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
                            PGOPTIONS="-c search_path=\"$user\",public")
@@ -1545,7 +1584,7 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
         dump, _ = _find_dump(backup_dir) if status == 0 and not _links_in(backup_dir) and \
             not _toc_escapes(backup_dir) else (None, [])
         fmt = dump_format(dump) if dump is not None else "unknown"
-        if fmt in ("unknown", "zstd"):
+        if dump is None or fmt in ("unknown", "zstd"):
             return None
         scratch, owner = _create_scratch_database(ctx)
         made.append(owner)
@@ -1556,11 +1595,11 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
         # What the dump holds: the grader's own restore of it.
         reference, reference_owner = _create_scratch_database(ctx)
         made.append(reference_owner)
-        ref_status, _ = _restore(ctx, tmp, Path(ctx.server.bindir), dump, fmt, reference, reference_owner, mode)
+        ref_status, _ = _restore(ctx, tmp, _bindir(ctx, "the runbook's restore"), dump, fmt, reference, reference_owner, mode)
         if ref_status is None:
             return None
         tables = [tuple(r) for r in ctx.grader().execute(load_sql("files_tables")).fetchall()]
-        with ctx.server.connect(reference, GRADER, purpose="grader-restore") as conn:
+        with _server(ctx).connect(reference, GRADER, purpose="grader-restore") as conn:
             original = {k: v for k, v in _checksums(conn, tables).items() if v is not None}
         wanted = list(original)
         renv = programs.program_env(ctx.server, tmp, mode, owner, scratch)
@@ -1569,14 +1608,14 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
         status, _, _ = programs.run_learner_program(ctx.server, script, tmp, cwd=tmp / "work", env=renv, timeout=RESTORE_TIMEOUT_S,
                                             out=tmp / "restore.out", err=tmp / "restore.err", mode=mode,
                                             readable=[backup_dir])
-        with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
+        with _server(ctx).connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
         log = restore_errors(programs.tail(tmp / "restore.err"))
     except _TooLarge:
         return None
     finally:
         if reference is not None:
-            ctx.server.drop_database(reference)
+            _server(ctx).drop_database(reference)
         _clean_up(ctx, scratch, made)
         shutil.rmtree(tmp, ignore_errors=True)
     good, problems, rows = _compare_tables(wanted, original, restored)
@@ -1674,7 +1713,7 @@ def runbook_restore_consistent(ctx: CheckContext, *, path: SubmissionPath, backu
         problems.extend(_restore_problems(line, formats, created))
     has_restore = any(_reads_a_dump(line) for line in restores) or \
         any(re.search(r"(?:^|[\s/])[\w.-]*restore[\w.-]*\.sh\b", line) for line in restores)
-    evidence = (rows_evidence(f"Restore commands in {path}", ("command",), [(_shown(r),) for r in restores],
+    evidence: tuple[Evidence, ...] = (rows_evidence(f"Restore commands in {path}", ("command",), [(_shown(r),) for r in restores],
                               limit=20),
                 Evidence("text", "The dump they restore",
                          f"{' or '.join(sorted(formats)) or 'format not described'}"
@@ -1864,7 +1903,10 @@ def cron_schedule_valid(ctx: CheckContext, *, path: SubmissionPath, command_patt
                  between: "22:00-06:00", database: techshop}
     """
     found = resolve_submission_file(ctx, path)
-    window = parse_window(between) if between is not None else None
+    try:
+        window = parse_window(between) if between is not None else None
+    except ValueError as exc:  # the spec's window; the learner's crontab is read below
+        raise ExerciseBug(f"cron_schedule_valid: between: {exc}") from None
     jobs, problems = parse_crontab(read_text(found))
     pattern = re.compile(str(command_pattern), re.IGNORECASE)
     now = dt.datetime.now().replace(second=0, microsecond=0)
@@ -1907,14 +1949,14 @@ def _create_scratch_database(ctx: CheckContext) -> tuple[str, tuple[str, str]]:
     """An empty database with the incident's template extensions, owned by a program role
     made for it (which may connect there and nowhere else): (name, (role, password))."""
     scratch = f"pgdrill_restore_{os.getpid()}_{next(_scratch_counter)}"
-    with ctx.server.connect(purpose="janitor") as admin:
+    with _server(ctx).connect(purpose="janitor") as admin:
         owner = roles.create_program_role(admin, None, reads_all=False)
         admin.execute(sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING 'UTF8'").format(
             sql.Identifier(scratch), sql.Identifier(owner[0])))
         admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(scratch)))
         admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}, {}").format(
             sql.Identifier(scratch), sql.Identifier(GRADER), sql.Identifier(owner[0])))
-    with ctx.server.connect(scratch, purpose="janitor") as admin:
+    with _server(ctx).connect(scratch, purpose="janitor") as admin:
         # The incident's template extensions, so a dump's CREATE EXTENSION finds them in place.
         for ext in TEMPLATE_EXTENSIONS:
             try:
@@ -1927,9 +1969,9 @@ def _create_scratch_database(ctx: CheckContext) -> tuple[str, tuple[str, str]]:
 def _clean_up(ctx: CheckContext, scratch: str | None, made: list) -> None:
     """Drop the scratch database, then end every session of the program roles and drop them."""
     if scratch is not None:
-        ctx.server.drop_database(scratch)
+        _server(ctx).drop_database(scratch)
     if made:
-        with ctx.server.connect(purpose="janitor") as admin:
+        with _server(ctx).connect(purpose="janitor") as admin:
             roles.drop_program_roles(ctx.server, admin, [name for name, _ in made])
 
 
@@ -1973,7 +2015,7 @@ def _restore_truncated(ctx: CheckContext, script: Path, tmp: Path, dump: Path, *
     broken_dir.mkdir(mode=0o755)
     broken_dir.chmod(0o755)
     _truncated_copy(dump, broken_dir)
-    programs.sandbox_dirs(tmp, ("work-truncated",), ctx.server.sandbox)
+    programs.sandbox_dirs(tmp, ("work-truncated",), _server(ctx).sandbox)
     scratch, owner = _create_scratch_database(ctx)
     made.append(owner)
     try:
@@ -1982,7 +2024,7 @@ def _restore_truncated(ctx: CheckContext, script: Path, tmp: Path, dump: Path, *
                                             out=tmp / "truncated.out", err=tmp / "truncated.err", mode=mode,
                                             readable=[broken_dir])
     finally:
-        ctx.server.drop_database(scratch)
+        _server(ctx).drop_database(scratch)
     return status
 
 
@@ -2045,15 +2087,14 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         refused = secrets_refused(scripts[role], path)
         if refused is not None:
             return refused
-    if ctx.server is None or ctx.server.bindir is None:
-        raise RuntimeError("restore_script_restores needs the server's binaries (ctx.server.bindir)")
+    _bindir(ctx, "restore_script_restores")
     mode = program_sandbox(ctx)
     tmp = Path(tempfile.mkdtemp(prefix="pgdrill-restore-"))
     scratch, made = None, []
     try:
         backup_dir = tmp / "backup"
-        programs.sandbox_dirs(tmp, ("backup", "work", "work-restore", "home", "tmp"), ctx.server.sandbox)
-        with ctx.server.connect(purpose="janitor") as admin:
+        programs.sandbox_dirs(tmp, ("backup", "work", "work-restore", "home", "tmp"), _server(ctx).sandbox)
+        with _server(ctx).connect(purpose="janitor") as admin:
             made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
         env = programs.program_env(ctx.server, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
                            PGOPTIONS="-c search_path=\"$user\",public")
@@ -2087,16 +2128,13 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
 
         # The original's checksums are taken before the restore script runs (defence in depth:
         # its role cannot connect to the learner's database, so it cannot change it to match).
-        wanted = ([split_qualified(str(t)) for t in tables] if tables
-                  else [tuple(r) for r in ctx.grader().execute(load_sql("files_tables")).fetchall()])
-        if not wanted:
-            raise RuntimeError("the learner's database has no tables to compare")
+        wanted = _tables_to_compare(ctx, tables)
         original = _checksums(ctx.grader(), wanted)
         older = (_plant_older_dumps(ctx, tmp, mode, made[0], backup_dir, dump, fmt, started, ended)
                  if "older-dumps" in injected else [])
 
         # The backup script's role is gone before the restore script starts.
-        with ctx.server.connect(purpose="janitor") as admin:
+        with _server(ctx).connect(purpose="janitor") as admin:
             roles.drop_program_roles(ctx.server, admin, [made.pop()[0]])
         scratch, owner = _create_scratch_database(ctx)
         made.append(owner)
@@ -2107,7 +2145,7 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
                                                     err=tmp / "restore.err", mode=mode, readable=[backup_dir])
         routput = "\n".join(t for t in (programs.tail(tmp / "restore.out"), programs.tail(tmp / "restore.err")) if t)
         rout_ev = [Evidence("text", f"Output of {restore} (last lines)", routput)] if routput else []
-        with ctx.server.connect(scratch, GRADER, purpose="grader-restore") as conn:
+        with _server(ctx).connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
         good, problems, rows = _compare_tables(wanted, original, restored)
         truncated_status = None

@@ -44,7 +44,7 @@ from checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome
 from checks.sql import (TABLE_KINDS, Relation, as_list, columns_of, find_relation, ident_name, load_sql,
                         missing_relation_message, rows_evidence, split_qualified)
 from pgdrill.report import Evidence
-from pgdrill.runner import row_size
+from pgdrill.runner import CapturedResult, row_size
 from pgdrill.sqlsplit import split_sql
 
 REFERENCE_TIMEOUT_S = 30
@@ -333,8 +333,22 @@ def run_probe(ctx: CheckContext, statement: str, *, as_role: str = "learner", ti
 # The learner's named queries
 
 
-def captured_result(ctx: CheckContext, query: str):
-    """The CapturedResult named ``query``; raises ``LearnerFault`` saying why there is none."""
+def captured_result(ctx: CheckContext, query: str) -> CapturedResult:
+    """The rows of the learner's query named ``query``; raises ``LearnerFault`` saying why there
+    are none (no such query, or it failed)."""
+    captured = named_result(ctx, query)
+    if captured.error:
+        raise LearnerFault(Outcome(
+            False,
+            f"Your query {query!r} ({captured.file}, line {captured.line}) failed, so there are no rows "
+            f"to compare: {captured.error}",
+            (Evidence("text", f"Error from {query}", captured.error),)))
+    return captured
+
+
+def named_result(ctx: CheckContext, query: str) -> CapturedResult:
+    """The CapturedResult named ``query``, failed or not; raises ``LearnerFault`` saying why
+    there is none."""
     captured = ctx.captured.get(query)
     if captured is None:
         mine = stopped_statement_named(ctx, query)
@@ -353,12 +367,6 @@ def captured_result(ctx: CheckContext, query: str):
             f"You did not run a query named {query!r}. Put the comment line `-- name: {query}` directly "
             f"above the statement in your SQL file so the grader can find its result "
             f"(named queries found: {known}).{timeout_note}"))
-    if captured.error:
-        raise LearnerFault(Outcome(
-            False,
-            f"Your query {query!r} ({captured.file}, line {captured.line}) failed, so there are no rows "
-            f"to compare: {captured.error}",
-            (Evidence("text", f"Error from {query}", captured.error),)))
     return captured
 
 

@@ -24,9 +24,9 @@ from psycopg import sql
 
 from checks import vacuum_thresholds
 from checks.arguments import Schema, Since, Tables
-from checks.base import CheckContext, ExerciseBug, Outcome, check
+from checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check
 from checks.kit import BaselineMissing
-from checks.sql import query, resolve_tables, rows_evidence, sql_query
+from checks.sql import column_names, one_row, query, resolve_tables, rows_evidence, sql_query
 
 DEFAULT_STATS_WAIT = 2.0
 _STEP = 0.2
@@ -43,7 +43,7 @@ def _since(ctx: CheckContext, since):
 
 def _stats(conn, oid: int, since) -> dict:
     cur = conn.execute(query(conn, "maintenance_table_stats"), {"oid": oid, "since": since})
-    return dict(zip([d.name for d in cur.description], cur.fetchone()))
+    return dict(zip(column_names(cur), one_row(cur)))
 
 
 def _wait(ctx: CheckContext) -> float:
@@ -204,7 +204,14 @@ def dead_tuples_below(ctx: CheckContext, *, tables: Tables, ratio: float = 0.1,
     limit = float(ratio)
     fn = _pgstattuple_fn(conn) if source != "stats" else None
     if fn is None and source == "pgstattuple":
-        raise RuntimeError("pgstattuple is not installed, or the grader may not run pgstattuple_approx")
+        base = ctx.baseline() if ctx.baseline is not None else None
+        if base is not None and _pgstattuple_fn(base) is not None:
+            raise LearnerFault(Outcome(False, "The pgstattuple extension is gone from your database (the untouched "
+                                              "incident has it), so the grader cannot measure the dead row versions "
+                                              f"of {', '.join(map(str, names))}. Leave the incident's extensions in place: a "
+                                              "fix removes the bloat, not the tool that measures it."))
+        raise ExerciseBug("dead_tuples_below: source: pgstattuple, but pgstattuple is not installed in the incident, "
+                          "or the grader may not run pgstattuple_approx")
 
     def share(live, dead) -> float:
         return dead / (live + dead) if live + dead > 0 else 0.0
@@ -221,7 +228,7 @@ def dead_tuples_below(ctx: CheckContext, *, tables: Tables, ratio: float = 0.1,
     on_disk = [] if fn is None else rels
     for rel in on_disk:
         try:
-            live, dead = conn.execute(sql_query(conn, "maintenance_pgstattuple", fn=fn), {"oid": rel.oid}).fetchone()
+            live, dead = one_row(conn.execute(sql_query(conn, "maintenance_pgstattuple", fn=fn), {"oid": rel.oid}))
         except psycopg.errors.QueryCanceled:
             raise
         except psycopg.Error:
@@ -284,7 +291,7 @@ def not_rewritten(ctx: CheckContext, *, tables: Tables, schema: Schema = "public
     names, rels, problems = resolve_tables(conn, tables, schema)
     ok, ev_rows = 0, []
     for rel in rels:
-        mine = conn.execute(query(conn, "maintenance_filenode"), {"schema": rel.schema, "name": rel.name}).fetchone()
+        mine = one_row(conn.execute(query(conn, "maintenance_filenode"), {"schema": rel.schema, "name": rel.name}))
         theirs = base.execute(query(base, "maintenance_filenode"), {"schema": rel.schema, "name": rel.name}).fetchone()
         if theirs is None:
             ev_rows.append((rel.display, str(mine[0]), "(new table)"))

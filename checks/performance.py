@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+from typing import Any, Literal
 
 import psycopg
 
@@ -81,7 +82,7 @@ def index_scans_on(plan: dict, schema: str, table: str) -> list[str]:
         if kind in INDEX_SCAN_NODES:
             found.append(f"{kind} using {node.get('Index Name')}")
         elif kind == "Bitmap Heap Scan":
-            indexes = [n.get("Index Name") for n in plan_nodes(node) if n.get("Node Type") == "Bitmap Index Scan"]
+            indexes = [n["Index Name"] for n in plan_nodes(node) if n.get("Node Type") == "Bitmap Index Scan"]
             if indexes:
                 found.append(f"Bitmap Heap Scan fed by Bitmap Index Scan on {', '.join(indexes)}")
     return found
@@ -271,12 +272,11 @@ def no_plan_faking_settings(ctx: CheckContext) -> Outcome:
 
 def _buffers(conn, query: str, params) -> tuple[int, str]:
     """Shared buffers (hit + read) the query's execution touched, and the plan as text."""
-    best = None
+    totals = []
     for _ in range(2):  # the smaller of two runs: the first may set hint bits
         plan = explain_json(conn, query, params, options="ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON")["Plan"]
-        total = int(plan.get("Shared Hit Blocks", 0)) + int(plan.get("Shared Read Blocks", 0))
-        best = total if best is None else min(best, total)
-    return best, explain_text(conn, query, params)
+        totals.append(int(plan.get("Shared Hit Blocks", 0)) + int(plan.get("Shared Read Blocks", 0)))
+    return min(totals), explain_text(conn, query, params)
 
 
 def _baseline(ctx: CheckContext):
@@ -527,7 +527,7 @@ def _json_plan_scans(plan: dict, schema: str, table: str) -> tuple[set[str], lis
     return indexes, kinds
 
 
-def _captured_plan(captured) -> tuple[str, object] | None:
+def _captured_plan(captured) -> tuple[Literal["json"], dict[str, Any]] | tuple[Literal["text"], list[str]] | None:
     """("json", plan dict) or ("text", lines) for a captured EXPLAIN result, else None."""
     if not captured.columns or captured.columns[0].lower() != "query plan":
         return None

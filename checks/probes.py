@@ -23,7 +23,7 @@ import functools
 import time
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from psycopg import errors, sql
 
@@ -31,7 +31,7 @@ from checks.arguments import ProbeTimeout, Schema, SqlState, Table
 from checks.base import CheckContext, ExerciseBug, Outcome, check
 from checks.kit import DEFAULT_TIMEOUT, condition_name, error_report, probe, run_probe, sqlstate_of
 from checks.sql import TABLE_KINDS, as_list, find_relation, missing_relation_message, query, rows_evidence, \
-    split_qualified, sql_query
+    one_row, split_qualified, sql_query
 from pgdrill.report import Evidence
 
 @check
@@ -136,6 +136,7 @@ def generated_values(kind: str, low: str, high: str, places: int, count: int) ->
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import strategies as st
 
+    strategy: st.SearchStrategy[Any]
     if kind == "integer":
         strategy = st.integers(int(low), int(high))
     else:
@@ -189,9 +190,9 @@ def probe_values(base_type: str, typmod, boundaries, extra, examples: int = GENE
         step = Decimal(1).scaleb(-places)
         for b in boundaries:
             b = Decimal(str(b)).quantize(step)
-            for v in (b - 1, b - step, b, b + step, b + 1):
-                if -limit <= v <= limit:
-                    add(v)
+            for near in (b - 1, b - step, b, b + step, b + 1):
+                if -limit <= near <= limit:
+                    add(near)
         add(-limit)
         add(limit)
         for v in generated_values("decimal", str(-limit), str(limit), places, int(examples)):
@@ -330,8 +331,8 @@ def column_rule_enforced(ctx: CheckContext, *, table: Table, column: str, rule: 
         condition = sql.SQL("NOT COALESCE(({}), true)").format(sql.SQL(str(rule)))
         if nulls == "refuse":
             condition = sql.SQL("({}) OR v.value IS NULL").format(condition)
-        breakers, examples_found = conn.execute(sql_query(conn, "probes_rule_breakers", table=rel.ident,
-                                                          column=sql.Identifier(col), condition=condition)).fetchone()
+        breakers, examples_found = one_row(conn.execute(sql_query(conn, "probes_rule_breakers", table=rel.ident,
+                                                                  column=sql.Identifier(col), condition=condition)))
     evidence = (
         Evidence("sql", "Probe statement (rolled back), for each value",
                  (probe_sql or _DEFAULT_PROBE).replace("{table}", rel.display).replace("{column}", col)),
@@ -438,7 +439,7 @@ def defaults_follow_rule(ctx: CheckContext, *, probe_sql: str, expect: str,
                                   f"{run.error.diag.message_primary or run.error}.",
                            (Evidence("sql", "Probe (rolled back)", str(probe_sql)),
                             Evidence("text", "Error", error_report(run.error))))
-        if not run.result:
+        if not isinstance(run.result, list) or not run.result:  # the rows judge_rows returned
             raise ExerciseBug("defaults_follow_rule: probe_sql returned no row (it must INSERT … RETURNING columns)")
         for fits, row in run.result:
             ev_rows.append((label, row, "yes" if fits else "no"))

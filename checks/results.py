@@ -34,10 +34,10 @@ from psycopg import sql
 from checks.arguments import Against, CapturedQuery, NumericTolerance, Params, RowsMode, SqlState
 from checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check, on_contrasts
 from checks.kit import (REFERENCE_ROW_CAP, ReferenceQueryError, ShadowedBuiltins, captured_result,  # noqa: F401
-                        condition_name, error_text, explain_json, grader_transaction, plan_nodes, plan_session,
-                        reference_connection, reference_value, run_probe, run_reference, sql_text, sqlstate_of,
-                        values_equal)
-from checks.sql import answer, cell, project_columns, rows_evidence, split_qualified
+                        condition_name, error_text, explain_json, grader_transaction, named_result, plan_nodes,
+                        plan_session, reference_connection, reference_value, run_probe, run_reference, sql_text,
+                        sqlstate_of, values_equal)
+from checks.sql import answer, cell, missing_column, project_columns, rows_evidence, split_qualified
 from pgdrill.compare import compare_columns, compare_rows
 from pgdrill.report import Evidence
 
@@ -106,13 +106,15 @@ def rows_match(ctx: CheckContext, *, query: CapturedQuery, reference: str, order
             # No rows and no column names came back (the runner could not describe the
             # empty result): nothing to project, and the count still tells.
             actual_cols = tuple(wanted)
-        actual, missing_name = project_columns(actual_cols, actual, wanted)
+        missing_name = missing_column(actual_cols, wanted)
         if missing_name is not None:
             return Outcome(False, f"Your query {query!r} has no column named {missing_name!r} "
                                   f"(its columns: {', '.join(actual_cols)}).")
-        expected, ref_missing = project_columns(expected_cols, expected, wanted)
+        ref_missing = missing_column(expected_cols, wanted)
         if ref_missing is not None:
             raise ReferenceQueryError(f"the reference query has no column named {ref_missing!r}")
+        actual = project_columns(actual_cols, actual, wanted)
+        expected = project_columns(expected_cols, expected, wanted)
         expected_cols = actual_cols = tuple(wanted)
 
     cmp = compare_rows(expected, actual, ordered=ordered, mode=mode,
@@ -159,13 +161,13 @@ def _own_maintenance_note(ctx: CheckContext, captured) -> str:
     """Names the VACUUM or ANALYZE the learner ran before their query: the expected rows
     describe the incident as it was, and the learner's own maintenance rewrote the statistics
     and counters a diagnosis reads."""
-    earlier = [s for s in ctx.statements
+    earlier = [(s, match) for s in ctx.statements
                if getattr(s, "status", "") == "ok" and s.file == captured.file and s.line < captured.line
-               and _MAINTENANCE.match(s.sql or "")]
+               and (match := _MAINTENANCE.match(s.sql or ""))]
     if not earlier:
         return ""
-    first = earlier[0]
-    verb = _MAINTENANCE.match(first.sql).group(1).upper()
+    first, match = earlier[0]
+    verb = match.group(1).upper()
     return (f" Your file ran {verb} ({first.file}, line {first.line}) before this query: it rewrote the statistics "
             "and counters the query reads, so your rows describe the database after your own maintenance, not "
             "the incident. The expected rows are the incident's: diagnose first, and leave the maintenance to "
@@ -459,9 +461,7 @@ def query_fails(ctx: CheckContext, *, query: CapturedQuery, sqlstate: SqlState, 
     if not want:
         raise ExerciseBug("query_fails needs sqlstate")
     want_text = " or ".join(condition_name(w) for w in want)
-    captured = ctx.captured.get(query)
-    if captured is None:
-        captured_result(ctx, query)  # raises: why there is no such query
+    captured = named_result(ctx, query)
     outcome = next((s for s in ctx.statements
                     if getattr(s, "file", None) == captured.file and getattr(s, "line", None) == captured.line),
                    None)
@@ -485,7 +485,8 @@ def query_fails(ctx: CheckContext, *, query: CapturedQuery, sqlstate: SqlState, 
                               "names.", shown)
     if same_error_as:
         raised = _errors_raised_by(ctx, str(same_error_as))
-        again = _origin(run_probe(ctx, outcome.sql, timeout=SOURCE_CHECK_TIMEOUT)[0]) if outcome is not None else None
+        error = run_probe(ctx, outcome.sql, timeout=SOURCE_CHECK_TIMEOUT)[0] if outcome is not None else None
+        again = _origin(error) if error is not None else None
         if again is None or again not in raised:
             return Outcome(False, f"Your statement {query!r} failed with {condition_name(code)} ({captured.error}), but that "
                                   f"error is not the one {sql_text(str(same_error_as))} raises: the grader ran your "
@@ -501,11 +502,9 @@ def query_fails(ctx: CheckContext, *, query: CapturedQuery, sqlstate: SqlState, 
 SOURCE_CHECK_TIMEOUT = "60s"
 
 
-def _origin(error) -> tuple[str, str, str, str] | None:
+def _origin(error: psycopg.Error) -> tuple[str, str, str, str]:
     """What identifies an error: SQLSTATE, message, and the server function that raised it
     (a PL/pgSQL RAISE reports exec_stmt_raise in pl_exec.c, whatever code and text it gives)."""
-    if error is None:
-        return None
     diag = error.diag
     return (diag.sqlstate or "", (diag.message_primary or str(error)).strip(),
             diag.source_file or "", diag.source_function or "")

@@ -403,6 +403,8 @@ def shop_stayed_open(ctx: CheckContext) -> Outcome:
     if shop is None:
         raise IncidentMismatch("shop_stayed_open needs the open_shop activity: add it to incident.activity")
     if shop.failed:
+        # The watch broke (a bug of the grader, not the learner's doing nor the exercise's): an
+        # internal error, by the error rule of checks/base.py.
         raise RuntimeError(f"the open shop's watch stopped ({shop.failed}); what blocked the shop is not known")
     statements: dict[tuple, dict[str, str]] = {}
     polite = set()

@@ -22,10 +22,15 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from psycopg import sql
 
+from checks.base import ExerciseBug
 from pgdrill.report import Evidence
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    import psycopg
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 _VARIANT = re.compile(r"^(?P<base>.+)\.pg(?P<major>\d+)\.sql$")
@@ -228,10 +233,10 @@ def missing_relation_message(schema: str, name: str, role: str = "table") -> str
 
 def resolve_tables(conn, tables, schema: str | None = "public"):
     """``(names, relations, problems)`` for a spec's table list: the tables found, and a sentence
-    for each name that is not a table. Raises ValueError when the list is empty."""
+    for each name that is not a table. An empty list is the exercise's bug (``ExerciseBug``)."""
     names = as_list(tables)
     if not names:
-        raise ValueError("this check needs tables")
+        raise ExerciseBug("this check needs tables")
     found, missing = [], []
     for t in names:
         rel = find_relation(conn, t, schema)
@@ -268,9 +273,23 @@ def answer(evidence: Evidence) -> Evidence:
     return dataclasses.replace(evidence, instructor_only=True)
 
 
+def column_names(cur: psycopg.Cursor[Any]) -> list[str]:
+    """The column names of an executed cursor's result (none for a statement without one)."""
+    return [d.name for d in (cur.description or ())]
+
+
+def one_row(cur: psycopg.Cursor[Any]) -> Any:
+    """The row of a grader query that always returns one (an aggregate, a lookup of what is
+    known to exist); none is the grader's own bug."""
+    row = cur.fetchone()
+    if row is None:
+        raise RuntimeError("a grader query that always returns a row returned none")
+    return row
+
+
 def cursor_evidence(title: str, cur, *, total: int | None = None, limit: int = EVIDENCE_ROWS) -> Evidence:
     """Evidence from an executed cursor (its column names and up to ``limit`` rows)."""
-    columns = [d.name for d in (cur.description or ())]
+    columns = column_names(cur)
     return rows_evidence(title, columns, cur.fetchmany(limit), limit=limit, total=total)
 
 
@@ -283,13 +302,17 @@ def as_list(value) -> list:
     return [value]
 
 
-def project_columns(columns, rows, wanted) -> tuple[list[tuple] | None, str | None]:
-    """Rows reduced to the ``wanted`` columns (matched case-insensitively), in that order;
-    or ``(None, the first missing name)``."""
+def missing_column(columns: Sequence[object], wanted: Sequence[str]) -> str | None:
+    """The first of the ``wanted`` names that is not among ``columns`` (matched
+    case-insensitively), or None."""
     lower = [str(c).lower() for c in columns]
-    idx = []
-    for name in wanted:
-        if name.lower() not in lower:
-            return None, name
-        idx.append(lower.index(name.lower()))
-    return [tuple(r[i] for i in idx) for r in rows], None
+    return next((name for name in wanted if name.lower() not in lower), None)
+
+
+def project_columns(columns: Sequence[object], rows: Iterable[Sequence[Any]],
+                    wanted: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Rows reduced to the ``wanted`` columns (matched case-insensitively), in that order.
+    Every wanted name must be among ``columns`` (ask ``missing_column`` first)."""
+    lower = [str(c).lower() for c in columns]
+    idx = [lower.index(name.lower()) for name in wanted]
+    return [tuple(r[i] for i in idx) for r in rows]

@@ -2,14 +2,16 @@
 
 A refactoring of the grader must not change what a learner reads. This script grades, on one
 server, the reference solution (``solutions/<id>/``) and every test submission
-(``tests/data/submissions/<id>/<variant>/``) of the chosen exercises, and writes their JSON
-reports (instructor audience) normalised: durations, timestamps and the temporary paths of a
-run removed, keys sorted. Two snapshots of the same exercises at the same scale and seed are
-then byte-identical when the grader's behaviour did not change.
+(``tests/data/submissions/<id>/<variant>/``, completed from the reference or the starter as its
+``expect.yaml`` ``base:`` says, as the tests grade it) of every exercise in ``exercises/`` —
+or of those named with ``-e``, or of a quick set of eight with ``--quick`` — and writes their
+JSON reports (instructor audience) normalised: durations, timestamps and the temporary paths
+of a run removed, keys sorted. Two snapshots of the same exercises at the same scale and seed
+are then byte-identical when the grader's behaviour did not change.
 
-    python tools/compare_reports.py snapshot OUT.json [-e ID …] [--scale 0.1] [--seed 7] [--code DIR]
+    python tools/compare_reports.py snapshot OUT.json [-e ID … | --quick] [--scale 0.1] [--seed 7] [--code DIR]
     python tools/compare_reports.py compare BEFORE.json AFTER.json
-    python tools/compare_reports.py against REV [-e ID …]     # both snapshots, then compare (CI)
+    python tools/compare_reports.py against REV [-e ID … | --quick]     # both snapshots, then compare (CI)
 
 ``--code DIR`` grades with the code of another tree (say ``git archive main`` unpacked into a
 temporary folder) while the exercises, solutions and submissions are read from this
@@ -24,13 +26,15 @@ import argparse
 import difflib
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EXERCISES = (
+# --quick: one exercise of each kind of check family and fixture, for a fast look.
+QUICK_EXERCISES = (
     "course-02-querying", "course-04-aggregation", "course-07-transactions-constraints",
     "techshop-1-1-assess", "techshop-2-1-slow-queries", "techshop-3-2-constraints",
     "techshop-4-2-cleanup", "techshop-5-2-backup",
@@ -40,8 +44,9 @@ _VOLATILE_KEYS = {"duration_s", "started_at", "seconds"}
 # Text that differs from run to run whatever the code: temporary folders; the grader's process
 # id in the names it makes (pgdrill_restore_4242_2, pgdrill_4242_47-…dump); time stamps in
 # dump names; how many seconds something took; object ids (RI_ConstraintTrigger_c_17072);
-# and numbers of seven digits or more (database sizes in bytes, pg_stat_statements' queryids,
-# which also reorder the rows they sort). Points, statuses, counts and wording stay compared.
+# numbers of seven digits or more (database sizes in bytes, pg_stat_statements' queryids,
+# which also reorder the rows they sort); and clock times (now() in a probe's row, when a table
+# was last vacuumed), the date kept. Points, statuses, counts and wording stay compared.
 _VOLATILE_TEXT = (
     (re.compile(r"/tmp/[^\s'\"]*"), "<tmp>"),
     (re.compile(r"\bpgdrill_(restore_)?\d+_(\d+)"), r"pgdrill_\1<pid>_\2"),
@@ -49,6 +54,7 @@ _VOLATILE_TEXT = (
     (re.compile(r"\b\d+(?:\.\d+)? s\b"), "<n> s"),
     (re.compile(r"\b(RI_ConstraintTrigger_[ac]_)\d+"), r"\1<oid>"),
     (re.compile(r"(?<![\w.])-?\d{7,}(?![\w.])"), "<n>"),
+    (re.compile(r"\b\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}(?::\d{2})?)?(?![\w:])"), "<time>"),
 )
 
 
@@ -70,16 +76,47 @@ def _normalise(value, paths: dict[str, str] | None = None):
     return value
 
 
+SUBMISSIONS = ROOT / "tests" / "data" / "submissions"
+# Folders of tests/data/submissions/<id>/ that are no submission (docs/testing.md).
+NOT_VARIANTS = frozenset({"accidents"})
+
+
+def all_exercises() -> list[str]:
+    """Every exercise of exercises/ (a folder with an exercise.yaml), sorted."""
+    return sorted(p.parent.name for p in (ROOT / "exercises").glob("*/exercise.yaml"))
+
+
 def submissions_of(exercise: str) -> list[tuple[str, Path]]:
     """(label, folder) of the reference solution and every test submission of ``exercise``."""
     found = []
     reference = ROOT / "solutions" / exercise
     if reference.is_dir():
         found.append(("reference", reference))
-    variants = ROOT / "tests" / "data" / "submissions" / exercise
+    variants = SUBMISSIONS / exercise
     if variants.is_dir():
-        found += [(f"variant:{p.name}", p) for p in sorted(variants.iterdir()) if p.is_dir()]
+        found += [(f"variant:{p.name}", p) for p in sorted(variants.iterdir())
+                  if p.is_dir() and p.name not in NOT_VARIANTS]
     return found
+
+
+def as_graded(spec, label: str, folder: Path, into: Path) -> Path:
+    """The folder the tests grade for ``folder``: a variant whose expect.yaml names a ``base:``
+    gets every learner file it lacks from the reference solution or the starter (the same rule
+    as tests/kit.py, read here from this repository whatever code grades)."""
+    import yaml
+
+    expect = folder / "expect.yaml"
+    base = (yaml.safe_load(expect.read_text(encoding="utf-8")) or {}).get("base") \
+        if label.startswith("variant:") and expect.is_file() else None
+    if base is None:
+        return folder
+    source = {"reference": ROOT / "solutions", "starter": ROOT / "exercises"}[base] / spec.id
+    for f in spec.files:
+        chosen = next((p for p in (folder / f.path, source / f.path) if p.is_file()), None)
+        if chosen is not None:
+            (into / f.path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(chosen, into / f.path)
+    return into
 
 
 def snapshot(exercises: list[str], scale: float, seed: int) -> dict:
@@ -95,14 +132,16 @@ def snapshot(exercises: list[str], scale: float, seed: int) -> dict:
     out: dict = {"scale": scale, "seed": seed, "reports": {}}
     try:
         grader = Grader(server, options=options)
-        for spec in specs:
-            for label, folder in submissions_of(spec.id):
-                report = grader.grade(folder, [spec], folder)
-                data = json.loads(render(report, "json", audience="instructor"))
-                paths = {str(folder): "<submission>", str(ROOT): "<repo>"}
-                out["reports"][f"{spec.id} {label}"] = _normalise(data, paths)
-                print(f"graded {spec.id} {label}: {report.points:g}/{report.max_points:g}", file=sys.stderr,
-                      flush=True)
+        with tempfile.TemporaryDirectory(prefix="pgdrill-variants-") as tmp:
+            for spec in specs:
+                for label, folder in submissions_of(spec.id):
+                    graded = as_graded(spec, label, folder, Path(tmp) / spec.id / label.replace(":", "-"))
+                    report = grader.grade(graded, [spec], graded)
+                    data = json.loads(render(report, "json", audience="instructor"))
+                    paths = {str(graded): "<submission>", str(folder): "<submission>", str(ROOT): "<repo>"}
+                    out["reports"][f"{spec.id} {label}"] = _normalise(data, paths)
+                    print(f"graded {spec.id} {label}: {report.points:g}/{report.max_points:g}", file=sys.stderr,
+                          flush=True)
     finally:
         server.stop()
     return out
@@ -117,12 +156,16 @@ def compare(before: Path, after: Path) -> int:
     if a == b:
         print(f"identical: {len(json.loads(a)['reports'])} reports")
         return 0
+    ra, rb = json.loads(a)["reports"], json.loads(b)["reports"]
+    differ = sorted(k for k in set(ra) | set(rb) if ra.get(k) != rb.get(k))
+    print(f"{len(differ)} of {len(set(ra) | set(rb))} reports differ: {', '.join(differ)}")
     sys.stdout.writelines(difflib.unified_diff(a.splitlines(True), b.splitlines(True), str(before), str(after)))
     return 1
 
 
-def against(rev: str, exercises: list[str] | None, scale: float, seed: int) -> int:
-    """Snapshot ``rev``'s code and this tree's on the same inputs, and compare."""
+def against(rev: str, exercises: list[str] | None, scale: float, seed: int, keep: Path | None = None) -> int:
+    """Snapshot ``rev``'s code and this tree's on the same inputs (``exercises``; None: all),
+    and compare; ``keep``: a folder to copy both snapshots into."""
     with tempfile.TemporaryDirectory(prefix="pgdrill-reports-") as tmp:
         code = Path(tmp) / "code"
         code.mkdir()
@@ -132,7 +175,16 @@ def against(rev: str, exercises: list[str] | None, scale: float, seed: int) -> i
         common = [*chosen, "--scale", str(scale), "--seed", str(seed)]
         for name, extra in (("before.json", ["--code", str(code)]), ("after.json", [])):
             subprocess.run([sys.executable, __file__, "snapshot", str(Path(tmp) / name), *common, *extra], check=True)
+            if keep is not None:
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(Path(tmp) / name, keep / name)
         return compare(Path(tmp) / "before.json", Path(tmp) / "after.json")
+
+
+def _choice_arguments(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("-e", "--exercise", action="append", help="only this exercise (repeatable; default: all)")
+    which.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK_EXERCISES)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     snap = sub.add_parser("snapshot", help="grade the chosen exercises' references and test submissions")
     snap.add_argument("out", type=Path)
-    snap.add_argument("-e", "--exercise", action="append", help=f"default: {', '.join(DEFAULT_EXERCISES)}")
+    _choice_arguments(snap)
     snap.add_argument("--scale", type=float, default=0.1)
     snap.add_argument("--seed", type=int, default=7)
     snap.add_argument("--code", type=Path, help="grade with the code of this tree (default: this repository)")
@@ -149,16 +201,18 @@ def main(argv: list[str] | None = None) -> int:
     cmp_.add_argument("after", type=Path)
     rev = sub.add_parser("against", help="snapshot a git revision's code and this tree's, and compare them")
     rev.add_argument("rev")
-    rev.add_argument("-e", "--exercise", action="append")
+    _choice_arguments(rev)
     rev.add_argument("--scale", type=float, default=0.1)
     rev.add_argument("--seed", type=int, default=7)
+    rev.add_argument("--keep", type=Path, help="a folder to keep both snapshots in (before.json, after.json)")
     args = parser.parse_args(argv)
     if args.command == "compare":
         return compare(args.before, args.after)
+    chosen = list(QUICK_EXERCISES) if args.quick else args.exercise
     if args.command == "against":
-        return against(args.rev, args.exercise, args.scale, args.seed)
+        return against(args.rev, chosen, args.scale, args.seed, args.keep)
     sys.path.insert(0, str((args.code or ROOT).resolve()))
-    result = snapshot(list(args.exercise or DEFAULT_EXERCISES), args.scale, args.seed)
+    result = snapshot(chosen or all_exercises(), args.scale, args.seed)
     args.out.write_text(dumps(result), encoding="utf-8")
     print(f"snapshot written to {args.out} ({len(result['reports'])} reports)", file=sys.stderr)
     return 0
