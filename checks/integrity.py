@@ -1113,6 +1113,7 @@ def rows_quarantined(ctx: CheckContext, *, table: Table, faults: FaultIds | None
 
 
 @check
+@on_contrasts_end_state
 def fault_rows_kept(ctx: CheckContext, *, table: Table, faults: FaultIds, key: RowKey = "id",
                     schema: Schema = "public") -> Outcome:
     """The rows the faults planted are still in the table: repaired, not deleted.
@@ -1170,6 +1171,7 @@ RULE_CHECKS = ("no_orphans", "no_duplicates", "no_negative_values", "no_nulls", 
 
 
 @check
+@on_contrasts_end_state
 def integrity_checks_pass(ctx: CheckContext, *, checks: list[dict[str, Any]]) -> Outcome:
     """Every listed integrity rule holds at once: the "all data integrity checks pass" criterion.
 

@@ -17,6 +17,7 @@ are reset.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import datetime as dt
 import os
@@ -25,7 +26,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import psycopg
 
@@ -106,6 +107,24 @@ def contrast_key(spec: ExerciseSpec, contrast: ContrastSpec, options: GradingOpt
         return graded
     return dataclasses.replace(graded, seed=contrast.seed if contrast.seed is not None else graded.seed,
                                variant=contrast.variant or "")
+
+
+def with_planted(manifest: Mapping[str, Any] | None, contrast: ContrastSpec,
+                 keys: list[list[str]]) -> dict[str, Any]:
+    """The manifest the checks read on ``contrast``: the incident's, plus one fault entry per
+    ``planted`` query, under its fault id, naming the rows it found (``keys``, in order).
+
+    A fault id the incident has gets a second entry: whatever reads the manifest's faults
+    reads them all (``checks.integrity.fault_rows``), so the contrast's rows count as that
+    fault's rows — left out by rows_preserved, required by fault_rows_kept."""
+    if not contrast.planted:
+        return dict(manifest or {})
+    out = copy.deepcopy(dict(manifest or {}))
+    faults = out.setdefault("faults", [])
+    for rows, found in zip(contrast.planted, keys, strict=True):
+        faults.append({"id": rows.fault, "table": rows.table, "row_ids": list(found), "count": len(found),
+                       "planted_by_contrast": contrast.id})
+    return out
 
 
 def fixture_keys(spec: ExerciseSpec, options: GradingOptions) -> list[FixtureKey]:
@@ -410,7 +429,7 @@ class PreparedExercise:
         run = _ContrastRun(contrast, key, clone, _Connections(grader.server, clone.dbname))
         self._contrasts[contrast.id] = run
         self._pools.append(run.conns)
-        self._set_up_contrast(run, clone)
+        planted = self._set_up_contrast(run, clone)
         root = self.root if self.root is not None else self.files_dir
         files = grader._run_files(spec, self.files_dir, clone.dbname, root, only=contrast.files)
 
@@ -422,18 +441,22 @@ class PreparedExercise:
             return run.base_conns.get(sandbox.GRADER, "grader-baseline")
 
         run.ctx = dataclasses.replace(
-            self.ctx, manifest=clone.manifest, dbname=clone.dbname, captured=files.captured,
+            self.ctx, manifest=with_planted(clone.manifest, contrast, planted), dbname=clone.dbname,
+            captured=files.captured,
             statements=tuple(files.statements),
             grader=lambda: run.conns.get(sandbox.GRADER, "grader"),
             learner=lambda: run.conns.get(sandbox.LEARNER, "grader-probe"),
             baseline=baseline, activity=None, contrast=contrast.id)
         return run
 
-    def _set_up_contrast(self, run: _ContrastRun, clone, *, incident: bool = True) -> None:
+    def _set_up_contrast(self, run: _ContrastRun, clone, *, incident: bool = True) -> list[list[str]]:
         """The contrast's setup (a perturbation of the starting data), then, with ``incident``,
         the exercise's incident.setup, which happens to the perturbed data as it happens to the
         graded database. The contrast's untouched copy (``incident=False``) is to it what the
         graded database's untouched clone is to that: the starting data, before the incident.
+
+        With ``incident``, returns the keys of the rows each of the contrast's ``planted``
+        queries finds then, in the same session, before any learner file ran (``with_planted``).
 
         Both clones see the same ``now``: the setup session's
         ``current_setting('pgdrill.contrast_started_at')`` is when the contrast was first set
@@ -446,6 +469,9 @@ class PreparedExercise:
             for setup in (run.contrast.setup, self.spec.incident.setup if incident else None):
                 if setup:
                     conn.execute(Path(setup).read_text())
+            if not incident:
+                return []
+            return [[str(row[0]) for row in conn.execute(rows.query).fetchall()] for rows in run.contrast.planted]
 
     def _on_contrasts(self, chk: CheckSpec, definition, outcome: Outcome) -> Outcome:
         """``outcome`` (the graded database's) unless the check, run again on a contrast,

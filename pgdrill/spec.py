@@ -135,6 +135,15 @@ class CheckSpec:
     contrast: bool = True
 
 
+@dataclass(frozen=True)
+class PlantedRows:
+    """``contrasts[].planted[]``: rows of ``table`` a contrast's setup planted as part of ``fault``."""
+
+    fault: str
+    table: str
+    query: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class ContrastSpec:
     """A contrast starting state (``contrasts:``): the learner's files run again there."""
@@ -146,6 +155,8 @@ class ContrastSpec:
     files: tuple[str, ...] = ()          # the learner's files run there; () = all
     replay: bool = False                 # TechShop: the application's traffic replayed on its clones
     feedback: str = ""
+    # Rows its setup planted that a fix must change: (fault id, table, SQL returning their keys).
+    planted: tuple[PlantedRows, ...] = ()
     line: int = 0
 
 
@@ -601,6 +612,9 @@ def _contrast_problems(data: dict, exercise_dir: Path, lines: Mapping, known_che
             if PurePosixPath(rel.replace("\\", "/")).as_posix() not in sql_files:
                 out.append(problem(where + ["files", j], f"{rel!r} is not one of the learner's SQL files "
                                                          f"(files with run: sql: {', '.join(sql_files) or 'none'})"))
+        if c["planted"] and c["files"]:
+            out.append(problem(where + ["planted"], "planted rows are judged by the checks of the end state, which "
+                                                    "do not run on a contrast that runs only some files (files:)"))
         if c["variant"] is None and c["seed"] is None and c["setup"] is None and not c["files"]:
             out.append(problem(where, "a contrast must differ from the graded starting state: give variant, seed, "
                                       "setup or files"))
@@ -725,6 +739,7 @@ def _build(data: dict, path: Path, lines: Mapping) -> ExerciseSpec:
             files=tuple(PurePosixPath(f.replace("\\", "/")).as_posix() for f in c["files"]),
             replay=c["replay"],
             feedback=c["feedback"],
+            planted=tuple(PlantedRows(fault=p["fault"], table=p["table"], query=p["query"]) for p in c["planted"]),
             line=line_of(lines, ["contrasts", i]),
         )
         for i, c in enumerate(data["contrasts"])

@@ -27,9 +27,9 @@ def graded(grader, tmp_path_factory):
                 folder = EXERCISES_DIR / exercise
             else:
                 variant = SUBMISSIONS / exercise / which
-                base = load_expect(variant / EXPECT_FILE).get("base")
-                folder = submission_folder(exercise, variant, base,
-                                           tmp_path_factory.mktemp(f"{exercise}-{which}"))
+                expect = load_expect(variant / EXPECT_FILE)
+                folder = submission_folder(exercise, variant, expect.get("base"),
+                                           tmp_path_factory.mktemp(f"{exercise}-{which}"), expect.get("edits"))
             g = grader if seed is None else Grader(grader.server, grader.templates,
                                                    GradingOptions(scale=grader.options.scale, seed=seed))
             results[key] = g.grade_exercise(spec, folder)

@@ -86,10 +86,12 @@ def variants(exercise: str) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in NOT_VARIANTS)
 
 
-def submission_folder(exercise: str, folder: Path, base: str | None, into: Path) -> Path:
+def submission_folder(exercise: str, folder: Path, base: str | None, into: Path,
+                      edits: list[dict] | None = None) -> Path:
     """The files of a variant ``folder``, completed from ``base`` ("reference": the reference
     solution, "starter": the exercise's starter files) for every file the variant does not
-    have, copied into ``into``; without a base, ``folder`` itself."""
+    have, copied into ``into``, with expect.yaml's ``edits`` made in the base's files; without
+    a base, ``folder`` itself."""
     if base is None:
         return folder
     spec = load(exercise)
@@ -101,6 +103,15 @@ def submission_folder(exercise: str, folder: Path, base: str | None, into: Path)
         if theirs.is_file():
             (into / f.path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(theirs, into / f.path)
+    for edit in edits or ():
+        target = into / edit["file"]
+        if (folder / edit["file"]).is_file() or not target.is_file():
+            raise ExpectError(f"{folder}: edits: {edit['file']!r} is not a file the {base} gives")
+        text = target.read_text(encoding="utf-8")
+        if text.count(edit["replace"]) != 1:
+            raise ExpectError(f"{folder}: edits: the {base}'s {edit['file']} holds {text.count(edit['replace'])} "
+                              f"times, not once: {edit['replace'][:80]!r}")
+        target.write_text(text.replace(edit["replace"], edit["with"]), encoding="utf-8")
     return into
 
 

@@ -228,10 +228,15 @@ BASE = textwrap.dedent("""\
     """)
 
 
-def test_a_spec_declares_contrasts(tmp_path):
-    (tmp_path / "ex").mkdir()
+def _spec_with_setup(tmp_path, contrasts: str):
+    """BASE with these ``contrasts:`` (YAML), next to a setup file perturb.sql they may name."""
+    (tmp_path / "ex").mkdir(exist_ok=True)
     (tmp_path / "ex" / "perturb.sql").write_text("SELECT 1;\n")
-    spec = _spec(tmp_path, BASE + textwrap.dedent("""\
+    return _spec(tmp_path, BASE + textwrap.dedent(contrasts))
+
+
+def test_a_spec_declares_contrasts(tmp_path):
+    spec = _spec_with_setup(tmp_path, """\
         contrasts:
           - id: elsewhere
             variant: elsewhere
@@ -239,7 +244,7 @@ def test_a_spec_declares_contrasts(tmp_path):
           - id: perturbed
             setup: perturb.sql
             files: [a.sql]
-        """))
+        """)
     assert [c.id for c in spec.contrasts] == ["elsewhere", "perturbed"]
     assert spec.contrasts[0].variant == "elsewhere" and spec.contrasts[0].seed is None
     assert spec.contrasts[1].setup == tmp_path / "ex" / "perturb.sql" and spec.contrasts[1].files == ("a.sql",)
@@ -252,6 +257,10 @@ def test_a_spec_declares_contrasts(tmp_path):
     ("contrasts:\n  - id: c\n    files: [notes.md]\n", 14, "contrasts[0].files[0]", "not one of the learner's SQL"),
     ("contrasts:\n  - id: c\n    setup: missing.sql\n", 14, "contrasts[0].setup", "does not exist"),
     ("contrasts:\n  - id: c\n    seed: 3\n  - id: c\n    seed: 4\n", 15, "contrasts[1].id", "duplicate contrast id"),
+    ("contrasts:\n  - id: c\n    files: [a.sql]\n    planted: [{fault: f, table: t, query: SELECT 1}]\n", 15,
+     "contrasts[0].planted", "end state"),
+    ("contrasts:\n  - id: c\n    seed: 3\n    planted: [{fault: f, table: t}]\n", 15, "contrasts[0].planted[0]",
+     "query"),
 ])
 def test_contrast_mistakes_are_reported_with_file_and_line(tmp_path, extra, line, key, words):
     from pgdrill.spec import SpecError
@@ -261,6 +270,33 @@ def test_contrast_mistakes_are_reported_with_file_and_line(tmp_path, extra, line
     problem = err.value.problems[0]
     assert (problem.line, problem.key) == (line, key) and words in problem.message, str(err.value)
     assert str(problem).startswith(f"{tmp_path / 'ex' / 'exercise.yaml'}:{line}: {key}: ")
+
+
+def test_planted_rows_join_their_fault_in_the_contrasts_manifest(tmp_path):
+    from pgdrill.grading import with_planted
+
+    spec = _spec_with_setup(tmp_path, """\
+        contrasts:
+          - id: ahead
+            setup: perturb.sql
+            planted:
+              - {fault: future_orders, table: orders, query: SELECT id FROM orders}
+              - {fault: fast_till, table: orders, query: SELECT 2}
+        """)
+    (contrast,) = spec.contrasts
+    assert [(p.fault, p.table) for p in contrast.planted] == [("future_orders", "orders"), ("fast_till", "orders")]
+    incident = {"reference_time": "2026-11-23 09:00:00",
+                "faults": [{"id": "future_orders", "objects": ["orders"], "row_ids": [5, 6], "count": 2}]}
+    merged = with_planted(incident, contrast, [["7", "8"], ["9"]])
+    # The incident's manifest is not changed: the graded database's checks read it.
+    assert incident["faults"] == [{"id": "future_orders", "objects": ["orders"], "row_ids": [5, 6], "count": 2}]
+    from checks.integrity import fault_row_keys, fault_rows
+
+    assert fault_row_keys(merged, "orders") == {"5", "6", "7", "8", "9"}
+    future = set().union(*(fault_rows(f).get("orders", set()) for f in merged["faults"] if f["id"] == "future_orders"))
+    assert future == {"5", "6", "7", "8"} and merged["reference_time"] == "2026-11-23 09:00:00"
+    # A contrast that plants nothing reads the incident's manifest as it is.
+    assert with_planted(incident, spec.contrasts[0].__class__(id="other", seed=3), []) == incident
 
 
 def test_a_check_kept_off_the_contrasts_is_not_scored(tmp_path):

@@ -30,6 +30,7 @@ from kit import (
     load,
     load_expect,
     passed,
+    submission_folder,
     variants,
 )
 
@@ -75,7 +76,7 @@ def test_readme_documents_the_starter_baseline_out_of_the_spec_total(exercise):
     assert total == load(exercise).max_points
 
 
-def test_every_variant_folder_carries_a_valid_expect_yaml():
+def test_every_variant_folder_carries_a_valid_expect_yaml(tmp_path):
     folders = [p for p in SUBMISSIONS.glob("*/*") if p.is_dir() and p.name not in NOT_VARIANTS]
     assert folders
     problems = []
@@ -95,6 +96,11 @@ def test_every_variant_folder_carries_a_valid_expect_yaml():
         has_files = any(p.name != EXPECT_FILE for p in folder.iterdir())
         if not has_files and expect.get("base") is None:
             problems.append(f"{folder}: no files, and no base to take them from")
+        if expect.get("edits"):
+            try:  # each edit still finds its text in the base, once
+                submission_folder(exercise, folder, expect["base"], tmp_path / exercise / folder.name, expect["edits"])
+            except ExpectError as exc:
+                problems.append(str(exc))
     assert not problems, "\n".join(problems)
 
 

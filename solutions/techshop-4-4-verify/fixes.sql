@@ -120,14 +120,23 @@ WHERE o.total_amount = 0
 DELETE FROM orders WHERE id IN (SELECT id FROM incident_evidence.double_submitted_orders);
 COMMIT;
 
--- Orders dated in the future: the year's last two digits were swapped (2052 -> 2025).
+-- Orders dated in the future (order_date > now()), two causes. Decades ahead: a phone order
+-- whose year has its last two digits swapped (2025 typed as 2052): swapped back, where that
+-- lands in the past. Minutes or hours ahead: a till whose clock ran fast (swapping 2026 gives
+-- 2062, still ahead): when the sale really happened is unknown, but not later than now, so the
+-- order is dated at the time of the fix. Either way the old value stays in the evidence table.
 BEGIN;
 CREATE TABLE incident_evidence.future_orders AS
-SELECT id AS order_id, order_date AS old_order_date FROM orders WHERE order_date > now();
+SELECT id AS order_id, order_date AS old_order_date,
+       order_date - make_interval(years => typed - (typed / 100 * 100 + typed % 10 * 10 + typed / 10 % 10))
+           AS year_swapped_back
+FROM (SELECT id, order_date, extract(year FROM order_date)::int AS typed
+      FROM orders WHERE order_date > now()) AS f;
 UPDATE orders AS o
-SET order_date = o.order_date - make_interval(years => y.typed - (y.typed / 100 * 100 + y.typed % 10 * 10 + y.typed / 10 % 10))
-FROM (SELECT order_id, extract(year FROM old_order_date)::int AS typed FROM incident_evidence.future_orders) AS y
-WHERE o.id = y.order_id;
+SET order_date = CASE WHEN e.year_swapped_back <= now() THEN e.year_swapped_back
+                      ELSE now()::timestamp END
+FROM incident_evidence.future_orders AS e
+WHERE o.id = e.order_id;
 COMMIT;
 
 -- Accounts the CRM re-import stamped with the import time: the first order is the closest
