@@ -384,6 +384,9 @@ def test_the_prepared_baseline_is_a_fresh_baseline_given_once(tmp_path, kind):
                 "AND pg_catalog.has_database_privilege(r.oid, %s, 'CONNECT')",
                 ([sandbox.LEARNER, sandbox.GRADER, sandbox.APP], prepared_name(SMALL))).fetchall()
         assert allowed == []
+        with server.connect(purpose="setup") as conn:
+            assert conn.execute("SELECT datallowconn FROM pg_catalog.pg_database WHERE datname = %s",
+                                (prepared_name(SMALL),)).fetchone() == (False,)
         templates = TemplateCache(server)
         first = templates.baseline(SMALL)
         second = templates.baseline(SMALL)
