@@ -2,6 +2,7 @@
 """Grading with the template cache: the first run (builds the starting states) vs the next.
 
     python bench/warm_grading.py [--server embedded|system] [--only one|indexes|course] [--markdown bench/results.md]
+    python bench/warm_grading.py --against REV [--rounds 3] [--only one]   # REV's code vs this tree's, same run
 
 Each row runs ``grade.py solutions/ …`` twice as a learner would, with a fresh, empty cache
 folder: the first run is cold (it builds and caches what it needs: that is what every run cost
@@ -13,6 +14,11 @@ Python's start included. Rows:
 - ``course``  — every exercise of the course, goal ≤ 120 s warm.
 
 Both runs must score the same, or the bench fails loudly.
+
+``--against REV`` compares this tree with the code of git revision ``REV`` (``git archive``
+unpacked into a temporary folder) in one run, each with a cache of its own: after both cold
+runs, the warm runs alternate between the two trees ``--rounds`` times and the median is
+reported, so both sides see the same machine load.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,11 +48,11 @@ ROWS = {
 }
 
 
-def grade(selection: list[str], cache_dir: Path, server: str) -> tuple[float, float, float]:
+def grade(selection: list[str], cache_dir: Path, server: str, code: Path = ROOT) -> tuple[float, float, float]:
     env = {**os.environ, "PGDRILL_CACHE_DIR": str(cache_dir)}
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "grade.py", "solutions/", *selection, "--format", "json", "--quiet",
-                           "--server", server], cwd=ROOT, env=env, capture_output=True, text=True)
+                           "--server", server], cwd=code, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - started
     if proc.returncode not in (0, 1):
         raise SystemExit(f"grade.py failed ({proc.returncode}): {proc.stderr[-2000:]}")
@@ -53,12 +60,67 @@ def grade(selection: list[str], cache_dir: Path, server: str) -> tuple[float, fl
     return seconds, report["points"], report["max_points"]
 
 
+def against(rev: str, names: list[str], server: str, rounds: int, markdown: Path | None) -> None:
+    """``rev``'s code and this tree's, side by side: cold once each, then warm alternately."""
+    with tempfile.TemporaryDirectory(prefix="pgdrill-bench-") as tmp:
+        code = Path(tmp) / "code"
+        code.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+        sides = {f"{rev} (yardstick)": code, f"this tree ({head}{', modified' if _dirty() else ''})": ROOT}
+        rows = []
+        loads = [os.getloadavg()[0]]
+        for name in names:
+            selection, what, goal = ROWS[name]
+            caches = {label: Path(tmp) / f"cache-{i}" for i, label in enumerate(sides)}
+            cold = {label: grade(selection, caches[label], server, tree) for label, tree in sides.items()}
+            warm: dict[str, list[float]] = {label: [] for label in sides}
+            for _ in range(rounds):
+                for label, tree in sides.items():
+                    result = grade(selection, caches[label], server, tree)
+                    if result[1:] != cold[label][1:]:
+                        raise SystemExit(f"{name}: {label} scored {result[1]}/{result[2]} warm, "
+                                         f"{cold[label][1]}/{cold[label][2]} cold")
+                    warm[label].append(result[0])
+            loads.append(os.getloadavg()[0])
+            for label in sides:
+                runs = sorted(warm[label])
+                rows.append(f"| {what} | {label} | {cold[label][0]:.1f} | {statistics.median(runs):.1f} | "
+                            f"{runs[0]:.1f}–{runs[-1]:.1f} | ≤ {goal} | {cold[label][1]:g}/{cold[label][2]:g} |")
+                print(rows[-1], flush=True)
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    publish([
+        f"### Warm grading, {rev} vs this tree — {when} (`python bench/warm_grading.py --against {rev}`)",
+        "",
+        f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {' → '.join(f'{x:.1f}' for x in loads)} (start → after each row); server: {server}; "
+        f"wall time of `grade.py solutions/ …`, each side with a cache of its own: one cold run, then "
+        f"{rounds} warm runs alternating between the sides",
+        "",
+        "| what | code | cold (s) | warm, median (s) | warm, fastest–slowest (s) | goal warm (s) | score |",
+        "|---|---|---:|---:|---:|---:|---:|",
+        *rows,
+    ], markdown)
+
+
+def _dirty() -> bool:
+    return bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", default="embedded", choices=("embedded", "system"))
     parser.add_argument("--only", action="append", choices=sorted(ROWS), help="rows to run (default: all)")
     parser.add_argument("--markdown", type=Path, help="append the section to this Markdown file")
+    parser.add_argument("--against", metavar="REV", help="also run git revision REV's code, alternating with this tree's")
+    parser.add_argument("--rounds", type=int, default=3, help="warm runs per side with --against (default 3)")
     args = parser.parse_args()
+    if args.against:
+        against(args.against, args.only or list(ROWS), args.server, args.rounds, args.markdown)
+        return
     rows = []
     for name in args.only or list(ROWS):
         selection, what, goal = ROWS[name]

@@ -402,7 +402,8 @@ class PreparedExercise:
             # Made when a check first asks, never beside the learner's clone: replays that
             # overlap leave different dead-tuple counts (page pruning), and two clones of one
             # seed must count the same. Its traffic stays out of pg_stat_statements and the log.
-            self._baseline = self.grader.templates.clone(self.key, record=False)
+            # The first one of a key on a server copied from the cache was prepared there.
+            self._baseline = self.grader.templates.baseline(self.key)
             self._base_conns = _Connections(self.grader.server, self._baseline.dbname)
         return self._base_conns.get(sandbox.GRADER, "grader-baseline")
 

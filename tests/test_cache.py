@@ -18,7 +18,7 @@ import pytest
 
 from fixtures.cache import ClusterCache
 from fixtures.server import start_server
-from fixtures.templates import FixtureKey, TemplateCache, ensure_cached
+from fixtures.templates import FixtureKey, TemplateCache, ensure_cached, prepared_name
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT = ROOT / "tests" / "data" / "cache_client.py"
@@ -58,7 +58,8 @@ def test_second_run_builds_nothing_and_finds_the_same_data(tmp_path, kind):
     assert sorted(built(first)) == sorted([SMALL.template_name, EMPTY.template_name])
     second = client(tmp_path / "cache", kind, [SMALL, EMPTY])
     assert built(second) == []
-    assert second["copied_with"] == sorted([SMALL.template_name, EMPTY.template_name])
+    # …and the incident's prepared baseline (test_the_prepared_baseline_is_a_fresh_baseline_given_once).
+    assert second["copied_with"] == sorted([SMALL.template_name, prepared_name(SMALL), EMPTY.template_name])
     assert second["rows"] == first["rows"] and first["rows"][SMALL.template_name] > 0
 
 
@@ -152,7 +153,7 @@ def test_two_graders_at_once_build_each_template_once(tmp_path, kind):
     results = [finish(proc) for proc in procs]
     assert sum(len(built(r)) for r in results) == 1
     assert results[0]["rows"] == results[1]["rows"]
-    assert all(r["copied_with"] == [SMALL.template_name] for r in results)
+    assert all(r["copied_with"] == sorted([SMALL.template_name, prepared_name(SMALL)]) for r in results)
 
 
 def _grade_py(*args, cache_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
@@ -341,5 +342,64 @@ def test_recent_changes_grades_no_time_of_the_build(tmp_path, kind):
             "UNION ALL SELECT 'products', (SELECT max(pg_xact_commit_timestamp(xmin)) FROM products) "
             "UNION ALL SELECT 'categories', NULL UNION ALL SELECT 'customers', NULL")
         assert typed.points == 0 and "second database" in typed.message, typed.message
+    finally:
+        server.stop()
+
+
+BASELINE_COUNTERS = (
+    "SELECT relname, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del, "
+    "n_tup_hot_upd, n_live_tup, n_dead_tup, n_mod_since_analyze, n_ins_since_vacuum, vacuum_count, "
+    "analyze_count, pg_catalog.pg_relation_size(relid) FROM pg_catalog.pg_stat_user_tables ORDER BY relname")
+BASELINE_LAYOUT = (
+    "SELECT pg_catalog.md5(pg_catalog.string_agg(ctid::text, ',' ORDER BY id)) FROM public.{} "
+    "UNION ALL SELECT pg_catalog.count(*)::text FROM public.{}")
+
+
+def _baseline_state(server, dbname: str) -> tuple:
+    time.sleep(1.1)  # counters of the replay's last statements are published within a second
+    with server.connect(dbname, purpose="setup") as conn:
+        counters = conn.execute(BASELINE_COUNTERS).fetchall()
+        layout = [conn.execute(BASELINE_LAYOUT.format(t, t)).fetchall() for t in ("orders", "products", "order_items")]
+    return counters, layout
+
+
+def test_the_prepared_baseline_is_a_fresh_baseline_given_once(tmp_path, kind):
+    """The cache keeps the grader's untouched, replayed baseline ready: the first baseline a
+    server hands out is that database — its counters, sizes and row-version layout those of a
+    baseline made there and then — and every later one is made afresh. Before it is claimed,
+    no role but the superuser may connect to it."""
+    from fixtures import sandbox
+
+    cache = ClusterCache(tmp_path / "cache")
+    entry = ensure_cached(cache, [SMALL, EMPTY], kind=kind)
+    prepared = entry.templates[prepared_name(SMALL)]
+    assert prepared.prepared and prepared_name(EMPTY) not in entry.templates
+    # Copied at each start, never linked: the grader reads it where it lies.
+    assert f"base/{prepared.oid}" not in entry.template_dirs()
+    server = start_server(kind, cache=cache)
+    try:
+        with server.connect(purpose="setup") as conn:
+            allowed = conn.execute(
+                "SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.rolname = ANY(%s) "
+                "AND pg_catalog.has_database_privilege(r.oid, %s, 'CONNECT')",
+                ([sandbox.LEARNER, sandbox.GRADER, sandbox.APP], prepared_name(SMALL))).fetchall()
+        assert allowed == []
+        with server.connect(purpose="setup") as conn:
+            assert conn.execute("SELECT datallowconn FROM pg_catalog.pg_database WHERE datname = %s",
+                                (prepared_name(SMALL),)).fetchone() == (False,)
+        templates = TemplateCache(server)
+        first = templates.baseline(SMALL)
+        second = templates.baseline(SMALL)
+        try:
+            assert first.dbname != prepared_name(SMALL) and second.dbname != first.dbname
+            with server.connect(purpose="setup") as conn:
+                names = [r[0] for r in conn.execute("SELECT datname FROM pg_catalog.pg_database")]
+            assert prepared_name(SMALL) not in names  # claimed: renamed to a clone's name
+            claimed, fresh = _baseline_state(server, first.dbname), _baseline_state(server, second.dbname)
+            assert claimed == fresh
+            assert any(row[10] > 0 for row in claimed[0])  # the replay's dead row versions are counted
+        finally:
+            first.drop()
+            second.drop()
     finally:
         server.stop()

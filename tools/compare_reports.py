@@ -13,6 +13,10 @@ are then byte-identical when the grader's behaviour did not change.
     python tools/compare_reports.py compare BEFORE.json AFTER.json
     python tools/compare_reports.py against REV [-e ID … | --quick]     # both snapshots, then compare (CI)
 
+``--cache DIR`` grades on a server copied from the template cache in DIR (filled first), as
+``grade.py`` does, instead of one that builds its templates: what the cache changes (a
+prepared baseline used by the first grading that asks) is then compared too.
+
 ``--code DIR`` grades with the code of another tree (say ``git archive main`` unpacked into a
 temporary folder) while the exercises, solutions and submissions are read from this
 repository, so "before" and "after" grade the same inputs; ``against REV`` does exactly that
@@ -101,13 +105,15 @@ def submissions_of(exercise: str) -> list[tuple[str, Path]]:
 
 def as_graded(spec, label: str, folder: Path, into: Path) -> Path:
     """The folder the tests grade for ``folder``: a variant whose expect.yaml names a ``base:``
-    gets every learner file it lacks from the reference solution or the starter (the same rule
-    as tests/kit.py, read here from this repository whatever code grades)."""
+    gets every learner file it lacks from the reference solution or the starter, with its
+    ``edits`` made (the same rule as tests/kit.py, read here from this repository whatever code
+    grades)."""
     import yaml
 
     expect = folder / "expect.yaml"
-    base = (yaml.safe_load(expect.read_text(encoding="utf-8")) or {}).get("base") \
-        if label.startswith("variant:") and expect.is_file() else None
+    wanted = (yaml.safe_load(expect.read_text(encoding="utf-8")) or {}) \
+        if label.startswith("variant:") and expect.is_file() else {}
+    base = wanted.get("base")
     if base is None:
         return folder
     source = {"reference": ROOT / "solutions", "starter": ROOT / "exercises"}[base] / spec.id
@@ -116,10 +122,14 @@ def as_graded(spec, label: str, folder: Path, into: Path) -> Path:
         if chosen is not None:
             (into / f.path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(chosen, into / f.path)
+    for edit in wanted.get("edits") or ():  # lines of the base replaced (tests/kit.py checks them)
+        target = into / edit["file"]
+        target.write_text(target.read_text(encoding="utf-8").replace(edit["replace"], edit["with"], 1),
+                          encoding="utf-8")
     return into
 
 
-def snapshot(exercises: list[str], scale: float, seed: int) -> dict:
+def snapshot(exercises: list[str], scale: float, seed: int, cache_dir: Path | None = None) -> dict:
     import checks
     from pgdrill.grading import Grader, GradingOptions, start_grading_server
     from pgdrill.render import render
@@ -128,7 +138,12 @@ def snapshot(exercises: list[str], scale: float, seed: int) -> dict:
     registry = checks.load_all()
     specs = [load_spec(ROOT / "exercises" / e / "exercise.yaml", registry) for e in exercises]
     options = GradingOptions(scale=scale, seed=seed, unsandboxed_programs=True)
-    server = start_grading_server(specs, options)
+    if cache_dir is not None:
+        from fixtures.cache import ClusterCache
+
+        server = start_grading_server(specs, options, cache=ClusterCache(cache_dir.resolve()))
+    else:
+        server = start_grading_server(specs, options)
     out: dict = {"scale": scale, "seed": seed, "reports": {}}
     try:
         grader = Grader(server, options=options)
@@ -163,16 +178,19 @@ def compare(before: Path, after: Path) -> int:
     return 1
 
 
-def against(rev: str, exercises: list[str] | None, scale: float, seed: int, keep: Path | None = None) -> int:
+def against(rev: str, exercises: list[str] | None, scale: float, seed: int, keep: Path | None = None,
+            cache_dir: Path | None = None) -> int:
     """Snapshot ``rev``'s code and this tree's on the same inputs (``exercises``; None: all),
-    and compare; ``keep``: a folder to copy both snapshots into."""
+    and compare; ``keep``: a folder to copy both snapshots into; ``cache_dir``: grade both on
+    servers copied from that template cache."""
     with tempfile.TemporaryDirectory(prefix="pgdrill-reports-") as tmp:
         code = Path(tmp) / "code"
         code.mkdir()
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
         chosen = [a for e in (exercises or ()) for a in ("-e", e)]
-        common = [*chosen, "--scale", str(scale), "--seed", str(seed)]
+        common = [*chosen, "--scale", str(scale), "--seed", str(seed),
+                  *(["--cache", str(cache_dir)] if cache_dir is not None else [])]
         for name, extra in (("before.json", ["--code", str(code)]), ("after.json", [])):
             subprocess.run([sys.executable, __file__, "snapshot", str(Path(tmp) / name), *common, *extra], check=True)
             if keep is not None:
@@ -196,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     snap.add_argument("--scale", type=float, default=0.1)
     snap.add_argument("--seed", type=int, default=7)
     snap.add_argument("--code", type=Path, help="grade with the code of this tree (default: this repository)")
+    snap.add_argument("--cache", type=Path, help="grade on a server copied from this template cache")
     cmp_ = sub.add_parser("compare", help="compare two snapshots; exit 1 with a diff when they differ")
     cmp_.add_argument("before", type=Path)
     cmp_.add_argument("after", type=Path)
@@ -205,14 +224,15 @@ def main(argv: list[str] | None = None) -> int:
     rev.add_argument("--scale", type=float, default=0.1)
     rev.add_argument("--seed", type=int, default=7)
     rev.add_argument("--keep", type=Path, help="a folder to keep both snapshots in (before.json, after.json)")
+    rev.add_argument("--cache", type=Path, help="both snapshots on servers copied from this template cache")
     args = parser.parse_args(argv)
     if args.command == "compare":
         return compare(args.before, args.after)
     chosen = list(QUICK_EXERCISES) if args.quick else args.exercise
     if args.command == "against":
-        return against(args.rev, chosen, args.scale, args.seed, args.keep)
+        return against(args.rev, chosen, args.scale, args.seed, args.keep, args.cache)
     sys.path.insert(0, str((args.code or ROOT).resolve()))
-    result = snapshot(chosen or all_exercises(), args.scale, args.seed)
+    result = snapshot(chosen or all_exercises(), args.scale, args.seed, args.cache)
     args.out.write_text(dumps(result), encoding="utf-8")
     print(f"snapshot written to {args.out} ({len(result['reports'])} reports)", file=sys.stderr)
     return 0
