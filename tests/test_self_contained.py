@@ -154,8 +154,8 @@ def test_the_package_installs_one_top_level_name_that_runs_alone(tmp_path):
     assert where.returncode == 0, where.stderr
     files = where.stdout.split()
     assert len(files) > 5 and all(Path(f).is_relative_to(lib / "pgdrill") for f in files), files
-    cli = subprocess.run([sys.executable, "-m", "pgdrill.cli", "--help"], cwd=empty, env=env, capture_output=True,
-                         text=True, timeout=120)
+    cli = subprocess.run([sys.executable, "-c", "import sys; from pgdrill.cli import main; sys.exit(main(['--help']))"],
+                         cwd=empty, env=env, capture_output=True, text=True, timeout=120)
     assert cli.returncode == 0 and "usage" in cli.stdout.lower(), cli.stdout + cli.stderr
 
 
