@@ -82,8 +82,12 @@ def submissions_of(exercise: str) -> list[tuple[str, Path]]:
     return found
 
 
-def snapshot(exercises: list[str], scale: float, seed: int) -> dict:
-    import checks
+def snapshot(exercises: list[str], scale: float, seed: int, code: Path = ROOT) -> dict:
+    import importlib
+
+    # The catalogue is pgdrill.checks; a revision from before issue 13 has the top-level package
+    # checks instead (importing pgdrill.checks there would find the editable install's tree).
+    checks = importlib.import_module("pgdrill.checks" if (code / "pgdrill" / "checks").is_dir() else "checks")
     from pgdrill.grading import Grader, GradingOptions, start_grading_server
     from pgdrill.render import render
     from pgdrill.spec import load_spec
@@ -157,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         return compare(args.before, args.after)
     if args.command == "against":
         return against(args.rev, args.exercise, args.scale, args.seed)
-    sys.path.insert(0, str((args.code or ROOT).resolve()))
-    result = snapshot(list(args.exercise or DEFAULT_EXERCISES), args.scale, args.seed)
+    code = (args.code or ROOT).resolve()
+    sys.path.insert(0, str(code))
+    result = snapshot(list(args.exercise or DEFAULT_EXERCISES), args.scale, args.seed, code)
     args.out.write_text(dumps(result), encoding="utf-8")
     print(f"snapshot written to {args.out} ({len(result['reports'])} reports)", file=sys.stderr)
     return 0
