@@ -442,7 +442,8 @@ def _write_kit(staging: Path, specs: list[ExerciseSpec], kept: dict[str, list[st
     for part in KIT_PARTS:
         source = ROOT / part
         if source.is_dir():
-            shutil.copytree(source, staging / part, ignore=ignore)
+            # symlinks: pgdrill/checks and pgdrill/fixtures stay links to the kit's own folders
+            shutil.copytree(source, staging / part, ignore=ignore, symlinks=True)
         else:
             shutil.copyfile(source, staging / part)
     (staging / "requirements.txt").write_text(_requirements(), encoding="utf-8")
@@ -825,7 +826,8 @@ def export_harness(out: Path, specs: list[ExerciseSpec], *, force: bool = False)
             for spec in specs:
                 shutil.copytree(spec.dir, out / "exercises" / spec.id, ignore=_IGNORED)
         elif source.is_dir():
-            shutil.copytree(source, out / part, ignore=_IGNORED)
+            # symlinks: pgdrill/checks and pgdrill/fixtures stay links to the bundle's own folders
+            shutil.copytree(source, out / part, ignore=_IGNORED, symlinks=True)
         elif source.is_file():
             shutil.copyfile(source, out / part)
     for name in ("setup.sh", "run_autograder"):

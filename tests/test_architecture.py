@@ -8,18 +8,27 @@ are left out: they never run.
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import checks
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("pgdrill", "checks", "fixtures")
+# The one installed package; checks/ and fixtures/ are its subpackages pgdrill.checks and
+# pgdrill.fixtures through the links pgdrill/checks and pgdrill/fixtures.
+PACKAGE = "pgdrill"
+# The repository's folders that are subpackages of pgdrill, never packages of their own.
+MAPPED = ("checks", "fixtures")
 
 
 def _modules() -> dict[str, Path]:
+    """Every module of the installed package by its import name, read through the links."""
     found = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
+    for folder, _, files in sorted(os.walk(ROOT / PACKAGE, followlinks=True)):
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            path = Path(folder) / name
             parts = list(path.relative_to(ROOT).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts = parts[:-1]
@@ -99,6 +108,32 @@ def test_the_graph_sees_imports_inside_functions():
     # pgdrill.cli imports the grader only when a command runs.
     assert "pgdrill.grading" in graph["pgdrill.cli"]
     assert "checks.kit" in graph["checks.results"]
+
+
+def test_the_folders_are_subpackages_of_pgdrill():
+    for folder in MAPPED:
+        link = ROOT / PACKAGE / folder
+        assert link.is_symlink() and os.readlink(link) == f"../{folder}", link  # relative: every copy its own
+    known = _modules()
+    assert {"pgdrill.checks.kit", "pgdrill.fixtures.server", "pgdrill.cli"} <= set(known)
+    assert not any(m.split(".")[0] in MAPPED for m in known)
+
+
+def test_nothing_imports_the_folders_as_top_level_packages():
+    """``checks`` and ``fixtures`` are not installed: an import by those names works only from a
+    source tree (the folder is on sys.path) and there loads a second copy of the catalogue."""
+    found = []
+    for path in sorted([*ROOT.glob("*.py"), *ROOT.joinpath("tests").rglob("*.py"), *ROOT.joinpath("tools").rglob("*.py"),
+                        *ROOT.joinpath("bench").rglob("*.py"), *_modules().values()]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            found += [f"{path.relative_to(ROOT)}:{node.lineno}: {name}" for name in names if name.split(".")[0] in MAPPED]
+    assert not found, "import pgdrill.checks / pgdrill.fixtures instead:\n" + "\n".join(found)
 
 
 def test_no_import_cycle_in_pgdrill_checks_or_fixtures():

@@ -89,6 +89,11 @@ def test_student_repository_contents(exported):
     assert not any(f.startswith("fixtures/incident/variants") for f in files)
     assert (bundle / "fixtures" / "incident" / "variants" / "elsewhere.sql").is_file()
     assert not any(f.startswith(("tests/", "solutions/", "docs/", "bench/")) for f in files)
+    # checks/ and fixtures/ are the subpackages pgdrill.checks and pgdrill.fixtures, through the
+    # same relative links as in the repository: each tree imports its own
+    for tree in (student, bundle):
+        for folder in ("checks", "fixtures"):
+            assert os.readlink(tree / "pgdrill" / folder) == f"../{folder}", (tree, folder)
     assert (student / ".github/workflows/classroom.yml").read_text() == WORKFLOW.read_text()
     for f in ("README.md", "notes.md", "solution.sql"):  # the starters, as the learner gets them
         assert (student / "exercises" / DEMO / f).read_bytes() == (EXERCISES_DIR / DEMO / f).read_bytes()
@@ -560,8 +565,8 @@ def test_a_fresh_clone_grades_itself_in_two_commands_without_answer_keys(tmp_pat
     shutil.copytree(tmp_path / "export" / "student", clone)
     shutil.rmtree(tmp_path / "export")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    where = subprocess.run([sys.executable, "-c", "import pgdrill, checks, fixtures; "
-                            "print(pgdrill.__file__, checks.__file__, fixtures.__file__)"],
+    where = subprocess.run([sys.executable, "-c", "import pgdrill, pgdrill.checks as c, pgdrill.fixtures as f; c.load_all(); "
+                            "import pgdrill.checks.results as r; print(pgdrill.__file__, c.__file__, f.__file__, r.__file__)"],
                            cwd=clone, env=env, capture_output=True, text=True, check=True).stdout.split()
     assert all(Path(f).is_relative_to(clone) for f in where), where  # the clone's own engine
 

@@ -17,6 +17,7 @@ Gradescope, ``/usr/lib/postgresql``) are not the developer's tree and are allowe
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -117,17 +118,82 @@ def test_the_scan_finds_planted_mentions(tmp_path):
     assert found == set(plants)
 
 
-def test_the_samples_ship_inside_the_package(tmp_path):
-    """Every vendored sample file (SQL, licence, provenance) is package data of ``fixtures``."""
+def _build_package(tmp_path: Path) -> Path:
+    """What an install puts in site-packages, built offline from a copy of the repository
+    (``build_py``: the files of the wheel, without zipping them)."""
     source = tmp_path / "src"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", "build"))
+    shutil.copytree(ROOT, source, symlinks=True,
+                    ignore=shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", "build"))
+    lib = tmp_path / "lib"
     proc = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py",
-                           "--build-lib", str(tmp_path / "lib")], cwd=source, capture_output=True, text=True,
-                          timeout=300)
+                           "--build-lib", str(lib)], cwd=source, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    vendored = {p.relative_to(ROOT).as_posix() for p in (ROOT / "fixtures" / "samples").rglob("*") if p.is_file()}
-    built = {p.relative_to(tmp_path / "lib").as_posix() for p in (tmp_path / "lib" / "fixtures" / "samples").rglob("*")
-             if p.is_file()}
+    return lib
+
+
+def test_the_package_installs_one_top_level_name_that_runs_alone(tmp_path):
+    """An install holds one top-level package, ``pgdrill``, with the repository's checks/ and
+    fixtures/ inside it as real folders; it runs from there, with no source tree on the path
+    (the interpreter runs in an empty folder, and the editable install of whatever tree is
+    installed here comes after the path)."""
+    lib = _build_package(tmp_path)
+    assert sorted(p.name for p in lib.iterdir()) == ["pgdrill"]
+    assert not any(p.is_symlink() for p in lib.rglob("*"))
+    assert (lib / "pgdrill" / "checks" / "kit.py").is_file() and (lib / "pgdrill" / "fixtures" / "server.py").is_file()
+    assert (lib / "pgdrill" / "checks" / "programs" / "pg_dump-fails.sh").is_file()
+    empty = tmp_path / "elsewhere"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PYTHONPATH"] = str(lib)
+    code = ("import pgdrill, pgdrill.checks as c, pgdrill.fixtures.templates as t\n"
+            "registry = c.load_all()\n"
+            "import sys\n"
+            "print(pgdrill.__file__, c.__file__, t.__file__, t.SAMPLES_DIR,\n"
+            "      *{sys.modules[d.func.__module__].__file__ for d in registry.values()}, sep='\\n')\n")
+    where = subprocess.run([sys.executable, "-c", code], cwd=empty, env=env, capture_output=True, text=True, timeout=120)
+    assert where.returncode == 0, where.stderr
+    files = where.stdout.split()
+    assert len(files) > 5 and all(Path(f).is_relative_to(lib / "pgdrill") for f in files), files
+    cli = subprocess.run([sys.executable, "-c", "import sys; from pgdrill.cli import main; sys.exit(main(['--help']))"],
+                         cwd=empty, env=env, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0 and "usage" in cli.stdout.lower(), cli.stdout + cli.stderr
+
+
+def test_a_copy_of_the_tree_imports_its_own_engine(tmp_path):
+    """A source tree run with ``python grade.py`` (a fresh clone, the student template, the
+    grading bundle, CI's ``git archive`` copy) imports its own pgdrill, checks and fixtures,
+    even where pgdrill is installed in editable mode from another tree."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for part in ("grade.py", "pyproject.toml"):
+        shutil.copyfile(ROOT / part, clone / part)
+    for part in ("pgdrill", "checks", "fixtures"):
+        shutil.copytree(ROOT / part, clone / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    # grade.py's own start (its folder first on the path), run from another folder
+    code = ("import runpy, sys\n"
+            "runpy.run_path(sys.argv[1], run_name='grade')\n"
+            "import pgdrill.checks as c, pgdrill.fixtures.templates as t, pgdrill.cli\n"
+            "registry = c.load_all()\n"
+            "print(pgdrill.cli.__file__, c.__file__, t.__file__, t.SAMPLES_DIR,\n"
+            "      *{sys.modules[d.func.__module__].__file__ for d in registry.values()}, sep='\\n')\n")
+    where = subprocess.run([sys.executable, "-c", code, str(clone / "grade.py")], cwd=elsewhere, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert where.returncode == 0, where.stderr
+    files = where.stdout.split()
+    assert len(files) > 5 and all(Path(f).is_relative_to(clone) for f in files), files
+    assert all(not Path(f).resolve().is_relative_to(ROOT) for f in files), files
+
+
+def test_the_samples_ship_inside_the_package(tmp_path):
+    """Every vendored sample file (SQL, licence, provenance) is package data of ``pgdrill.fixtures``."""
+    lib = _build_package(tmp_path)
+    vendored = {p.relative_to(ROOT / "fixtures").as_posix() for p in (ROOT / "fixtures" / "samples").rglob("*")
+                if p.is_file()}
+    built = {p.relative_to(lib / "pgdrill" / "fixtures").as_posix()
+             for p in (lib / "pgdrill" / "fixtures" / "samples").rglob("*") if p.is_file()}
     assert vendored and built == vendored
     for name in SAMPLES:
         names = {Path(p).name for p in built if Path(p).parent.name == name}

@@ -129,8 +129,15 @@ def as_graded(spec, label: str, folder: Path, into: Path) -> Path:
     return into
 
 
-def snapshot(exercises: list[str], scale: float, seed: int, cache_dir: Path | None = None) -> dict:
-    import checks
+def snapshot(exercises: list[str], scale: float, seed: int, cache_dir: Path | None = None,
+             code: Path = ROOT) -> dict:
+    import importlib
+
+    # The catalogue is pgdrill.checks (and the fixtures pgdrill.fixtures); a revision from before
+    # issue 13 has the top-level packages checks and fixtures instead (importing pgdrill.checks
+    # there would find the editable install's tree).
+    one_package = (code / "pgdrill" / "checks").is_dir()
+    checks = importlib.import_module("pgdrill.checks" if one_package else "checks")
     from pgdrill.grading import Grader, GradingOptions, start_grading_server
     from pgdrill.render import render
     from pgdrill.spec import load_spec
@@ -139,9 +146,8 @@ def snapshot(exercises: list[str], scale: float, seed: int, cache_dir: Path | No
     specs = [load_spec(ROOT / "exercises" / e / "exercise.yaml", registry) for e in exercises]
     options = GradingOptions(scale=scale, seed=seed, unsandboxed_programs=True)
     if cache_dir is not None:
-        from fixtures.cache import ClusterCache
-
-        server = start_grading_server(specs, options, cache=ClusterCache(cache_dir.resolve()))
+        cache = importlib.import_module("pgdrill.fixtures.cache" if one_package else "fixtures.cache")
+        server = start_grading_server(specs, options, cache=cache.ClusterCache(cache_dir.resolve()))
     else:
         server = start_grading_server(specs, options)
     out: dict = {"scale": scale, "seed": seed, "reports": {}}
@@ -231,8 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     chosen = list(QUICK_EXERCISES) if args.quick else args.exercise
     if args.command == "against":
         return against(args.rev, chosen, args.scale, args.seed, args.keep, args.cache)
-    sys.path.insert(0, str((args.code or ROOT).resolve()))
-    result = snapshot(chosen or all_exercises(), args.scale, args.seed, args.cache)
+    code = (args.code or ROOT).resolve()
+    sys.path.insert(0, str(code))
+    result = snapshot(chosen or all_exercises(), args.scale, args.seed, args.cache, code)
     args.out.write_text(dumps(result), encoding="utf-8")
     print(f"snapshot written to {args.out} ({len(result['reports'])} reports)", file=sys.stderr)
     return 0
