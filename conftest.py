@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.server import start_server
-from fixtures.templates import FixtureKey, TemplateCache
+from pgdrill.fixtures.server import start_server
+from pgdrill.fixtures.templates import FixtureKey, TemplateCache
 
 _ROOT = Path(__file__).resolve().parent
 
@@ -112,7 +112,7 @@ def grade(grader, tmp_path):
     ``files`` is a folder, or a dict {relative path: text} written to a temp folder; ``seed``
     is the grading seed (default: the session's --incident-seed).
     """
-    import checks
+    from pgdrill import checks
     from pgdrill.grading import EXERCISES_DIR, Grader, GradingOptions
     from pgdrill.spec import load_spec
 
@@ -159,7 +159,7 @@ def _grader(config):
     if grader is None:
         from pgdrill.grading import Grader, GradingOptions
 
-        from fixtures.cache import ClusterCache, cache_disabled
+        from pgdrill.fixtures.cache import ClusterCache, cache_disabled
         from pgdrill.grading import start_grading_server
 
         opt = config.getoption
@@ -175,7 +175,7 @@ def _grader(config):
 
 class ExerciseFile(pytest.File):
     def collect(self):
-        import checks
+        from pgdrill import checks
         from pgdrill.spec import load_spec
 
         spec = load_spec(self.path, checks.load_all())

@@ -3,7 +3,7 @@
 
 Both run on the same throwaway server in one process, side by side, so the yardstick sees
 the same machine, disk and settings: those of the template cache's builder
-(``fixtures.server.BUILD_SETTINGS`` on top of the serving settings, as ``ensure_cached`` runs it),
+(``pgdrill.fixtures.server.BUILD_SETTINGS`` on top of the serving settings, as ``ensure_cached`` runs it),
 which help `pgbench -i` as much as the incident (wal_level minimal skips WAL for both loads). `pgbench -i` loads pgbench_accounts with 100,000 rows per
 scale unit (plus a few tiny tables) using COPY, then adds primary keys and vacuums: a fair
 yardstick for "how fast can this server load this many rows".
@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
-from fixtures.incident.build import default_connections, build_incident  # noqa: E402
-from fixtures.server import start_server  # noqa: E402
-from fixtures.templates import FixtureKey, TemplateCache  # noqa: E402
+from pgdrill.fixtures.incident.build import default_connections, build_incident  # noqa: E402
+from pgdrill.fixtures.server import start_server  # noqa: E402
+from pgdrill.fixtures.templates import FixtureKey, TemplateCache  # noqa: E402
 
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -118,7 +118,7 @@ def main() -> int:
         f"### Incident build vs `pgbench -i` — {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {platform.node()}, {platform.machine()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; "
-        f"server: {args.server}, with the builder's settings (fixtures.server.BUILD_SETTINGS) for both; "
+        f"server: {args.server}, with the builder's settings (pgdrill.fixtures.server.BUILD_SETTINGS) for both; "
         f"the build uses {default_connections()} connections; "
         f"load average at start: {os.getloadavg()[0]:.1f}",
         "",

@@ -33,8 +33,8 @@ from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script
 
 
 def child(mode: str, scale: float, server_kind: str) -> None:
-    import checks
-    from fixtures.server import start_server
+    from pgdrill import checks
+    from pgdrill.fixtures.server import start_server
     from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, Grader, GradingOptions
     from pgdrill.spec import load_spec
 

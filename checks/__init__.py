@@ -4,7 +4,7 @@ Importing this package registers every check in ``REGISTRY`` under its stable na
 that exercise specs refer to.
 """
 
-from checks.base import (REGISTRY, CheckContext, CheckDef, ExerciseBug, LearnerFault, NotGradedHere, Outcome,  # noqa: F401
+from pgdrill.checks.base import (REGISTRY, CheckContext, CheckDef, ExerciseBug, LearnerFault, NotGradedHere, Outcome,  # noqa: F401
                          check)
 
 # Families register themselves on import; the order here is the order of docs/checks.md.
@@ -16,8 +16,8 @@ def load_all() -> dict:
 
     for family in FAMILIES:
         try:
-            importlib.import_module(f"checks.{family}")
+            importlib.import_module(f"pgdrill.checks.{family}")
         except ModuleNotFoundError as exc:  # a family not written yet
-            if exc.name != f"checks.{family}":
+            if exc.name != f"pgdrill.checks.{family}":
                 raise
     return REGISTRY

@@ -52,8 +52,8 @@ from pgdrill.report import Evidence, StatementOutcome
 if TYPE_CHECKING:  # pragma: no cover - types only: the grader imports the checks, not the reverse
     import psycopg
 
-    from fixtures.activity import Activity
-    from fixtures.server import Server
+    from pgdrill.fixtures.activity import Activity
+    from pgdrill.fixtures.server import Server
     from pgdrill.runner import CapturedResult
 
 
@@ -143,7 +143,7 @@ class CheckContext:
     # --allow-unsandboxed-programs: run learner programs even where they cannot be sandboxed.
     unsandboxed_programs: bool = False
     # Seconds the maintenance checks wait for statistics to be published; None: their default
-    # (checks.maintenance.DEFAULT_STATS_WAIT). Tests shorten it.
+    # (pgdrill.checks.maintenance.DEFAULT_STATS_WAIT). Tests shorten it.
     stats_wait: float | None = None
     # The id of the contrast (exercise.yaml ``contrasts:``) this context judges; None on the
     # graded database. A check whose program's work is judged there too (backup_restores) reads it.

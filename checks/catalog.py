@@ -14,11 +14,11 @@ from typing import Literal
 import psycopg
 from psycopg import sql as psql
 
-from checks import vacuum_thresholds
-from checks.arguments import Columns, NumericTolerance, RowsMode, Schema, Table, Tables
-from checks.base import CheckContext, ExerciseBug, Outcome, check
-from checks.kit import ReferenceQueryError, error_text, grader_transaction, require_relation, sql_text
-from checks.sql import (
+from pgdrill.checks import vacuum_thresholds
+from pgdrill.checks.arguments import Columns, NumericTolerance, RowsMode, Schema, Table, Tables
+from pgdrill.checks.base import CheckContext, ExerciseBug, Outcome, check
+from pgdrill.checks.kit import ReferenceQueryError, error_text, grader_transaction, require_relation, sql_text
+from pgdrill.checks.sql import (
     TABLE_KINDS, answer, as_list, column_names, display, find_relation, ident_name, missing_column,
     missing_relation_message, one_row, project_columns, query, rows_evidence, split_qualified,
 )

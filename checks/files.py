@@ -82,20 +82,20 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import psycopg
 from psycopg import sql
 
-from checks.arguments import Against, ScriptTimeout, SubmissionPath
-from checks.base import CheckContext, ExerciseBug, LearnerFault, NotGradedHere, Outcome, check, on_contrasts_when_passed
-from checks.commands import ALL_DATABASES, dump_format_of, invocations, read_options, secrets_in, simple_commands
-from checks.cron import CronSchedule, describe_wait, in_window, parse_window
-from checks.kit import ReferenceQueryError, as_number, reference_connection, reference_value, values_equal
-from checks.sql import answer, as_list, display, load_sql, one_row, rows_evidence, split_qualified
-from fixtures import learner_programs as programs
-from fixtures import sandbox as roles
-from fixtures.sandbox import GRADER, TEMPLATE_EXTENSIONS
+from pgdrill.checks.arguments import Against, ScriptTimeout, SubmissionPath
+from pgdrill.checks.base import CheckContext, ExerciseBug, LearnerFault, NotGradedHere, Outcome, check, on_contrasts_when_passed
+from pgdrill.checks.commands import ALL_DATABASES, dump_format_of, invocations, read_options, secrets_in, simple_commands
+from pgdrill.checks.cron import CronSchedule, describe_wait, in_window, parse_window
+from pgdrill.checks.kit import ReferenceQueryError, as_number, reference_connection, reference_value, values_equal
+from pgdrill.checks.sql import answer, as_list, display, load_sql, one_row, rows_evidence, split_qualified
+from pgdrill.fixtures import learner_programs as programs
+from pgdrill.fixtures import sandbox as roles
+from pgdrill.fixtures.sandbox import GRADER, TEMPLATE_EXTENSIONS
 from pgdrill import submission
 from pgdrill.report import Evidence
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from fixtures.server import Server
+    from pgdrill.fixtures.server import Server
 
 MAX_TEXT_BYTES = 1024 * 1024
 MAX_TOC_BYTES = 64 * 1024 ** 2             # a directory-format dump's toc.dat, read to vet it

@@ -32,10 +32,10 @@ from typing import Any, Iterable, Iterator
 import psycopg
 from psycopg import sql
 
-from checks.arguments import Columns, FaultIds, RowKey, Schema, Table, argument_problems
-from checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check, on_contrasts_end_state
-from checks.kit import BaselineMissing, IncidentMismatch, require_columns, require_relation
-from checks.sql import (
+from pgdrill.checks.arguments import Columns, FaultIds, RowKey, Schema, Table, argument_problems
+from pgdrill.checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check, on_contrasts_end_state
+from pgdrill.checks.kit import BaselineMissing, IncidentMismatch, require_columns, require_relation
+from pgdrill.checks.sql import (
     READABLE_KINDS, TABLE_KINDS, Relation, as_list, cell, columns_of, cursor_evidence, display, find_relation,
     ident_name, one_row, parse_name, query, rows_evidence, split_qualified, sql_query,
 )

@@ -21,7 +21,7 @@ rule) and ``checks/sql.py`` (the query loader, names, evidence) — never anothe
   rolled-back transaction with stored planner settings put back to their defaults.
 - **SQLSTATEs and error text** (``sqlstate_of``, ``condition_name``, ``error_text``,
   ``error_report``).
-- **Tables and columns** (``require_relation``, ``require_columns``; ``checks.sql.resolve_tables``
+- **Tables and columns** (``require_relation``, ``require_columns``; ``pgdrill.checks.sql.resolve_tables``
   for lists): the relation a spec names, or the learner's fault when it is gone.
 - **Comparison** of single values (``as_number``, ``values_equal``); rows compare with
   ``pgdrill.compare``.
@@ -40,8 +40,8 @@ from typing import Iterator
 import psycopg
 from psycopg import errors, sql
 
-from checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome
-from checks.sql import (TABLE_KINDS, Relation, as_list, columns_of, find_relation, ident_name, load_sql,
+from pgdrill.checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome
+from pgdrill.checks.sql import (TABLE_KINDS, Relation, as_list, columns_of, find_relation, ident_name, load_sql,
                         missing_relation_message, rows_evidence, split_qualified)
 from pgdrill.report import Evidence
 from pgdrill.runner import CapturedResult, row_size

@@ -22,11 +22,11 @@ from typing import Literal
 import psycopg
 from psycopg import sql
 
-from checks import vacuum_thresholds
-from checks.arguments import Schema, Since, Tables
-from checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check
-from checks.kit import BaselineMissing
-from checks.sql import column_names, one_row, query, resolve_tables, rows_evidence, sql_query
+from pgdrill.checks import vacuum_thresholds
+from pgdrill.checks.arguments import Schema, Since, Tables
+from pgdrill.checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check
+from pgdrill.checks.kit import BaselineMissing
+from pgdrill.checks.sql import column_names, one_row, query, resolve_tables, rows_evidence, sql_query
 
 DEFAULT_STATS_WAIT = 2.0
 _STEP = 0.2

@@ -33,12 +33,12 @@ from typing import Any, Literal
 
 import psycopg
 
-from checks.arguments import CapturedQuery, Params, ScenarioQuery, Table
-from checks.base import CheckContext, ExerciseBug, Outcome, check
-from checks.kit import (PLAN_TIMEOUT_S, BaselineMissing, PlanSession, captured_result, error_text, explain_json,  # noqa: F401
+from pgdrill.checks.arguments import CapturedQuery, Params, ScenarioQuery, Table
+from pgdrill.checks.base import CheckContext, ExerciseBug, Outcome, check
+from pgdrill.checks.kit import (PLAN_TIMEOUT_S, BaselineMissing, PlanSession, captured_result, error_text, explain_json,  # noqa: F401
                         explain_text, neutralise_planner_settings, plan_nodes, plan_session, sql_text)
-from checks.sql import display, ident_name, load_sql, rows_evidence, split_qualified
-from fixtures.sandbox import GRADER, LEARNER
+from pgdrill.checks.sql import display, ident_name, load_sql, rows_evidence, split_qualified
+from pgdrill.fixtures.sandbox import GRADER, LEARNER
 from pgdrill.report import Evidence
 
 INDEX_SCAN_NODES = ("Index Scan", "Index Only Scan")

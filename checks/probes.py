@@ -27,10 +27,10 @@ from typing import Any, Literal
 
 from psycopg import errors, sql
 
-from checks.arguments import ProbeTimeout, Schema, SqlState, Table
-from checks.base import CheckContext, ExerciseBug, Outcome, check
-from checks.kit import DEFAULT_TIMEOUT, condition_name, error_report, probe, run_probe, sqlstate_of
-from checks.sql import TABLE_KINDS, as_list, find_relation, missing_relation_message, query, rows_evidence, \
+from pgdrill.checks.arguments import ProbeTimeout, Schema, SqlState, Table
+from pgdrill.checks.base import CheckContext, ExerciseBug, Outcome, check
+from pgdrill.checks.kit import DEFAULT_TIMEOUT, condition_name, error_report, probe, run_probe, sqlstate_of
+from pgdrill.checks.sql import TABLE_KINDS, as_list, find_relation, missing_relation_message, query, rows_evidence, \
     one_row, split_qualified, sql_query
 from pgdrill.report import Evidence
 

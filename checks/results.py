@@ -31,13 +31,13 @@ import re
 import psycopg
 from psycopg import sql
 
-from checks.arguments import Against, CapturedQuery, NumericTolerance, Params, RowsMode, SqlState
-from checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check, on_contrasts
-from checks.kit import (REFERENCE_ROW_CAP, ReferenceQueryError, ShadowedBuiltins, captured_result,  # noqa: F401
+from pgdrill.checks.arguments import Against, CapturedQuery, NumericTolerance, Params, RowsMode, SqlState
+from pgdrill.checks.base import CheckContext, ExerciseBug, LearnerFault, Outcome, check, on_contrasts
+from pgdrill.checks.kit import (REFERENCE_ROW_CAP, ReferenceQueryError, ShadowedBuiltins, captured_result,  # noqa: F401
                         condition_name, error_text, explain_json, grader_transaction, named_result, plan_nodes,
                         plan_session, reference_connection, reference_value, run_probe, run_reference, sql_text,
                         sqlstate_of, values_equal)
-from checks.sql import answer, cell, missing_column, project_columns, rows_evidence, split_qualified
+from pgdrill.checks.sql import answer, cell, missing_column, project_columns, rows_evidence, split_qualified
 from pgdrill.compare import compare_columns, compare_rows
 from pgdrill.report import Evidence
 

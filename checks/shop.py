@@ -3,7 +3,7 @@
 Phase 4 works on a live shop. Two things the application relies on are checked here:
 
 - ``shop_stayed_open``: the learner's file never stopped the shop's writes. The exercise runs
-  with the ``open_shop`` activity (``fixtures.open_shop``), whose writer sessions make every
+  with the ``open_shop`` activity (``pgdrill.fixtures.open_shop``), whose writer sessions make every
   statement that wants a lock blocking writes wait for them, so the record of those waits
   does not depend on timing: a plain ``CREATE INDEX`` is seen on a fast machine and a slow
   one alike, however short it was. Whether the lock was brief is judged from what the
@@ -22,10 +22,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from checks.arguments import Schema, Table
-from checks.base import CheckContext, Outcome, check
-from checks.kit import BaselineMissing, IncidentMismatch
-from checks.sql import display, find_relation, query, rows_evidence, split_qualified
+from pgdrill.checks.arguments import Schema, Table
+from pgdrill.checks.base import CheckContext, Outcome, check
+from pgdrill.checks.kit import BaselineMissing, IncidentMismatch
+from pgdrill.checks.sql import display, find_relation, query, rows_evidence, split_qualified
 
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 MODE_WORDS = {

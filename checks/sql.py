@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from psycopg import sql
 
-from checks.base import ExerciseBug
+from pgdrill.checks.base import ExerciseBug
 from pgdrill.report import Evidence
 
 if TYPE_CHECKING:  # pragma: no cover - types only

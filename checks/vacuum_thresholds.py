@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checks.base import ExerciseBug, Outcome
-from checks.sql import query, resolve_tables, rows_evidence
+from pgdrill.checks.base import ExerciseBug, Outcome
+from pgdrill.checks.sql import query, resolve_tables, rows_evidence
 
 # The 50 rows of PostgreSQL's stock base thresholds: a bound "after 5 % of the rows" allows them
 # on top, so the stock threshold with a 5 % scale factor fits it.

@@ -133,7 +133,7 @@ def _safe_name(name: str) -> str:
 
 
 def _load_specs(options: BatchOptions):
-    import checks
+    from pgdrill import checks
     from pgdrill.grading import EXERCISES_DIR
     from pgdrill.spec import load_all_specs, load_spec
 
@@ -146,16 +146,16 @@ def _load_specs(options: BatchOptions):
 
 
 def _cache(options: BatchOptions):
-    from fixtures.cache import ClusterCache, cache_disabled
+    from pgdrill.fixtures.cache import ClusterCache, cache_disabled
 
     return ClusterCache() if options.cache and not cache_disabled() else None
 
 
 def _fill_cache(specs, options: BatchOptions, say) -> None:
     """Build every template the class needs once, before the workers start copying it."""
-    from fixtures.cache import CacheError
-    from fixtures.server import ServerError
-    from fixtures.templates import ensure_cached
+    from pgdrill.fixtures.cache import CacheError
+    from pgdrill.fixtures.server import ServerError
+    from pgdrill.fixtures.templates import ensure_cached
     from pgdrill.grading import GradingOptions, fixture_keys
 
     cache = _cache(options)

@@ -59,7 +59,7 @@ def _progress(args, audience: str = "instructor"):
 
 
 def _cache(args, progress=None):
-    from fixtures.cache import ClusterCache, cache_disabled
+    from pgdrill.fixtures.cache import ClusterCache, cache_disabled
 
     if getattr(args, "no_cache", False) or cache_disabled():
         return None
@@ -153,7 +153,7 @@ def _load_roster(path):
 def _load_specs(exercises_dir: Path, only: list[str]):
     """The specs to grade; with --exercise only those are read, so a colleague's broken spec
     elsewhere in the course does not stop grading this one."""
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_all_specs, load_spec
 
     if not only:
@@ -188,7 +188,7 @@ def _start_server(args, specs, options, audience: str = "instructor"):
 
 def cmd_grade(argv: list[str]) -> int:
     args = grade_parser().parse_args(argv)
-    from fixtures.server import ServerError
+    from pgdrill.fixtures.server import ServerError
     from pgdrill.grading import Grader, GradingOptions
     from pgdrill.render import default_audience
 
@@ -319,7 +319,7 @@ def cmd_validate(argv: list[str]) -> int:
     print(f"{len(specs)} exercise specs are valid")
     if not args.solutions:
         return EXIT_ALL_PASSED
-    from fixtures.server import ServerError
+    from pgdrill.fixtures.server import ServerError
     from pgdrill.grading import Grader, GradingOptions
 
     solutions_dir = args.solutions_dir or args.exercises_dir.parent / "solutions"
@@ -429,7 +429,7 @@ def cmd_export_template(argv: list[str]) -> int:
 
 
 def cmd_new_exercise(argv: list[str]) -> int:
-    from fixtures.kinds import DEFAULT_FIXTURE, fixture_names, listing
+    from pgdrill.fixtures.kinds import DEFAULT_FIXTURE, fixture_names, listing
 
     parser = argparse.ArgumentParser(
         prog="grade.py new-exercise",
@@ -457,7 +457,7 @@ def cmd_new_exercise(argv: list[str]) -> int:
     except ScaffoldError as exc:
         print(f"grade.py new-exercise: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    import checks
+    from pgdrill import checks
 
     try:
         load_spec(args.root / "exercises" / args.id / "exercise.yaml", checks.load_all())
@@ -542,7 +542,7 @@ def cmd_cache(argv: list[str]) -> int:
     warm.add_argument("--server", choices=("embedded", "system"), default=None, help="PostgreSQL to build with")
     warm.add_argument("--bindir", help="PostgreSQL binaries for --server system")
     args = parser.parse_args(argv)
-    from fixtures.cache import ClusterCache, human_bytes
+    from pgdrill.fixtures.cache import ClusterCache, human_bytes
 
     cache = ClusterCache(progress=lambda text: print(text, file=sys.stderr, flush=True))
     if args.action == "status":
@@ -563,12 +563,12 @@ def cmd_cache(argv: list[str]) -> int:
         print(f"cleared {cache.root}: {human_bytes(freed)} freed")
         return EXIT_ALL_PASSED
     if args.action == "key":
-        from fixtures.templates import sources_key
+        from pgdrill.fixtures.templates import sources_key
 
         print(sources_key())
         return EXIT_ALL_PASSED
-    from fixtures.server import ServerError
-    from fixtures.templates import ensure_cached
+    from pgdrill.fixtures.server import ServerError
+    from pgdrill.fixtures.templates import ensure_cached
     from pgdrill.grading import GradingOptions, fixture_keys
     from pgdrill.spec import SpecError
 

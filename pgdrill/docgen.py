@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from checks.arguments import argument_problems, describe, parameter_types, shared_arguments, shared_of
+from pgdrill.checks.arguments import argument_problems, describe, parameter_types, shared_arguments, shared_of
 from pgdrill.spec import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,7 +242,7 @@ row that does not exist, a second account with the same address).
 
 def exercise_format_markdown() -> str:
     """docs/exercise-format.md, generated from pgdrill/schema/exercise.schema.json."""
-    from fixtures.kinds import listing, seeded_fixtures
+    from pgdrill.fixtures.kinds import listing, seeded_fixtures
 
     root = load_schema()
     seeded = listing(seeded_fixtures(), quote="`")
@@ -448,7 +448,7 @@ def signature_text(checkdef) -> str:
 def _family_order(registry: Mapping) -> list[str]:
     order: tuple[str, ...]
     try:
-        from checks import FAMILIES as order
+        from pgdrill.checks import FAMILIES as order
     except ImportError:  # pragma: no cover - the catalogue package always exists in the repo
         order = ()
     families = {c.family for c in registry.values()}
@@ -461,7 +461,7 @@ def _family_intro(checkdefs: list) -> str:
 
 
 def checks_markdown(registry: Mapping[str, Any]) -> str:
-    """docs/checks.md, generated from the check registry (e.g. ``checks.load_all()``)."""
+    """docs/checks.md, generated from the check registry (e.g. ``pgdrill.checks.load_all()``)."""
     out = [
         _GENERATED.format(source="the docstrings in checks/"),
         "",
@@ -649,7 +649,7 @@ def generated_files(registry: Mapping | None = None) -> dict[Path, str | None]:
     docs/checks.md is only expected once the registry has checks (or the file exists).
     """
     if registry is None:
-        import checks
+        from pgdrill import checks
 
         registry = checks.load_all()
     files: dict[Path, str | None] = {EXERCISE_FORMAT_PATH: exercise_format_markdown()}

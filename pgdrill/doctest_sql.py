@@ -373,8 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", action="store_true", help="print every block's result rows")
     args = parser.parse_args(argv)
 
-    from fixtures.server import start_server
-    from fixtures.templates import FixtureKey, TemplateCache
+    from pgdrill.fixtures.server import start_server
+    from pgdrill.fixtures.templates import FixtureKey, TemplateCache
 
     blocks = parse_markdown(args.document.read_text(encoding="utf-8"))
     failures = 0

@@ -2,7 +2,7 @@
 
 One exercise at a time, each on a fresh clone of its starting state. Nothing a submission
 does can stop the run: a file that fails is reported statement by statement, a check that
-crashes scores 0 with "internal error" (an exercise bug, ``checks.base.ExerciseBug``, is reported
+crashes scores 0 with "internal error" (an exercise bug, ``pgdrill.checks.base.ExerciseBug``, is reported
 as one with the spec's line), an exercise whose setup fails is reported as such,
 and the next exercise starts from a fresh clone.
 
@@ -30,14 +30,14 @@ from typing import Any, Callable, Mapping
 
 import psycopg
 
-import checks
-from checks.base import CheckContext, ExerciseBug, Outcome
-from checks.sql import read_cap_exceeded
-from fixtures import sandbox
-from fixtures.activity import Activity
-from fixtures.kinds import kind_of
-from fixtures.server import Server
-from fixtures.templates import Clone, FixtureKey, TemplateCache
+from pgdrill import checks
+from pgdrill.checks.base import CheckContext, ExerciseBug, Outcome
+from pgdrill.checks.sql import read_cap_exceeded
+from pgdrill.fixtures import sandbox
+from pgdrill.fixtures.activity import Activity
+from pgdrill.fixtures.kinds import kind_of
+from pgdrill.fixtures.server import Server
+from pgdrill.fixtures.templates import Clone, FixtureKey, TemplateCache
 from pgdrill import submission as submitted
 from pgdrill.report import CheckResult, Evidence, ExerciseResult, GradeReport, StatementOutcome, Status, Visibility
 from pgdrill.runner import RunResult, run_sql_bytes
@@ -115,7 +115,7 @@ def with_planted(manifest: Mapping[str, Any] | None, contrast: ContrastSpec,
     ``planted`` query, under its fault id, naming the rows it found (``keys``, in order).
 
     A fault id the incident has gets a second entry: whatever reads the manifest's faults
-    reads them all (``checks.integrity.fault_rows``), so the contrast's rows count as that
+    reads them all (``pgdrill.checks.integrity.fault_rows``), so the contrast's rows count as that
     fault's rows — left out by rows_preserved, required by fault_rows_kept."""
     if not contrast.planted:
         return dict(manifest or {})
@@ -137,13 +137,13 @@ def start_grading_server(specs, options: GradingOptions, *, kind: str | None = N
                          bindir=None, cache=None, progress=None) -> Server:
     """A server for grading ``specs``, with their templates ready when ``cache`` is given.
 
-    Missing templates are built into the cache first (``fixtures.templates.ensure_cached``), so
+    Missing templates are built into the cache first (``pgdrill.fixtures.templates.ensure_cached``), so
     the server starts as a copy that already holds them: the second grading builds nothing.
     A cache that cannot be used is reported and skipped, never fatal.
     """
-    from fixtures.cache import CacheError
-    from fixtures.server import start_server
-    from fixtures.templates import ensure_cached
+    from pgdrill.fixtures.cache import CacheError
+    from pgdrill.fixtures.server import start_server
+    from pgdrill.fixtures.templates import ensure_cached
 
     kind = kind or ("dsn" if dsn else None) or os.environ.get("PGDRILL_SERVER") or "embedded"
     if kind == "dsn":

@@ -41,10 +41,10 @@ import sys
 import time
 from pathlib import Path
 
-from fixtures import kinds
-from fixtures.kinds import DEFAULT_FIXTURE, FixtureKey, listing
-from fixtures.server import Server, ServerError, _readable_by_all, server_user
-from fixtures.templates import TemplateCache
+from pgdrill.fixtures import kinds
+from pgdrill.fixtures.kinds import DEFAULT_FIXTURE, FixtureKey, listing
+from pgdrill.fixtures.server import Server, ServerError, _readable_by_all, server_user
+from pgdrill.fixtures.templates import TemplateCache
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCALE = 1.0

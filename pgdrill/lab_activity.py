@@ -10,8 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
-from fixtures.activity import PHASE1_KINDS, Activity
-from fixtures.server import Server
+from pgdrill.fixtures.activity import PHASE1_KINDS, Activity
+from pgdrill.fixtures.server import Server
 
 
 def main() -> int:

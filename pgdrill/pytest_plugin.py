@@ -35,7 +35,7 @@ def pytest_configure(config):
     # Each check of an exercise.yaml collected as a test item carries a marker named after its
     # check function (`pytest exercises/ -m rows_match`): registered here, so that pytest knows
     # them (no PytestUnknownMarkWarning, and `--strict-markers` passes).
-    import checks
+    from pgdrill import checks
 
     for name, definition in sorted(checks.load_all().items()):
         summary = (definition.func.__doc__ or "").strip().splitlines()[0] if definition.func.__doc__ else ""

@@ -3,7 +3,7 @@
 Why a relay, not a wrapper around the learner's query: libpq receives a row as one message
 and keeps all of it before psycopg sees a byte, so once a 300 MB value is on its way the
 grader's memory holds it; the bound has to act before the bytes reach libpq. Wrapping a
-named query in a measuring ``SELECT`` (as ``checks.sql.bounded`` does for the grader's own
+named query in a measuring ``SELECT`` (as ``pgdrill.checks.sql.bounded`` does for the grader's own
 reads) would change the learner's statement: its text in ``pg_stat_activity``,
 ``pg_stat_statements`` and the server log, its plan, and it cannot wrap what a learner may
 name besides a plain query (``EXPLAIN``, ``FETCH``, ``EXECUTE``, ``… RETURNING``, a WITH that

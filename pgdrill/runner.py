@@ -43,14 +43,14 @@ from typing import TYPE_CHECKING, Any, Generator, cast
 import psycopg
 from psycopg import generators, waiting
 
-from fixtures.sandbox import LEARNER
+from pgdrill.fixtures.sandbox import LEARNER
 from pgdrill import relay as wire
 from pgdrill import submission
 from pgdrill.report import StatementOutcome
 from pgdrill.sqlsplit import Statement, classify, decide, split_sql
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fixtures.server import Server
+    from pgdrill.fixtures.server import Server
 
 MAX_FILE_BYTES = submission.MAX_FILE_BYTES
 DEFAULT_ROW_CAP = 10_000

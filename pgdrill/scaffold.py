@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixtures.kinds import DEFAULT_FIXTURE, fixture_names, kind_of
+from pgdrill.fixtures.kinds import DEFAULT_FIXTURE, fixture_names, kind_of
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -214,7 +214,7 @@ def new_exercise(exercise_id: str, root: Path, *, title: str | None = None, fixt
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     # The README's points table, as `python -m pgdrill.docgen` writes it from the spec.
-    import checks
+    from pgdrill import checks
     from pgdrill.docgen import readme_with_points
     from pgdrill.spec import load_spec
 

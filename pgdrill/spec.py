@@ -3,7 +3,7 @@
 The format is defined by ``pgdrill/schema/exercise.schema.json`` (JSON Schema 2020-12); the
 schema's ``default`` values are applied here, so the schema is the one place a default lives.
 The choices of ``incident.fixture`` and ``contrasts[].variant`` are not in the file: they are the
-kinds the fixture registry holds (``fixtures.kinds``), filled in by ``load_schema``.
+kinds the fixture registry holds (``pgdrill.fixtures.kinds``), filled in by ``load_schema``.
 Every problem is reported as ``SpecError`` whose lines read ``<file>:<line>: <key.path>: <message>``
 — YAML syntax, schema violations, duplicate check ids, an id that is not the folder name,
 missing referenced files and, given the check catalogue, unknown checks and arguments that do
@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 import jsonschema
 import yaml
 
-from checks.arguments import argument_problems
-from fixtures import kinds
-from checks.arguments import short as _short
-from checks.arguments import type_name as _type_name
+from pgdrill.checks.arguments import argument_problems
+from pgdrill.fixtures import kinds
+from pgdrill.checks.arguments import short as _short
+from pgdrill.checks.arguments import type_name as _type_name
 
 if TYPE_CHECKING:  # pragma: no cover
-    from checks.base import CheckDef
+    from pgdrill.checks.base import CheckDef
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "exercise.schema.json"
 SPEC_FILENAME = "exercise.yaml"
@@ -329,7 +329,7 @@ def key_path(path: Iterable) -> str:
 
 
 def load_schema() -> dict:
-    """The exercise schema, with the fixture kinds registered now (``fixtures.kinds``): the
+    """The exercise schema, with the fixture kinds registered now (``pgdrill.fixtures.kinds``): the
     choices of ``incident.fixture`` and ``contrasts[].variant`` and the fixtures' description."""
     return _load_schema(_fixture_choices())
 
@@ -478,7 +478,7 @@ def _read_yaml(path: Path, file: str) -> tuple[Any, dict, list]:
 def load_spec(path: Path, known_checks: Mapping[str, "CheckDef"] | None = None) -> ExerciseSpec:
     """Load and validate one ``exercise.yaml``; raise ``SpecError`` listing every problem.
 
-    ``known_checks`` (e.g. ``checks.load_all()``) enables the catalogue checks: unknown check
+    ``known_checks`` (e.g. ``pgdrill.checks.load_all()``) enables the catalogue checks: unknown check
     names and ``with`` arguments that do not fit the check's signature.
     """
     path = Path(path)

@@ -431,7 +431,7 @@ def _write_kit(staging: Path, specs: list[ExerciseSpec], kept: dict[str, list[st
                result: "ExportResult") -> dict[str, Path]:
     """The engine, requirements.txt and a self-check spec per exercise (its ``kept`` checks);
     returns the shipped setup files by exercise id."""
-    from fixtures.kinds import kinds
+    from pgdrill.fixtures.kinds import kinds
 
     leave_out = {ROOT / rel for rel in (*KIT_LEAVE_OUT, *(rel for kind in kinds() for rel in kind.kit_leave_out))}
 
@@ -479,7 +479,7 @@ def _clean_engine(staging: Path, leaks: list[Leak], result: "ExportResult") -> N
 
 
 def _validate_self_checks(staging: Path, specs: list[ExerciseSpec]) -> None:
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import SpecError, load_spec
 
     for spec in specs:
@@ -792,7 +792,7 @@ def _check_samples(root: Path, specs: Iterable[ExerciseSpec]) -> None:
     Without the sample's SQL every check of the exercise would fail: a bundle that scores
     the whole class 0 must not be written quietly.
     """
-    from fixtures.kinds import kind_of
+    from pgdrill.fixtures.kinds import kind_of
 
     missing = []
     for spec in specs:

@@ -32,7 +32,7 @@ def exercise_ids() -> list[str]:
 
 def load(exercise: str):
     """The validated spec of ``exercise``."""
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
 
     return load_spec(EXERCISES_DIR / exercise / "exercise.yaml", checks.load_all())

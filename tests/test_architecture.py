@@ -11,7 +11,7 @@ import ast
 import os
 from pathlib import Path
 
-import checks
+from pgdrill import checks
 
 ROOT = Path(__file__).resolve().parent.parent
 # The one installed package; checks/ and fixtures/ are its subpackages pgdrill.checks and
@@ -59,7 +59,7 @@ def _imports(module: str, path: Path, known: dict[str, Path]) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 base = ".".join(anchor + ([base] if base else []))
-            # ``from checks import results`` imports the module checks.results.
+            # ``from pgdrill.checks import results`` imports the module pgdrill.checks.results.
             names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
         else:
             continue
@@ -107,7 +107,7 @@ def test_the_graph_sees_imports_inside_functions():
     graph = import_graph()
     # pgdrill.cli imports the grader only when a command runs.
     assert "pgdrill.grading" in graph["pgdrill.cli"]
-    assert "checks.kit" in graph["checks.results"]
+    assert "pgdrill.checks.kit" in graph["pgdrill.checks.results"]
 
 
 def test_the_folders_are_subpackages_of_pgdrill():
@@ -148,12 +148,12 @@ def test_a_cycle_is_found():
 
 def test_check_families_share_only_the_kit():
     graph = import_graph()
-    families = {f"checks.{name}" for name in checks.FAMILIES}
-    registering = {f"checks.{d.family}" for d in checks.load_all().values()}
-    assert registering <= families, "a module registers checks but is not in checks.FAMILIES"
+    families = {f"pgdrill.checks.{name}" for name in checks.FAMILIES}
+    registering = {f"pgdrill.checks.{d.family}" for d in checks.load_all().values()}
+    assert registering <= families, "a module registers checks but is not in pgdrill.checks.FAMILIES"
     borrowed = {module: sorted(graph[module] & families) for module in sorted(families) if graph[module] & families}
     assert not borrowed, f"check families import other families (use checks/kit.py): {borrowed}"
-    shared = {m for m in graph if m.startswith("checks.") and m not in families}
+    shared = {m for m in graph if m.startswith("pgdrill.checks.") and m not in families}
     leaning = {module: sorted(graph[module] & families) for module in sorted(shared) if graph[module] & families}
     assert not leaning, f"shared check modules import a family: {leaning}"
 

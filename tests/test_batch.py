@@ -105,7 +105,7 @@ def batch(tmp_path_factory, request):
 @pytest.fixture(scope="module")
 def expected(grader, tmp_path_factory):
     """What each kind scores when graded on its own: {kind: {check_id: (status, points)}}."""
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
 
     spec = load_spec(EXERCISES_DIR / DEMO / "exercise.yaml", checks.load_all())
@@ -275,7 +275,7 @@ def test_a_submission_that_runs_too_long_is_stopped_and_the_batch_goes_on(tmp_pa
 
 def test_gradebook_with_several_exercises_from_reports(tmp_path):
     """Columns per exercise, totals, pass rates and problems, from reports built by hand."""
-    import checks
+    from pgdrill import checks
     from pgdrill.batch import Entry, Gradebook, Submission, as_dict
     from pgdrill.report import CheckResult, ExerciseResult, GradeReport, Visibility
     from pgdrill.scaffold import new_exercise

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.cache import ClusterCache
-from fixtures.server import start_server
-from fixtures.templates import FixtureKey, TemplateCache, ensure_cached, prepared_name
+from pgdrill.fixtures.cache import ClusterCache
+from pgdrill.fixtures.server import start_server
+from pgdrill.fixtures.templates import FixtureKey, TemplateCache, ensure_cached, prepared_name
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT = ROOT / "tests" / "data" / "cache_client.py"
@@ -270,7 +270,7 @@ def _served_settings(server) -> dict[str, str]:
 
 
 def test_a_server_copied_from_the_builder_serves_exactly_the_settings_of_a_fresh_one(tmp_path, kind):
-    from fixtures.server import BUILD_SETTINGS
+    from pgdrill.fixtures.server import BUILD_SETTINGS
 
     cache = ClusterCache(tmp_path / "cache")
     ensure_cached(cache, [EMPTY], kind=kind)
@@ -293,7 +293,7 @@ def test_a_server_copied_from_the_builder_serves_exactly_the_settings_of_a_fresh
 def test_recent_changes_grades_no_time_of_the_build(tmp_path, kind):
     """Task 1.3 dates only the writes of the copy it grades: the template's rows (built with
     track_commit_timestamp off) have no time, the replay's are dated after the copy was made."""
-    import checks
+    from pgdrill import checks
     from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, Grader, GradingOptions, fixture_keys
     from pgdrill.spec import load_spec
 
@@ -368,7 +368,7 @@ def test_the_prepared_baseline_is_a_fresh_baseline_given_once(tmp_path, kind):
     server hands out is that database — its counters, sizes and row-version layout those of a
     baseline made there and then — and every later one is made afresh. Before it is claimed,
     no role but the superuser may connect to it."""
-    from fixtures import sandbox
+    from pgdrill.fixtures import sandbox
 
     cache = ClusterCache(tmp_path / "cache")
     entry = ensure_cached(cache, [SMALL, EMPTY], kind=kind)

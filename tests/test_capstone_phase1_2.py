@@ -41,7 +41,7 @@ failed = failures
 def test_spec_conventions():
     """Capstone conventions: order 100 + phase*10 + task, the hidden grading seed, scale 1,
     and a reference solution with its NOTES.md for every exercise."""
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
 
     for exercise, path in EXERCISES.items():
@@ -78,9 +78,9 @@ def _literal_query(conn, captured) -> str:
 def literal_submission(server, templates, scale, exercise, seed=LAB_SEED) -> dict[str, str]:
     """Run the reference solution on a clone of the lab's seed (or ``seed``; with the exercise's
     background activity, if any) and freeze every named result into literals."""
-    import checks
-    from fixtures.activity import Activity
-    from fixtures.templates import FixtureKey
+    from pgdrill import checks
+    from pgdrill.fixtures.activity import Activity
+    from pgdrill.fixtures.templates import FixtureKey
     from pgdrill.runner import run_sql_text
     from pgdrill.spec import load_spec
 
@@ -234,8 +234,8 @@ SEARCH = "SELECT id, name FROM items WHERE name LIKE 'Laptop%' ORDER BY name LIM
 def plan_db(make_clone):
     from pathlib import Path as _Path
 
-    from checks.base import CheckContext
-    from fixtures.sandbox import GRADER, LEARNER
+    from pgdrill.checks.base import CheckContext
+    from pgdrill.fixtures.sandbox import GRADER, LEARNER
     from pgdrill.runner import run_sql_text
 
     clone = make_clone(fixture="empty")
@@ -260,7 +260,7 @@ def plan_db(make_clone):
 
 
 def test_plan_value_matches_a_computed_number(plan_db):
-    from checks.results import plan_value_matches
+    from pgdrill.checks.results import plan_value_matches
 
     ctx = plan_db("-- name: search\nSELECT count(*) FILTER (WHERE name LIKE 'Laptop%') AS returned,"
                   " count(*) FILTER (WHERE name NOT LIKE 'Laptop%') AS removed FROM items;")
@@ -271,7 +271,7 @@ def test_plan_value_matches_a_computed_number(plan_db):
 
 
 def test_plan_value_matches_shows_the_plan_node_when_wrong(plan_db):
-    from checks.results import plan_value_matches
+    from pgdrill.checks.results import plan_value_matches
 
     ctx = plan_db("-- name: search\nSELECT 70 AS removed;")
     out = plan_value_matches(ctx, query="search", column="removed", explain=SEARCH, relation="items",
@@ -288,7 +288,7 @@ def test_plan_value_matches_shows_the_plan_node_when_wrong(plan_db):
 
 
 def test_plan_value_matches_text_fields_and_tolerance(plan_db):
-    from checks.results import plan_value_matches
+    from pgdrill.checks.results import plan_value_matches
 
     ctx = plan_db("-- name: scan\nSELECT 'Seq Scan' AS node, 74 AS about;")
     assert plan_value_matches(ctx, query="scan", column="node", explain=SEARCH, relation="items",
@@ -301,7 +301,7 @@ def test_plan_value_matches_text_fields_and_tolerance(plan_db):
 
 
 def test_plan_value_matches_wants_one_row_and_the_named_column(plan_db):
-    from checks.results import plan_value_matches
+    from pgdrill.checks.results import plan_value_matches
 
     ctx = plan_db("-- name: many\nSELECT id FROM items WHERE id < 3;\n-- name: one\nSELECT 1 AS a, 2 AS b;")
     out = plan_value_matches(ctx, query="many", explain=SEARCH, relation="items", field="Actual Rows")
@@ -316,7 +316,7 @@ def test_plan_value_matches_wants_one_row_and_the_named_column(plan_db):
 
 
 def test_plan_value_matches_spec_and_learner_mistakes(plan_db):
-    from checks.results import ReferenceQueryError, plan_value_matches
+    from pgdrill.checks.results import ReferenceQueryError, plan_value_matches
 
     ctx = plan_db("-- name: n\nSELECT 1;")
     with pytest.raises(ReferenceQueryError, match="no field 'Rows Removed by Index Recheck'"):

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from kit import SUBMISSIONS, by_id
 
-from fixtures.templates import FixtureKey
+from pgdrill.fixtures.templates import FixtureKey
 from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
 from pgdrill.report import Status
 
@@ -50,7 +50,7 @@ def lab_pairs(templates):
 
 
 def test_specs_follow_the_course_conventions():
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
 
     orders = {}
@@ -244,8 +244,8 @@ def test_new_checks_partial_credit_and_other_failures(make_clone, pg_server):
     """query_fails, rows_quarantined, duplicates_merged and index_rebuilt on cases the graded
     submissions above do not reach: a wrong SQLSTATE or object, half a quarantine, one group
     merged and one whose copy was deleted with its orders left behind."""
-    from checks import integrity, results
-    from checks.base import CheckContext
+    from pgdrill.checks import integrity, results
+    from pgdrill.checks.base import CheckContext
     from pgdrill.runner import run_sql_text
 
     graded, untouched = make_clone(), make_clone()

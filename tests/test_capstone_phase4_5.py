@@ -21,7 +21,7 @@ from pgdrill.report import Status
 
 def fault_count(templates, seed: int, scale: float, fault_id: str) -> int:
     """How many rows the incident planted for ``fault_id`` (from the manifest, never a literal)."""
-    from fixtures.templates import FixtureKey
+    from pgdrill.fixtures.templates import FixtureKey
 
     manifest = templates.template(FixtureKey("techshop", scale, seed)).manifest
     return next(f["count"] for f in manifest["faults"] if f["id"] == fault_id)
@@ -37,7 +37,7 @@ CAPSTONE = ["techshop-4-1-indexes", "techshop-4-3-maintenance", "techshop-4-4-ve
 
 @pytest.mark.parametrize("exercise", CAPSTONE)
 def test_exercise_follows_the_course_conventions(exercise):
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
 
     spec = load_spec(EXERCISES_DIR / exercise / "exercise.yaml", checks.load_all())
@@ -50,7 +50,7 @@ def test_exercise_follows_the_course_conventions(exercise):
 
 
 def test_crontab_parsing():
-    from checks.files import parse_crontab
+    from pgdrill.checks.files import parse_crontab
 
     jobs, problems = parse_crontab(
         "# comment\nPGDATABASE=techshop\n\n"
@@ -71,7 +71,7 @@ def test_crontab_parsing():
 
 
 def test_text_plans_are_read_like_json_plans():
-    from checks.performance import _text_plan_scans
+    from pgdrill.checks.performance import _text_plan_scans
 
     plan = """Gather  (cost=1000.00..12.00 rows=1 width=8)
   Workers Planned: 2
@@ -110,7 +110,7 @@ def test_4_1_dropping_both_indexes_of_the_duplicate_pair_loses_the_uniqueness(gr
 @pytest.mark.slow
 def test_4_1_unfixed_queries_miss_the_100ms_criterion_at_the_exercise_scale(grader):
     """At scale 10 (the exercise's own) the unfixed order-lines lookup takes 150-250 ms."""
-    import checks
+    from pgdrill import checks
     from pgdrill.grading import Grader, GradingOptions
     from pgdrill.spec import load_spec
 

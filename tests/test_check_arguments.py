@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import checks
-from checks.arguments import argument_problems, describe, parameter_types, shared_of, value_problems
+from pgdrill import checks
+from pgdrill.checks.arguments import argument_problems, describe, parameter_types, shared_of, value_problems
 from pgdrill.spec import SpecError, load_all_specs, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,7 +211,7 @@ def test_literal_choices_compare_type_and_value():
 
 
 def test_shared_definitions_carry_their_documentation():
-    from checks.arguments import Params, Schema
+    from pgdrill.checks.arguments import Params, Schema
 
     assert shared_of(Schema).name == "schema" and "public" in shared_of(Schema).doc
     assert shared_of(Params | None).name == "params"
@@ -246,8 +246,8 @@ def _shared_check(ctx, *, tables, mode="bag", limit=3):
 
 
 def test_docgen_renders_shared_arguments_and_types():
-    from checks.arguments import RowsMode, Tables
-    from checks.base import CheckDef
+    from pgdrill.checks.arguments import RowsMode, Tables
+    from pgdrill.checks.base import CheckDef
     from pgdrill import docgen
 
     _shared_check.__annotations__.update(tables=Tables, mode=RowsMode, limit=int)

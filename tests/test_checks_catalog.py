@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from checks import catalog
-from checks.base import CheckContext
-from checks.sql import load_sql, sql_path
-from fixtures.templates import FixtureKey
+from pgdrill.checks import catalog
+from pgdrill.checks.base import CheckContext
+from pgdrill.checks.sql import load_sql, sql_path
+from pgdrill.fixtures.templates import FixtureKey
 
 SCHEMA = """
 CREATE TABLE customers (id serial PRIMARY KEY, email text NOT NULL, name text);

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from checks.base import CheckContext
-from checks.files import backup_restores, finding_entries, markdown_sections, names_finding, normalise_heading, \
+from pgdrill.checks.base import CheckContext
+from pgdrill.checks.files import backup_restores, finding_entries, markdown_sections, names_finding, normalise_heading, \
     report_findings, report_has_sections, report_mentions_numbers
-from fixtures.sandbox import GRADER, LEARNER
+from pgdrill.fixtures.sandbox import GRADER, LEARNER
 
 WORDS = "We found the cause quickly and wrote down every step we took so the next on-call engineer can follow it."
 

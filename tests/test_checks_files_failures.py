@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from checks.files import backup_restores, cron_schedule_valid, restore_script_restores, runbook_restore_consistent
+from pgdrill.checks.files import backup_restores, cron_schedule_valid, restore_script_restores, runbook_restore_consistent
 from test_checks_files import ctx_for, write  # noqa: F401 - the fixture, shared
 
 # ------------------------------------------------------------------------------ scripts under failure (issue 15, 5)
@@ -111,7 +111,7 @@ def test_secrets_in_scripts():
         echo "localhost:5432:*:bob:pw" > ~/.pgpass
         PGPASSWORD= pg_dump
     """)
-    from checks.commands import secrets_in
+    from pgdrill.checks.commands import secrets_in
     assert [(n, what) for n, what, _ in secrets_in(text)] == [
         (2, "PGPASSWORD set to a literal"), (5, "a password= literal in a connection string"),
         (6, "a password in a connection URI"), (8, "a ~/.pgpass line with a literal password")]
@@ -175,7 +175,7 @@ def test_a_restore_that_reports_success_on_a_truncated_dump_fails(ctx_for):
 def test_older_dump_names_follow_the_backup_s_own_timestamp():
     import datetime as dt
 
-    from checks.files import _older_name
+    from pgdrill.checks.files import _older_name
 
     made = dt.datetime(2026, 12, 2, 12, 30, 5, tzinfo=dt.timezone.utc).timestamp()
     assert _older_name("shop-20261202T123005Z.dump", made, made + 2, 1) == "shop-20261201T123005Z.dump"
@@ -193,7 +193,7 @@ NIGHTLY = dict(command_pattern=r"\bvacuumdb\b|\b(vacuum|analyze)\b", every_hours
 @pytest.fixture
 def files_ctx(tmp_path):
     """A context for checks that only read files (crontab, runbook): no database needed."""
-    from checks.base import CheckContext
+    from pgdrill.checks.base import CheckContext
 
     sub = tmp_path / "sub"
     sub.mkdir()
@@ -239,7 +239,7 @@ def test_a_crontab_job_that_really_runs_nightly_on_the_database_passes(files_ctx
 def test_the_cron_evaluator_reads_cron_s_own_rules():
     import datetime as dt
 
-    from checks.cron import CronSchedule
+    from pgdrill.checks.cron import CronSchedule
 
     start = dt.datetime(2026, 12, 2, 12, 0)
     assert [t.isoformat() for t in CronSchedule.parse("0 3 1 * mon").next_runs(start, 3)] == [

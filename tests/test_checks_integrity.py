@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from checks import integrity
-from checks.base import CheckContext
-from fixtures.templates import FixtureKey
+from pgdrill.checks import integrity
+from pgdrill.checks.base import CheckContext
+from pgdrill.fixtures.templates import FixtureKey
 
 DATA = """
 CREATE TABLE customers (id int PRIMARY KEY, email text, name text);
@@ -285,7 +285,7 @@ def test_integrity_checks_pass_is_all_or_nothing(db):
 
 
 def test_a_spec_with_a_wrong_nested_rule_check_is_refused_with_its_key(tmp_path):
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import SpecError, load_spec
 
     folder = tmp_path / "nested"
@@ -446,7 +446,7 @@ def test_nothing_lost_allowances_and_dropped_table(db):
 
 def test_techshop_corrupt_email_index_and_orphans(make_clone):
     """On the planted incident: the corrupt unique index and the 15 orphaned order lines."""
-    pytest.importorskip("fixtures.incident.build")
+    pytest.importorskip("pgdrill.fixtures.incident.build")
     clone = make_clone(scale=0.1)
     with clone.connect("pgdrill_grader", purpose="test-grader") as grader:
         ctx = make_ctx(grader, manifest=clone.manifest)
@@ -460,7 +460,7 @@ def test_techshop_corrupt_email_index_and_orphans(make_clone):
 
 def test_techshop_preservation_against_an_untouched_clone(make_clone):
     """Replay is content-neutral, the manifest maps faults to rows, and a right fix passes."""
-    pytest.importorskip("fixtures.incident.build")
+    pytest.importorskip("pgdrill.fixtures.incident.build")
     clone, untouched = make_clone(scale=0.1), make_clone(scale=0.1)
     with clone.connect("pgdrill_grader", purpose="test-grader") as grader, \
             untouched.connect("pgdrill_grader", purpose="test-baseline") as base, \

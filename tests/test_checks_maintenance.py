@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from checks import catalog, maintenance
-from checks.base import CheckContext
+from pgdrill.checks import catalog, maintenance
+from pgdrill.checks.base import CheckContext
 
 DATA = """
 CREATE TABLE busy (id int PRIMARY KEY, v int) WITH (autovacuum_enabled = false);

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from checks.base import CheckContext
-from checks.performance import (YARDSTICK_REFERENCE_MS, fewer_buffers_than_baseline, index_can_serve, index_scans_on,
+from pgdrill.checks.base import CheckContext
+from pgdrill.checks.performance import (YARDSTICK_REFERENCE_MS, fewer_buffers_than_baseline, index_can_serve, index_scans_on,
                                 machine_slowdown, median_time_under, no_plan_faking_settings, speedup_over_baseline,
                                 uses_index)
-from fixtures.sandbox import GRADER, LEARNER
+from pgdrill.fixtures.sandbox import GRADER, LEARNER
 
 PRODUCTS = """
 CREATE TABLE products (id int PRIMARY KEY, name varchar(255) NOT NULL, category_id int);

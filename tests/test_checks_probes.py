@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from checks import probes
-from checks.base import CheckContext
+from pgdrill.checks import probes
+from pgdrill.checks.base import CheckContext
 
 DATA = """
 CREATE TABLE orders (id serial PRIMARY KEY, total numeric(10,2));
@@ -32,7 +32,7 @@ SELECT (SELECT pg_catalog.string_agg(t::text, ';' ORDER BY id) FROM public.order
 @contextlib.contextmanager
 def empty_clone(templates, schema: str):
     """(context, learner, grader) on a fresh empty clone holding ``schema``; dropped afterwards."""
-    from fixtures.templates import FixtureKey
+    from pgdrill.fixtures.templates import FixtureKey
 
     clone = templates.clone(FixtureKey("empty"))
     learner = clone.connect("learner", purpose="test-probe")

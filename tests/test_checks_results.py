@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from checks.base import CheckContext
-from checks.results import (ReferenceQueryError, columns_named, row_count_matches, rows_match, run_reference,
+from pgdrill.checks.base import CheckContext
+from pgdrill.checks.results import (ReferenceQueryError, columns_named, row_count_matches, rows_match, run_reference,
                             value_matches)
-from fixtures.sandbox import GRADER, LEARNER
+from pgdrill.fixtures.sandbox import GRADER, LEARNER
 from pgdrill.runner import CapturedResult, run_sql_text
 
 SETUP = """
@@ -253,7 +253,7 @@ def test_value_matches_needs_a_single_value(db):
 MEMORY_PROBE = """
 import json, sys
 import psycopg
-from checks.results import ReferenceQueryError, run_reference
+from pgdrill.checks.results import ReferenceQueryError, run_reference
 with psycopg.connect(sys.argv[1], autocommit=True) as conn:
     try:
         run_reference(conn, "SELECT * FROM huge")

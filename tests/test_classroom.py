@@ -300,7 +300,7 @@ def test_whole_points_examples():
 @pytest.fixture(scope="module")
 def graded(grader):
     """The demo exercise graded on the session's server: reference and untouched starter."""
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
 
     spec = load_spec(EXERCISES_DIR / DEMO / "exercise.yaml", checks.load_all())
@@ -370,7 +370,7 @@ def test_github_outputs_and_job_summary(graded, tmp_path):
 
 def test_template_build_failure_is_a_failure_for_every_front_end(pg_server, templates):
     """A grader that cannot build its incident (scale below the minimum) hands out no points."""
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
 
     spec = load_spec(EXERCISES_DIR / DEMO / "exercise.yaml", checks.load_all())
@@ -415,7 +415,7 @@ def test_server_that_does_not_start_still_writes_a_zero_result(tmp_path):
 
 def test_gradescope_run_autograder_grades_a_submission(tmp_path):
     """run_autograder as Gradescope runs it, in a fake /autograder with the grading bundle."""
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
     from pgdrill.template_export import export_harness
 

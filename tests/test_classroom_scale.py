@@ -36,7 +36,7 @@ LARGEST = ("techshop-4-1-indexes", "techshop-4-2-cleanup", "course-01-create-tab
 
 
 def course_specs():
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_all_specs
 
     return load_all_specs(ROOT, checks.load_all())

@@ -204,7 +204,7 @@ def test_verifications_written_differently_pass_before_and_after_the_fix(grade):
 
 
 def _spec(tmp_path, body: str):
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
 
     folder = tmp_path / "ex"
@@ -290,7 +290,7 @@ def test_planted_rows_join_their_fault_in_the_contrasts_manifest(tmp_path):
     merged = with_planted(incident, contrast, [["7", "8"], ["9"]])
     # The incident's manifest is not changed: the graded database's checks read it.
     assert incident["faults"] == [{"id": "future_orders", "objects": ["orders"], "row_ids": [5, 6], "count": 2}]
-    from checks.integrity import fault_row_keys, fault_rows
+    from pgdrill.checks.integrity import fault_row_keys, fault_rows
 
     assert fault_row_keys(merged, "orders") == {"5", "6", "7", "8", "9"}
     future = set().union(*(fault_rows(f).get("orders", set()) for f in merged["faults"] if f["id"] == "future_orders"))
@@ -396,7 +396,7 @@ def test_lists_typed_in_from_pagila_fail_on_the_extra_rows(grade, make_clone):
 
 
 def test_a_new_exercise_is_scaffolded_with_a_contrast_that_catches_a_constant(tmp_path, grader, make_clone):
-    import checks
+    from pgdrill import checks
     from pgdrill.scaffold import new_exercise
     from pgdrill.spec import load_spec
 
@@ -417,7 +417,7 @@ def test_a_contrast_on_another_seed_with_replayed_traffic(tmp_path, grader, make
     """``seed:`` and ``replay: true``: the other seed's template is built (and listed for the
     cache by ``fixture_keys``), its clones get the application's traffic, and data typed in
     from the graded seed fail there while the query passes."""
-    import checks
+    from pgdrill import checks
     from pgdrill.grading import fixture_keys
     from pgdrill.spec import load_spec
 

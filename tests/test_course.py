@@ -21,11 +21,11 @@ import pytest
 from kit import ACCIDENT, SUBMISSIONS, by_id, load, not_passed, text_of, variants
 from psycopg import sql
 
-from checks import catalog, integrity
-from checks.base import CheckContext
-from fixtures.kinds.sample import SAMPLE_NAMES
-from fixtures.server import ServerError, start_server
-from fixtures.templates import FixtureKey, TemplateCache
+from pgdrill.checks import catalog, integrity
+from pgdrill.checks.base import CheckContext
+from pgdrill.fixtures.kinds.sample import SAMPLE_NAMES
+from pgdrill.fixtures.server import ServerError, start_server
+from pgdrill.fixtures.templates import FixtureKey, TemplateCache
 from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
 from pgdrill.render import _without_answers
 from pgdrill.report import Status

@@ -13,7 +13,7 @@ NOTES = (SOLUTIONS_DIR / EXERCISE / "notes.md").read_text()
 
 
 def test_every_family_is_exercised():
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
 
     spec = load_spec(EXERCISES_DIR / EXERCISE / "exercise.yaml", checks.load_all())
@@ -54,7 +54,7 @@ def test_btree_on_name_does_not_serve_the_wildcard_search(grade):
 
 def test_hard_coded_ids_from_another_seed_fail(grade, pg_server, templates):
     """Listing the ids seen in the lab (seed 1) does not pass on the grading seed."""
-    from fixtures.templates import FixtureKey
+    from pgdrill.fixtures.templates import FixtureKey
 
     with templates.clone(FixtureKey("techshop", 0.1, 1), replay=False) as lab:
         with lab.connect() as conn:
@@ -80,7 +80,7 @@ def test_wrong_rows_are_shown(grade):
 
 
 def test_a_crashing_check_costs_only_itself(grade, monkeypatch):
-    import checks
+    from pgdrill import checks
 
     def boom(ctx, **kwargs):
         raise RuntimeError("kaboom")

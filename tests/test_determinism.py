@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-import checks
+from pgdrill import checks
 from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR
 from pgdrill.spec import load_spec
 

@@ -8,8 +8,8 @@ import types
 import pytest
 import yaml
 
-import checks
-from checks.base import CheckDef
+from pgdrill import checks
+from pgdrill.checks.base import CheckDef
 from pgdrill import docgen
 from pgdrill.spec import load_spec
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import checks
-from checks.base import CheckContext, CheckDef, ExerciseBug, LearnerFault, NotGradedHere, Outcome, check
-from checks.kit import ReferenceQueryError, ShadowedBuiltins
+from pgdrill import checks
+from pgdrill.checks.base import CheckContext, CheckDef, ExerciseBug, LearnerFault, NotGradedHere, Outcome, check
+from pgdrill.checks.kit import ReferenceQueryError, ShadowedBuiltins
 from pgdrill.grading import Grader, GradingOptions
 from pgdrill.report import Status
 from pgdrill.spec import CheckSpec
@@ -160,7 +160,7 @@ def clone_ctx():
 
 
 def test_no_table_to_restore_is_the_learners_fault_unless_the_incident_has_none(make_clone, clone_ctx):
-    from checks.files import _tables_to_compare
+    from pgdrill.checks.files import _tables_to_compare
 
     emptied, untouched = make_clone(fixture="empty"), make_clone(fixture="empty")
     with untouched.connect() as admin:

@@ -40,7 +40,7 @@ def _grade_py(*args, cwd=ROOT, env=None, timeout=300):
 
 
 def _spec(exercise_id, base=EXERCISES_DIR):
-    import checks
+    from pgdrill import checks
 
     return load_spec(base / exercise_id / "exercise.yaml", checks.load_all())
 
@@ -516,7 +516,7 @@ def test_the_bundle_grades_a_sample_exercise_with_its_own_copy_of_the_sample(tmp
 def test_the_bundle_refuses_an_exercise_whose_sample_is_missing(tmp_path, monkeypatch):
     from pgdrill.template_export import export_harness
 
-    monkeypatch.setattr("fixtures.kinds.sample.SAMPLES_DIR", tmp_path / "no-samples")
+    monkeypatch.setattr("pgdrill.fixtures.kinds.sample.SAMPLES_DIR", tmp_path / "no-samples")
     with pytest.raises(ExportError) as refused:
         export_harness(tmp_path / "bundle", [_spec("course-05-indexes"), _spec(DEMO)])
     assert "sample:pagila" in str(refused.value) and "course-05-indexes" in str(refused.value)

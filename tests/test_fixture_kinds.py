@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-import checks
-from fixtures import kinds
-from fixtures.cache import ClusterCache
+from pgdrill import checks
+from pgdrill.fixtures import kinds
+from pgdrill.fixtures.cache import ClusterCache
 from pgdrill.grading import Grader, GradingOptions, fixture_key, start_grading_server
 from pgdrill.report import Status
 from pgdrill.spec import SpecError, load_spec

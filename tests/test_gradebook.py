@@ -72,7 +72,7 @@ def test_chunks_partition_the_class_in_order_and_evenly(n_items, count):
 
 
 def _book(tmp_path, roster=None):
-    import checks
+    from pgdrill import checks
     from pgdrill.spec import load_spec
 
     spec = load_spec(EXERCISES_DIR / DEMO / "exercise.yaml", checks.load_all())

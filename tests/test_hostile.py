@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from kit import by_id
 
-import checks
+from pgdrill import checks
 from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, Grader, fixture_keys
 from pgdrill.report import Status
 from pgdrill.spec import load_spec
@@ -306,8 +306,8 @@ def test_catalog_definitions_too_large_to_read_are_the_learners_doing(attempt, a
     read that is still larger than its byte cap (lowered here to 100 KB: the bloated index's
     predicate and definition, 64 KiB each) is stopped by the server before the grader
     receives it. The check that reads products' indexes fails, blamed on the attempt."""
-    import checks.sql
-    monkeypatch.setattr(checks.sql, "READ_ROW_BYTES", 100_000)
+    import pgdrill.checks.sql
+    monkeypatch.setattr(pgdrill.checks.sql, "READ_ROW_BYTES", 100_000)
     result = attempt({"solution.sql": sql_attack("huge_catalog_value"), "notes.md": NOTES}, spec=attack_spec)
     if any(s.sqlstate == "54000" for s in problems(result)):  # "row is too big": pg_index without TOAST
         pytest.skip("this server cannot store a 3 MB index predicate, so the attack cannot be planted")
@@ -317,8 +317,8 @@ def test_catalog_definitions_too_large_to_read_are_the_learners_doing(attempt, a
 
 
 def test_more_catalog_rows_than_the_grader_reads(attempt, attack_spec, monkeypatch):
-    import checks.sql
-    monkeypatch.setattr(checks.sql, "READ_ROW_CAP", 10)
+    import pgdrill.checks.sql
+    monkeypatch.setattr(pgdrill.checks.sql, "READ_ROW_CAP", 10)
     result = attempt({"solution.sql": sql_attack("many_indexes"), "notes.md": NOTES}, spec=attack_spec)
     trigram = by_id(result)["trigram-index"]
     assert trigram.status is Status.FAILED and "more than 10 rows" in trigram.message, trigram.message
@@ -617,7 +617,7 @@ def test_a_backup_script_cannot_reach_another_cluster(attempt, backup_spec, pg_s
     """Item 3: a second grader's cluster on the same machine is neither visible (its socket is
     outside the sandbox) nor open to the sandbox user (no peer mapping, no role of this run)."""
     _sandboxed(pg_server)
-    from fixtures.server import start_server
+    from pgdrill.fixtures.server import start_server
 
     other = start_server(pg_server.kind, bindir=pg_server.bindir if pg_server.kind == "system" else None)
     try:
@@ -659,7 +659,7 @@ def test_without_a_sandbox_programs_are_not_run_unless_the_instructor_allows_it(
     """Where bubblewrap cannot start, the check is not graded (an error that says why); with
     the instructor's flag it runs, and the report says it ran without the sandbox."""
     _sandboxed(pg_server)
-    from fixtures import learner_programs
+    from pgdrill.fixtures import learner_programs
 
     learner_programs.bwrap_problem.cache_clear()
     no_bwrap = tmp_path / "bin"  # a PATH with a shell and no bubblewrap

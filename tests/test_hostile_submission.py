@@ -35,9 +35,9 @@ from pathlib import Path
 
 import pytest
 
-import checks
-from checks import maintenance
-from checks.base import CheckContext
+from pgdrill import checks
+from pgdrill.checks import maintenance
+from pgdrill.checks.base import CheckContext
 from pgdrill import submission
 from pgdrill.batch import Entry, Gradebook, Submission
 from pgdrill.classroom import classroom_result, gradescope_result, job_summary, prairielearn_result
@@ -607,7 +607,7 @@ def test_the_learner_cannot_write_planner_statistics(make_clone, pg_server):
 
 
 def statistics_writers():
-    from fixtures.sandbox import STATISTICS_WRITERS
+    from pgdrill.fixtures.sandbox import STATISTICS_WRITERS
 
     return STATISTICS_WRITERS
 

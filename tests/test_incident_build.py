@@ -19,11 +19,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from fixtures.incident.build import (
+from pgdrill.fixtures.incident.build import (
     FAULT_COUNTS, REFERENCE_TIME, TABLES, build_incident, replay, scenario_queries, split_statements,
 )
-from fixtures.server import SYSTEM_BINDIR, start_server
-from fixtures.templates import FixtureKey
+from pgdrill.fixtures.server import SYSTEM_BINDIR, start_server
+from pgdrill.fixtures.templates import FixtureKey
 
 INCIDENT_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "incident"
 SMALL = 0.05  # the smallest supported scale: fast builds for seed and version tests

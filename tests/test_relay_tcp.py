@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.server import PORT, start_server
+from pgdrill.fixtures.server import PORT, start_server
 from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, Grader, GradingOptions
 from pgdrill.report import Status
 from pgdrill.spec import load_spec

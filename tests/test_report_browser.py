@@ -37,8 +37,8 @@ def graded_html(tmp_path_factory, request):
     """A real report: the demo exercise graded twice (reference and starter) in one report."""
     from pgdrill.grading import EXERCISES_DIR, Grader, GradingOptions
     from pgdrill.spec import load_spec
-    import checks
-    from fixtures.server import start_server
+    from pgdrill import checks
+    from pgdrill.fixtures.server import start_server
 
     spec = load_spec(EXERCISES_DIR / "demo-first-fix" / "exercise.yaml", checks.load_all())
     with start_server(request.config.getoption("--pg-server"), dsn=request.config.getoption("--pg-dsn")) as server:

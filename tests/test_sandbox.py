@@ -7,7 +7,7 @@ import time
 import psycopg
 import pytest
 
-from fixtures.sandbox import GRADER, LEARNER
+from pgdrill.fixtures.sandbox import GRADER, LEARNER
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_the_package_installs_one_top_level_name_that_runs_alone(tmp_path):
     empty.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env["PYTHONPATH"] = str(lib)
-    code = ("import pgdrill, pgdrill.checks as c, pgdrill.fixtures.templates as t\n"
+    code = ("import pgdrill, pgdrill.checks as c, pgdrill.fixtures.kinds.sample as t\n"
             "registry = c.load_all()\n"
             "import sys\n"
             "print(pgdrill.__file__, c.__file__, t.__file__, t.SAMPLES_DIR,\n"
@@ -175,7 +175,7 @@ def test_a_copy_of_the_tree_imports_its_own_engine(tmp_path):
     # grade.py's own start (its folder first on the path), run from another folder
     code = ("import runpy, sys\n"
             "runpy.run_path(sys.argv[1], run_name='grade')\n"
-            "import pgdrill.checks as c, pgdrill.fixtures.templates as t, pgdrill.cli\n"
+            "import pgdrill.checks as c, pgdrill.fixtures.kinds.sample as t, pgdrill.cli\n"
             "registry = c.load_all()\n"
             "print(pgdrill.cli.__file__, c.__file__, t.__file__, t.SAMPLES_DIR,\n"
             "      *{sys.modules[d.func.__module__].__file__ for d in registry.values()}, sep='\\n')\n")

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from fixtures.server import INCIDENT_SETTINGS, Server, _runtime_root, reap_stale_clusters, start_server
+from pgdrill.fixtures.server import INCIDENT_SETTINGS, Server, _runtime_root, reap_stale_clusters, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,7 +126,7 @@ def test_killed_grader_leaves_no_cluster(tmp_path):
     script.write_text(textwrap.dedent(f"""
         import json, sys, time
         sys.path.insert(0, {str(ROOT)!r})
-        from fixtures.server import start_server
+        from pgdrill.fixtures.server import start_server
         s = start_server("embedded")
         print(json.dumps({{"base": str(s.base_dir)}}), flush=True)
         time.sleep(600)

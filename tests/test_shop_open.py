@@ -15,9 +15,9 @@ from __future__ import annotations
 import pytest
 from kit import by_id, text_of
 
-from checks.shop import blocking_harm, transaction_tails
-from fixtures.activity import Activity
-from fixtures.open_shop import NOT_NULL_SQL, not_null_columns
+from pgdrill.checks.shop import blocking_harm, transaction_tails
+from pgdrill.fixtures.activity import Activity
+from pgdrill.fixtures.open_shop import NOT_NULL_SQL, not_null_columns
 from pgdrill.grading import SOLUTIONS_DIR
 from pgdrill.report import StatementOutcome, Status
 from pgdrill.runner import run_sql_bytes

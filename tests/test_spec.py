@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.base import CheckDef
+from pgdrill.checks.base import CheckDef
 from pgdrill import spec as spec_mod
 from pgdrill.spec import (
     CheckSpec,

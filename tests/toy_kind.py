@@ -1,7 +1,7 @@
 """A toy fixture kind, all of it in this one module: ``toy``, a stockroom shelf of a few items.
 
 It shows what a new kind of starting state takes (docs/architecture.md, "How to add a fixture
-kind"): a subclass of ``fixtures.kinds.FixtureKind`` that says how its template is built, and
+kind"): a subclass of ``pgdrill.fixtures.kinds.FixtureKind`` that says how its template is built, and
 ``register`` at the end. Nothing else in pgdrill names it: specs accept ``fixture: toy`` once
 this module is imported, the grader builds and caches its templates, clones them and grades on
 them (tests/test_fixture_kinds.py). It is seeded like TechShop: the seed picks the quantities,
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixtures.kinds import Builder, FixtureKey, FixtureKind, register
+from pgdrill.fixtures.kinds import Builder, FixtureKey, FixtureKind, register
 
 SCHEMA = Path(__file__).resolve().parent / "data" / "toy_kind" / "schema.sql"
 

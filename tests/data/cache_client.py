@@ -11,9 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from fixtures.cache import ClusterCache
-from fixtures.server import start_server
-from fixtures.templates import FixtureKey, TemplateCache, ensure_cached
+from pgdrill.fixtures.cache import ClusterCache
+from pgdrill.fixtures.server import start_server
+from pgdrill.fixtures.templates import FixtureKey, TemplateCache, ensure_cached
 
 root, kind, raw_keys = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 said: list[str] = []
