@@ -19,6 +19,7 @@ from pgdrill.fixtures.server import start_server
 from pgdrill.fixtures.templates import FixtureKey, TemplateCache
 
 _ROOT = Path(__file__).resolve().parent
+HARNESS_TESTS = _ROOT / "tests"
 
 
 def _grading_route_only(config) -> bool:
@@ -147,8 +148,10 @@ SPECS_KEY = pytest.StashKey[list]()
 
 
 def pytest_collect_file(parent, file_path):
-    # Only real exercises (exercises/<id>/exercise.yaml), not the spec fixtures under tests/.
-    if file_path.name == "exercise.yaml" and file_path.parent.parent.name == "exercises":
+    # Only real exercises (exercises/<id>/exercise.yaml), not the spec fixtures under tests/ (the
+    # toy fixture kind's exercise there names a kind only its own test registers).
+    is_test_data = HARNESS_TESTS in file_path.resolve().parents
+    if file_path.name == "exercise.yaml" and file_path.parent.parent.name == "exercises" and not is_test_data:
         return ExerciseFile.from_parent(parent, path=file_path)
     return None
 

@@ -73,13 +73,15 @@ def for_audience(report: GradeReport, audience: Audience | str, *, due_date_pass
     return dataclasses.replace(report, exercises=tuple(exercises), seed=None)
 
 
-_SEED_MENTIONS = (re.compile(r"\bseed \d+"), re.compile(r"(_r)\d+(_tmpl)\b"))
+# A seeded database's name carries the seed as _r<seed>_ whatever follows it: _tmpl, a
+# variant's name, the prepared baseline's _base, a build's _build.
+_SEED_MENTIONS = (re.compile(r"\bseed \d+"), re.compile(r"(\bpgdrill_\w*?_s[0-9p]+_r)\d+(?=_)"))
 
 
 def redact_seed(text: str) -> str:
-    """``text`` without the seed numbers it names ("seed 4242", a template's ``_r4242_``)."""
+    """``text`` without the seed numbers it names ("seed 4242", a database's ``_r4242_``)."""
     text = _SEED_MENTIONS[0].sub("seed (hidden)", text)
-    return _SEED_MENTIONS[1].sub(r"\1…\2", text)
+    return _SEED_MENTIONS[1].sub(r"\1…", text)
 
 
 ANSWER_WITHHELD = Evidence("text", "Expected answer",

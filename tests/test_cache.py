@@ -49,6 +49,14 @@ def finish(proc) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def copy_engine(tree: Path) -> None:
+    """The package as the repository lays it out: pgdrill/checks and pgdrill/fixtures stay links to
+    the top-level folders, so an edit to tree/fixtures is what the copied engine imports."""
+    for part in ("fixtures", "checks", "pgdrill"):
+        shutil.copytree(ROOT / part, tree / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    assert (tree / "pgdrill" / "fixtures").resolve() == (tree / "fixtures").resolve()
+
+
 def built(result: dict) -> list[str]:
     return [line.split()[1] for line in result["progress"] if line.startswith("built ")]
 
@@ -87,7 +95,7 @@ def test_a_grading_leaves_the_cached_files_untouched(tmp_path, kind):
 
 def test_a_changed_fixture_file_rebuilds_only_its_template(tmp_path, kind):
     tree = tmp_path / "tree"
-    shutil.copytree(ROOT / "fixtures", tree / "fixtures", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_engine(tree)
     first = client(tmp_path / "cache", kind, [SMALL, EMPTY], tree)
     assert len(built(first)) == 2
     fault = tree / "fixtures" / "incident" / "faults" / "null_stock.sql"
@@ -200,8 +208,7 @@ def test_no_cache_leaves_no_cache_folder(tmp_path, kind):
 
 def test_the_ci_cache_key_changes_with_a_fixture_file_only(tmp_path):
     tree = tmp_path / "tree"
-    for part in ("fixtures", "pgdrill", "checks"):
-        shutil.copytree(ROOT / part, tree / part, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_engine(tree)
     shutil.copy(ROOT / "grade.py", tree / "grade.py")
     (tree / "docs").mkdir()
 

@@ -242,9 +242,12 @@ CREATE TABLE orders_double_submitted AS
 SELECT * FROM orders AS o WHERE o.total_amount = 0
   AND NOT EXISTS (SELECT 1 FROM order_items AS oi WHERE oi.order_id = o.id);
 DELETE FROM orders WHERE id IN (SELECT id FROM orders_double_submitted);
--- swap the year's last two digits back, as text
-UPDATE orders SET order_date = overlay(order_date::text PLACING reverse(substr(order_date::text, 3, 2))
-                                       FROM 3 FOR 2)::timestamp
+-- a year typed with its last two digits swapped: swapped back, as text; a till whose clock ran
+-- fast (minutes or hours ahead, swapping its year would send it decades back): the time of the fix
+UPDATE orders SET order_date = CASE
+    WHEN order_date > now() + interval '1 year'
+    THEN overlay(order_date::text PLACING reverse(substr(order_date::text, 3, 2)) FROM 3 FOR 2)::timestamp
+    ELSE date_trunc('second', now()::timestamp) END
 WHERE order_date > now();
 UPDATE customers AS c SET created_at = f.first - interval '1 day'
 FROM (SELECT customer_id, min(order_date) AS first FROM orders GROUP BY customer_id) AS f

@@ -108,6 +108,25 @@ def test_a_learner_facing_run_never_shows_the_grading_seed(server_args):
     assert seed in instructor.stdout + instructor.stderr
 
 
+def test_every_database_name_a_seeded_fixture_uses_loses_its_seed_in_a_learner_view():
+    """The prepared baseline (_base) and a variant's template (_r<seed>_<variant>_tmpl) named
+    the seed in progress lines though _tmpl did not; an unseeded template and other digits stay."""
+    from pgdrill.fixtures.kinds import kind_of
+    from pgdrill.fixtures.templates import prepared_name
+    from pgdrill.output import redact_seed
+
+    techshop = kind_of("techshop")
+    plain, variant = techshop.key("techshop", 0.1, 918273), techshop.key("techshop", 10, 918273, "lots")
+    names = [plain.template_name, variant.template_name, prepared_name(plain),
+             plain.template_name.removesuffix("_tmpl") + "_build"]
+    for name in names:
+        line = f"built {name} in 2.0 s (seed 918273)"
+        assert "918273" in line and "918273" not in redact_seed(line), name
+        assert redact_seed(line).startswith("built pgdrill_techshop_s"), name
+    untouched = f"{kind_of('sample:pagila').key('sample:pagila').template_name} has 16044 rentals"
+    assert redact_seed(untouched) == untouched
+
+
 def test_the_lab_manifest_is_an_instructor_view(tmp_path, monkeypatch, capsys):
     """Outside pgdrill's own repository (a student template, the grading bundle: no
     solutions/) ``lab status --manifest`` prints no planted fault."""

@@ -2,7 +2,7 @@
 
     python cache_client.py CACHE_DIR SERVER_KIND KEYS_JSON
 
-Imports ``fixtures`` from PYTHONPATH (the test may point it at a modified copy of the tree).
+Imports ``pgdrill.fixtures`` from PYTHONPATH (the test may point it at a modified copy of the tree).
 Prints one JSON object: the progress lines, the templates the started cluster was copied
 with, and for each key the row count of one table in a fresh clone.
 """
