@@ -190,14 +190,15 @@ def _skip_block_comment(text: str, pos: int) -> tuple[int, bool]:
                 return pos, True
 
 
-def _skip_standard_string(text: str, pos: int) -> int:
-    """``pos`` is just after the opening quote; ``''`` is an escaped quote."""
+def _skip_doubled(text: str, pos: int, quote: str) -> int:
+    """``pos`` is just after an opening ``quote`` (``'`` of a standard string, ``"`` of a
+    quoted identifier); a doubled quote stands for itself. The end of the quoted token."""
     n = len(text)
     while True:
-        j = text.find("'", pos)
+        j = text.find(quote, pos)
         if j < 0:
             return n
-        if j + 1 < n and text[j + 1] == "'":
+        if j + 1 < n and text[j + 1] == quote:
             pos = j + 2
             continue
         return j + 1
@@ -221,26 +222,14 @@ def _skip_escape_string(text: str, pos: int) -> int:
         return j + 1
 
 
-def _skip_quoted_ident(text: str, pos: int) -> int:
-    n = len(text)
-    while True:
-        j = text.find('"', pos)
-        if j < 0:
-            return n
-        if j + 1 < n and text[j + 1] == '"':
-            pos = j + 2
-            continue
-        return j + 1
-
-
 def _skip_quoted(text: str, kind: str, tok: str, end: int) -> int:
     """Return the end of the quoted token that starts with ``tok`` (ending at ``end``)."""
     if kind == "squote":
-        return _skip_standard_string(text, end)
+        return _skip_doubled(text, end, "'")
     if kind == "estring":
         return _skip_escape_string(text, end)
     if kind == "dquote":
-        return _skip_quoted_ident(text, end)
+        return _skip_doubled(text, end, '"')
     # dollar quote: the body ends at the first occurrence of the exact opening tag
     # (psql's rescanning of "$junk$" finds the same occurrence).
     j = text.find(tok, end)
