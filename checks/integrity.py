@@ -149,6 +149,16 @@ def _table_replaced(ctx: CheckContext, rel: Relation) -> Outcome | None:
                           "table itself: keep the table and fix its rows.")
 
 
+def _table_now(ctx: CheckContext, conn, table: str, schema: str | None, gone: str) -> Relation | Outcome:
+    """The learner's ``table`` as it stands now, or a failing Outcome: ``gone`` when it was
+    dropped, ``_table_replaced``'s when a view (or other non-table) stands in its place."""
+    rel = find_relation(conn, table, schema)
+    if rel is None:
+        return Outcome(False, gone)
+    replaced = _table_replaced(ctx, rel)
+    return rel if replaced is None else replaced
+
+
 def _incident_columns(base, rel: Relation, names) -> list[str]:
     """``require_columns`` on the untouched incident, where a missing column is the exercise's bug."""
     try:
@@ -706,12 +716,10 @@ def rows_preserved(ctx: CheckContext, *, table: Table, key: RowKey | None = "id"
     brel = find_relation(base, table, schema)
     if brel is None:
         raise IncidentMismatch(f"{display(nsp, name)} does not exist in the untouched incident")
-    rel = find_relation(conn, table, schema)
-    if rel is None:
-        return Outcome(False, f"{display(nsp, name)} no longer exists: dropping it destroyed every row it held.")
-    replaced = _table_replaced(ctx, rel)
-    if replaced is not None:
-        return replaced
+    rel = _table_now(ctx, conn, table, schema,
+                     f"{display(nsp, name)} no longer exists: dropping it destroyed every row it held.")
+    if isinstance(rel, Outcome):
+        return rel
     ignored = {ident_name(c) for c in as_list(ignore_columns)}
     base_cols = [c for c, _ in columns_of(base, brel.oid) if c not in ignored]
     have_cols = {c for c, _ in columns_of(conn, rel.oid)}
@@ -824,13 +832,10 @@ def nothing_lost(ctx: CheckContext, *, table: Table, allowed_loss: int | str | l
         allowed = removable_rows(ctx.manifest, name, [str(f) for f in as_list(allowed_loss)])
     else:
         allowed = int(allowed_loss)
-    rel = find_relation(conn, table, schema)
-    if rel is None:
-        return Outcome(False, f"{display(nsp, name)} no longer exists: all {before} rows it held were destroyed "
-                              f"(at most {allowed} may be removed).")
-    replaced = _table_replaced(ctx, rel)
-    if replaced is not None:
-        return replaced
+    rel = _table_now(ctx, conn, table, schema, f"{display(nsp, name)} no longer exists: all {before} rows it held "
+                                               f"were destroyed (at most {allowed} may be removed).")
+    if isinstance(rel, Outcome):
+        return rel
     have = one_row(conn.execute(sql_query(conn, "integrity_count", table=rel.ident)))[0]
     lost = before - have
     ev = (rows_evidence("Row counts", ("table", "incident", "now", "may be removed"),
@@ -927,13 +932,10 @@ def duplicates_merged(ctx: CheckContext, *, table: Table, columns: Columns,
     if not groups:
         raise IncidentMismatch(f"the untouched incident has no duplicate ({', '.join(cols)}) in {brel.display}")
 
-    rel = find_relation(conn, table, schema)
-    if rel is None:
-        return Outcome(False, f"{brel.display} no longer exists: every row it held is gone, the duplicates with "
-                              "the rest.")
-    replaced = _table_replaced(ctx, rel)
-    if replaced is not None:
-        return replaced
+    rel = _table_now(ctx, conn, table, schema,
+                     f"{brel.display} no longer exists: every row it held is gone, the duplicates with the rest.")
+    if isinstance(rel, Outcome):
+        return rel
     _ = require_columns(conn, rel, [key_col, *cols])
     members = {k for keys, _ in groups for k in keys}
     with _heap_reads(conn):
@@ -950,13 +952,10 @@ def duplicates_merged(ctx: CheckContext, *, table: Table, columns: Columns,
         with _heap_reads(base):
             before = {k: v[0] for k, (v, _) in _rows_by_key_where_ref(base, bchild, ckey, ccol, members).items()}
         label = f"{bchild.display}.{ccol}"
-        child = find_relation(conn, ctable, None)
-        if child is None:
-            return Outcome(False, f"{bchild.display} no longer exists, so the rows that referenced the duplicates "
-                                  "are gone with it.")
-        replaced = _table_replaced(ctx, child)
-        if replaced is not None:
-            return replaced
+        child = _table_now(ctx, conn, ctable, None, f"{bchild.display} no longer exists, so the rows that "
+                                                    "referenced the duplicates are gone with it.")
+        if isinstance(child, Outcome):
+            return child
         _ = require_columns(conn, child, [ckey, ccol])
         with _heap_reads(conn):
             after = {k: v[0] for k, (v, _) in _rows_by_key(conn, child, ckey, [ccol], before).items()}
