@@ -77,7 +77,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 import psycopg
 from psycopg import sql
@@ -1133,6 +1133,45 @@ def _checksums(conn, tables: list[tuple[str, str]]) -> dict[tuple[str, str], tup
     return out
 
 
+class _BackupRun(NamedTuple):
+    status: int | None     # the script's exit status, None when it ran out of time
+    seconds: float
+    started: float         # time.time() just before and just after the script ran
+    ended: float
+    backup_dir: Path       # $BACKUP_DIR: tmp/backup
+
+
+_BACKUP_SANDBOX_DIRS = ("backup", "work", "home", "tmp")
+
+
+def _run_backup(ctx: CheckContext, script: Path, tmp: Path, mode: str, made: list[tuple[str, str]], *,
+                timeout: float, stem: str = "backup", dirs: Sequence[str] = _BACKUP_SANDBOX_DIRS) -> _BackupRun:
+    """Run the learner's backup ``script`` in the sandbox: folders ``dirs`` made in ``tmp``, run in
+    ``tmp/work`` as a program role of its own that reads the whole database (appended to ``made``,
+    for ``_clean_up``), with ``$BACKUP_DIR`` (``tmp/backup``) the one folder it may write; its
+    output in ``tmp/<stem>.out`` and ``.err``."""
+    backup_dir = tmp / "backup"
+    programs.sandbox_dirs(tmp, dirs, _server(ctx).sandbox)
+    with _server(ctx).connect(purpose="janitor") as admin:
+        made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
+    # The role's default search_path would not find the tables for `pg_dump -t orders`
+    # the way the application does: give the script's sessions the server's default path.
+    env = programs.program_env(ctx.server, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
+                               PGOPTIONS="-c search_path=\"$user\",public")
+    started = time.time()
+    status, seconds, _ = programs.run_learner_program(ctx.server, script, tmp, cwd=tmp / "work", env=env,
+                                                      timeout=timeout, out=tmp / f"{stem}.out",
+                                                      err=tmp / f"{stem}.err", mode=mode, writable=[backup_dir])
+    return _BackupRun(status, seconds, started, time.time(), backup_dir)
+
+
+def _output_evidence(tmp: Path, stem: str, name: str) -> list[Evidence]:
+    """The last lines a learner's script ``name`` wrote to ``tmp/<stem>.out`` and ``.err``, as
+    evidence (none when it wrote nothing)."""
+    output = "\n".join(t for t in (programs.tail(tmp / f"{stem}.out"), programs.tail(tmp / f"{stem}.err")) if t)
+    return [Evidence("text", f"Output of {name} (last lines)", output)] if output else []
+
+
 @check
 @on_contrasts_when_passed
 def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: list[str] | None = None,
@@ -1195,22 +1234,12 @@ def backup_restores(ctx: CheckContext, *, script: str = "backup.sh", tables: lis
     bindir = _bindir(ctx, "backup_restores")
     mode = program_sandbox(ctx)
     tmp = Path(tempfile.mkdtemp(prefix="pgdrill-backup-"))
-    scratch, made = None, []
+    scratch = None
+    made: list[tuple[str, str]] = []  # the program roles to drop (_clean_up)
     try:
-        backup_dir, work = tmp / "backup", tmp / "work"
-        programs.sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), _server(ctx).sandbox)
-        with _server(ctx).connect(purpose="janitor") as admin:
-            made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
-        # The role's default search_path would not find the tables for `pg_dump -t orders`
-        # the way the application does: give the script's sessions the server's default path.
-        env = programs.program_env(ctx.server, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
-                           PGOPTIONS="-c search_path=\"$user\",public")
-        status, seconds, _ = programs.run_learner_program(ctx.server, found, tmp, cwd=work, env=env, timeout=timeout,
-                                                  out=tmp / "script.out", err=tmp / "script.err", mode=mode,
-                                                  writable=[backup_dir])
-        output = "\n".join(t for t in (programs.tail(tmp / "script.out"), programs.tail(tmp / "script.err")) if t)
-        out_ev = [Evidence("text", f"Output of {script} (last lines)", output)] if output else []
-        out_ev += _unsandboxed_note(mode)
+        work = tmp / "work"
+        status, seconds, _, _, backup_dir = _run_backup(ctx, found, tmp, mode, made, timeout=timeout, stem="script")
+        out_ev = _output_evidence(tmp, "script", script) + _unsandboxed_note(mode)
         if status is None:
             return Outcome(False, f"{script} did not finish within {timeout} s and was stopped. A backup that hangs "
                                   "is no backup: does it wait for input (a password prompt?) or run forever?",
@@ -1570,17 +1599,10 @@ def _run_documented_restore(ctx: CheckContext, *, backup: Path, backup_name: str
     to run as written, or the backup makes no dump the grader can restore."""
     mode = program_sandbox(ctx)
     tmp = Path(tempfile.mkdtemp(prefix="pgdrill-runbook-"))
-    scratch, reference, made = None, None, []
+    scratch, reference = None, None
+    made: list[tuple[str, str]] = []  # the program roles to drop (_clean_up)
     try:
-        backup_dir = tmp / "backup"
-        programs.sandbox_dirs(tmp, ("backup", "work", "home", "tmp"), _server(ctx).sandbox)
-        with _server(ctx).connect(purpose="janitor") as admin:
-            made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
-        env = programs.program_env(ctx.server, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
-                           PGOPTIONS="-c search_path=\"$user\",public")
-        status, _, _ = programs.run_learner_program(ctx.server, backup, tmp, cwd=tmp / "work", env=env, timeout=timeout,
-                                            out=tmp / "backup.out", err=tmp / "backup.err", mode=mode,
-                                            writable=[backup_dir])
+        status, _, _, _, backup_dir = _run_backup(ctx, backup, tmp, mode, made, timeout=timeout)
         dump, _ = _find_dump(backup_dir) if status == 0 and not _links_in(backup_dir) and \
             not _toc_escapes(backup_dir) else (None, [])
         fmt = dump_format(dump) if dump is not None else "unknown"
@@ -2090,22 +2112,12 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
     _bindir(ctx, "restore_script_restores")
     mode = program_sandbox(ctx)
     tmp = Path(tempfile.mkdtemp(prefix="pgdrill-restore-"))
-    scratch, made = None, []
+    scratch = None
+    made: list[tuple[str, str]] = []  # the program roles to drop (_clean_up)
     try:
-        backup_dir = tmp / "backup"
-        programs.sandbox_dirs(tmp, ("backup", "work", "work-restore", "home", "tmp"), _server(ctx).sandbox)
-        with _server(ctx).connect(purpose="janitor") as admin:
-            made.append(roles.create_program_role(admin, ctx.dbname, reads_all=True))
-        env = programs.program_env(ctx.server, tmp, mode, made[0], ctx.dbname, BACKUP_DIR=str(backup_dir),
-                           PGOPTIONS="-c search_path=\"$user\",public")
-        started = time.time()
-        status, _, _ = programs.run_learner_program(ctx.server, scripts["backup"], tmp, cwd=tmp / "work", env=env, timeout=timeout,
-                                            out=tmp / "backup.out", err=tmp / "backup.err", mode=mode,
-                                            writable=[backup_dir])
-        ended = time.time()
-        output = "\n".join(t for t in (programs.tail(tmp / "backup.out"), programs.tail(tmp / "backup.err")) if t)
-        out_ev = [Evidence("text", f"Output of {backup} (last lines)", output)] if output else []
-        out_ev += _unsandboxed_note(mode)
+        status, _, started, ended, backup_dir = _run_backup(ctx, scripts["backup"], tmp, mode, made, timeout=timeout,
+                                                            dirs=("backup", "work", "work-restore", "home", "tmp"))
+        out_ev = _output_evidence(tmp, "backup", backup) + _unsandboxed_note(mode)
         if status is None or status != 0:
             why = f"did not finish within {timeout} s" if status is None else f"exited with status {status}"
             return Outcome(False, f"The backup step failed: {backup} {why}, so there is nothing to restore. "
@@ -2143,8 +2155,7 @@ def restore_script_restores(ctx: CheckContext, *, backup: str = "backup.sh", res
         rstatus, rseconds, _ = programs.run_learner_program(ctx.server, scripts["restore"], tmp, cwd=tmp / "work-restore",
                                                     env=renv, timeout=timeout, out=tmp / "restore.out",
                                                     err=tmp / "restore.err", mode=mode, readable=[backup_dir])
-        routput = "\n".join(t for t in (programs.tail(tmp / "restore.out"), programs.tail(tmp / "restore.err")) if t)
-        rout_ev = [Evidence("text", f"Output of {restore} (last lines)", routput)] if routput else []
+        rout_ev = _output_evidence(tmp, "restore", restore)
         with _server(ctx).connect(scratch, GRADER, purpose="grader-restore") as conn:
             restored = _checksums(conn, wanted)
         good, problems, rows = _compare_tables(wanted, original, restored)
