@@ -695,6 +695,8 @@ def view_rows_match(ctx: CheckContext, *, name: str, reference: str | list[str],
     expected, actual = list(ref_rows), list(view_rows)
     shown_cols = view_cols
     if columns:
+        # The projection is checks/sql.py's (missing_column, project_columns), as in results.py's
+        # rows_match; the messages and the kind of exercise bug are this check's own.
         wanted = [ident_name(c) for c in as_list(columns)]
         missing = missing_column(view_cols, wanted)
         if missing is not None:

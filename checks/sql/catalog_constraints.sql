@@ -2,6 +2,8 @@
 -- The constraints of one table (NOT NULL ones excluded; see catalog_not_null) with their
 -- columns in key order, the referenced table and columns of a foreign key, and whether
 -- the constraint has been validated. Params: table_oid.
+-- catalog_constraints.pg18.sql is this query with con.conenforced added (a column PostgreSQL 18
+-- brought; older servers have none, so it cannot be one file): change the two together.
 SELECT con.conname::pg_catalog.text AS name,
        con.contype::pg_catalog.text AS kind,
        con.convalidated AS validated,
