@@ -95,6 +95,7 @@ def test_measured_values_are_masked_and_what_grades_is_not(tool):
             {"kind": "rows", "title": "Unexpected rows in your result", "columns": ["pid", "usename"],
              "rows": [[str(pid), "learner"]]},
             {"kind": "text", "title": "Backup", "body": "$BACKUP_DIR/pagila.2026-12-03_042009.d (directory format)"},
+            {"kind": "text", "title": "Output", "body": f"backup written: /tmp/x/pagila.dump ({882944 + pid % 10} bytes)"},
             points=points)
 
     def norm(snap: dict) -> str:
