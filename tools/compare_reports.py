@@ -11,8 +11,9 @@ and process ids of a run, object ids and relfilenodes, measured query times and 
 scaled by the machine's speed, pgstattuple_approx's and the statistics' estimates and
 counters (``_VOLATILE_KEYS``, ``_VOLATILE_TEXT``, ``_VOLATILE_COLUMNS``, each narrow and
 commented: points, statuses, exact counts, limits set and wording stay compared). Two
-snapshots of the same code, exercises, scale and seed are byte-identical (checked on all
-exercises, twice over, under load); they differ only where the grader's behaviour changed.
+snapshots of the same code, exercises, scale and seed are byte-identical (checked on all 87
+reports with two pairs of full runs at loads of 1 to 5); they differ only where the grader's
+behaviour changed.
 
     python tools/compare_reports.py snapshot OUT.json [-e ID … | --quick] [--scale 0.1] [--seed 7] [--code DIR]
     python tools/compare_reports.py compare BEFORE.json AFTER.json
