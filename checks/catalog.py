@@ -724,8 +724,9 @@ def view_rows_match(ctx: CheckContext, *, name: str, reference: str | list[str],
                                  f"{i + 1} of {len(alternatives)} computes them.")
     evidence = [Evidence("sql", "Expected rows come from", ref_text, instructor_only=True)]
     if cmp.column_count_mismatch:
-        evidence += [answer(rows_evidence("Expected (first rows)", ref_cols, expected)),
-                     rows_evidence(f"{rel.display} (first rows)", shown_cols, actual)]
+        # The comparison's examples: the first rows of each, sorted (a view's rows have no order).
+        evidence += [answer(rows_evidence("Expected (first rows)", ref_cols, cmp.missing, total=len(expected))),
+                     rows_evidence(f"{rel.display} (first rows)", shown_cols, cmp.extra, total=len(actual))]
         return Outcome(False, f"{rel.display} returns {len(view_cols)} column(s) ({', '.join(view_cols)}); the "
                               f"expected rows have {len(ref_cols)} ({', '.join(ref_cols)}).", tuple(evidence))
     parts = []

@@ -128,8 +128,10 @@ def rows_match(ctx: CheckContext, *, query: CapturedQuery, reference: str, order
         message = (f"Your query {query!r} returns {len(actual_cols)} column(s) ({', '.join(actual_cols)}); "
                    f"the expected result has {len(expected_cols)} ({', '.join(expected_cols)}). "
                    "Select exactly the columns the task asks for.")
-        evidence.append(answer(rows_evidence("Expected (first rows)", expected_cols, expected)))
-        evidence.append(rows_evidence("Yours (first rows)", actual_cols, actual))
+        # The comparison's examples: the first rows, sorted unless the order was asked for.
+        evidence.append(answer(rows_evidence("Expected (first rows)", expected_cols, cmp.missing,
+                                             total=len(expected))))
+        evidence.append(rows_evidence("Yours (first rows)", actual_cols, cmp.extra, total=len(actual)))
         return Outcome(False, message, tuple(evidence))
     if cmp.order_only:
         message = (f"Right rows, wrong order: your query {query!r} returned the expected {len(expected)} "

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import chain
-from typing import Any, Hashable, Sequence, cast
+from typing import Any, Hashable, Iterable, Sequence, cast
 from uuid import UUID
 
 __all__ = ["Comparison", "ColumnComparison", "compare_rows", "compare_columns"]
@@ -71,8 +71,11 @@ __all__ = ["Comparison", "ColumnComparison", "compare_rows", "compare_columns"]
 class Comparison:
     """The outcome of :func:`compare_rows`.
 
-    missing/extra hold at most ``max_examples`` rows each (in the order they appear in
-    their result); the counts are complete.  ``first_difference`` is the 1-based row
+    missing/extra hold at most ``max_examples`` rows each: the first ones in the order they
+    appear in their result, shown in that order when the comparison is ordered and sorted by
+    their values (:func:`display_order`) when it is not — an unordered result's order means
+    nothing and can change from run to run (a hash's order), and a learner must read the same
+    evidence every time. The counts are complete.  ``first_difference`` is the 1-based row
     where an ordered comparison first differs (None when unordered or equal).
     """
 
@@ -165,6 +168,25 @@ def _key(v: Any) -> Hashable:
 
 def _row_key(row: Sequence[Any]) -> tuple:
     return tuple(map(_key, row))
+
+
+def _sort_key(v: Any) -> tuple:
+    """A key that orders any two values: numbers by value (then by their text, so 1.0 and
+    1.00 keep one order), NaN after them, NULL last (as PostgreSQL sorts ascending), anything
+    else by its type and its text."""
+    if v is None:
+        return (3,)
+    if isinstance(v, (numbers.Real, Decimal)) and not isinstance(v, bool):
+        if _key(v) is _NAN:
+            return (1, str(v))
+        return (0, v, str(v))
+    return (2, type(v).__qualname__, str(v))
+
+
+def display_order(rows: Iterable[Sequence[Any]]) -> list[tuple]:
+    """``rows`` sorted by every column's value (:func:`_sort_key`): the same order whatever
+    order they came in, for showing rows whose order means nothing."""
+    return sorted((tuple(r) for r in rows), key=lambda r: tuple(map(_sort_key, r)))
 
 
 def _plain_rows(rows: Sequence[Sequence[Any]]) -> bool:
@@ -655,6 +677,13 @@ def _diff_message(missing: int, extra: int) -> str:
     return " and ".join(parts)
 
 
+def _examples(rows: Sequence[Sequence], chosen: Iterable[int], ordered: bool) -> tuple[tuple, ...]:
+    """The rows at the indexes ``chosen``: in that order for an ordered comparison, else in
+    :func:`display_order` (the same evidence on every run)."""
+    picked = [tuple(rows[i]) for i in chosen]
+    return tuple(picked if ordered else display_order(picked))
+
+
 def compare_rows(expected: Sequence[Sequence], actual: Sequence[Sequence], *,
                  ordered: bool = False, mode: str = "bag",
                  numeric_tolerance: float = 1e-9, max_examples: int = 5) -> Comparison:
@@ -681,8 +710,8 @@ def compare_rows(expected: Sequence[Sequence], actual: Sequence[Sequence], *,
         want, have = len(expected[0]), len(actual[0])
         return Comparison(
             equal=False, column_count_mismatch=True,
-            missing=tuple(tuple(r) for r in expected[:max_examples]),
-            extra=tuple(tuple(r) for r in actual[:max_examples]),
+            missing=_examples(expected, range(min(n_exp, max_examples)), ordered),
+            extra=_examples(actual, range(min(n_act, max_examples)), ordered),
             missing_count=n_exp, extra_count=n_act,
             message=f"your query returns {_plural(have, 'column', 'columns')}, {want} expected",
             **counts)
@@ -736,8 +765,8 @@ def compare_rows(expected: Sequence[Sequence], actual: Sequence[Sequence], *,
     else:
         missing_idx, extra_idx = _set_unmatched(exp_keys, act_keys, tol)
 
-    missing = tuple(tuple(expected[i]) for i in missing_idx[:max_examples])
-    extra = tuple(tuple(actual[i]) for i in extra_idx[:max_examples])
+    missing = _examples(expected, missing_idx[:max_examples], ordered)
+    extra = _examples(actual, extra_idx[:max_examples], ordered)
     if not missing_idx and not extra_idx:
         if ordered:
             return Comparison(False, order_only=True, first_difference=first_difference,

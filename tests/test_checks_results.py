@@ -115,6 +115,26 @@ def test_rows_match_column_count_mismatch(db):
     assert not out.passed and "1 column(s)" in out.message and "has 2" in out.message
 
 
+def test_rows_match_shows_the_first_rows_sorted_unless_the_order_was_asked_for(db):
+    # Rows of an unordered comparison are shown sorted (an unordered result's order can change
+    # from run to run); which rows are shown stays the first ones the result returned.
+    ctx = db("-- name: ids\nSELECT g AS id FROM generate_series(12, 1, -1) AS g;")
+    reference = "SELECT g AS id FROM generate_series(1, 3) AS g"
+    extra = next(e for e in rows_match(ctx, query="ids", reference=reference).evidence
+                 if e.title.startswith("Unexpected"))
+    assert extra.title == "Unexpected rows in your result (first 5 of 9)"
+    assert extra.rows == (("8",), ("9",), ("10",), ("11",), ("12",))
+    ordered = rows_match(db("-- name: ids\nSELECT g AS id FROM generate_series(12, 1, -1) AS g ORDER BY g DESC;"),
+                         query="ids", reference=reference + " ORDER BY g", ordered=True)
+    extra = next(e for e in ordered.evidence if e.title.startswith("Unexpected"))
+    assert extra.rows == (("12",), ("11",), ("10",), ("9",), ("8",))
+    wide = rows_match(db("-- name: ids\nSELECT g AS id, 0 AS n FROM generate_series(12, 1, -1) AS g;"),
+                      query="ids", reference=reference)
+    yours = next(e for e in wide.evidence if e.title.startswith("Yours"))
+    assert yours.title == "Yours (first rows) (first 5 of 12)"
+    assert yours.rows == tuple((str(i), "0") for i in range(8, 13))
+
+
 def test_rows_match_query_not_run(db):
     ctx = db("-- name: something_else\nSELECT 1;")
     out = rows_match(ctx, query="orphans", reference=ORPHANS)

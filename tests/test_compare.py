@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pgdrill.compare import compare_columns, compare_rows
+from pgdrill.compare import compare_columns, compare_rows, display_order
 
 PROPERTY = settings(deadline=None, max_examples=200, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -57,6 +57,39 @@ def test_messages_use_singular_and_plural():
 def test_max_examples_limits_examples_not_counts():
     c = compare_rows([(i,) for i in range(20)], [], max_examples=3)
     assert c.missing == ((0,), (1,), (2,)) and c.missing_count == 20
+
+
+def test_unordered_examples_are_sorted_whatever_order_the_rows_came_in():
+    # An unordered result's order can change from run to run (rows read from a hash); the
+    # evidence a learner reads must not. Ties on the first column are ordered by the next.
+    expected = [("orders", Decimal("23.3")), ("customers", 0.0), ("categories", 0.0), ("products", None)]
+    actual = [("products", 1), ("order_items", 2), ("categories", 3)]
+    for seed in range(5):
+        e, a = expected[:], actual[:]
+        random.Random(seed).shuffle(e)
+        random.Random(seed + 1).shuffle(a)
+        c = compare_rows(e, a)
+        assert c.missing == (("categories", 0.0), ("customers", 0.0), ("orders", Decimal("23.3")),
+                             ("products", None))
+        assert c.extra == (("categories", 3), ("order_items", 2), ("products", 1))
+        mismatch = compare_rows(e, [r[:1] for r in a])
+        assert mismatch.column_count_mismatch and mismatch.missing == tuple(display_order(e))
+    # Which rows are shown stays the first ones of the result; only their order is sorted.
+    c = compare_rows([(3,), (1,), (2,)], [], max_examples=2)
+    assert c.missing == ((1,), (3,)) and c.missing_count == 3
+
+
+def test_ordered_examples_keep_the_order_of_their_result():
+    c = compare_rows([("b",), ("a",)], [("d",), ("c",)], ordered=True)
+    assert c.missing == (("b",), ("a",)) and c.extra == (("d",), ("c",))
+
+
+def test_display_order_sorts_numbers_by_value_nan_then_null_last():
+    rows = [(None,), (Decimal("NaN"),), (2,), (Decimal("1.5"),), (float("nan"),), (-1.0,), ("x",)]
+    shown = display_order(rows)
+    assert shown[:3] == [(-1.0,), (Decimal("1.5"),), (2,)]
+    assert {str(r[0]) for r in shown[3:5]} == {"nan", "NaN"} and shown[-1] == (None,)
+    assert display_order(reversed(rows)) == shown
 
 
 def test_duplicates_matter_in_bag_mode_only():

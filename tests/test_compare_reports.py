@@ -60,3 +60,52 @@ def test_a_folder_without_a_base_is_graded_as_it_is(tool, tmp_path):
     reference = ROOT / "solutions" / exercise
     assert tool.as_graded(load(exercise), "reference", reference, tmp_path / "x") == reference
     assert not (tmp_path / "x").exists()
+
+
+def _check(message: str, *evidence: dict, points: float = 1.0) -> dict:
+    return {"reports": {"x reference": {"exercises": [{"checks": [
+        {"status": "passed" if points else "failed", "points": points, "message": message,
+         "evidence": list(evidence)}]}]}}}
+
+
+def test_measured_values_are_masked_and_what_grades_is_not(tool):
+    """Two gradings that differ only in what they measured normalise alike; a point, a status,
+    a limit set, a factor asked for, an exact count or a row still tells them apart."""
+    def run(ms: float, ratio: float, slower: float, pid: int, filenode: int, live: int, modified: int,
+            points: float = 1.0, factor: int = 10, dead: int = 3, limit: int = 100) -> dict:
+        return _check(
+            f"The query runs in {ms:.1f} ms against {ms * ratio:.1f} ms on the untouched incident: "
+            f"{ratio:.1f}× faster, but {factor}× was expected. The query runs in {ms:.1f} ms (median of 7 "
+            f"runs), under {limit * slower:.1f} ms ({limit} ms on the reference machine; this one runs "
+            f"{slower:.1f}× slower right now). public.orders: 12% dead ({dead} dead of {live + dead} row "
+            f"versions, pgstattuple); public.products was last analyzed never, {modified} rows modified since",
+            {"kind": "text", "title": "Execution times (ms)", "body": f"{ms:.2f}, {ms + 1:.2f}"},
+            {"kind": "text", "title": "Machine speed (yardstick)",
+             "body": f"yardstick times (ms): {slower * 16:.2f}, 17.00; median {slower * 16:.2f} ms against 16 ms "
+                     f"where the limit of {limit} ms was set, so the limit on this machine right now is "
+                     f"{limit * slower:.1f} ms"},
+            {"kind": "plan", "title": f"Untouched incident: median {ms * ratio:.2f} ms", "body": "Seq Scan"},
+            {"kind": "rows", "title": "Dead tuples", "columns": ["table", "live", "dead", "dead share", "source"],
+             "rows": [["public.orders", str(live), str(dead), f"{dead / live:.1%}", "pgstattuple"]]},
+            {"kind": "rows", "title": "Statistics", "columns": ["table", "last analyzed", "modified since",
+                                                                "rows (estimate)"],
+             "rows": [["public.products", "never (in this database)", str(modified), str(live)]]},
+            {"kind": "rows", "title": "Data file of each table (pg_relation_filenode)",
+             "columns": ["table", "yours", "untouched incident"], "rows": [["public.orders", str(filenode), "16384"]]},
+            {"kind": "rows", "title": "Unexpected rows in your result", "columns": ["pid", "usename"],
+             "rows": [[str(pid), "learner"]]},
+            {"kind": "text", "title": "Backup", "body": "$BACKUP_DIR/pagila.2026-12-03_042009.d (directory format)"},
+            {"kind": "text", "title": "Output", "body": f"backup written: /tmp/x/pagila.dump ({882944 + pid % 10} bytes)"},
+            points=points)
+
+    def norm(snap: dict) -> str:
+        return tool.dumps(tool._normalise(snap))
+
+    first = norm(run(9.7, 0.8, 4.4, 15172, 28996, 7987, 0))
+    assert first == norm(run(2.4, 234.6, 2.1, 1996, 28994, 4581, 15))
+    assert norm(tool._normalise(run(9.7, 0.8, 4.4, 15172, 28996, 7987, 0))) == first  # idempotent
+    for changed in (dict(points=0.0), dict(factor=5), dict(dead=4), dict(limit=200)):
+        assert norm(run(9.7, 0.8, 4.4, 15172, 28996, 7987, 0, **changed)) != first, changed
+    other_table = run(9.7, 0.8, 4.4, 15172, 28996, 7987, 0)
+    other_table["reports"]["x reference"]["exercises"][0]["checks"][0]["evidence"][4]["rows"][0][0] = "public.x"
+    assert norm(other_table) != first
