@@ -136,8 +136,7 @@ def klass(tmp_path_factory):
     """Seven students' repositories (git, as the workflow clones them) and a roster; one student
     whose repository does not exist."""
     root = tmp_path_factory.mktemp("klass")
-    kinds = {"ana": "reference", "bo": "starter", "cy": "half", "di": "reference", "ed": "empty",
-             "fay": "starter", "gus": "half"}
+    kinds = {"ana": "reference", "bo": "starter", "cy": "half", "di": "reference", "ed": "empty"}
     plain = root / "submissions"  # the same work, as the folders one batch grades
     for name, kind in kinds.items():
         repo = root / "repos" / "course" / name
@@ -177,7 +176,7 @@ def test_the_fanned_out_regrade_equals_one_batch(klass, grader, tmp_path, reques
     assert proc.returncode == 0, proc.stderr
     assert "roster folder 'hal' has no submission" in proc.stderr
 
-    count = 3
+    count = 2  # five students and a missing one in two chunks: uneven, and hal falls in the last
     env = dict(os.environ, PGDRILL_CLONE_BASE=f"file://{root}/repos/", PGDRILL_GRADE_PY=str(ROOT / "grade.py"),
                PYTHON=sys.executable, PGDRILL_EXERCISES=DEMO, PGDRILL_WORKERS="1",
                PGDRILL_SCALE=str(grader.options.scale), PGDRILL_GRADING_SEED=str(grader.options.seed))
