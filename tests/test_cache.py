@@ -93,6 +93,7 @@ def test_a_grading_leaves_the_cached_files_untouched(tmp_path, kind):
     assert SMALL.template_name in again.templates
 
 
+@pytest.mark.server_independent
 def test_a_changed_fixture_file_rebuilds_only_its_template(tmp_path, kind):
     tree = tmp_path / "tree"
     copy_engine(tree)
@@ -110,6 +111,7 @@ def _entry_path(cache_dir: Path) -> Path:
     return path
 
 
+@pytest.mark.server_independent
 def test_a_damaged_template_file_is_rebuilt_not_trusted(tmp_path, kind):
     first = client(tmp_path / "cache", kind, [SMALL, EMPTY])
     entry = json.loads((_entry_path(tmp_path / "cache") / "entry.json").read_text())
@@ -126,6 +128,7 @@ def test_a_damaged_template_file_is_rebuilt_not_trusted(tmp_path, kind):
 
 
 @pytest.mark.parametrize("damage", ["record", "catalog"])
+@pytest.mark.server_independent
 def test_a_damaged_entry_is_discarded_and_built_again(tmp_path, kind, damage):
     first = client(tmp_path / "cache", kind, [EMPTY])
     path = _entry_path(tmp_path / "cache")
@@ -156,6 +159,7 @@ def test_a_template_recorded_by_another_version_is_rebuilt_not_a_crash(tmp_path,
     assert client(tmp_path / "cache", kind, [EMPTY, SMALL])["progress"] == []
 
 
+@pytest.mark.server_independent
 def test_two_graders_at_once_build_each_template_once(tmp_path, kind):
     procs = [client(tmp_path / "cache", kind, [SMALL], wait=False) for _ in range(2)]
     results = [finish(proc) for proc in procs]
@@ -173,6 +177,7 @@ def _grade_py(*args, cache_dir: Path, check: bool = True) -> subprocess.Complete
     return proc
 
 
+@pytest.mark.server_independent
 def test_cache_status_and_clear_from_the_command_line(tmp_path, kind):
     client(tmp_path / "cache", kind, [EMPTY])
     status = _grade_py("cache", "status", cache_dir=tmp_path / "cache").stdout
@@ -184,6 +189,7 @@ def test_cache_status_and_clear_from_the_command_line(tmp_path, kind):
     assert not any(p.is_dir() for p in (tmp_path / "cache" / "v1").iterdir())
 
 
+@pytest.mark.server_independent
 def test_grade_py_twice_the_second_builds_nothing(tmp_path, kind):
     args = ["solutions/", "-e", "demo-first-fix", "--scale", "0.05", "--server", kind, "--format", "json", "--progress"]
     first = _grade_py(*args, cache_dir=tmp_path / "cache", check=False)
@@ -200,12 +206,14 @@ def test_the_cache_key_follows_the_sources(tmp_path):
     assert key.startswith("pgdrill-templates-") and key == _grade_py("cache", "key", cache_dir=tmp_path).stdout.strip()
 
 
+@pytest.mark.server_independent
 def test_no_cache_leaves_no_cache_folder(tmp_path, kind):
     _grade_py("solutions/", "-e", "demo-first-fix", "--scale", "0.05", "--server", kind, "--no-cache", "-q",
               cache_dir=tmp_path / "cache", check=False)
     assert not (tmp_path / "cache").exists()
 
 
+@pytest.mark.server_independent
 def test_the_ci_cache_key_changes_with_a_fixture_file_only(tmp_path):
     tree = tmp_path / "tree"
     copy_engine(tree)
@@ -242,6 +250,7 @@ def test_the_workflow_keeps_the_cache_under_the_graders_key():
     assert order.index("install") < order.index(cached["uses"]) < order.index("pgdrill")
 
 
+@pytest.mark.server_independent
 def test_gradescope_grading_after_setup_warm_builds_nothing(tmp_path, kind):
     """setup.sh runs `grade.py cache warm` into the image; run_autograder must then only copy."""
     cache_dir = tmp_path / "cache"
@@ -297,6 +306,7 @@ def test_a_server_copied_from_the_builder_serves_exactly_the_settings_of_a_fresh
     assert all(want[name] != value for name, value in BUILD_SETTINGS.items())
 
 
+@pytest.mark.server_independent
 def test_recent_changes_grades_no_time_of_the_build(tmp_path, kind):
     """Task 1.3 dates only the writes of the copy it grades: the template's rows (built with
     track_commit_timestamp off) have no time, the replay's are dated after the copy was made."""

@@ -478,6 +478,7 @@ def loopback_listener():
 
 
 @pytest.mark.skipif(not AS_ROOT, reason="the backup script runs as another OS user only when the grader is root")
+@pytest.mark.server_independent
 def test_a_backup_script_cannot_harm_the_machine(attempt, backup_spec, next_spec, grader, pg_server, tmp_path,
                                                  loopback_listener):
     if pg_server.kind == "dsn" or os.environ.get("PGDRILL_SANDBOX_USER") == "":
@@ -512,6 +513,7 @@ def test_a_backup_script_cannot_harm_the_machine(attempt, backup_spec, next_spec
         tmp_canary.unlink()
 
 
+@pytest.mark.server_independent
 def test_a_backup_script_that_forks_forever_leaves_nothing_behind(attempt, backup_spec):
     marker = f"pgdrill-hostile-{uuid.uuid4().hex[:12]}"
     result = attempt({"backup.sh": backup_attack("fork_bomb", {"MARKER": marker}), "RUNBOOK.md": RUNBOOK},
@@ -536,6 +538,7 @@ def test_a_dump_that_links_out_of_backup_dir_is_not_followed(attempt, backup_spe
 
 
 @pytest.mark.skipif(not AS_ROOT, reason="the restore script runs as another OS user only when the grader is root")
+@pytest.mark.server_independent
 def test_a_restore_script_is_learner_only_in_its_scratch_database(attempt, pg_server):
     if pg_server.kind == "dsn" or os.environ.get("PGDRILL_SANDBOX_USER") == "":
         pytest.skip("no sandbox user on this server")
@@ -564,6 +567,7 @@ def _program_sessions_and_roles(pg_server) -> tuple[list, list]:
     return sessions, roles
 
 
+@pytest.mark.server_independent
 def test_a_backup_script_reads_no_answer_key_and_leaves_no_files(attempt, backup_spec, pg_server, tmp_path):
     """Items 1 and 5: the checkout, another submission and the grader's command line are out of
     sight; what it writes to /tmp, /dev/shm and /var/tmp is gone afterwards."""
@@ -597,6 +601,7 @@ def test_a_backup_script_reads_no_answer_key_and_leaves_no_files(attempt, backup
         assert not (Path(folder) / marker).exists(), folder
 
 
+@pytest.mark.server_independent
 def test_a_backup_script_cannot_sabotage_the_next_learner(attempt, backup_spec, pg_server):
     """Item 2: its role reaches one database with a few sessions, cannot end anyone else's,
     and every session it started ends with the check (``attempt`` then grades the next
@@ -613,6 +618,7 @@ def test_a_backup_script_cannot_sabotage_the_next_learner(attempt, backup_spec, 
     assert _program_sessions_and_roles(pg_server) == ([], [])
 
 
+@pytest.mark.server_independent
 def test_a_backup_script_cannot_reach_another_cluster(attempt, backup_spec, pg_server):
     """Item 3: a second grader's cluster on the same machine is neither visible (its socket is
     outside the sandbox) nor open to the sandbox user (no peer mapping, no role of this run)."""
@@ -654,6 +660,7 @@ def test_a_dump_whose_toc_names_a_file_outside_it_is_not_restored(attempt, backu
     assert "TOPSECRET" not in shown
 
 
+@pytest.mark.server_independent
 def test_without_a_sandbox_programs_are_not_run_unless_the_instructor_allows_it(grader, backup_spec, pg_server,
                                                                               monkeypatch, tmp_path):
     """Where bubblewrap cannot start, the check is not graded (an error that says why); with
@@ -725,6 +732,7 @@ def test_validate_names_file_line_and_cause(course, old, new, cause):
         assert f"exercise.yaml:{line}" in proc.stderr, (line, proc.stderr)
 
 
+@pytest.mark.server_independent
 def test_validate_solutions_names_the_reference_that_fails(course, request):
     sol = course / "solutions" / EXERCISE / "solution.sql"
     _edit(sol, "CHECK (stock_quantity >= 0) NOT VALID;", "CHECK (stock_quantity >= -5) NOT VALID;")
@@ -740,6 +748,7 @@ def test_validate_solutions_names_the_reference_that_fails(course, request):
     assert "FAIL demo-first-fix" in proc.stdout
 
 
+@pytest.mark.server_independent
 def test_validate_solutions_accepts_the_error_a_proof_wants(tmp_path, request):
     """3.2's reference proves the corruption with a statement that must fail (amcheck's
     error is the finding): validate counts that error as the proof, not as a broken
