@@ -20,7 +20,9 @@ import contextlib
 import copy
 import dataclasses
 import datetime as dt
+import inspect
 import os
+import re
 import threading
 import time
 import traceback
@@ -125,6 +127,31 @@ def with_planted(manifest: Mapping[str, Any] | None, contrast: ContrastSpec,
         faults.append({"id": rows.fault, "table": rows.table, "row_ids": list(found), "count": len(found),
                        "planted_by_contrast": contrast.id})
     return out
+
+
+_COUNTERS = re.compile(r"pg_stat", re.IGNORECASE)
+
+
+def baseline_reads_counters(spec: ExerciseSpec) -> bool:
+    """Whether a check of ``spec`` runs a reference on the baseline that may read cumulative
+    statistics (pg_stat_user_tables, pg_statio_*, pg_stat_statements, pg_stat_get_*…; any
+    ``pg_stat`` in its arguments, pg_stats included, to be safe).
+
+    A baseline copied from the graded clone (``TemplateCache.snapshot``) has every row, row
+    version and planner statistic of the learner's starting state but no counters (they are
+    keyed by the database's OID); such an exercise gets a baseline with its traffic replayed.
+    The checks' own code reads no counters on the baseline (only the learner's database's).
+    """
+    return any(_against(chk) == "baseline" and _COUNTERS.search(repr(chk.args)) for chk in spec.checks)
+
+
+def _against(chk: CheckSpec) -> str | None:
+    """Where ``chk`` runs its reference: its ``against`` argument, else the check's default."""
+    if chk.args and "against" in chk.args:
+        return chk.args["against"]
+    definition = checks.REGISTRY.get(chk.check)
+    param = inspect.signature(definition.func).parameters.get("against") if definition else None
+    return None if param is None or param.default is inspect.Parameter.empty else param.default
 
 
 def fixture_keys(spec: ExerciseSpec, options: GradingOptions) -> list[FixtureKey]:
@@ -403,7 +430,9 @@ class PreparedExercise:
             # overlap leave different dead-tuple counts (page pruning), and two clones of one
             # seed must count the same. Its traffic stays out of pg_stat_statements and the log.
             # The first one of a key on a server copied from the cache was prepared there.
+            # (Usually it was copied from the clone before the learner's files ran: prepared().)
             self._baseline = self.grader.templates.baseline(self.key)
+        if self._base_conns is None:
             self._base_conns = _Connections(self.grader.server, self._baseline.dbname)
         return self._base_conns.get(sandbox.GRADER, "grader-baseline")
 
@@ -600,7 +629,15 @@ class Grader:
             clone = self.templates.clone(key)
         except Exception as exc:  # noqa: BLE001
             raise _SetupFailed(f"could not prepare the starting state: {exc}") from exc
-        graded = PreparedExercise(self, spec, files_dir, key, clone, root)
+        # The untouched baseline, for an incident that replays traffic: a copy of the clone
+        # now, before anything else touches it, unless a check reads its counters.
+        baseline = None
+        if key.kind.replays and not baseline_reads_counters(spec):
+            try:
+                baseline = self.templates.snapshot(clone)
+            except psycopg.Error:
+                baseline = None  # a replayed one is made on first use instead
+        graded = PreparedExercise(self, spec, files_dir, key, clone, root, _baseline=baseline)
         try:
             graded.setup()
             yield graded

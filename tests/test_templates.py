@@ -134,3 +134,93 @@ def test_pg_stat_statements_shows_no_build_no_grader_and_no_dropped_clone(pg_ser
     assert "secret_reference_answer" not in texts
     assert "first learner statement" not in texts
     assert "like" in texts.lower()  # the application's replayed name search is there to be found
+
+
+SNAPSHOT_LAYOUT = (
+    "SELECT pg_catalog.md5(pg_catalog.string_agg(ctid::text || ':' || xmin::text, ',' ORDER BY ctid)), "
+    "pg_catalog.count(*), pg_catalog.pg_relation_size(%(table)s::regclass), "
+    "pg_catalog.max(pg_catalog.pg_xact_commit_timestamp(xmin))::text FROM public.{}")
+SNAPSHOT_PLANNER_STATS = (
+    "SELECT tablename, attname, null_frac, n_distinct, most_common_vals::text FROM pg_catalog.pg_stats "
+    "WHERE schemaname = 'public' ORDER BY 1, 2")
+SNAPSHOT_COUNTERS = (
+    "SELECT relname, n_tup_upd, n_dead_tup, seq_scan FROM pg_catalog.pg_stat_user_tables ORDER BY relname")
+
+
+def _physical_state(server, dbname: str) -> tuple:
+    time.sleep(1.1)  # counters of a replay's last statements are published within a second
+    with server.connect(dbname, purpose="test") as conn:
+        layout = [conn.execute(sql.SQL(SNAPSHOT_LAYOUT).format(sql.Identifier(t)), {"table": t}).fetchone()
+                  for t in ("orders", "products", "order_items")]
+        planner = conn.execute(SNAPSHOT_PLANNER_STATS).fetchall()
+        counters = conn.execute(SNAPSHOT_COUNTERS).fetchall()
+    return layout, planner, counters
+
+
+def test_a_snapshot_baseline_is_the_learners_starting_state_without_its_counters(pg_server, templates, incident_key):
+    """``TemplateCache.snapshot`` copies a replayed clone before anything touches it: the
+    grader's baseline then holds the learner's starting state itself — every row version where
+    it lies (ctid and xmin), the same relation sizes, planner statistics and commit times —
+    but, copied to a new database OID, none of its cumulative statistics. That is why an
+    exercise whose baseline references read pg_stat_* gets a replayed baseline instead
+    (``grading.baseline_reads_counters``)."""
+    clone = templates.clone(incident_key)
+    try:
+        copy = templates.snapshot(clone)
+        try:
+            assert copy.dbname != clone.dbname
+            learner_layout, learner_planner, learner_counters = _physical_state(pg_server, clone.dbname)
+            copy_layout, copy_planner, copy_counters = _physical_state(pg_server, copy.dbname)
+            assert copy_layout == learner_layout and copy_planner == learner_planner
+            assert all(row[3] is not None for row in copy_layout)  # the replay's commits are dated
+            # The counters are the clone's alone: the replay's row versions are counted there, not in the copy.
+            assert any(row[1] > 0 and row[2] > 0 for row in learner_counters)
+            assert all(row[1:] == (0, 0, 0) for row in copy_counters)
+            with pg_server.connect(purpose="test") as conn:
+                grants = conn.execute(
+                    "SELECT r.rolname FROM pg_catalog.pg_roles r WHERE pg_catalog.has_database_privilege(r.oid, %s, "
+                    "'CONNECT') AND r.rolname IN ('learner', 'pgdrill_grader') ORDER BY 1", (copy.dbname,)).fetchall()
+            assert grants == [("learner",), ("pgdrill_grader",)]
+        finally:
+            copy.drop()
+    finally:
+        clone.drop()
+    with pg_server.connect(purpose="test") as conn:
+        assert conn.execute("SELECT pg_catalog.count(*) FROM pg_catalog.pg_database WHERE datname = ANY(%s)",
+                            ([clone.dbname, copy.dbname],)).fetchone() == (0,)
+
+
+def test_a_baseline_is_replayed_only_where_its_counters_are_read(tmp_path):
+    """The exercises whose baseline references read cumulative statistics (Tasks 2.2 and 2.3)
+    get a replayed baseline; the others a snapshot. A check's default ``against`` counts: a
+    report check compares with the baseline unless told otherwise."""
+    from pgdrill import checks
+    from pgdrill.grading import baseline_reads_counters
+    from pgdrill.spec import load_all_specs, load_spec
+
+    known = checks.load_all()
+    counting = {s.id for s in load_all_specs(ROOT, known) if baseline_reads_counters(s)}
+    assert counting == {"techshop-2-2-index-usage", "techshop-2-3-statistics-bloat"}
+
+    def spec_with(check: str) -> object:
+        folder = tmp_path / f"toy-counters-{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        (folder / "exercise.yaml").write_text(textwrap.dedent(f"""\
+            id: {folder.name}
+            title: Toy
+            incident: {{fixture: techshop, scale: 0.05, seed: 7}}
+            files: [{{path: a.sql, run: sql}}, {{path: REPORT.md, run: none}}]
+            checks:
+            {textwrap.indent(textwrap.dedent(check), "  ")}
+            """))
+        return load_spec(folder / "exercise.yaml", known)
+
+    graded = "- {id: a, check: rows_match, points: 1, description: d, with: {query: q, reference: SELECT n_dead_tup FROM pg_stat_user_tables}}"
+    based = "- {id: a, check: rows_match, points: 1, description: d, with: {query: q, against: baseline, reference: SELECT n_dead_tup FROM pg_stat_user_tables}}"
+    rows = "- {id: a, check: rows_match, points: 1, description: d, with: {query: q, against: baseline, reference: SELECT id FROM orders}}"
+    report = ("- {id: a, check: report_mentions_numbers, points: 1, description: d, with: {path: REPORT.md, "
+              "facts: {dead tuples: SELECT sum(n_dead_tup) FROM pg_stat_user_tables}}}")
+    assert not baseline_reads_counters(spec_with(graded))
+    assert baseline_reads_counters(spec_with(based))
+    assert not baseline_reads_counters(spec_with(rows))
+    assert baseline_reads_counters(spec_with(report))
