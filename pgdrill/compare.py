@@ -71,11 +71,11 @@ __all__ = ["Comparison", "ColumnComparison", "compare_rows", "compare_columns"]
 class Comparison:
     """The outcome of :func:`compare_rows`.
 
-    missing/extra hold at most ``max_examples`` rows each: the first ones in the order they
-    appear in their result, shown in that order when the comparison is ordered and sorted by
-    their values (:func:`display_order`) when it is not — an unordered result's order means
-    nothing and can change from run to run (a hash's order), and a learner must read the same
-    evidence every time. The counts are complete.  ``first_difference`` is the 1-based row
+    missing/extra hold at most ``max_examples`` rows each: for an ordered comparison the first
+    ones in the order they appear in their result; otherwise the first ones by their values
+    (:func:`display_order`) among all that are missing (or extra) — an unordered result's
+    order means nothing and can change from run to run (a hash's order, another plan), and a
+    learner must read the same evidence every time. The counts are complete.  ``first_difference`` is the 1-based row
     where an ordered comparison first differs (None when unordered or equal).
     """
 
@@ -677,11 +677,13 @@ def _diff_message(missing: int, extra: int) -> str:
     return " and ".join(parts)
 
 
-def _examples(rows: Sequence[Sequence], chosen: Iterable[int], ordered: bool) -> tuple[tuple, ...]:
-    """The rows at the indexes ``chosen``: in that order for an ordered comparison, else in
-    :func:`display_order` (the same evidence on every run)."""
-    picked = [tuple(rows[i]) for i in chosen]
-    return tuple(picked if ordered else display_order(picked))
+def _examples(rows: Sequence[Sequence], chosen: Sequence[int], ordered: bool, limit: int) -> tuple[tuple, ...]:
+    """``limit`` of the rows at the indexes ``chosen``: the first ones in that order for an
+    ordered comparison, else the first ones in :func:`display_order` of them all — which rows
+    are shown must not depend on the order an unordered result came in (a plan's choice)."""
+    if ordered:
+        return tuple(tuple(rows[i]) for i in chosen[:limit])
+    return tuple(display_order(tuple(rows[i]) for i in chosen)[:limit])
 
 
 def compare_rows(expected: Sequence[Sequence], actual: Sequence[Sequence], *,
@@ -710,8 +712,8 @@ def compare_rows(expected: Sequence[Sequence], actual: Sequence[Sequence], *,
         want, have = len(expected[0]), len(actual[0])
         return Comparison(
             equal=False, column_count_mismatch=True,
-            missing=_examples(expected, range(min(n_exp, max_examples)), ordered),
-            extra=_examples(actual, range(min(n_act, max_examples)), ordered),
+            missing=_examples(expected, range(n_exp), ordered, max_examples),
+            extra=_examples(actual, range(n_act), ordered, max_examples),
             missing_count=n_exp, extra_count=n_act,
             message=f"your query returns {_plural(have, 'column', 'columns')}, {want} expected",
             **counts)
@@ -765,8 +767,8 @@ def compare_rows(expected: Sequence[Sequence], actual: Sequence[Sequence], *,
     else:
         missing_idx, extra_idx = _set_unmatched(exp_keys, act_keys, tol)
 
-    missing = _examples(expected, missing_idx[:max_examples], ordered)
-    extra = _examples(actual, extra_idx[:max_examples], ordered)
+    missing = _examples(expected, missing_idx, ordered, max_examples)
+    extra = _examples(actual, extra_idx, ordered, max_examples)
     if not missing_idx and not extra_idx:
         if ordered:
             return Comparison(False, order_only=True, first_difference=first_difference,
