@@ -595,6 +595,8 @@ class Grader:
     options: GradingOptions = field(default_factory=GradingOptions)
     # Told one line per exercise as it finishes (the CLI prints it on stderr).
     progress: Callable[[str], None] | None = None
+    # The keys whose baseline counters an exercise of the current grade() reads.
+    _counted: set = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.templates is None:
@@ -630,9 +632,12 @@ class Grader:
         except Exception as exc:  # noqa: BLE001
             raise _SetupFailed(f"could not prepare the starting state: {exc}") from exc
         # The untouched baseline, for an incident that replays traffic: a copy of the clone
-        # now, before anything else touches it, unless a check reads its counters.
+        # now, before anything else touches it — unless a check reads its counters, or the
+        # server holds a prepared baseline that no exercise of this run needs for its counters
+        # (claimed on first use: a rename costs less than a copy).
         baseline = None
-        if key.kind.replays and not baseline_reads_counters(spec):
+        spare = key not in self._counted and self.templates.has_prepared(key)
+        if key.kind.replays and not baseline_reads_counters(spec) and not spare:
             try:
                 baseline = self.templates.snapshot(clone)
             except psycopg.Error:
@@ -769,6 +774,7 @@ class Grader:
         started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         single = len(specs) == 1
         root = root if root is not None else submission
+        self._counted = {self.key_for(s) for s in specs if baseline_reads_counters(s)}
         exercises: list[ExerciseResult] = []
         for number, spec in enumerate(specs, 1):
             began = time.monotonic()

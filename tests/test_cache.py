@@ -420,3 +420,51 @@ def test_the_prepared_baseline_is_a_fresh_baseline_given_once(tmp_path, kind):
             second.drop()
     finally:
         server.stop()
+
+
+def test_the_prepared_baseline_goes_to_the_exercise_that_reads_its_counters(tmp_path, kind, monkeypatch):
+    """A server copied with a prepared baseline hands it to an exercise that reads baseline
+    counters (Task 2.3) when the run grades one; an exercise that does not (Task 3.1) then
+    copies its graded clone instead (TemplateCache.snapshot). Graded alone, 3.1 claims it: a
+    rename costs less than a copy. Either way every check passes."""
+    from pgdrill import checks
+    from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, Grader, GradingOptions, fixture_key
+    from pgdrill.spec import load_spec
+
+    known = checks.load_all()
+    orphans = load_spec(EXERCISES_DIR / "techshop-3-1-orphans" / "exercise.yaml", known)
+    bloat = load_spec(EXERCISES_DIR / "techshop-2-3-statistics-bloat" / "exercise.yaml", known)
+    options = GradingOptions(scale=SMALL.scale, seed=SMALL.seed)
+    assert fixture_key(orphans, options) == fixture_key(bloat, options) == SMALL
+    cache = ClusterCache(tmp_path / "cache")
+    ensure_cached(cache, [SMALL], kind=kind)
+    snapshots: list[str] = []
+    original = TemplateCache.snapshot
+
+    def counted(self, clone):
+        snapshots.append(clone.dbname)
+        return original(self, clone)
+
+    monkeypatch.setattr(TemplateCache, "snapshot", counted)
+
+    def grade(specs, submission: Path) -> tuple[list, set, int]:
+        snapshots.clear()
+        server = start_server(kind, cache=cache)
+        try:
+            grader = Grader(server, options=options)
+            assert grader.templates is not None and grader.templates.has_prepared(SMALL)
+            report = grader.grade(submission, specs)
+            return list(report.exercises), grader.templates._claimed, len(snapshots)
+        finally:
+            server.stop()
+
+    both = tmp_path / "both"
+    for spec in (orphans, bloat):
+        shutil.copytree(SOLUTIONS_DIR / spec.id, both / spec.id)
+    # 3.1 comes first, yet leaves the prepared baseline to 2.3.
+    results, claimed, copies = grade([orphans, bloat], both)
+    assert claimed == {prepared_name(SMALL)} and copies == 1
+    assert all(r.points == r.max_points for r in results), [(r.exercise, r.points) for r in results]
+    alone, claimed, copies = grade([orphans], SOLUTIONS_DIR / orphans.id)
+    assert claimed == {prepared_name(SMALL)} and copies == 0
+    assert alone[0].points == alone[0].max_points
