@@ -128,7 +128,7 @@ def rows_match(ctx: CheckContext, *, query: CapturedQuery, reference: str, order
         message = (f"Your query {query!r} returns {len(actual_cols)} column(s) ({', '.join(actual_cols)}); "
                    f"the expected result has {len(expected_cols)} ({', '.join(expected_cols)}). "
                    "Select exactly the columns the task asks for.")
-        # The comparison's examples: the first rows, sorted unless the order was asked for.
+        # The comparison's examples: the first rows by value (as returned when the order was asked for).
         evidence.append(answer(rows_evidence("Expected (first rows)", expected_cols, cmp.missing,
                                              total=len(expected))))
         evidence.append(rows_evidence("Yours (first rows)", actual_cols, cmp.extra, total=len(actual)))

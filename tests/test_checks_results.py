@@ -115,15 +115,16 @@ def test_rows_match_column_count_mismatch(db):
     assert not out.passed and "1 column(s)" in out.message and "has 2" in out.message
 
 
-def test_rows_match_shows_the_first_rows_sorted_unless_the_order_was_asked_for(db):
+def test_rows_match_shows_the_first_rows_by_value_unless_the_order_was_asked_for(db):
     # Rows of an unordered comparison are shown sorted (an unordered result's order can change
-    # from run to run); which rows are shown stays the first ones the result returned.
+    # from run to run), and which rows are shown does not depend on that order either: the
+    # first ones by value. An ordered comparison shows the first ones the result returned.
     ctx = db("-- name: ids\nSELECT g AS id FROM generate_series(12, 1, -1) AS g;")
     reference = "SELECT g AS id FROM generate_series(1, 3) AS g"
     extra = next(e for e in rows_match(ctx, query="ids", reference=reference).evidence
                  if e.title.startswith("Unexpected"))
     assert extra.title == "Unexpected rows in your result (first 5 of 9)"
-    assert extra.rows == (("8",), ("9",), ("10",), ("11",), ("12",))
+    assert extra.rows == (("4",), ("5",), ("6",), ("7",), ("8",))
     ordered = rows_match(db("-- name: ids\nSELECT g AS id FROM generate_series(12, 1, -1) AS g ORDER BY g DESC;"),
                          query="ids", reference=reference + " ORDER BY g", ordered=True)
     extra = next(e for e in ordered.evidence if e.title.startswith("Unexpected"))
@@ -132,7 +133,7 @@ def test_rows_match_shows_the_first_rows_sorted_unless_the_order_was_asked_for(d
                       query="ids", reference=reference)
     yours = next(e for e in wide.evidence if e.title.startswith("Yours"))
     assert yours.title == "Yours (first rows) (first 5 of 12)"
-    assert yours.rows == tuple((str(i), "0") for i in range(8, 13))
+    assert yours.rows == tuple((str(i), "0") for i in range(1, 6))
 
 
 def test_rows_match_query_not_run(db):
