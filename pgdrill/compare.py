@@ -75,8 +75,9 @@ class Comparison:
     ones in the order they appear in their result; otherwise the first ones by their values
     (:func:`display_order`) among all that are missing (or extra) — an unordered result's
     order means nothing and can change from run to run (a hash's order, another plan), and a
-    learner must read the same evidence every time. The counts are complete.  ``first_difference`` is the 1-based row
-    where an ordered comparison first differs (None when unordered or equal).
+    learner must read the same evidence every time. The counts are complete.
+    ``first_difference`` is the 1-based row where an ordered comparison first differs (None
+    when unordered or equal).
     """
 
     equal: bool

@@ -636,8 +636,8 @@ class Grader:
         # server holds a prepared baseline that no exercise of this run needs for its counters
         # (claimed on first use: a rename costs less than a copy).
         baseline = None
-        spare = key not in self._counted and self.templates.has_prepared(key)
-        if key.kind.replays and not baseline_reads_counters(spec) and not spare:
+        if (key.kind.replays and not baseline_reads_counters(spec)
+                and (key in self._counted or not self.templates.has_prepared(key))):
             try:
                 baseline = self.templates.snapshot(clone)
             except psycopg.Error:
