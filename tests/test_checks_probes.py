@@ -169,8 +169,10 @@ NOW = "value BETWEEN now() - interval '1 second' AND clock_timestamp() + interva
 @pytest.fixture(scope="module")
 def rules(templates):
     with empty_clone(templates, RULES) as (ctx, learner, _):
-        # a date frozen at creation: today's date in the learner's zone, typed in
-        today = learner.execute("SELECT CURRENT_DATE::text").fetchone()[0]
+        # a date frozen at creation: today's date on Kiritimati (UTC+14), typed in. The probe's two
+        # zones are 26 hours apart, so their dates always differ and this one fits in exactly one of
+        # them. (The server zone's date would fit in neither between 10:00 and 12:00 UTC.)
+        today = learner.execute("SELECT (pg_catalog.now() AT TIME ZONE 'Pacific/Kiritimati')::date::text").fetchone()[0]
         learner.execute(f"ALTER TABLE o_frozen ALTER COLUMN day SET DEFAULT '{today}'")
         yield ctx
 
@@ -263,7 +265,7 @@ def test_default_follows_the_rule_in_every_context(rules):
     ("status", "status = 'pending'", False),
     ("placed", NOW.replace("value", "placed"), False),           # a typed-in date
     ("placed_now", NOW.replace("value", "placed_now"), False),   # DEFAULT 'now': evaluated once, at CREATE TABLE
-    ("day", "day = CURRENT_DATE", True),                         # today's date typed in: right in one zone only
+    ("day", "day = CURRENT_DATE", True),                         # a date typed in: right in one zone only
 ])
 def test_a_default_frozen_at_creation_fails(rules, column, expect, hint):
     out = probes.defaults_follow_rule(rules, expect=expect,
