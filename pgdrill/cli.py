@@ -332,6 +332,7 @@ def cmd_validate(argv: list[str]) -> int:
     failed = 0
     try:
         grader = Grader(server, options=options)
+        grader.plan(specs)
         for spec in specs:
             problems, score = _reference_problems(grader, spec, solutions_dir / spec.id)
             failed += bool(problems)
@@ -605,3 +606,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "cache":
         return cmd_cache(argv[1:])
     return cmd_grade(argv)
+
+
+if __name__ == "__main__":  # python -m pgdrill.cli, as grade.py
+    sys.exit(main())

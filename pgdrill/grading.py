@@ -595,7 +595,7 @@ class Grader:
     options: GradingOptions = field(default_factory=GradingOptions)
     # Told one line per exercise as it finishes (the CLI prints it on stderr).
     progress: Callable[[str], None] | None = None
-    # The keys whose baseline counters an exercise of the current grade() reads.
+    # The keys whose baseline counters an exercise of this run reads (plan()).
     _counted: set = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -605,6 +605,13 @@ class Grader:
 
     def key_for(self, spec: ExerciseSpec) -> FixtureKey:
         return fixture_key(spec, self.options)
+
+    def plan(self, specs: list[ExerciseSpec]) -> None:
+        """Say which exercises this run grades, before the first of them (``grade`` does; a
+        caller that grades exercise by exercise calls it itself): a server copied from the
+        cache holds one prepared baseline per key, and it goes to an exercise whose checks
+        read its counters; the others copy their graded clone (``prepared``)."""
+        self._counted = {self.key_for(s) for s in specs if baseline_reads_counters(s)}
 
     # ------------------------------------------------------------------ one exercise
     def grade_exercise(self, spec: ExerciseSpec, files_dir: Path, root: Path | None = None) -> ExerciseResult:
@@ -774,7 +781,7 @@ class Grader:
         started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         single = len(specs) == 1
         root = root if root is not None else submission
-        self._counted = {self.key_for(s) for s in specs if baseline_reads_counters(s)}
+        self.plan(specs)
         exercises: list[ExerciseResult] = []
         for number, spec in enumerate(specs, 1):
             began = time.monotonic()

@@ -425,8 +425,9 @@ def test_the_prepared_baseline_is_a_fresh_baseline_given_once(tmp_path, kind):
 def test_the_prepared_baseline_goes_to_the_exercise_that_reads_its_counters(tmp_path, kind, monkeypatch):
     """A server copied with a prepared baseline hands it to an exercise that reads baseline
     counters (Task 2.3) when the run grades one; an exercise that does not (Task 3.1) then
-    copies its graded clone instead (TemplateCache.snapshot). Graded alone, 3.1 claims it: a
-    rename costs less than a copy. Either way every check passes."""
+    copies its graded clone instead (TemplateCache.snapshot), also when graded exercise by
+    exercise after ``plan`` (validate). Graded alone, 3.1 claims it: a rename costs less than
+    a copy. Either way every check passes."""
     from pgdrill import checks
     from pgdrill.grading import EXERCISES_DIR, SOLUTIONS_DIR, Grader, GradingOptions, fixture_key
     from pgdrill.spec import load_spec
@@ -468,3 +469,14 @@ def test_the_prepared_baseline_goes_to_the_exercise_that_reads_its_counters(tmp_
     alone, claimed, copies = grade([orphans], SOLUTIONS_DIR / orphans.id)
     assert claimed == {prepared_name(SMALL)} and copies == 0
     assert alone[0].points == alone[0].max_points
+    # Exercise by exercise (validate): told the run's exercises first, 3.1 leaves it alone too.
+    snapshots.clear()
+    server = start_server(kind, cache=cache)
+    try:
+        grader = Grader(server, options=options)
+        grader.plan([orphans, bloat])
+        one = grader.grade_exercise(orphans, SOLUTIONS_DIR / orphans.id)
+        assert grader.templates is not None and not grader.templates._claimed and len(snapshots) == 1
+        assert one.points == one.max_points
+    finally:
+        server.stop()
