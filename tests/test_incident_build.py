@@ -595,6 +595,49 @@ def test_replay_shows_the_application_in_pg_stat_statements(incident):
         assert "pg_stat_force_next_flush" not in query and "RESET" not in query.upper()[:6]
 
 
+def _what_a_replay_leaves(conn, history_last_order_id: int) -> tuple:
+    """Counters (read at once: every session of the replay published its own), where each row
+    version lies, every relation's size, and the order of the replay's four commits."""
+    counters = conn.execute("""
+        SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd, n_live_tup, n_dead_tup,
+               n_mod_since_analyze, seq_scan, idx_scan
+        FROM pg_catalog.pg_stat_user_tables WHERE schemaname = 'public' ORDER BY relname""").fetchall()
+    places = {t: conn.execute(sql.SQL("SELECT md5(string_agg(ctid::text, ',' ORDER BY id)) FROM {}").format(
+        sql.Identifier(t))).fetchone()[0] for t in ("orders", "products", "order_items")}
+    sizes = conn.execute("""
+        SELECT c.relname, pg_catalog.pg_relation_size(c.oid) FROM pg_catalog.pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i', 't') ORDER BY 1""").fetchall()
+    commits = [r[0] for r in conn.execute("""
+        SELECT w.what FROM (
+            SELECT 'status migration' AS what, max(pg_xact_commit_timestamp(xmin)) AS at FROM orders
+             WHERE id <= %(h)s AND id %% 3 = 0 AND status = 'delivered'
+            UNION ALL SELECT 'repricing', max(pg_xact_commit_timestamp(xmin)) FROM products WHERE id %% 3 = 0
+            UNION ALL SELECT 'recent orders', max(pg_xact_commit_timestamp(xmin)) FROM orders
+             WHERE id > %(h)s AND id %% 3 = 0
+            UNION ALL SELECT 'their lines', max(pg_xact_commit_timestamp(xmin)) FROM order_items
+             WHERE order_id > %(h)s AND id %% 3 = 0) AS w
+        ORDER BY w.at""", {"h": history_last_order_id})]
+    return counters, places, sizes, commits
+
+
+def test_replay_side_by_side_leaves_what_one_by_one_leaves(make_clone):
+    """Given a way to open connections, replay runs the products' repricing beside the
+    orders' status migration (replay.sql, "alongside"): the same counters, the same row
+    versions in the same places, the same sizes, and the commits in the story's order."""
+    left = []
+    for side_by_side in (False, True):
+        clone = make_clone(replay=False)
+        history = clone.manifest["replay"]["history_last_order_id"]
+        with clone.connect(purpose="replay") as conn:
+            replay(conn, clone.manifest, connect=(lambda c=clone: c.connect(purpose="replay")) if side_by_side else None)
+        with clone.connect() as conn:
+            left.append(_what_a_replay_leaves(conn, history))
+    one_by_one, side_by_side_ = left
+    assert one_by_one[3] == ["status migration", "repricing", "recent orders", "their lines"]
+    assert dict((r[0], r[6]) for r in one_by_one[0])["products"] > 0  # the repricing's dead versions, counted
+    assert side_by_side_ == one_by_one
+
+
 def test_replay_needs_autocommit(bare):
     with bare.connect(autocommit=False) as conn:
         with pytest.raises(ValueError):
