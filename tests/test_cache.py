@@ -422,6 +422,38 @@ def test_the_prepared_baseline_is_a_fresh_baseline_given_once(tmp_path, kind):
         server.stop()
 
 
+def test_a_prepared_baseline_whose_counters_were_lost_is_replaced_not_handed_out(tmp_path, kind):
+    """A server that crashed and recovered has discarded every cumulative statistic, the
+    prepared baseline's with them: its rows are right but its counters say nothing happened.
+    The grader checks before it trusts it: the database is dropped and the baseline is made
+    afresh, with the counters a replay leaves."""
+    from pgdrill.fixtures.server import stop_cluster
+
+    cache = ClusterCache(tmp_path / "cache")
+    ensure_cached(cache, [SMALL], kind=kind)
+    server = start_server(kind, cache=cache)
+    try:
+        assert server.base_dir is not None
+        stop_cluster(server.base_dir, modes=("immediate",))  # a crash: the next start recovers
+        server._pg_ctl_start()
+        templates = TemplateCache(server)
+        assert templates.has_prepared(SMALL)
+        baseline = templates.baseline(SMALL)
+        fresh = templates.baseline(SMALL)
+        try:
+            with server.connect(purpose="setup") as conn:
+                names = [r[0] for r in conn.execute("SELECT datname FROM pg_catalog.pg_database")]
+            assert prepared_name(SMALL) not in names and not templates.has_prepared(SMALL)
+            state = _baseline_state(server, baseline.dbname)
+            assert any(row[10] > 0 for row in state[0])  # replayed here: the dead row versions are counted
+            assert state == _baseline_state(server, fresh.dbname)
+        finally:
+            baseline.drop()
+            fresh.drop()
+    finally:
+        server.stop()
+
+
 def test_the_prepared_baseline_goes_to_the_exercise_that_reads_its_counters(tmp_path, kind, monkeypatch):
     """A server copied with a prepared baseline hands it to an exercise that reads baseline
     counters (Task 2.3) when the run grades one; an exercise that does not (Task 3.1) then
