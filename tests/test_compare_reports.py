@@ -109,3 +109,22 @@ def test_measured_values_are_masked_and_what_grades_is_not(tool):
     other_table = run(9.7, 0.8, 4.4, 15172, 28996, 7987, 0)
     other_table["reports"]["x reference"]["exercises"][0]["checks"][0]["evidence"][4]["rows"][0][0] = "public.x"
     assert norm(other_table) != first
+
+
+def test_compare_piped_to_head_ends_quietly_with_its_verdict(tmp_path):
+    """``compare a b | head``: the reader stops while the diff is printed; the tool exits 1
+    (the reports differ) without a BrokenPipeError traceback."""
+    import json
+    import subprocess
+    import sys
+
+    for name, shift in (("a.json", 0), ("b.json", 1)):
+        (tmp_path / name).write_text(json.dumps(
+            {"reports": {f"r{i}": {"x": list(range(shift, 500 + shift))} for i in range(40)}}))
+    proc = subprocess.run(
+        f"{sys.executable} {ROOT / 'tools' / 'compare_reports.py'} compare a.json b.json | head -n 2; "
+        "echo \"status ${PIPESTATUS[0]}\"",
+        shell=True, executable="/bin/bash", cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines()[0].startswith("40 of 40 reports differ")
+    assert proc.stdout.splitlines()[-1] == "status 1"
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
