@@ -4,6 +4,9 @@ tool itself against main)."""
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,10 +117,6 @@ def test_measured_values_are_masked_and_what_grades_is_not(tool):
 def test_compare_piped_to_head_ends_quietly_with_its_verdict(tmp_path):
     """``compare a b | head``: the reader stops while the diff is printed; the tool exits 1
     (the reports differ) without a BrokenPipeError traceback."""
-    import json
-    import subprocess
-    import sys
-
     for name, shift in (("a.json", 0), ("b.json", 1)):
         (tmp_path / name).write_text(json.dumps(
             {"reports": {f"r{i}": {"x": list(range(shift, 500 + shift))} for i in range(40)}}))

@@ -596,17 +596,17 @@ def test_replay_shows_the_application_in_pg_stat_statements(incident):
 
 
 def _what_a_replay_leaves(conn, history_last_order_id: int) -> tuple:
-    """Counters (read at once: every session of the replay published its own), where each row
-    version lies, every relation's size, and the order of the replay's four commits."""
+    """Counters (read at once: every session of the replay published its own), every row
+    version with its place and every table's size (layout_checksum), the indexes' sizes, and
+    the order of the replay's four commits."""
     counters = conn.execute("""
         SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd, n_live_tup, n_dead_tup,
                n_mod_since_analyze, seq_scan, idx_scan
         FROM pg_catalog.pg_stat_user_tables WHERE schemaname = 'public' ORDER BY relname""").fetchall()
-    places = {t: conn.execute(sql.SQL("SELECT md5(string_agg(ctid::text, ',' ORDER BY id)) FROM {}").format(
-        sql.Identifier(t))).fetchone()[0] for t in ("orders", "products", "order_items")}
+    places = layout_checksum(conn)
     sizes = conn.execute("""
         SELECT c.relname, pg_catalog.pg_relation_size(c.oid) FROM pg_catalog.pg_class c
-        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i', 't') ORDER BY 1""").fetchall()
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'i' ORDER BY 1""").fetchall()
     commits = [r[0] for r in conn.execute("""
         SELECT w.what FROM (
             SELECT 'status migration' AS what, max(pg_xact_commit_timestamp(xmin)) AS at FROM orders
@@ -632,10 +632,28 @@ def test_replay_side_by_side_leaves_what_one_by_one_leaves(make_clone):
             replay(conn, clone.manifest, connect=(lambda c=clone: c.connect(purpose="replay")) if side_by_side else None)
         with clone.connect() as conn:
             left.append(_what_a_replay_leaves(conn, history))
-    one_by_one, side_by_side_ = left
+    one_by_one, together = left
     assert one_by_one[3] == ["status migration", "repricing", "recent orders", "their lines"]
     assert dict((r[0], r[6]) for r in one_by_one[0])["products"] > 0  # the repricing's dead versions, counted
-    assert side_by_side_ == one_by_one
+    assert together == one_by_one
+
+
+def test_a_statement_run_alongside_commits_after_the_one_it_runs_beside(make_clone):
+    """Commit times tell the story's order (Task 1.3), so a statement run beside another
+    commits after it even when it finishes first: here the one beside is quick and the first
+    sleeps half a second before it writes."""
+    from pgdrill.fixtures.incident.build import _run_side_by_side
+
+    clone = make_clone(replay=False)
+    with clone.connect(purpose="replay") as conn:
+        _run_side_by_side(conn, lambda: clone.connect(purpose="replay"),
+                          sql.SQL("DO $$BEGIN PERFORM pg_catalog.pg_sleep(0.5); "
+                                  "UPDATE customers SET email = email WHERE id = 1; END$$"),
+                          [sql.SQL("UPDATE categories SET name = name WHERE id = 1")])
+        first, beside = conn.execute(
+            "SELECT (SELECT pg_xact_commit_timestamp(xmin) FROM customers WHERE id = 1), "
+            "(SELECT pg_xact_commit_timestamp(xmin) FROM categories WHERE id = 1)").fetchone()
+    assert first is not None and beside is not None and beside > first
 
 
 def test_replay_needs_autocommit(bare):
