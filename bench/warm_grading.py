@@ -140,12 +140,13 @@ def main() -> None:
         against(args.against, args.only or list(ROWS), args.server, args.rounds, args.markdown)
         return
     rows = []
+    rounds = max(1, args.rounds)
     for name in args.only or list(ROWS):
         selection, what, goal = ROWS[name]
         cache_dir = Path(tempfile.mkdtemp(prefix="pgdrill-bench-cache-"))
         try:
             cold = grade(selection, cache_dir, args.server)
-            warm = [grade(selection, cache_dir, args.server) for _ in range(max(1, args.rounds))]
+            warm = [grade(selection, cache_dir, args.server) for _ in range(rounds)]
         finally:
             shutil.rmtree(cache_dir, ignore_errors=True)
         for run in warm:
@@ -163,7 +164,7 @@ def main() -> None:
         "",
         f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} cores, "
         f"load average {load:.1f} at the end; server: {args.server}; wall time of `grade.py solutions/ …`, "
-        f"first run on an empty cache (cold: builds and caches), then {max(1, args.rounds)} warm runs (copy it); "
+        f"first run on an empty cache (cold: builds and caches), then {rounds} warm runs (copy it); "
         f"{python_note()}",
         "",
         "| what | cold (s) | warm, median (s) | warm, fastest–slowest (s) | speed-up | goal warm (s) | met (median) "
