@@ -542,3 +542,24 @@ def test_name_marker_after_other_comments_and_blank_lines():
     """Regression: a marker not at the very start of the file was ignored."""
     text = "-- Reference solution.\n\n-- name: first\nSELECT 1;\n\n   -- name: second\nSELECT 2;\n"
     assert [(s.name, s.line) for s in split_sql(text)] == [("first", 4), ("second", 7)]
+
+
+def test_identifier_classes_match_postgres_lexer_spelling_on_every_code_point():
+    """The tokenizer's character classes are spelled as the ASCII characters they leave out
+    (fast to compile); each matches exactly the code points of the lexer's own spelling —
+    ASCII letters, '_', digits, '$' and the whole non-ASCII range — and none other."""
+    import re
+
+    from pgdrill import sqlsplit
+
+    non_ascii = "\u0080-\U0010ffff"
+    spelled = {
+        "_IDENT_START": f"[A-Za-z_{non_ascii}]",
+        "_IDENT_CONT": f"[A-Za-z0-9_${non_ascii}]",
+        "_DOLQ_CONT": f"[A-Za-z0-9_{non_ascii}]",
+        "_OTHER": rf"[^ \t\n\r\f\v'\"$\\;()A-Za-z0-9_${non_ascii}/-]",
+    }
+    every = "".join(map(chr, range(0x110000)))
+    for name, lexer in spelled.items():
+        ours = re.compile(getattr(sqlsplit, name))
+        assert "".join(ours.findall(every)) == "".join(re.findall(lexer, every)), name
