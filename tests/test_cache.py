@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from psycopg import sql
 
 from pgdrill.fixtures.cache import ClusterCache
 from pgdrill.fixtures.server import start_server
@@ -367,16 +368,16 @@ BASELINE_COUNTERS = (
     "SELECT relname, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del, "
     "n_tup_hot_upd, n_live_tup, n_dead_tup, n_mod_since_analyze, n_ins_since_vacuum, vacuum_count, "
     "analyze_count, pg_catalog.pg_relation_size(relid) FROM pg_catalog.pg_stat_user_tables ORDER BY relname")
-BASELINE_LAYOUT = (
-    "SELECT pg_catalog.md5(pg_catalog.string_agg(ctid::text, ',' ORDER BY id)) FROM public.{} "
-    "UNION ALL SELECT pg_catalog.count(*)::text FROM public.{}")
+BASELINE_LAYOUT = sql.SQL(
+    "SELECT pg_catalog.md5(pg_catalog.string_agg(ctid::text, ',' ORDER BY id)) FROM public.{table} "
+    "UNION ALL SELECT pg_catalog.count(*)::text FROM public.{table}")
 
 
 def _baseline_state(server, dbname: str) -> tuple:
     time.sleep(1.1)  # counters of the replay's last statements are published within a second
     with server.connect(dbname, purpose="setup") as conn:
         counters = conn.execute(BASELINE_COUNTERS).fetchall()
-        layout = [conn.execute(BASELINE_LAYOUT.format(t, t)).fetchall() for t in ("orders", "products", "order_items")]
+        layout = [conn.execute(BASELINE_LAYOUT.format(table=sql.Identifier(t))).fetchall() for t in ("orders", "products", "order_items")]
     return counters, layout
 
 
