@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import time
 from pathlib import Path
 
 import psycopg
@@ -225,12 +224,15 @@ def test_scale_1_has_exactly_the_scenarios_findings(templates, incident_key, mak
     assert found == manifest["expected"]["task3"]
     assert counts == manifest["counts"]
 
+    # The replay at scale 1 leaves what it leaves at the session's scale (its time is
+    # bench/warm_grading.py's to measure, not a test's).
     with clone.connect(purpose="replay") as conn:
-        started = time.monotonic()
         replay(conn, manifest)
-        seconds = time.monotonic() - started
-    # ~0.9 s measured on 2 cores; a generous bound against slow CI machines.
-    assert seconds < 4.0, f"replay took {seconds:.2f} s at scale 1"
+    with clone.connect() as conn:
+        dead = dict(conn.execute("SELECT relname, n_dead_tup FROM pg_catalog.pg_stat_user_tables "
+                                 "WHERE schemaname = 'public'").fetchall())
+    for table in ("orders", "products"):
+        assert dead[table] > 0.1 * manifest["counts"][table], (table, dead)
 
 
 # --------------------------------------------------------------------------- small scale
