@@ -141,3 +141,18 @@ def test_lab_opens_any_exercise_or_fixture(lab, lab_dir):
     assert not _postmaster_running(lab_dir)
     lab("up")
     assert lab("psql", "-XAtc", "SELECT current_database()").stdout.strip() == "course_06_update_delete"
+
+
+def test_lab_help_names_every_fixture_and_its_database():
+    """``grade.py lab --help`` lists the fixtures by hand (a sentence reads better than a
+    generated list): every registered fixture, and the database the lab opens it as, is in it —
+    a new sample cannot be added without its line."""
+    import re
+
+    from pgdrill import lab
+    from pgdrill.fixtures import kinds
+
+    text = " ".join(lab.__doc__.split())  # the help's lines, wrapped anywhere
+    for fixture in kinds.fixture_names():
+        assert re.search(rf"(?<![\w:]){re.escape(fixture)}(?![\w:])", text), fixture
+        assert f"``{kinds.kind_of(fixture).lab_dbname(fixture)}``" in text, fixture
