@@ -115,7 +115,7 @@ def against(rev: str, names: list[str], server: str, rounds: int, markdown: Path
         f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} cores, "
         f"load average {' → '.join(f'{x:.1f}' for x in loads)} (start → after each row); server: {server}; "
         f"wall time of `grade.py solutions/ …`, each side with a cache of its own: one cold run, then "
-        f"{rounds} warm runs alternating between the sides; {python_note()}",
+        f"{rounds} warm run{'s' if rounds != 1 else ''} alternating between the sides; {python_note()}",
         "",
         "| what | code | cold (s) | warm, median (s) | warm, fastest–slowest (s) | goal warm (s) | score |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -164,7 +164,7 @@ def main() -> None:
         "",
         f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} cores, "
         f"load average {load:.1f} at the end; server: {args.server}; wall time of `grade.py solutions/ …`, "
-        f"first run on an empty cache (cold: builds and caches), then {rounds} warm runs (copy it); "
+        f"first run on an empty cache (cold: builds and caches), then {rounds} warm run{'s' if rounds != 1 else ''} (copy it); "
         f"{python_note()}",
         "",
         "| what | cold (s) | warm, median (s) | warm, fastest–slowest (s) | speed-up | goal warm (s) | met (median) "
