@@ -16,7 +16,7 @@ used by the performance and files families):
 - refusing to run at all while schema ``public`` holds a learner's function or operator
   named like a built-in (``lower(varchar)``): such an overload for a more specific type
   would win over ``pg_catalog`` whatever the path order, and could change the answer;
-- through a server-side cursor read with a row cap and byte caps, so a reference that returns
+- streamed with a row cap and byte caps, so a reference that returns
   far more rows than intended, or values far larger (a learner's view returning 300 MB
   strings), costs neither memory nor time: the server measures each row (as text) before
   sending it and stops the query at the first row over ``REFERENCE_ROW_BYTES``; the grader

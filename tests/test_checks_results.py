@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pgdrill.checks.base import CheckContext
+from pgdrill.checks.kit import REFERENCE_ROW_BYTES, TOO_LARGE_SQLSTATE
 from pgdrill.checks.results import (ReferenceQueryError, columns_named, row_count_matches, rows_match, run_reference,
                             value_matches)
 from pgdrill.fixtures.sandbox import GRADER, LEARNER
@@ -197,6 +198,37 @@ def test_reference_against_the_untouched_incident(db, make_clone):
 def test_reference_rows_are_capped(db):
     ref = run_reference(db().grader(), "SELECT g FROM generate_series(1, 100000) g", row_cap=10)
     assert ref.truncated and len(ref.rows) == 10
+
+
+def test_a_reference_row_over_the_row_cap_in_bytes_is_stopped_by_the_server(db):
+    conn = db().grader()
+    with pytest.raises(ReferenceQueryError) as raised:
+        run_reference(conn, f"SELECT g, repeat('x', {REFERENCE_ROW_BYTES + 10}) FROM generate_series(1, 3) g")
+    assert raised.value.sqlstate == TOO_LARGE_SQLSTATE and "larger than 1 MiB" in str(raised.value.error)
+    # Rows just under the cap pass whole.
+    ref = run_reference(conn, f"SELECT repeat('y', {REFERENCE_ROW_BYTES - 100}) AS big")
+    assert ref.columns == ("big",) and len(ref.rows[0][0]) == REFERENCE_ROW_BYTES - 100
+    assert conn.info.transaction_status.name == "IDLE"
+
+
+def test_a_reference_over_the_total_bytes_is_cancelled_and_the_connection_stays_usable(db):
+    conn = db().grader()
+    # 600 kB rows, endlessly: only the grader's byte count stops it (the rows fit the row cap).
+    endless = "SELECT g, repeat('z', 600000) FROM generate_series(1, 100000000) g"
+    with pytest.raises(ReferenceQueryError) as raised:
+        run_reference(conn, endless)
+    assert raised.value.sqlstate == TOO_LARGE_SQLSTATE and "exceed 32 MiB" in str(raised.value.error)
+    assert conn.info.transaction_status.name == "IDLE"
+    assert conn.execute("SELECT 1").fetchone() == (1,)
+    with db.clone.connect(purpose="janitor") as other:  # the server stopped it, it is not still running
+        running = other.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE %s AND state = 'active'",
+                                ("%repeat('z', 600000)%",)).fetchone()
+    assert running == (0,)
+
+
+def test_reference_rows_keep_the_order_of_an_ordered_reference(db):
+    ref = run_reference(db().grader(), "SELECT g FROM generate_series(1, 5000) g ORDER BY g DESC")
+    assert [r[0] for r in ref.rows] == list(range(5000, 0, -1))
 
 
 def test_reference_cannot_write(db):
