@@ -47,7 +47,8 @@ def test_server_has_the_incident_settings(pg_server):
         settings = dict(conn.execute(
             "SELECT name, setting FROM pg_catalog.pg_settings WHERE name = ANY(%s)",
             (["shared_preload_libraries", "track_commit_timestamp", "logging_collector",
-              "max_connections", "listen_addresses", "log_min_duration_statement", "temp_file_limit"],),
+              "max_connections", "listen_addresses", "log_min_duration_statement", "temp_file_limit",
+              "maintenance_work_mem", "autovacuum_work_mem", "max_parallel_maintenance_workers"],),
         ).fetchall())
     assert settings["shared_preload_libraries"] == "pg_stat_statements"
     assert settings["track_commit_timestamp"] == "on"
@@ -55,6 +56,11 @@ def test_server_has_the_incident_settings(pg_server):
     assert int(settings["max_connections"]) == int(INCIDENT_SETTINGS["max_connections"])
     assert settings["listen_addresses"] == ""  # no TCP at all
     assert int(settings["log_min_duration_statement"]) > 0
+    # More than PostgreSQL's 64 MB: room for an index build's leader and two parallel workers
+    # (32 MB each); autovacuum keeps the default's 64 MB.
+    assert int(settings["maintenance_work_mem"]) >= 3 * 32 * 1024
+    assert int(settings["max_parallel_maintenance_workers"]) >= 1
+    assert int(settings["autovacuum_work_mem"]) == 64 * 1024
 
 
 def test_socket_directory_is_private_and_server_is_not_root(pg_server):
