@@ -220,9 +220,10 @@ def cmd_grade(argv: list[str]) -> int:
         from pgdrill.submission import folder_and_root
 
         submission, root = folder_and_root(args.submission)
-        report = grader.grade(submission, specs, root)
+        report = grader.grade(submission, specs, root, server_stops_next=True)
     finally:
-        server.stop()
+        # This process exits next: the server's files are removed by a process of their own.
+        server.stop(remove_in_background=True)
     _emit(report, args, audience)
     if any(e.error for e in report.exercises) and all(c.status.value == "error" for e in report.exercises for c in e.checks):
         return EXIT_GRADER_ERROR

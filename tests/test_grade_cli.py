@@ -137,3 +137,30 @@ def test_the_lab_manifest_is_an_instructor_view(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PGDRILL_LAB_DIR", str(tmp_path / "lab"))
     assert lab.main(["status", "--manifest"]) == 2
     assert "instructor view" in capsys.readouterr().err
+
+
+def test_only_a_server_removed_next_keeps_the_last_exercises_databases(grader, pg_server):
+    """grade.py stops its server right after grading: the last exercise's databases go with the
+    server's files instead of being dropped first (a DROP DATABASE forces a checkpoint)."""
+    from kit import load
+
+    from pgdrill.grading import SOLUTIONS_DIR
+
+    specs = [load(DEMO), load("course-01-create-tables")]  # the last one clones one database
+
+    def clones() -> set[str]:
+        with pg_server.connect(purpose="janitor") as conn:
+            return {r[0] for r in conn.execute("SELECT datname FROM pg_catalog.pg_database WHERE datname LIKE %s",
+                                               (f"pgdrill\\_{os.getpid()}\\_%",)).fetchall()}
+
+    before = clones()
+    dropped = grader.grade(SOLUTIONS_DIR, specs)
+    assert clones() == before
+    kept = grader.grade(SOLUTIONS_DIR, specs, server_stops_next=True)
+    left = clones() - before
+    try:
+        assert dropped.points == kept.points == dropped.max_points
+        assert len(left) == (1 if pg_server.removed_at_stop else 0)
+    finally:
+        for name in left:
+            pg_server.drop_database(name)

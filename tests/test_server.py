@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pgdrill.fixtures.server import INCIDENT_SETTINGS, Server, _runtime_root, reap_stale_clusters, start_server
+from pgdrill.fixtures.server import INCIDENT_SETTINGS, REMOVING_PREFIX, Server, _runtime_root, reap_stale_clusters, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,6 +106,28 @@ def test_stop_removes_everything(tmp_path):
     assert not base.exists()
     assert _wait_gone(pid, base, 10)
     server.stop()  # idempotent
+
+
+def test_stop_can_leave_the_removal_to_a_process_of_its_own():
+    server = start_server("embedded")
+    base, pid = server.base_dir, _postmaster_pid(server.base_dir)
+    server.stop(remove_in_background=True)
+    assert not base.exists() and not _alive(pid)  # stopped, and its folder moved aside at once
+    trash = base.with_name(f"{REMOVING_PREFIX}{base.name}")
+    deadline = time.monotonic() + 30
+    while trash.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not trash.exists()
+
+
+def test_a_removal_in_the_background_that_died_is_finished_by_the_next_session():
+    trash = _runtime_root() / f"{REMOVING_PREFIX}cluster-test-{os.getpid()}"
+    (trash / "data").mkdir(parents=True)
+    (trash / "data" / "PG_VERSION").write_text("18\n")
+    assert trash not in reap_stale_clusters()  # a removal that may still be under way
+    os.utime(trash, (time.time() - 120, time.time() - 120))
+    assert trash in reap_stale_clusters()
+    assert not trash.exists()
 
 
 def test_failed_start_leaves_nothing(monkeypatch):
