@@ -13,8 +13,9 @@ rule) and ``checks/sql.py`` (the query loader, names, evidence) — never anothe
 - **Reference queries** (``run_reference``, ``reference_value``, ``reference_connection``):
   streamed with a row cap and byte caps (parallel workers allowed, unlike a server-side
   cursor's) — the server measures each row (as text) and stops at the first over
-  ``REFERENCE_ROW_BYTES``; the grader stops reading after ``REFERENCE_TOTAL_BYTES``. A reference that fails is an exercise bug
-  (``ReferenceQueryError``) unless the learner dropped what it reads.
+  ``REFERENCE_ROW_BYTES``; the grader stops reading after ``REFERENCE_TOTAL_BYTES``. A
+  reference that fails is an exercise bug (``ReferenceQueryError``) unless the learner
+  dropped what it reads.
 - **The learner's named queries** (``captured_result``): their rows, or the learner's fault
   saying why there are none.
 - **Plans** (``plan_session``, ``explain_json``, ``explain_text``, ``plan_nodes``): planned in a
@@ -220,23 +221,23 @@ def run_reference(conn, query: str, *, row_cap: int = REFERENCE_ROW_CAP,
             # whole and may use parallel workers — the incident's anti joins take half the time.
             # No LIMIT in the SQL (it would bring back fast-start plans): reading stops after
             # row_cap + 1 rows or REFERENCE_TOTAL_BYTES, and closing the stream cancels the rest.
-            cur = conn.cursor()
-            stream = cur.stream(size_guarded(sql_text(query)), size=REFERENCE_FETCH if _CHUNKED_ROWS else 1)
-            try:
-                for row in stream:
-                    rows.append(row)
-                    size += row_size(row)
-                    if size > REFERENCE_TOTAL_BYTES:
-                        raise ReferenceQueryError(
-                            "the reference query", TOO_LARGE_SQLSTATE,
-                            f"its rows exceed {REFERENCE_TOTAL_BYTES // 1024 ** 2} MiB")
-                    if len(rows) > row_cap:
-                        break
-            finally:
-                stream.close()  # a generator: closing it cancels the query
-            if not rows:  # a stream describes its rows with the first of them: ask for none
-                cur.execute(f"SELECT * FROM (\n{sql_text(query)}\n) AS pgdrill_q LIMIT 0")
-            columns = tuple(d.name for d in (cur.description or ()))
+            with conn.cursor() as cur:
+                stream = cur.stream(size_guarded(sql_text(query)), size=REFERENCE_FETCH if _CHUNKED_ROWS else 1)
+                try:
+                    for row in stream:
+                        rows.append(row)
+                        size += row_size(row)
+                        if size > REFERENCE_TOTAL_BYTES:
+                            raise ReferenceQueryError(
+                                "the reference query", TOO_LARGE_SQLSTATE,
+                                f"its rows exceed {REFERENCE_TOTAL_BYTES // 1024 ** 2} MiB")
+                        if len(rows) > row_cap:
+                            break
+                finally:
+                    stream.close()  # a generator: closing it cancels the query
+                if not rows:  # a stream describes its rows with the first of them: ask for none
+                    cur.execute(f"SELECT * FROM (\n{sql_text(query)}\n) AS pgdrill_q LIMIT 0")
+                columns = tuple(d.name for d in (cur.description or ()))
     except psycopg.Error as exc:
         if _ROW_TOO_LARGE in str(exc):
             raise ReferenceQueryError("the reference query", TOO_LARGE_SQLSTATE,
