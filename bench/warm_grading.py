@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Grading with the template cache: the first run (builds the starting states) vs the next.
 
-    python bench/warm_grading.py [--server embedded|system] [--only one|indexes|course] [--rounds 3] [--markdown bench/results.md]
+    python bench/warm_grading.py [--server embedded|system] [--only one|indexes|course|course-workers] [--rounds 3] [--markdown bench/results.md]
     python bench/warm_grading.py --against REV [--rounds 3] [--only one]   # REV's code vs this tree's, same run
 
 Each row runs ``grade.py solutions/ …`` as a learner would, with a fresh, empty cache folder:
@@ -11,7 +11,9 @@ start included. Rows:
 
 - ``one``     — one scale-1 exercise (techshop-3-1-orphans), goal ≤ 5 s warm;
 - ``indexes`` — Task 4.1 at its own scale 10, goal ≤ 60 s warm;
-- ``course``  — every exercise of the course, goal ≤ 120 s warm.
+- ``course``  — every exercise of the course, goal ≤ 120 s warm;
+- ``course-workers`` — the same with ``--workers 2`` (two processes, each with a server of its
+  own, grading exercises side by side; compare with ``course`` in the same run).
 
 Both runs must score the same, or the bench fails loudly. ``--rounds N`` (default 3) warm runs
 follow the cold one; the median is reported with the fastest and slowest: one run says little
@@ -52,6 +54,7 @@ ROWS = {
     "one": (["-e", "techshop-3-1-orphans"], "one scale-1 exercise (techshop-3-1-orphans)", 5),
     "indexes": (["-e", "techshop-4-1-indexes"], "Task 4.1 at scale 10 (techshop-4-1-indexes)", 60),
     "course": ([], "the whole course (every exercise)", 120),
+    "course-workers": (["--workers", "2"], "the whole course in two processes (`--workers 2`)", 120),
 }
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import io
 import json
 import multiprocessing
@@ -80,6 +81,13 @@ class Submission:
     name: str        # the folder's name; the gradebook's row label
     path: Path       # what is graded: the folder, or its exercises/ sub-folder
     root: Path | None = None   # the batch folder: below it no link is followed (pgdrill.submission)
+    # Only this exercise of a submission of several (grade_exercises): its files are in
+    # path/<exercise>/, as grade.py finds them when it grades the whole submission.
+    exercise: str | None = None
+
+
+def _graded_specs(specs, sub: Submission) -> list:
+    return [s for s in specs if sub.exercise is None or s.id == sub.exercise]
 
 
 @dataclass
@@ -171,9 +179,9 @@ def _fill_cache(specs, options: BatchOptions, say) -> None:
 
 
 def _worker_main(conn, options: BatchOptions) -> None:
-    """One worker: its own server, then submissions one by one until told to stop."""
+    """One worker: its own server, then submissions (or exercises of one) until told to stop."""
     from pgdrill.classroom import unavailable_report
-    from pgdrill.grading import Grader, GradingOptions, start_grading_server
+    from pgdrill.grading import Grader, GradingOptions, grade_report, start_grading_server, submission_dir_for
 
     specs = _load_specs(options)
     server = None
@@ -185,6 +193,8 @@ def _worker_main(conn, options: BatchOptions) -> None:
         server = start_grading_server(specs, grading, kind=options.server, dsn=options.dsn, bindir=options.bindir,
                                       cache=_cache(options))
         grader = Grader(server, options=grading)
+        # Which exercises read a baseline's counters, for exercises graded one by one (grade() plans itself).
+        grader.plan(specs)
     except Exception as exc:  # noqa: BLE001 - reported per submission, never raised
         problem = f"could not start PostgreSQL: {exc}"
     try:
@@ -196,15 +206,24 @@ def _worker_main(conn, options: BatchOptions) -> None:
                 break
             if task is None:
                 break
-            name, path, root = task
+            name, path, root, exercise = task
+            graded = [s for s in specs if exercise is None or s.id == exercise]
+            top = Path(root) if root else None
             try:
                 if problem:
-                    report, why = unavailable_report(specs, problem, str(path)), problem
+                    report, why = unavailable_report(graded, problem, str(path)), problem
+                elif exercise is None:
+                    report, why = grader.grade(Path(path), specs, top), ""
                 else:
-                    report, why = grader.grade(Path(path), specs, Path(root) if root else None), ""
+                    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+                    began = time.monotonic()
+                    result = grader.grade_exercise(graded[0], submission_dir_for(Path(path), graded[0], False), top)
+                    report = grade_report(Path(path), graded, [result], grading, server_version=grader.server_version,
+                                          started_at=started_at, duration_s=round(time.monotonic() - began, 2))
+                    why = ""
             except Exception as exc:  # noqa: BLE001
                 why = f"grading stopped: {type(exc).__name__}: {exc}"
-                report = unavailable_report(specs, why, str(path))
+                report = unavailable_report(graded, why, str(path))
             conn.send(("done", name, report.to_dict(), why))
     finally:
         if server is not None:
@@ -285,7 +304,7 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
         nonlocal restarts
         sub = worker.task
         if sub is not None:
-            entries[sub.name] = Entry(sub, unavailable_report(specs, why, str(sub.path)), why)
+            entries[sub.name] = Entry(sub, unavailable_report(_graded_specs(specs, sub), why, str(sub.path)), why)
             say(f"{sub.name}: not graded — {why}")
         _stop(worker, kill=True)
         workers.remove(worker)
@@ -300,12 +319,13 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
                     w.task = pending.popleft()
                     w.started = time.monotonic()
                     top = w.task.root
-                    w.conn.send((w.task.name, str(w.task.path), str(top) if top is not None else ""))
+                    w.conn.send((w.task.name, str(w.task.path), str(top) if top is not None else "", w.task.exercise))
             if not workers:  # every worker died and none may be restarted
                 while pending:
                     sub = pending.popleft()
                     why = "no grader process could be started"
-                    entries[sub.name] = Entry(sub, unavailable_report(specs, why, str(sub.path)), why)
+                    entries[sub.name] = Entry(sub, unavailable_report(_graded_specs(specs, sub), why, str(sub.path)),
+                                              why)
                 break
             deadlines = [w.started + options.timeout for w in workers if w.task is not None]
             deadlines += [w.born + STARTUP_TIMEOUT for w in workers if not w.ready]
@@ -341,6 +361,36 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
             _stop(w)
     ordered = [entries[s.name] for s in subs if s.name in entries]
     return Gradebook(specs=specs, entries=ordered, seconds=round(time.monotonic() - started, 2), workers=n)
+
+
+def grade_exercises(submission: Path, options: BatchOptions, *, root: Path | None = None,
+                    progress=None) -> GradeReport:
+    """Grade the exercises of one submission in ``options.workers`` processes, each with a
+    server of its own (``grade.py SUBMISSION --workers N``): the same report as ``grade.py``
+    grading them one after the other, in less time on more cores.
+
+    Each exercise is a task of ``grade_batch``'s: a worker grades it on fresh clones exactly
+    as one server grading the whole submission would, with the files of
+    ``SUBMISSION/<exercise>/``. The exercises of the largest starting state go first, so the
+    longest gradings (Task 4.1 at scale 10) start at once and the short ones fill in around
+    them; the report lists them in the specs' order. An exercise whose worker died or ran too
+    long is not graded, with the reason, as a submission of a batch would be.
+    """
+    from pgdrill.classroom import unavailable_report
+    from pgdrill.grading import GradingOptions, fixture_key, grade_report
+
+    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    specs = _load_specs(options)
+    grading = GradingOptions(scale=options.scale, seed=options.seed)
+    largest_first = sorted(specs, key=lambda spec: -fixture_key(spec, grading).scale)
+    tasks = [Submission(spec.id, Path(submission).absolute(), root, exercise=spec.id) for spec in largest_first]
+    book = grade_batch(Path(submission), options, progress=progress, submissions=tasks)
+    reports = {entry.submission.exercise: entry.report for entry in book.entries}
+    exercises = [reports[spec.id].exercises[0] if spec.id in reports
+                 else unavailable_report([spec], "not graded", str(submission)).exercises[0] for spec in specs]
+    versions = [r.server_version for r in reports.values() if r.server_version]
+    return grade_report(Path(submission), specs, exercises, grading, server_version=versions[0] if versions else "",
+                        started_at=started_at, duration_s=book.seconds)
 
 
 # --------------------------------------------------------------------------------------------

@@ -110,8 +110,10 @@ def grade_parser() -> argparse.ArgumentParser:
                        help="grade every sub-folder of SUBMISSIONS_DIR as one submission (a student's "
                             "repository, its exercises/ folder, or with one --exercise the files themselves); "
                             "writes gradebook.csv, checks.csv, gradebook.html and reports/ to --out")
-    batch.add_argument("--workers", type=int, default=2,
-                       help="grader processes for --batch, each with its own PostgreSQL (default: 2)")
+    batch.add_argument("--workers", type=int, default=None,
+                       help="grader processes, each with its own PostgreSQL: for --batch (default: 2), or for "
+                            "the exercises of one submission (default: 1; 2 grades the whole course in about "
+                            "two thirds of the time on 2 cores)")
     _gradebook_options(batch)
     batch.add_argument("--chunk", type=_chunk_arg, metavar="I/N",
                        help="grade only share I of N of the submissions (sorted by folder name), as one job "
@@ -203,6 +205,12 @@ def cmd_grade(argv: list[str]) -> int:
     if specs is None:
         return EXIT_INVALID
     options = GradingOptions(scale=args.scale, seed=args.seed, unsandboxed_programs=args.allow_unsandboxed_programs)
+    workers = args.workers if args.workers is not None else 1
+    if workers < 1:
+        print("grade.py: --workers must be at least 1", file=sys.stderr)
+        return EXIT_INVALID
+    if workers > 1 and len(specs) > 1 and not (args.dsn or args.server == "dsn"):
+        return _grade_in_processes(args, specs, audience, workers)
     try:
         server = _start_server(args, specs, options, audience)
     except (ServerError, OSError) as exc:
@@ -225,6 +233,29 @@ def cmd_grade(argv: list[str]) -> int:
         # This process exits next: the server's files are removed by a process of their own.
         server.stop(remove_in_background=True)
     _emit(report, args, audience)
+    return _exit_code(report)
+
+
+def _grade_in_processes(args, specs, audience: str, workers: int) -> int:
+    """``grade.py SUBMISSION --workers N``: the exercises of one submission graded in N
+    processes, each with a server of its own (pgdrill.batch.grade_exercises); the same report."""
+    from pgdrill.batch import BatchOptions, grade_exercises
+    from pgdrill.submission import folder_and_root
+
+    submission, root = folder_and_root(args.submission)
+    options = BatchOptions(
+        workers=workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
+        bindir=str(Path(args.bindir).absolute()) if args.bindir else None, exercises=tuple(s.id for s in specs),
+        exercises_dir=str(args.exercises_dir.absolute()),  # the workers start in another folder
+        cache=_cache(args) is not None, unsandboxed_programs=args.allow_unsandboxed_programs,
+    )
+    report = grade_exercises(submission, options, root=root,
+                             progress=_progress(args, audience))
+    _emit(report, args, audience)
+    return _exit_code(report)
+
+
+def _exit_code(report) -> int:
     if any(e.error for e in report.exercises) and all(c.status.value == "error" for e in report.exercises for c in e.checks):
         return EXIT_GRADER_ERROR
     return EXIT_ALL_PASSED if report.all_passed else EXIT_SOME_FAILED
@@ -268,16 +299,17 @@ def cmd_batch(args) -> int:
     if not submissions:
         print(f"grade.py: {args.batch} holds no submission folders", file=sys.stderr)
         return EXIT_INVALID
-    if args.workers < 1:
+    workers = args.workers if args.workers is not None else 2
+    if workers < 1:
         print("grade.py: --workers must be at least 1", file=sys.stderr)
         return EXIT_INVALID
     options = BatchOptions(
-        workers=args.workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
+        workers=workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
         bindir=str(Path(args.bindir).absolute()) if args.bindir else None, exercises=tuple(s.id for s in specs),
         exercises_dir=str(args.exercises_dir.absolute()),  # the workers start in another folder
         cache=_cache(args) is not None, unsandboxed_programs=args.allow_unsandboxed_programs,
     )
-    print(f"grading {len(submissions)} submissions with {min(args.workers, len(submissions))} workers …",
+    print(f"grading {len(submissions)} submissions with {min(workers, len(submissions))} workers …",
           file=sys.stderr, flush=True)
     book = grade_batch(args.batch, options, submissions=submissions,
                        progress=lambda text: print(text, file=sys.stderr, flush=True))

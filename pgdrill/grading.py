@@ -806,13 +806,24 @@ class Grader:
             if self.progress:
                 self.progress(f"[{number}/{len(specs)}] {spec.id}: {_points_text(result)} "
                               f"({time.monotonic() - began:.1f} s)")
-        seeded = [self.key_for(s) for s in specs if kind_of(s.incident.fixture).seeded]
-        seeds = sorted({key.seed for key in seeded})
-        scales = sorted({key.scale for key in seeded})
-        return GradeReport(
-            submission=str(submission), exercises=tuple(exercises),
-            seed=seeds[0] if len(seeds) == 1 else None, scale=scales[0] if len(scales) == 1 else None,
-            server_version=f"{self.server.version_num // 10000}.{self.server.version_num % 10000}",
-            started_at=started_at, duration_s=round(time.monotonic() - started, 2),
-            meta=_self_check_meta(specs),
-        )
+        return grade_report(submission, specs, exercises, self.options, server_version=self.server_version,
+                            started_at=started_at, duration_s=round(time.monotonic() - started, 2))
+
+    @property
+    def server_version(self) -> str:
+        return f"{self.server.version_num // 10000}.{self.server.version_num % 10000}"
+
+
+def grade_report(submission: Path, specs: list[ExerciseSpec], exercises: list[ExerciseResult],
+                 options: GradingOptions, *, server_version: str, started_at: str, duration_s: float) -> GradeReport:
+    """The report of ``submission`` from its exercises' results, in the order of ``specs``
+    (``Grader.grade``, or exercises graded in several processes: ``pgdrill.batch.grade_exercises``)."""
+    seeded = [fixture_key(s, options) for s in specs if kind_of(s.incident.fixture).seeded]
+    seeds = sorted({key.seed for key in seeded})
+    scales = sorted({key.scale for key in seeded})
+    return GradeReport(
+        submission=str(submission), exercises=tuple(exercises),
+        seed=seeds[0] if len(seeds) == 1 else None, scale=scales[0] if len(scales) == 1 else None,
+        server_version=server_version, started_at=started_at, duration_s=duration_s,
+        meta=_self_check_meta(specs),
+    )

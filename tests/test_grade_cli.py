@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -164,3 +165,60 @@ def test_only_a_server_removed_next_keeps_the_last_exercises_databases(grader, p
     finally:
         for name in left:
             pg_server.drop_database(name)
+
+
+def _without_times(report: dict) -> dict:
+    """A report with what depends on the clock left out: its start, durations, and the times
+    in evidence (a row the learner's file inserted with now(), a time zone probe's order date)."""
+    report = json.loads(re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?", "<time>", json.dumps(report)))
+    report.pop("started_at"), report.pop("duration_s")
+    for exercise in report["exercises"]:
+        for item in exercise["checks"] + exercise["statements"]:
+            for name in ("duration_s", "elapsed_s"):
+                item.pop(name, None)
+    return report
+
+
+@pytest.mark.parametrize("submission", ["solutions", "exercises"])
+def test_exercises_graded_in_two_processes_give_the_same_report(submission, server_args):
+    """--workers 2 grades the exercises of one submission side by side, each process with a
+    server of its own: the report is the one grade.py writes grading them one after the other
+    (full marks for the solutions, the same failures and feedback for the starter files)."""
+    if "dsn" in server_args:
+        pytest.skip("one server given by --dsn: grade.py grades one exercise after the other")
+    chosen = ["-e", "course-01-create-tables", "-e", DEMO, "-e", "course-09-views-monitoring"]
+    runs = {}
+    for workers in ("1", "2"):
+        proc = grade(submission, *chosen, "--format", "json", "--workers", workers, "--quiet", *server_args)
+        assert proc.returncode == (EXIT_ALL_PASSED if submission == "solutions" else EXIT_SOME_FAILED), proc.stderr
+        runs[workers] = json.loads(proc.stdout)
+    # The same results in the specs' order (not in the order the processes finished them).
+    assert _without_times(runs["2"]) == _without_times(runs["1"])
+    assert (runs["2"]["points"] == runs["2"]["max_points"]) == (submission == "solutions")
+
+
+def test_an_exercise_whose_process_ran_too_long_is_reported_not_graded_alone(tmp_path, request):
+    """A worker that runs past the time limit is stopped: its exercise is reported as not
+    graded, with its own checks only, and the other exercises keep their results."""
+    from kit import load
+
+    from pgdrill.batch import BatchOptions, grade_exercises
+    from pgdrill.grading import SOLUTIONS_DIR
+
+    kind = request.config.getoption("--pg-server")
+    if kind == "dsn":
+        pytest.skip("workers of their own need servers of their own")
+    chosen = ("course-01-create-tables", DEMO)
+    options = BatchOptions(workers=2, scale=0.1, server=kind, bindir=request.config.getoption("--pg-bindir"),
+                           exercises=chosen, timeout=0.01)
+    report = grade_exercises(SOLUTIONS_DIR, options)
+    assert [e.exercise for e in report.exercises] == [s.id for s in sorted(map(load, chosen), key=lambda s: s.sort_key)]
+    for exercise in report.exercises:
+        assert exercise.error and "longer than 0.01 s" in exercise.error
+        assert [c.check_id for c in exercise.checks] == [c.id for c in load(exercise.exercise).checks]
+        assert exercise.points == 0
+
+
+def test_workers_must_be_at_least_one(server_args):
+    proc = grade("solutions", "-e", DEMO, "-e", "course-01-create-tables", "--workers", "0", *server_args)
+    assert proc.returncode == EXIT_INVALID and "--workers must be at least 1" in proc.stderr
