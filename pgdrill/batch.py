@@ -86,8 +86,9 @@ class Submission:
     exercise: str | None = None
 
 
-def _graded_specs(specs, sub: Submission) -> list:
-    return [s for s in specs if sub.exercise is None or s.id == sub.exercise]
+def _graded_specs(specs, exercise: str | None) -> list:
+    """What a task grades: every spec, or only that of ``exercise`` (``Submission.exercise``)."""
+    return [s for s in specs if exercise is None or s.id == exercise]
 
 
 @dataclass
@@ -207,7 +208,7 @@ def _worker_main(conn, options: BatchOptions) -> None:
             if task is None:
                 break
             name, path, root, exercise = task
-            graded = [s for s in specs if exercise is None or s.id == exercise]
+            graded = _graded_specs(specs, exercise)
             top = Path(root) if root else None
             try:
                 if problem:
@@ -304,7 +305,7 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
         nonlocal restarts
         sub = worker.task
         if sub is not None:
-            entries[sub.name] = Entry(sub, unavailable_report(_graded_specs(specs, sub), why, str(sub.path)), why)
+            entries[sub.name] = Entry(sub, unavailable_report(_graded_specs(specs, sub.exercise), why, str(sub.path)), why)
             say(f"{sub.name}: not graded — {why}")
         _stop(worker, kill=True)
         workers.remove(worker)
@@ -324,7 +325,7 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
                 while pending:
                     sub = pending.popleft()
                     why = "no grader process could be started"
-                    entries[sub.name] = Entry(sub, unavailable_report(_graded_specs(specs, sub), why, str(sub.path)),
+                    entries[sub.name] = Entry(sub, unavailable_report(_graded_specs(specs, sub.exercise), why, str(sub.path)),
                                               why)
                 break
             deadlines = [w.started + options.timeout for w in workers if w.task is not None]

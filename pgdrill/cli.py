@@ -110,7 +110,7 @@ def grade_parser() -> argparse.ArgumentParser:
                        help="grade every sub-folder of SUBMISSIONS_DIR as one submission (a student's "
                             "repository, its exercises/ folder, or with one --exercise the files themselves); "
                             "writes gradebook.csv, checks.csv, gradebook.html and reports/ to --out")
-    batch.add_argument("--workers", type=int, default=None,
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
                        help="grader processes, each with its own PostgreSQL: for --batch (default: 2), or for "
                             "the exercises of one submission (default: 1; 2 grades the whole course in about "
                             "two thirds of the time on 2 cores)")
@@ -236,21 +236,27 @@ def cmd_grade(argv: list[str]) -> int:
     return _exit_code(report)
 
 
-def _grade_in_processes(args, specs, audience: str, workers: int) -> int:
-    """``grade.py SUBMISSION --workers N``: the exercises of one submission graded in N
-    processes, each with a server of its own (pgdrill.batch.grade_exercises); the same report."""
-    from pgdrill.batch import BatchOptions, grade_exercises
-    from pgdrill.submission import folder_and_root
+def _batch_options(args, specs, workers: int):
+    """What grader processes (--batch, or --workers for one submission) are started with."""
+    from pgdrill.batch import BatchOptions
 
-    submission, root = folder_and_root(args.submission)
-    options = BatchOptions(
+    return BatchOptions(
         workers=workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
         bindir=str(Path(args.bindir).absolute()) if args.bindir else None, exercises=tuple(s.id for s in specs),
         exercises_dir=str(args.exercises_dir.absolute()),  # the workers start in another folder
         cache=_cache(args) is not None, unsandboxed_programs=args.allow_unsandboxed_programs,
     )
-    report = grade_exercises(submission, options, root=root,
-                             progress=_progress(args, audience))
+
+
+def _grade_in_processes(args, specs, audience: str, workers: int) -> int:
+    """``grade.py SUBMISSION --workers N``: the exercises of one submission graded in N
+    processes, each with a server of its own (pgdrill.batch.grade_exercises); the same report."""
+    from pgdrill.batch import grade_exercises
+    from pgdrill.submission import folder_and_root
+
+    submission, root = folder_and_root(args.submission)
+    options = _batch_options(args, specs, workers)
+    report = grade_exercises(submission, options, root=root, progress=_progress(args, audience))
     _emit(report, args, audience)
     return _exit_code(report)
 
@@ -279,7 +285,7 @@ def _emit(report, args, audience: str) -> None:
 
 
 def cmd_batch(args) -> int:
-    from pgdrill.batch import BatchOptions, find_submissions, grade_batch
+    from pgdrill.batch import find_submissions, grade_batch
 
     specs = _specs_or_report(args)
     if specs is None:
@@ -303,12 +309,7 @@ def cmd_batch(args) -> int:
     if workers < 1:
         print("grade.py: --workers must be at least 1", file=sys.stderr)
         return EXIT_INVALID
-    options = BatchOptions(
-        workers=workers, scale=args.scale, seed=args.seed, server=args.server, dsn=args.dsn,
-        bindir=str(Path(args.bindir).absolute()) if args.bindir else None, exercises=tuple(s.id for s in specs),
-        exercises_dir=str(args.exercises_dir.absolute()),  # the workers start in another folder
-        cache=_cache(args) is not None, unsandboxed_programs=args.allow_unsandboxed_programs,
-    )
+    options = _batch_options(args, specs, workers)
     print(f"grading {len(submissions)} submissions with {min(workers, len(submissions))} workers …",
           file=sys.stderr, flush=True)
     book = grade_batch(args.batch, options, submissions=submissions,
