@@ -275,8 +275,13 @@ def _stop(worker: _Worker, *, kill: bool = False) -> None:
 
 
 def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=None,
-                submissions: list[Submission] | None = None) -> "Gradebook":
-    """Grade every submission under ``root`` in ``options.workers`` processes."""
+                submissions: list[Submission] | None = None, on_graded=None) -> "Gradebook":
+    """Grade every submission under ``root`` in ``options.workers`` processes.
+
+    ``progress`` is told one line per submission as it is graded (its points), or, when
+    ``on_graded`` is given, ``on_graded(entry, seconds)`` is called instead (the caller words
+    the line); submissions that could not be graded are told to ``progress`` with the reason.
+    """
     from pgdrill.classroom import unavailable_report
     from pgdrill.render import report_from_dict
 
@@ -349,7 +354,10 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
                         assert w.task is not None  # a worker reports only on the task it was given
                         entries[name] = Entry(w.task, report_from_dict(data), why)
                         report = entries[name].report
-                        say(f"{name}: {report.points:g}/{report.max_points:g}" + (f" ({why})" if why else ""))
+                        if on_graded is not None:
+                            on_graded(entries[name], now - w.started)
+                        else:
+                            say(f"{name}: {report.points:g}/{report.max_points:g}" + (f" ({why})" if why else ""))
                         w.task = None
                 elif w.process.sentinel in ready and not w.process.is_alive():
                     lost(w, f"the grader process died (exit code {w.process.exitcode})")
@@ -385,7 +393,19 @@ def grade_exercises(submission: Path, options: BatchOptions, *, root: Path | Non
     grading = GradingOptions(scale=options.scale, seed=options.seed)
     largest_first = sorted(specs, key=lambda spec: -fixture_key(spec, grading).scale)
     tasks = [Submission(spec.id, Path(submission).absolute(), root, exercise=spec.id) for spec in largest_first]
-    book = grade_batch(Path(submission), options, progress=progress, submissions=tasks)
+    finished = 0
+
+    def graded(entry: Entry, seconds: float) -> None:
+        # The line grade.py prints for an exercise graded in-process: numbered in the order
+        # they finish, the visible checks' points only.
+        nonlocal finished
+        finished += 1
+        if progress is not None and entry.report.exercises:
+            progress(f"[{finished}/{len(tasks)}] {entry.submission.exercise}: "
+                     f"{entry.report.exercises[0].progress_text()} ({seconds:.1f} s)"
+                     + (f" — {entry.problem}" if entry.problem else ""))
+
+    book = grade_batch(Path(submission), options, progress=progress, submissions=tasks, on_graded=graded)
     reports = {entry.submission.exercise: entry.report for entry in book.entries}
     exercises = [reports[spec.id].exercises[0] if spec.id in reports
                  else unavailable_report([spec], "not graded", str(submission)).exercises[0] for spec in specs]

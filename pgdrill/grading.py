@@ -77,15 +77,6 @@ def resolve_seed(policy, options: GradingOptions) -> int:
     return options.learner_seed
 
 
-def _points_text(result: ExerciseResult) -> str:
-    if result.error:
-        return "could not be graded"
-    earned = sum(c.points for c in result.checks if c.visibility == Visibility.VISIBLE)
-    total = sum(c.max_points for c in result.checks if c.visibility == Visibility.VISIBLE)
-    hidden = sum(1 for c in result.checks if c.visibility != Visibility.VISIBLE)
-    return f"{earned:g}/{total:g} points" + (f" (+{hidden} hidden checks)" if hidden else "")
-
-
 def _self_check_meta(specs: list[ExerciseSpec]) -> dict:
     """What the self-check specs of a student template left out, per exercise (docs/classroom.md)."""
     held = {s.id: dict(s.self_check) for s in specs if s.self_check is not None}
@@ -804,7 +795,7 @@ class Grader:
                                          keep_databases=server_stops_next and number == len(specs))
             exercises.append(result)
             if self.progress:
-                self.progress(f"[{number}/{len(specs)}] {spec.id}: {_points_text(result)} "
+                self.progress(f"[{number}/{len(specs)}] {spec.id}: {result.progress_text()} "
                               f"({time.monotonic() - began:.1f} s)")
         return grade_report(submission, specs, exercises, self.options, server_version=self.server_version,
                             started_at=started_at, duration_s=round(time.monotonic() - started, 2))

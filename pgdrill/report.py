@@ -83,6 +83,16 @@ class ExerciseResult:
     def max_points(self) -> float:
         return sum(c.max_points for c in self.checks)
 
+    def progress_text(self) -> str:
+        """The points of a progress line: the visible checks' only (a learner's terminal or CI
+        log must not tell what the hidden checks gave), and how many hidden checks there are."""
+        if self.error:
+            return "could not be graded"
+        earned = sum(c.points for c in self.checks if c.visibility == Visibility.VISIBLE)
+        total = sum(c.max_points for c in self.checks if c.visibility == Visibility.VISIBLE)
+        hidden = sum(1 for c in self.checks if c.visibility != Visibility.VISIBLE)
+        return f"{earned:g}/{total:g} points" + (f" (+{hidden} hidden checks)" if hidden else "")
+
 
 @dataclass(frozen=True)
 class GradeReport:

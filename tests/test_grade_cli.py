@@ -190,16 +190,36 @@ def test_exercises_graded_in_two_processes_give_the_same_report(tmp_path, server
     for exercise, source in (("course-01-create-tables", "exercises"), (DEMO, "solutions"),
                              ("course-09-views-monitoring", "solutions")):
         shutil.copytree(ROOT / source / exercise, submission / exercise)
-    chosen = ["-e", "course-01-create-tables", "-e", DEMO, "-e", "course-09-views-monitoring"]
-    runs = {}
+    # The specs, with one check of the demo hidden: a progress line counts visible points only.
+    specs = tmp_path / "specs"
+    for exercise in ("course-01-create-tables", DEMO, "course-09-views-monitoring"):
+        shutil.copytree(ROOT / "exercises" / exercise, specs / exercise)
+    demo_spec = specs / DEMO / "exercise.yaml"
+    text = demo_spec.read_text()
+    assert text.count("  - id: orphan-items-columns\n") == 1
+    demo_spec.write_text(text.replace("  - id: orphan-items-columns\n",
+                                      "  - id: orphan-items-columns\n    visibility: hidden\n"))
+    chosen = ["-e", "course-01-create-tables", "-e", DEMO, "-e", "course-09-views-monitoring",
+              "--exercises-dir", str(specs)]
+    runs, lines = {}, {}
     for workers in ("1", "2"):
-        proc = grade(str(submission), *chosen, "--format", "json", "--workers", workers, "--quiet", *server_args)
+        proc = grade(str(submission), *chosen, "--format", "json", "--workers", workers, "--progress", *server_args)
         assert proc.returncode == EXIT_SOME_FAILED, proc.stderr
         runs[workers] = json.loads(proc.stdout)
+        # One line per exercise as it finishes: "[k/3] id: points (seconds)".
+        found = re.findall(r"^\[(\d)/3\] (\S+): (.+) \(\d+\.\d s\)$", proc.stderr, re.MULTILINE)
+        assert sorted(int(k) for k, _, _ in found) == [1, 2, 3], proc.stderr
+        lines[workers] = {exercise: points for _, exercise, points in found}
     # The same results in the specs' order (not in the order the processes finished them).
     assert _without_times(runs["2"]) == _without_times(runs["1"])
     full = {e["exercise"]: e["points"] == e["max_points"] for e in runs["2"]["exercises"]}
     assert full == {"course-01-create-tables": False, DEMO: True, "course-09-views-monitoring": True}
+    # The same progress lines, and neither tells what the hidden check gave.
+    assert lines["2"] == lines["1"]
+    demo = next(e for e in runs["1"]["exercises"] if e["exercise"] == DEMO)
+    visible = sum(c["max_points"] for c in demo["checks"] if c["visibility"] == "visible")
+    assert visible < demo["max_points"]
+    assert lines["1"][DEMO] == f"{visible:g}/{visible:g} points (+1 hidden checks)"
 
 
 def test_an_exercise_whose_process_ran_too_long_is_reported_not_graded_alone(tmp_path, request):
