@@ -577,7 +577,9 @@ def cmd_cache(argv: list[str]) -> int:
     warm.add_argument("--server", choices=("embedded", "system"), default=None, help="PostgreSQL to build with")
     warm.add_argument("--bindir", help="PostgreSQL binaries for --server system")
     args = parser.parse_args(argv)
-    from pgdrill.fixtures.cache import ClusterCache, human_bytes
+    import time
+
+    from pgdrill.fixtures.cache import UNUSED_DAYS, ClusterCache, human_bytes
 
     cache = ClusterCache(progress=lambda text: print(text, file=sys.stderr, flush=True))
     if args.action == "status":
@@ -587,11 +589,13 @@ def cmd_cache(argv: list[str]) -> int:
             print("  empty")
         for row in rows:
             state = f", {row['damaged']} damaged files (rebuilt on next use)" if row["damaged"] else ""
+            used = time.strftime("%Y-%m-%d", time.localtime(row["last_used"]))
             print(f"  {row['server_id']} (PostgreSQL {row['version_num'] // 10000}): "
-                  f"{human_bytes(row['bytes'])}{state}")
+                  f"{human_bytes(row['bytes'])}, last used {used}{state}")
             for name in row["templates"]:
                 print(f"    {name}")
         print(f"  total {human_bytes(sum(r['bytes'] for r in rows))}")
+        print(f"  (an entry unused for {UNUSED_DAYS} days goes when another is built; `cache clear` frees all)")
         return EXIT_ALL_PASSED
     if args.action == "clear":
         freed = cache.clear()

@@ -169,6 +169,68 @@ def test_two_graders_at_once_build_each_template_once(tmp_path, kind):
     assert all(r["copied_with"] == sorted([SMALL.template_name, prepared_name(SMALL)]) for r in results)
 
 
+def _server_code_version(tmp_path: Path, name: str) -> Path:
+    """A copy of the engine whose server code differs (as after an update of pgdrill): its
+    clusters have another identity, so they go into another cache entry."""
+    tree = tmp_path / name
+    copy_engine(tree)
+    server_py = tree / "fixtures" / "server.py"
+    server_py.write_text(server_py.read_text() + f"\n# {name}\n")
+    return tree
+
+
+def _age(cache_dir: Path, server_id: str, days: float, *, used: bool = True) -> None:
+    """Make an entry look published ``days`` ago and, with ``used``, last copied then too."""
+    then = time.time() - days * 86400
+    record = cache_dir / "v1" / server_id / "entry.json"
+    raw = json.loads(record.read_text())
+    raw["created"] = then
+    record.write_text(json.dumps(raw))
+    if used:
+        os.utime(cache_dir / "v1" / f"{server_id}.used", (then, then))
+
+
+def _entry_ids(cache_dir: Path) -> set[str]:
+    return {p.name for p in (cache_dir / "v1").iterdir() if p.is_dir()}
+
+
+@pytest.mark.server_independent
+def test_an_entry_unused_for_a_month_goes_when_another_is_built(tmp_path, kind):
+    """An update of the server code leaves the old entry behind (another identity): it goes
+    when a newer one is published, once nothing was copied from it for UNUSED_DAYS — not
+    while it is still used (another checkout), nor while a grader holds its lock."""
+    import fcntl
+
+    from pgdrill.fixtures.cache import UNUSED_DAYS
+
+    cache_dir = tmp_path / "cache"
+    client(cache_dir, kind, [EMPTY])
+    (unused,) = _entry_ids(cache_dir)
+    client(cache_dir, kind, [EMPTY], _server_code_version(tmp_path, "update-1"))
+    (still_used,) = _entry_ids(cache_dir) - {unused}
+    _age(cache_dir, unused, UNUSED_DAYS + 1)
+    _age(cache_dir, still_used, UNUSED_DAYS + 1, used=False)  # published long ago, copied today
+    newest = client(cache_dir, kind, [EMPTY], _server_code_version(tmp_path, "update-2"))
+    (current,) = _entry_ids(cache_dir) - {unused, still_used}
+    assert _entry_ids(cache_dir) == {still_used, current}
+    assert any(line.startswith(f"cache: removed {unused}, unused for") for line in newest["progress"])
+    assert not (cache_dir / "v1" / f"{unused}.used").exists()
+    # The other one, unused as long, stays while a grader holds its lock, and goes after.
+    _age(cache_dir, still_used, UNUSED_DAYS + 1)
+    cache = ClusterCache(cache_dir)
+    with open(cache_dir / "v1" / f"{still_used}.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        assert cache.prune_unused(keep=current) == []
+    assert _entry_ids(cache_dir) == {still_used, current}
+    (removed,) = cache.prune_unused(keep=current)
+    assert removed[0] == still_used and removed[1] > 1_000_000
+    assert _entry_ids(cache_dir) == {current}
+    # A day short of the limit is not enough.
+    _age(cache_dir, current, UNUSED_DAYS - 1)
+    assert cache.prune_unused(keep="none") == [] and _entry_ids(cache_dir) == {current}
+    assert "last used" in _grade_py("cache", "status", cache_dir=cache_dir).stdout
+
+
 def _grade_py(*args, cache_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "PGDRILL_CACHE_DIR": str(cache_dir)}
     proc = subprocess.run([sys.executable, str(ROOT / "grade.py"), *args], cwd=ROOT, env=env,
