@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -194,3 +195,29 @@ def test_system_binaries_work_too():
             assert conn.execute("SELECT pg_catalog.current_setting('server_version_num')::int").fetchone()[0] == server.version_num
             conn.execute("CREATE EXTENSION pg_stat_statements")
             conn.execute("CREATE EXTENSION amcheck")
+
+
+@pytest.mark.server_independent
+def test_clusters_go_where_the_cached_templates_can_be_linked(tmp_path, monkeypatch):
+    """A RAM-backed /tmp under a cache in the home folder: hard links cannot cross, so
+    clusters go to /var/tmp when it lies with the cache (and stay in /tmp otherwise)."""
+    from pgdrill.fixtures.server import runtime_parent
+
+    ram = Path("/dev/shm")
+    if not ram.is_dir() or ram.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on a file system of its own")
+    disk_temp, var_tmp, cache = tmp_path / "tmp", tmp_path / "var-tmp", tmp_path / "home" / ".cache" / "pgdrill"
+    disk_temp.mkdir(), var_tmp.mkdir()
+    with tempfile.TemporaryDirectory(dir=ram) as ram_temp:
+        # /tmp in memory, the cache (not made yet: its nearest folder counts) and /var/tmp on disk
+        assert runtime_parent(Path(ram_temp), cache, var_tmp) == var_tmp
+        # /var/tmp in memory too: nothing better than the temp folder
+        assert runtime_parent(Path(ram_temp), cache, Path(ram_temp)) == Path(ram_temp)
+        # the cache in memory as well: linking works in the temp folder
+        assert runtime_parent(Path(ram_temp), Path(ram_temp) / "cache", var_tmp) == Path(ram_temp)
+    # /tmp on the cache's file system: stays
+    assert runtime_parent(disk_temp, cache, var_tmp) == disk_temp
+    # $TMPDIR set: the user's choice, wherever it is
+    monkeypatch.setenv("TMPDIR", str(disk_temp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads $TMPDIR again
+    assert runtime_parent() == disk_temp
