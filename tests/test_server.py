@@ -121,6 +121,21 @@ def test_stop_can_leave_the_removal_to_a_process_of_its_own():
     assert not trash.exists()
 
 
+def test_a_cluster_left_where_clusters_went_before_is_reaped_too(tmp_path, monkeypatch):
+    """runtime_parent may choose /tmp one day and /var/tmp another ($TMPDIR, a moved cache):
+    a cluster whose grader died in the other folder is reaped all the same."""
+    import pgdrill.fixtures.server as server_module
+
+    other = tmp_path / "var-tmp"
+    monkeypatch.setattr(server_module, "VAR_TMP", other)
+    assert server_module.runtime_parent() != other  # clusters go elsewhere now
+    stale = other / f"{server_module.RUNTIME_ROOT_NAME}-{os.geteuid()}" / f"cluster-test-{os.getpid()}"
+    (stale / "data").mkdir(parents=True)
+    (stale / "owner.json").write_text(json.dumps({"pid": 2**22 + 1, "start": "0"}))  # no such process
+    assert stale in reap_stale_clusters()
+    assert not stale.exists()
+
+
 def test_a_removal_in_the_background_that_died_is_finished_by_the_next_session():
     trash = _runtime_root() / f"{REMOVING_PREFIX}cluster-test-{os.getpid()}"
     (trash / "data").mkdir(parents=True)
