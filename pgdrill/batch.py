@@ -278,9 +278,9 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
                 submissions: list[Submission] | None = None, on_graded=None) -> "Gradebook":
     """Grade every submission under ``root`` in ``options.workers`` processes.
 
-    ``progress`` is told one line per submission as it is graded (its points), or, when
-    ``on_graded`` is given, ``on_graded(entry, seconds)`` is called instead (the caller words
-    the line); submissions that could not be graded are told to ``progress`` with the reason.
+    ``progress`` is told one line per submission as it is graded (its points, or why it was
+    not), or, when ``on_graded`` is given, ``on_graded(entry, seconds)`` is called instead
+    for every submission a worker took (the caller words the line).
     """
     from pgdrill.classroom import unavailable_report
     from pgdrill.render import report_from_dict
@@ -311,7 +311,10 @@ def grade_batch(root: Path, options: BatchOptions = BatchOptions(), *, progress=
         sub = worker.task
         if sub is not None:
             entries[sub.name] = Entry(sub, unavailable_report(_graded_specs(specs, sub.exercise), why, str(sub.path)), why)
-            say(f"{sub.name}: not graded — {why}")
+            if on_graded is not None:
+                on_graded(entries[sub.name], time.monotonic() - worker.started)
+            else:
+                say(f"{sub.name}: not graded — {why}")
         _stop(worker, kill=True)
         workers.remove(worker)
         if pending and restarts < len(subs):

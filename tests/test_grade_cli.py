@@ -236,8 +236,13 @@ def test_an_exercise_whose_process_ran_too_long_is_reported_not_graded_alone(tmp
     chosen = ("course-01-create-tables", DEMO)
     options = BatchOptions(workers=2, scale=0.1, server=kind, bindir=request.config.getoption("--pg-bindir"),
                            exercises=chosen, timeout=0.01)
-    report = grade_exercises(SOLUTIONS_DIR, options)
+    said: list[str] = []
+    report = grade_exercises(SOLUTIONS_DIR, options, progress=said.append)
     assert [e.exercise for e in report.exercises] == [s.id for s in sorted(map(load, chosen), key=lambda s: s.sort_key)]
+    # Each stopped exercise still gets its numbered progress line, with the reason.
+    lines = [line for line in said if line.startswith("[")]
+    assert sorted(line[:5] for line in lines) == ["[1/2]", "[2/2]"], said
+    assert all("could not be graded" in line and "longer than 0.01 s" in line for line in lines), lines
     for exercise in report.exercises:
         assert exercise.error and "longer than 0.01 s" in exercise.error
         assert [c.check_id for c in exercise.checks] == [c.id for c in load(exercise.exercise).checks]
