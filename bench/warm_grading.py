@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Grading with the template cache: the first run (builds the starting states) vs the next.
 
-    python bench/warm_grading.py [--server embedded|system] [--only one|indexes|course|course-workers] [--rounds 3] [--markdown bench/results.md]
+    python bench/warm_grading.py [--server embedded|system] [--only one|indexes|course|course-one-by-one|course-workers] [--rounds 3] [--markdown bench/results.md]
     python bench/warm_grading.py --against REV [--rounds 3] [--only one]   # REV's code vs this tree's, same run
 
 Each row runs ``grade.py solutions/ …`` as a learner would, with a fresh, empty cache folder:
@@ -11,9 +11,12 @@ start included. Rows:
 
 - ``one``     — one scale-1 exercise (techshop-3-1-orphans), goal ≤ 5 s warm;
 - ``indexes`` — Task 4.1 at its own scale 10, goal ≤ 60 s warm;
-- ``course``  — every exercise of the course, goal ≤ 120 s warm;
+- ``course``  — every exercise of the course as the README's first command grades it, goal
+  ≤ 120 s warm: without ``--workers``, in as many processes as pgdrill.machine.default_workers
+  gives this machine (two on 2 cores and 4 GB; the row says how many);
+- ``course-one-by-one`` — the same with ``--workers 1`` (one process, one server);
 - ``course-workers`` — the same with ``--workers 2`` (two processes, each with a server of its
-  own, grading exercises side by side; compare with ``course`` in the same run).
+  own, grading exercises side by side), whatever the machine.
 
 Both runs must score the same, or the bench fails loudly. ``--rounds N`` (default 3) warm runs
 follow the cold one; the median is reported with the fastest and slowest: one run says little
@@ -49,11 +52,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
+from pgdrill.machine import default_workers  # noqa: E402
 
 ROWS = {
     "one": (["-e", "techshop-3-1-orphans"], "one scale-1 exercise (techshop-3-1-orphans)", 5),
     "indexes": (["-e", "techshop-4-1-indexes"], "Task 4.1 at scale 10 (techshop-4-1-indexes)", 60),
-    "course": ([], "the whole course (every exercise)", 120),
+    "course": ([], f"the whole course (every exercise), as the README's first command runs it: "
+                   f"{default_workers()} process(es) here", 120),
+    "course-one-by-one": (["--workers", "1"], "the whole course one by one (`--workers 1`)", 120),
     "course-workers": (["--workers", "2"], "the whole course in two processes (`--workers 2`)", 120),
 }
 

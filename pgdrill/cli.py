@@ -112,8 +112,9 @@ def grade_parser() -> argparse.ArgumentParser:
                             "writes gradebook.csv, checks.csv, gradebook.html and reports/ to --out")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                        help="grader processes, each with its own PostgreSQL: for --batch (default: 2), or for "
-                            "the exercises of one submission (default: 1; 2 grades the whole course in about "
-                            "two thirds of the time on 2 cores)")
+                            "the exercises of one submission (default: 2 on a machine with 2 cores and 4 GB of "
+                            "memory it may use, else 1; 2 grade the whole course in about 60 %% of the time "
+                            "on 2 cores; 1 grades them one by one on one server)")
     _gradebook_options(batch)
     batch.add_argument("--chunk", type=_chunk_arg, metavar="I/N",
                        help="grade only share I of N of the submissions (sorted by folder name), as one job "
@@ -205,11 +206,15 @@ def cmd_grade(argv: list[str]) -> int:
     if specs is None:
         return EXIT_INVALID
     options = GradingOptions(scale=args.scale, seed=args.seed, unsandboxed_programs=args.allow_unsandboxed_programs)
-    workers = args.workers if args.workers is not None else 1
+    workers = args.workers if args.workers is not None else _default_workers(args)
     if workers < 1:
         print("grade.py: --workers must be at least 1", file=sys.stderr)
         return EXIT_INVALID
     if workers > 1 and len(specs) > 1 and not (args.dsn or args.server == "dsn"):
+        progress = _progress(args, audience)
+        if progress is not None:
+            progress(f"grading {len(specs)} exercises in {min(workers, len(specs))} processes, each with a "
+                     "PostgreSQL of its own (--workers 1: one by one)")
         return _grade_in_processes(args, specs, audience, workers)
     try:
         server = _start_server(args, specs, options, audience)
@@ -234,6 +239,18 @@ def cmd_grade(argv: list[str]) -> int:
         server.stop(remove_in_background=True)
     _emit(report, args, audience)
     return _exit_code(report)
+
+
+def _default_workers(args) -> int:
+    """Processes for the exercises of one submission when --workers is not given: as many as
+    the machine holds (pgdrill.machine.default_workers), but one without the template cache
+    (each process would build every template itself) and on a --dsn server (all would share
+    it: a learner's ALTER ROLE or a performance check's timing would reach the other)."""
+    from pgdrill.machine import default_workers
+
+    if args.dsn or args.server == "dsn" or _cache(args) is None:
+        return 1
+    return default_workers()
 
 
 def _batch_options(args, specs, workers: int):
