@@ -443,6 +443,28 @@ def test_gradescope_run_autograder_grades_a_submission(tmp_path):
     assert data["score"] == 0 and "could not run" in data["output"]
 
 
+def test_gradescope_run_autograder_grades_with_one_process_unless_told(tmp_path):
+    """Gradescope's default machine (0.5 CPU, 768 MB) holds one server, whatever the host's
+    cores a container may report: run_autograder asks for one process, or PGDRILL_WORKERS."""
+    root = tmp_path / "autograder"
+    (root / "source").mkdir(parents=True)
+    shutil.copy(ROOT / "autograder" / "gradescope" / "run_autograder", root / "source")
+    (root / "submission").mkdir()
+    recorder = tmp_path / "python"
+    recorder.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGS_FILE"\n')
+    recorder.chmod(0o755)
+    told = {}
+    for workers in ("", "2"):
+        env = dict(os.environ, PGDRILL_AUTOGRADER_ROOT=str(root), PGDRILL_PYTHON=str(recorder),
+                   ARGS_FILE=str(tmp_path / f"args{workers}"), PGDRILL_WORKERS=workers)
+        if not workers:
+            del env["PGDRILL_WORKERS"]
+        subprocess.run([str(root / "source" / "run_autograder")], env=env, timeout=60, check=True)
+        args = (tmp_path / f"args{workers}").read_text().split("\n")
+        told[workers] = args[args.index("--workers") + 1]
+    assert told == {"": "1", "2": "2"}
+
+
 def test_gradescope_setup_script_is_valid_bash():
     for name in ("setup.sh", "run_autograder"):
         path = ROOT / "autograder" / "gradescope" / name
