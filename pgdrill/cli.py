@@ -596,7 +596,7 @@ def cmd_cache(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     import time
 
-    from pgdrill.fixtures.cache import UNUSED_DAYS, ClusterCache, human_bytes
+    from pgdrill.fixtures.cache import UNUSED_DAYS, ClusterCache, disk_bytes, human_bytes
 
     cache = ClusterCache(progress=lambda text: print(text, file=sys.stderr, flush=True))
     if args.action == "status":
@@ -611,7 +611,11 @@ def cmd_cache(argv: list[str]) -> int:
                   f"{human_bytes(row['bytes'])}, last used {used}{state}")
             for name in row["templates"]:
                 print(f"    {name}")
-        print(f"  total {human_bytes(sum(r['bytes'] for r in rows))}")
+        left = [(path.name, disk_bytes(path)) for path in cache.leftovers()]
+        for name, size in left:
+            print(f"  {name}: {human_bytes(size)} left by an interrupted build or removal "
+                  f"(removed when the next entry is built, or by `cache clear`)")
+        print(f"  total {human_bytes(sum(r['bytes'] for r in rows) + sum(size for _, size in left))}")
         print(f"  (an entry unused for {UNUSED_DAYS} days goes when another is built; `cache clear` frees all)")
         return EXIT_ALL_PASSED
     if args.action == "clear":

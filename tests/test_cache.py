@@ -253,6 +253,63 @@ def test_cache_status_and_clear_from_the_command_line(tmp_path, kind):
 
 
 @pytest.mark.server_independent
+def test_what_an_interrupted_build_left_is_shown_then_removed(tmp_path, kind):
+    """A builder killed while publishing leaves its copy (``<id>.staging-<pid>``, its
+    entry.json perhaps written already), a killed removal its trash. Neither is an entry; both
+    are shown by `cache status` with their size and go when the next entry is built — a
+    staging copy only once no builder holds the entry's lock (one may be publishing it)."""
+    import fcntl
+
+    cache_dir = tmp_path / "cache"
+    client(cache_dir, kind, [EMPTY])
+    (entry_id,) = _entry_ids(cache_dir)
+    v1 = cache_dir / "v1"
+    staging = v1 / f"{entry_id}.staging-4194999"
+    shutil.copytree(v1 / entry_id, staging)  # entry.json included: killed at the very end
+    trash = v1 / f"{entry_id}.trash-4194999-1"
+    shutil.copytree(v1 / entry_id / "data" / "global", trash)
+    cache = ClusterCache(cache_dir)
+    assert [entry.path for entry in cache.entries()] == [v1 / entry_id]
+    status = _grade_py("cache", "status", cache_dir=cache_dir).stdout
+    assert f"  {staging.name}: " in status and f"  {trash.name}: " in status
+    assert status.count("left by an interrupted build") == 2
+    with open(v1 / f"{entry_id}.lock", "a+") as handle:  # a builder publishing now
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        assert cache.leftovers() == [trash]
+        assert cache.prune_unused(keep=entry_id) == []
+        assert staging.is_dir() and not trash.exists()
+    (removed,) = cache.remove_leftovers()
+    assert removed[0] == staging.name and removed[1] > 1_000_000
+    assert _entry_ids(cache_dir) == {entry_id}
+    assert "left by an interrupted" not in _grade_py("cache", "status", cache_dir=cache_dir).stdout
+
+
+@pytest.mark.server_independent
+def test_an_interrupted_publication_removes_its_copy(tmp_path, monkeypatch):
+    """Ctrl-C (or a full disk) while an entry is being staged: no copy stays behind to hold
+    its space, and no entry appears."""
+    from pgdrill.fixtures import cache as cache_module
+
+    data_dir = tmp_path / "cluster"
+    (data_dir / "global").mkdir(parents=True)
+    (data_dir / "global" / "pg_control").write_bytes(b"x" * 8192)
+    copy_tree = cache_module._copy_tree
+
+    def copy_then_interrupt(source, target, **kwargs):
+        copy_tree(source, target, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache_module, "_needed_wal_segment", lambda *args: "000000010000000000000001")
+    monkeypatch.setattr(cache_module, "_copy_tree", copy_then_interrupt)
+    cache = ClusterCache(tmp_path / "cache")
+    with pytest.raises(KeyboardInterrupt):
+        cache.publish("pg18-000000000000", 180000, data_dir, {}, bindir=tmp_path)
+    assert not any(path.is_dir() for path in (tmp_path / "cache" / "v1").iterdir())
+    monkeypatch.setattr(cache_module, "_copy_tree", copy_tree)
+    assert cache.publish("pg18-000000000000", 180000, data_dir, {}, bindir=tmp_path).path.is_dir()
+
+
+@pytest.mark.server_independent
 def test_grade_py_twice_the_second_builds_nothing(tmp_path, kind):
     args = ["solutions/", "-e", "demo-first-fix", "--scale", "0.05", "--server", kind, "--format", "json", "--progress"]
     first = _grade_py(*args, cache_dir=tmp_path / "cache", check=False)
