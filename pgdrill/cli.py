@@ -111,8 +111,8 @@ def grade_parser() -> argparse.ArgumentParser:
                             "repository, its exercises/ folder, or with one --exercise the files themselves); "
                             "writes gradebook.csv, checks.csv, gradebook.html and reports/ to --out")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="grader processes, each with its own PostgreSQL: for --batch (default: 2), or for "
-                            "the exercises of one submission (default: 2 on a machine with 2 cores and 4 GB of "
+                       help="grader processes, each with its own PostgreSQL, for the submissions of --batch or the "
+                            "exercises of one submission (default: 2 on a machine with 2 cores and 4 GB of "
                             "memory it may use, else 1; 2 grade the whole course in about 60 %% of the time "
                             "on 2 cores; 1 grades them one by one on one server)")
     _gradebook_options(batch)
@@ -322,7 +322,12 @@ def cmd_batch(args) -> int:
     if not submissions:
         print(f"grade.py: {args.batch} holds no submission folders", file=sys.stderr)
         return EXIT_INVALID
-    workers = args.workers if args.workers is not None else 2
+    if args.workers is None:
+        from pgdrill.machine import default_workers
+
+        workers = default_workers()  # a --dsn server is shared: the batch then runs one worker anyway
+    else:
+        workers = args.workers
     if workers < 1:
         print("grade.py: --workers must be at least 1", file=sys.stderr)
         return EXIT_INVALID

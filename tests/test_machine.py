@@ -137,3 +137,25 @@ def test_one_exercise_is_graded_in_this_process(monkeypatch):
     monkeypatch.setattr(cli, "_emit", lambda report, args, audience: None)
     assert cli.cmd_grade([SOLUTIONS, "-e", "demo-first-fix", "--quiet"]) == cli.EXIT_GRADER_ERROR
     assert started == [True]
+
+
+@pytest.mark.parametrize("extra, machine_says, expected", [
+    ([], 2, 2),
+    ([], 1, 1),                  # a 1-core or small machine: two servers would compete
+    (["--workers", "3"], 1, 3),  # asked for: as asked
+])
+def test_a_batch_takes_its_workers_from_the_machine_too(tmp_path, monkeypatch, extra, machine_says, expected):
+    from pgdrill import batch
+
+    monkeypatch.setattr(machine, "default_workers", lambda: machine_says)
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    chosen: list[int] = []
+
+    def grade_batch(folder, options, **kwargs):
+        chosen.append(options.workers)
+        raise OSError("not graded in this test")
+
+    monkeypatch.setattr(batch, "grade_batch", grade_batch)
+    with pytest.raises(OSError, match="not graded in this test"):
+        cli.cmd_grade(["--batch", str(tmp_path / "class"), "-e", "course-01-create-tables", *extra])
+    assert chosen == [expected]
