@@ -273,6 +273,9 @@ def test_what_an_interrupted_build_left_is_shown_then_removed(tmp_path, kind):
     status = _grade_py("cache", "status", cache_dir=cache_dir).stdout
     assert f"  {staging.name}: " in status and f"  {trash.name}: " in status
     assert status.count("left by an interrupted build") == 2
+    with open(v1 / f"{entry_id}.lock", "a+") as handle:  # a grader copying the entry: no builder
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        assert cache.leftovers() == [staging, trash]
     with open(v1 / f"{entry_id}.lock", "a+") as handle:  # a builder publishing now
         fcntl.flock(handle, fcntl.LOCK_EX)
         assert cache.leftovers() == [trash]
