@@ -322,12 +322,11 @@ def cmd_batch(args) -> int:
     if not submissions:
         print(f"grade.py: {args.batch} holds no submission folders", file=sys.stderr)
         return EXIT_INVALID
-    if args.workers is None:
-        from pgdrill.machine import default_workers
+    from pgdrill.machine import default_workers
 
-        workers = default_workers()  # a --dsn server is shared: the batch then runs one worker anyway
-    else:
-        workers = args.workers
+    # Not _default_workers: a batch builds its templates once per worker, not per submission,
+    # and on a --dsn server it runs one worker anyway (pgdrill.batch).
+    workers = args.workers if args.workers is not None else default_workers()
     if workers < 1:
         print("grade.py: --workers must be at least 1", file=sys.stderr)
         return EXIT_INVALID

@@ -1,5 +1,6 @@
 """What this machine offers a grader: the cores and memory it may use, and from them how many
-grader processes (each with a PostgreSQL of its own) grade one submission by default.
+grader processes (each with a PostgreSQL of its own) grade by default — the exercises of one
+submission, or the submissions of a batch.
 
 A container reports the host's cores and memory through ``os.cpu_count()`` and
 ``/proc/meminfo``; what it may really use is capped by its control group (Gradescope's default
@@ -115,8 +116,9 @@ def usable_memory(root: Path = Path("/")) -> int | None:
 
 
 def default_workers(root: Path = Path("/"), pinned: int | None = None) -> int:
-    """Grader processes for the exercises of one submission when ``--workers`` is not given:
-    two on a machine with two usable cores and the memory for two servers, else one.
+    """Grader processes when ``--workers`` is not given (one submission's exercises, or a
+    batch's submissions): two on a machine with two usable cores and the memory for two
+    servers, else one.
     (``root`` and ``pinned`` stand in for the machine in tests.)"""
     memory = usable_memory(root)
     if memory is None or memory < MEMORY_FOR_TWO_WORKERS:
