@@ -12,7 +12,10 @@ yardstick for "how fast can this server load this many rows".
 
 Prints a table and, with --markdown FILE, appends it to FILE (bench/results.md). With --steps
 it also builds each scale once more straight into a scratch database and prints how long each
-step of the build took (where the time goes; not part of the ratio).
+step of the build took (where the time goes; not part of the ratio), then the shortest build
+those steps allow on any number of connections: the longest chain of steps that wait for each
+other plus the steps that run alone, once as measured and once with every table's rows
+written at `pgbench -i`'s pace (what the incident's own work costs beyond writing rows).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
-from pgdrill.fixtures.incident.build import default_connections, build_incident  # noqa: E402
+from pgdrill.fixtures.incident.build import (  # noqa: E402
+    build_incident, default_connections, history_dependencies)
 from pgdrill.fixtures.server import start_server  # noqa: E402
 from pgdrill.fixtures.templates import FixtureKey, TemplateCache  # noqa: E402
 
@@ -92,8 +96,9 @@ def time_pgbench(server, rows: int) -> tuple[float, int, float]:
     return took, scale * 100_000, cpu
 
 
-def step_seconds(server, scale: float) -> list[tuple[str, float]]:
-    """Build the incident straight into a scratch database, timing each step."""
+def step_seconds(server, scale: float) -> tuple[list[tuple[str, float]], dict[str, int]]:
+    """Build the incident straight into a scratch database, timing each step; also returns
+    the rows of each table (the manifest's counts)."""
     dbname = "bench_incident_steps"
     server.drop_database(dbname)
     with server.connect(purpose="bench") as conn:
@@ -101,10 +106,53 @@ def step_seconds(server, scale: float) -> list[tuple[str, float]]:
     steps: list[tuple[str, float]] = []
     try:
         with server.connect(dbname, purpose="build") as conn:
-            build_incident(conn, scale=scale, seed=1, on_step=lambda name, s: steps.append((name, s)))
+            manifest = build_incident(conn, scale=scale, seed=1, on_step=lambda name, s: steps.append((name, s)))
     finally:
         server.drop_database(dbname)
-    return steps
+    return steps, manifest["counts"]
+
+
+def critical_path(seconds: dict[str, float], after: dict[str, tuple[str, ...]]) -> tuple[float, list[str]]:
+    """The longest chain of steps that wait for each other: when the last of ``after``'s
+    steps could finish with a connection free for every step the moment it may start."""
+    finish: dict[str, float] = {}
+    previous: dict[str, str | None] = {}
+
+    def end(name: str) -> float:
+        if name not in finish:
+            start, via = max(((end(dep), dep) for dep in after[name]), default=(0.0, None))
+            finish[name], previous[name] = start + seconds[name], via
+        return finish[name]
+
+    last = max(after, key=end)
+    chain = [last]
+    while (via := previous[chain[-1]]) is not None:
+        chain.append(via)
+    return finish[last], chain[::-1]
+
+
+def shortest_builds(steps: list[tuple[str, float]], counts: dict[str, int], pgbench_seconds_per_row: float,
+                    connections: int) -> list[tuple[str, float, float, list[tuple[str, float]], float]]:
+    """How short a build these steps allow: ``(label, seconds on unlimited connections,
+    seconds on ``connections``, chain, seconds alone)`` as measured, then with every table's
+    rows written at ``pgbench -i``'s pace. ``chain`` is the longest chain of steps waiting for
+    each other, with their seconds; on ``connections`` the side-by-side steps take at least
+    that chain and at least their seconds shared evenly."""
+    after = history_dependencies()
+    measured = dict(steps)
+    alone = [(name, s) for name, s in steps if name not in after and not name.startswith("history,")]
+    # The recent orders' steps only load rows, which are in the tables' counts already.
+    recent = {name for name, _ in alone if name.startswith("orders (")}
+    at_pace = {**measured, **{f"load {table}": rows * pgbench_seconds_per_row for table, rows in counts.items()}}
+    shortest = []
+    for label, seconds, skipped in (("as measured", measured, set()),
+                                    ("with every row written at pgbench -i's pace", at_pace, recent)):
+        chain_s, chain = critical_path(seconds, after)
+        alone_s = sum(s for name, s in alone if name not in skipped)
+        shared_s = sum(seconds[name] for name in after) / connections
+        shortest.append((label, chain_s + alone_s, max(chain_s, shared_s) + alone_s,
+                         [(name, seconds[name]) for name in chain], alone_s))
+    return shortest
 
 
 def main() -> int:
@@ -125,6 +173,7 @@ def main() -> int:
         "| incident scale | incident rows | incident build (s) | rows/s | pgbench -i scale | pgbench rows | pgbench -i (s) | rows/s | ratio (incident / pgbench) | CPU s incident / pgbench (ratio) |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    bounds: list[str] = []  # with --steps: how short a build the steps allow
     with start_server(args.server, build_mode=True) as server:
         cache = TemplateCache(server)
         for scale in args.scales:
@@ -140,8 +189,19 @@ def main() -> int:
             print(lines[-1], flush=True)
             cache.drop(tmpl.dbname)
             if args.steps:
-                for name, seconds in step_seconds(server, scale):
+                steps, counts = step_seconds(server, scale)
+                for name, seconds in steps:
                     print(f"    {seconds:6.2f} s  {name}", flush=True)
+                pgbench_s = pg_s * rows / pg_rows  # pgbench -i for as many rows as the incident
+                for label, unlimited, on_ours, chain, alone_s in shortest_builds(
+                        steps, counts, pg_s / pg_rows, default_connections()):
+                    bounds.append(
+                        f"- scale {scale:g}, shortest build {label}: **{unlimited:.2f} s on unlimited connections "
+                        f"({unlimited / pgbench_s:.2f}× `pgbench -i` per row), {on_ours:.2f} s on "
+                        f"{default_connections()} ({on_ours / pgbench_s:.2f}×)** — the chain "
+                        f"{' → '.join(f'{name} {s:.2f}' for name, s in chain)}, then {alone_s:.2f} s of "
+                        "steps that run alone")
+                    print(bounds[-1], flush=True)
     lines.append("")
     lines.append(f"Load average at the end: {os.getloadavg()[0]:.1f} (2 cores shared with other engineers' runs "
                  "make wall-clock seconds noisy; CPU seconds much less so).")
@@ -155,6 +215,12 @@ def main() -> int:
                  "server's processes plus the client's (this script for the incident, pgbench for "
                  "pgbench -i): unlike wall-clock seconds they hardly depend on what else the machine "
                  "runs, but they do not show the gain from working on several cores at once.")
+    if bounds:
+        lines += ["", "The shortest build each scale's steps allow (`--steps`): the steps that run side by side "
+                  "cannot take less than their longest chain of steps waiting for each other, nor less than "
+                  "their seconds shared evenly among the connections; the steps that run alone come on top. "
+                  "Second line of each scale: the same with every table's rows written at `pgbench -i`'s "
+                  "pace (what the incident's own work costs beyond writing rows).", "", *bounds]
     publish(lines, args.markdown)
     return 0
 

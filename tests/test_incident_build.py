@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -19,7 +21,8 @@ import pytest
 from psycopg import sql
 
 from pgdrill.fixtures.incident.build import (
-    FAULT_COUNTS, REFERENCE_TIME, TABLES, build_incident, replay, scenario_queries, split_statements,
+    FAULT_COUNTS, REFERENCE_TIME, TABLES, build_incident, history_dependencies, replay, scenario_queries,
+    split_statements,
 )
 from pgdrill.fixtures.server import SYSTEM_BINDIR, start_server
 from pgdrill.fixtures.templates import FixtureKey
@@ -467,6 +470,34 @@ def test_build_refuses_bad_input(pg_server, bare):
             build_incident(conn, scale=SMALL, seed=-1)
         with pytest.raises(ValueError, match="connections"):
             build_incident(conn, scale=SMALL, seed=1, connections=0)
+
+
+def test_the_published_step_graph_is_the_one_the_build_follows(pg_server):
+    """bench/build_incident.py bounds the build from ``history_dependencies``: every step it
+    names is reported, none starts before the steps it waits for have finished, and every
+    other step starts after all of them (it runs alone)."""
+    after = history_dependencies()
+    reported: dict[str, tuple[float, float]] = {}
+    lock = threading.Lock()
+
+    def on_step(name: str, seconds: float) -> None:
+        ended = time.monotonic()
+        with lock:
+            reported[name] = (ended - seconds, ended)
+
+    with FreshDatabase(pg_server, "graph") as db, db.connect() as conn:
+        build_incident(conn, scale=SMALL, seed=3, connections=3, connect=db.connect, on_step=on_step)
+    assert set(after) <= set(reported)
+    slack = 0.01  # the two clock readings of a step are not taken at the same instant
+    for name, waits_for in after.items():
+        for earlier in waits_for:
+            assert reported[name][0] >= reported[earlier][1] - slack, (name, earlier)
+    side_by_side_end = max(reported[name][1] for name in after)
+    alone = [name for name in reported if name not in after and not name.startswith("history,")]
+    assert "integrity faults" in alone and "tables and helpers" in alone
+    for name in alone:
+        if name != "tables and helpers":
+            assert reported[name][0] >= side_by_side_end - slack, name
 
 
 def test_helper_sessions_keep_the_callers_settings(pg_server):
