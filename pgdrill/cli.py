@@ -110,7 +110,7 @@ def grade_parser() -> argparse.ArgumentParser:
                        help="grade every sub-folder of SUBMISSIONS_DIR as one submission (a student's "
                             "repository, its exercises/ folder, or with one --exercise the files themselves); "
                             "writes gradebook.csv, checks.csv, gradebook.html and reports/ to --out")
-    parser.add_argument("--workers", type=int, default=None, metavar="N",
+    parser.add_argument("--workers", type=_workers_arg, default=None, metavar="N",
                        help="grader processes, each with its own PostgreSQL, for the submissions of --batch or the "
                             "exercises of one submission (default: 2 on a machine with 2 cores and 4 GB of "
                             "memory it may use, else 1; 2 grade the whole course in about 60 %% of the time "
@@ -129,6 +129,16 @@ def _gradebook_options(group) -> None:
                             "name, repo; the gradebooks then carry them (canvas.csv and moodle.csv match on them)")
     group.add_argument("--assignment", default="pgdrill",
                        help="the assignment's column name in canvas.csv and moodle.csv (default: pgdrill)")
+
+
+def _workers_arg(text: str) -> int:
+    try:
+        workers = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes") from None
+    if workers < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return workers
 
 
 def _chunk_arg(text: str) -> tuple[int, int]:
@@ -207,9 +217,6 @@ def cmd_grade(argv: list[str]) -> int:
         return EXIT_INVALID
     options = GradingOptions(scale=args.scale, seed=args.seed, unsandboxed_programs=args.allow_unsandboxed_programs)
     workers = args.workers if args.workers is not None else _default_workers(args)
-    if workers < 1:
-        print("grade.py: --workers must be at least 1", file=sys.stderr)
-        return EXIT_INVALID
     if workers > 1 and len(specs) > 1 and not (args.dsn or args.server == "dsn"):
         progress = _progress(args, audience)
         if progress is not None:
@@ -327,9 +334,6 @@ def cmd_batch(args) -> int:
     # Not _default_workers: a batch builds its templates once per worker, not per submission,
     # and on a --dsn server it runs one worker anyway (pgdrill.batch).
     workers = args.workers if args.workers is not None else default_workers()
-    if workers < 1:
-        print("grade.py: --workers must be at least 1", file=sys.stderr)
-        return EXIT_INVALID
     options = _batch_options(args, specs, workers)
     print(f"grading {len(submissions)} submissions with {min(workers, len(submissions))} workers …",
           file=sys.stderr, flush=True)

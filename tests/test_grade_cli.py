@@ -249,6 +249,11 @@ def test_an_exercise_whose_process_ran_too_long_is_reported_not_graded_alone(tmp
         assert exercise.points == 0
 
 
-def test_workers_must_be_at_least_one(server_args):
-    proc = grade("solutions", "-e", DEMO, "-e", "course-01-create-tables", "--workers", "0", *server_args)
-    assert proc.returncode == EXIT_INVALID and "--workers must be at least 1" in proc.stderr
+def test_workers_must_be_at_least_one(server_args, tmp_path):
+    # One submission's exercises and a batch: refused before any server starts.
+    for target in (["solutions", "-e", DEMO, "-e", "course-01-create-tables"], ["--batch", str(tmp_path)]):
+        for workers, says in (("0", "must be at least 1"), ("-2", "must be at least 1"),
+                              ("two", "'two' is not a number of processes")):
+            proc = grade(*target, "--workers", workers, *server_args)
+            assert proc.returncode == EXIT_INVALID and f"argument --workers: {says}" in proc.stderr, proc.stderr
+        assert grade(*target, "--workers", "1", "--help").returncode == 0
