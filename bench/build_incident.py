@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _publish import publish  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
 from pgdrill.fixtures.incident.build import (  # noqa: E402
-    build_incident, default_connections, history_dependencies)
+    RECENT_ORDER_STEPS, SIDE_BY_SIDE_STEP, build_incident, default_connections, history_dependencies)
 from pgdrill.fixtures.server import start_server  # noqa: E402
 from pgdrill.fixtures.templates import FixtureKey, TemplateCache  # noqa: E402
 
@@ -140,9 +140,9 @@ def shortest_builds(steps: list[tuple[str, float]], counts: dict[str, int], pgbe
     that chain and at least their seconds shared evenly."""
     after = history_dependencies()
     measured = dict(steps)
-    alone = [(name, s) for name, s in steps if name not in after and not name.startswith("history,")]
+    alone = [(name, s) for name, s in steps if name not in after and name != SIDE_BY_SIDE_STEP]
     # The recent orders' steps only load rows, which are in the tables' counts already.
-    recent = {name for name, _ in alone if name.startswith("orders (")}
+    recent = set(RECENT_ORDER_STEPS)
     at_pace = {**measured, **{f"load {table}": rows * pgbench_seconds_per_row for table, rows in counts.items()}}
     shortest = []
     for label, seconds, skipped in (("as measured", measured, set()),
@@ -162,12 +162,13 @@ def main() -> int:
     ap.add_argument("--markdown", type=Path, help="append the table to this Markdown file")
     ap.add_argument("--steps", action="store_true", help="also print each build step's seconds")
     args = ap.parse_args()
+    connections = default_connections()  # what build_incident uses here
     lines = [
         f"### Incident build vs `pgbench -i` — {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {platform.node()}, {platform.machine()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; "
         f"server: {args.server}, with the builder's settings (pgdrill.fixtures.server.BUILD_SETTINGS) for both; "
-        f"the build uses {default_connections()} connections; "
+        f"the build uses {connections} connections; "
         f"load average at start: {os.getloadavg()[0]:.1f}",
         "",
         "| incident scale | incident rows | incident build (s) | rows/s | pgbench -i scale | pgbench rows | pgbench -i (s) | rows/s | ratio (incident / pgbench) | CPU s incident / pgbench (ratio) |",
@@ -194,11 +195,11 @@ def main() -> int:
                     print(f"    {seconds:6.2f} s  {name}", flush=True)
                 pgbench_s = pg_s * rows / pg_rows  # pgbench -i for as many rows as the incident
                 for label, unlimited, on_ours, chain, alone_s in shortest_builds(
-                        steps, counts, pg_s / pg_rows, default_connections()):
+                        steps, counts, pg_s / pg_rows, connections):
                     bounds.append(
                         f"- scale {scale:g}, shortest build {label}: **{unlimited:.2f} s on unlimited connections "
                         f"({unlimited / pgbench_s:.2f}× `pgbench -i` per row), {on_ours:.2f} s on "
-                        f"{default_connections()} ({on_ours / pgbench_s:.2f}×)** — the chain "
+                        f"{connections} ({on_ours / pgbench_s:.2f}×)** — the chain "
                         f"{' → '.join(f'{name} {s:.2f}' for name, s in chain)}, then {alone_s:.2f} s of "
                         "steps that run alone")
                     print(bounds[-1], flush=True)
